@@ -1,0 +1,70 @@
+# leadmgmt -- PGXS build plus the project's own entry points.
+#
+#   make demo    install what is missing, build, install, start a throwaway
+#                cluster and load the demo brand (SCALE=1 by default)
+#   make test    the same set-up, then pg_regress, pgTAP and harness checks
+#   make bench   benchmarks under test/bench (never part of make test)
+#   make erd     regenerate docs/er.svg from the live catalog
+#   make stop    stop and remove the throwaway clusters
+#
+# Extension scripts: the install script of the newest version is generated
+# from src/sql/parts/*.sql; frozen scripts of landed versions and upgrade
+# scripts live in src/sql/history/ (see docs/dba/layout.md).
+
+EXTENSION   = leadmgmt
+EXTVERSION  = $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" leadmgmt.control)
+MODULE_big  = leadmgmt
+OBJS        = src/leadmgmt.o src/phone.o
+PGFILEDESC  = "leadmgmt - lead management and funnel analytics"
+
+SQL_PARTS   = $(sort $(wildcard src/sql/parts/*.sql))
+DATA_built  = src/sql/leadmgmt--$(EXTVERSION).sql
+DATA        = $(filter-out src/sql/history/leadmgmt--$(EXTVERSION).sql,$(wildcard src/sql/history/leadmgmt--*.sql))
+
+REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --load-extension=leadmgmt --inputdir=. --outputdir=.build/regress
+
+PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+EXTRA_CLEAN = .build
+
+# Prefer the PostgreSQL 15 that Debian 12 ships; PG_CONFIG=... picks another.
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PGXS      := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+else
+# Without the server headers only the entry points below work; they install them.
+all installcheck install:
+	@echo "PostgreSQL server development files not found: run 'make test' or 'make demo', which install them" >&2; exit 1
+endif
+
+src/sql/leadmgmt--$(EXTVERSION).sql: $(SQL_PARTS) leadmgmt.control
+	cat $(SQL_PARTS) > $@
+
+H = test/harness
+
+.PHONY: deps build-install test demo bench erd stop
+
+deps:
+	@$(H)/deps.sh
+
+# A sub-make, so that PGXS is read again once deps.sh has installed it.
+build-install: deps
+	@$(MAKE) --no-print-directory all
+	@$(H)/install.sh $(MAKE)
+
+test: build-install
+	@$(H)/run-tests.sh
+
+demo: build-install
+	@$(H)/demo.sh $(or $(SCALE),1)
+
+bench: build-install
+	@test/bench/run.sh
+
+erd: build-install
+	@$(H)/erd.sh
+
+stop:
+	@$(H)/cluster.sh stop-all

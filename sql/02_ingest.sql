@@ -1,0 +1,108 @@
+-- ingestion API: dedupe by phone, 撞单 protection, spend upserts, bad input
+\pset null '<null>'
+SET timezone = 'Asia/Shanghai';
+SET datestyle = 'ISO, YMD';
+CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN EXECUTE q; RETURN 'no error';
+EXCEPTION WHEN others THEN RETURN SQLSTATE || ': ' || SQLERRM; END $$;
+
+SELECT leadmgmt.create_org('Sparkle Kids') AS org;
+SELECT leadmgmt.add_channel(1, 'douyin', '抖音 Douyin', 'paid');
+SELECT leadmgmt.add_channel(1, 'referral', '转介绍 Referral', 'referral');
+
+-- a new lead, then repeats of the same phone in other spellings
+SELECT * FROM leadmgmt.ingest_lead(1, '138 1234 5678', 'douyin', 'spring-a', '2026-03-01 10:00+08',
+                                  '{"name": "王女士", "child_age": 8, "grade": 2, "utm": "x1"}');
+SELECT * FROM leadmgmt.ingest_lead(1, '+86 138-1234-5678', 'referral', NULL, '2026-03-05 09:00+08',
+                                  '{"city": "上海", "city_tier": 1, "utm": "x2"}');
+SELECT * FROM leadmgmt.ingest_lead(1, '１３８１２３４５６７８', 'douyin', 'spring-b', '2026-02-20 12:00+08', '{}');
+SELECT lead_id, phone, phone_masked, name, child_age, grade, city, city_tier, attrs,
+       first_channel_id, first_campaign_id, latest_channel_id, latest_campaign_id, created_at, last_touch_at
+  FROM leadmgmt.lead ORDER BY lead_id;
+SELECT kind, channel_id, campaign_id, occurred_at FROM leadmgmt.touchpoint ORDER BY occurred_at;
+SELECT event_type, occurred_at FROM leadmgmt.lead_event ORDER BY occurred_at;
+
+-- 撞单: an owned lead keeps its owner when it is submitted again
+INSERT INTO leadmgmt.sales_rep (org_id, name, role) VALUES (1, 'Rep Zhang', 'sales');
+UPDATE leadmgmt.lead SET pool = 'private', owner_rep_id = 1, owned_since = '2026-03-06+08';
+SELECT * FROM leadmgmt.ingest_lead(1, '13812345678', 'douyin', NULL, '2026-03-07 10:00+08');
+SELECT lead_id, pool, owner_rep_id, owned_since FROM leadmgmt.lead;
+
+-- invalid phones are kept, flagged, and never merged
+SELECT * FROM leadmgmt.ingest_lead(1, '12345', 'douyin', NULL, '2026-03-01 10:00+08');
+SELECT * FROM leadmgmt.ingest_lead(1, '12345', 'douyin', NULL, '2026-03-01 10:00+08');
+SELECT * FROM leadmgmt.ingest_lead(1, NULL, 'douyin', NULL, '2026-03-01 10:00+08');
+SELECT lead_id, phone_raw, phone, phone_masked, phone_valid FROM leadmgmt.lead WHERE NOT phone_valid ORDER BY lead_id;
+
+-- bad input: a precise SQLSTATE and nothing half-written
+CREATE TEMP TABLE before AS
+  SELECT (SELECT count(*) FROM leadmgmt.lead) AS leads, (SELECT count(*) FROM leadmgmt.touchpoint) AS touches,
+         (SELECT count(*) FROM leadmgmt.campaign) AS campaigns;
+SELECT pg_temp.err($$SELECT leadmgmt.ingest_lead(99, '13900000000', 'douyin', NULL, now())$$) AS unknown_org;
+SELECT pg_temp.err($$SELECT leadmgmt.ingest_lead(NULL, '13900000000', 'douyin', NULL, now())$$) AS null_org;
+SELECT pg_temp.err($$SELECT leadmgmt.ingest_lead(1, '13900000000', 'tiktok', 'new-campaign', now())$$) AS unknown_channel;
+SELECT pg_temp.err($$SELECT leadmgmt.ingest_lead(1, '13900000000', NULL, NULL, now())$$) AS null_channel;
+SELECT pg_temp.err($$SELECT leadmgmt.ingest_lead(1, '13900000000', '  ', NULL, now())$$) AS blank_channel;
+SELECT pg_temp.err($$SELECT leadmgmt.ingest_lead(1, '13900000000', 'douyin', 'c', now() + interval '2 hours')$$) AS future;
+SELECT pg_temp.err($$SELECT leadmgmt.ingest_lead(1, '13900000000', 'douyin', 'c', NULL)$$) AS null_time;
+SELECT pg_temp.err($$SELECT leadmgmt.ingest_lead(1, '13900000000', 'douyin', 'c', 'infinity')$$) AS infinite_time;
+SELECT pg_temp.err($$SELECT leadmgmt.ingest_lead(1, '13900000000', 'douyin', 'c', now(), '[1, 2]')$$) AS attrs_array;
+SELECT pg_temp.err($$SELECT leadmgmt.ingest_lead(1, '13900000000', 'douyin', 'c', now(), '{"child_age": "eight"}')$$) AS age_text;
+SELECT pg_temp.err($$SELECT leadmgmt.ingest_lead(1, '13900000000', 'douyin', 'c', now(), '{"child_age": 8.5}')$$) AS age_fraction;
+SELECT pg_temp.err($$SELECT leadmgmt.ingest_lead(1, '13900000000', 'douyin', 'c', now(), '{"grade": 13}')$$) AS grade_range;
+SELECT pg_temp.err($$SELECT leadmgmt.ingest_lead(1, '13900000000', 'douyin', 'c', now(), '{"name": 42}')$$) AS name_number;
+SELECT pg_temp.err($$SELECT leadmgmt.ingest_lead(1, repeat('1', 65), 'douyin', 'c', now())$$) AS phone_too_long;
+SELECT pg_temp.err($$SELECT leadmgmt.ingest_lead(1, '13900000000', 'douyin', repeat('c', 201), now())$$) AS campaign_too_long;
+SELECT (SELECT count(*) FROM leadmgmt.lead) = leads AS no_lead_written,
+       (SELECT count(*) FROM leadmgmt.touchpoint) = touches AS no_touch_written,
+       (SELECT count(*) FROM leadmgmt.campaign) = campaigns AS no_campaign_written
+  FROM before;
+
+-- a small clock skew is tolerated (org.future_tolerance, default 1 hour)
+SELECT is_new FROM leadmgmt.ingest_lead(1, '13900000000', 'douyin', NULL, now() + interval '30 minutes');
+
+-- auto-created channels, when the org asks for them
+UPDATE leadmgmt.org SET auto_create_channels = true WHERE org_id = 1;
+SELECT is_new FROM leadmgmt.ingest_lead(1, '13900000001', ' XiaoHongShu ', NULL, '2026-03-01+08');
+SELECT code, name, kind FROM leadmgmt.channel ORDER BY channel_id;
+SELECT pg_temp.err($$SELECT leadmgmt.ingest_lead(1, '13900000002', 'bad code!', NULL, now())$$) AS bad_auto_code;
+
+-- add_channel validation
+SELECT pg_temp.err($$SELECT leadmgmt.add_channel(1, 'Bad Code', 'x', 'paid')$$) AS bad_code;
+SELECT pg_temp.err($$SELECT leadmgmt.add_channel(1, 'tv', 'TV', 'broadcast')$$) AS bad_kind;
+SELECT pg_temp.err($$SELECT leadmgmt.add_channel(1, 'douyin', 'again', 'paid')$$) AS duplicate;
+SELECT pg_temp.err($$SELECT leadmgmt.create_org('Mars School', 'Mars/Olympus')$$) AS bad_timezone;
+
+-- record_touch and record_event
+SELECT leadmgmt.record_touch(1, 1, 'douyin', 'spring-a', '2026-03-08 20:00+08', 'ad_click') > 0 AS touched;
+SELECT leadmgmt.record_touch(1, NULL, 'douyin', NULL, '2026-03-08 20:00+08', 'visit', 'visitor-42') > 0 AS anonymous;
+SELECT last_touch_at FROM leadmgmt.lead WHERE lead_id = 1;
+SELECT pg_temp.err($$SELECT leadmgmt.record_touch(1, NULL, 'douyin', NULL, now())$$) AS no_lead_or_visitor;
+SELECT pg_temp.err($$SELECT leadmgmt.record_touch(1, 1, 'douyin', NULL, now(), 'smoke_signal')$$) AS bad_kind;
+SELECT pg_temp.err($$SELECT leadmgmt.record_touch(1, 424242, 'douyin', NULL, now())$$) AS unknown_lead;
+SELECT leadmgmt.record_event(1, 1, 'sms_verified', '2026-03-01 10:05+08') > 0 AS recorded;
+SELECT leadmgmt.record_event(1, 1, 'trial_booked', '2026-03-02 10:05+08', '{"self": true}', 'douyin') > 0 AS recorded;
+SELECT pg_temp.err($$SELECT leadmgmt.record_event(1, 1, 'teleported', now())$$) AS bad_type;
+SELECT pg_temp.err($$SELECT leadmgmt.record_event(1, NULL, 'paid', now())$$) AS null_lead;
+SELECT pg_temp.err($$SELECT leadmgmt.record_event(1, 424242, 'paid', now())$$) AS unknown_lead;
+SELECT pg_temp.err($$SELECT leadmgmt.record_event(1, 1, 'paid', now(), '"x"')$$) AS attrs_string;
+
+-- record_spend: idempotent upsert of revised days
+SELECT leadmgmt.record_spend(1, '2026-03-01', 'douyin', 'spring-a', 1000.00, 50000, 900) AS id;
+SELECT leadmgmt.record_spend(1, '2026-03-01', 'douyin', 'spring-a', 1234.56, 52000, 950) AS same_id;
+SELECT leadmgmt.record_spend(1, '2026-03-01', 'douyin', NULL, 10, 0, 0) AS no_campaign;
+SELECT leadmgmt.record_spend(1, '2026-03-01', 'douyin', NULL, 11, 0, 0) AS no_campaign_again;
+SELECT spend_date, channel_id, campaign_id, spend, impressions, clicks, revision FROM leadmgmt.ad_spend ORDER BY ad_spend_id;
+SELECT pg_temp.err($$SELECT leadmgmt.record_spend(1, '2026-03-01', 'douyin', NULL, -1)$$) AS negative;
+SELECT pg_temp.err($$SELECT leadmgmt.record_spend(1, '2026-03-01', 'douyin', NULL, 'NaN')$$) AS nan;
+SELECT pg_temp.err($$SELECT leadmgmt.record_spend(1, '2026-03-01', 'douyin', NULL, NULL)$$) AS null_spend;
+SELECT pg_temp.err($$SELECT leadmgmt.record_spend(1, '2026-03-01', 'douyin', NULL, 1e13)$$) AS too_large;
+SELECT pg_temp.err($$SELECT leadmgmt.record_spend(1, '2999-01-01', 'douyin', NULL, 1)$$) AS future_day;
+SELECT pg_temp.err($$SELECT leadmgmt.record_spend(1, NULL, 'douyin', NULL, 1)$$) AS null_day;
+SELECT pg_temp.err($$SELECT leadmgmt.record_spend(1, '2026-03-01', 'douyin', NULL, 1, -5, 0)$$) AS negative_impressions;
+SELECT pg_temp.err($$SELECT leadmgmt.record_spend(7, '2026-03-01', 'douyin', NULL, 1)$$) AS unknown_org;
+SELECT count(*) AS spend_rows FROM leadmgmt.ad_spend;
+
+-- the view BI tools read
+SELECT day, channel, spend, leads, valid_leads, cost_per_lead FROM leadmgmt.channel_daily
+ WHERE day < '2026-06-01' ORDER BY day, channel;

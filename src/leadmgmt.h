@@ -1,0 +1,19 @@
+/*
+ * src/leadmgmt.h
+ *
+ * Shared declarations for the leadmgmt extension.  Keep this small: each
+ * concern lives in its own .c file and only truly shared helpers go here.
+ */
+#ifndef LEADMGMT_H
+#define LEADMGMT_H
+
+#include "postgres.h"
+
+#if PG_VERSION_NUM < 130000
+#error "leadmgmt requires PostgreSQL 13 or later"
+#endif
+
+/* Length of a normalised Chinese mobile number's national part: 1[3-9]XXXXXXXXX */
+#define LM_CN_MOBILE_DIGITS 11
+
+#endif							/* LEADMGMT_H */

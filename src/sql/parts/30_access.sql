@@ -1,0 +1,172 @@
+-- ---------------------------------------------------------------------------
+-- Tenancy and access (docs/dba/security.md)
+--
+-- access_grant maps database roles to orgs with one of four kinds of access:
+--   reporting  read the org's rows through tables and views, phones masked
+--   app        a backend serving many tenants: acts only for the org set in
+--              leadmgmt.org_id for the transaction, sees nothing without it
+--   sales      a rep's role: own private leads plus the org's public pool
+--   admin      manage the org's rows
+-- Row-level security on every table enforces the org; table and column
+-- privileges, applied by grant_access(), enforce what each kind may touch.
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.access_grant (
+  org_id      bigint NOT NULL REFERENCES @extschema@.org (org_id),
+  role_name   name NOT NULL,
+  access      text NOT NULL CHECK (access IN ('reporting', 'app', 'sales', 'admin')),
+  rep_id      bigint,
+  granted_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (org_id, role_name, access),
+  FOREIGN KEY (org_id, rep_id) REFERENCES @extschema@.sales_rep (org_id, rep_id),
+  CHECK ((access = 'sales') = (rep_id IS NOT NULL))
+);
+COMMENT ON TABLE @extschema@.access_grant IS 'which database role may act for which org, and how; maintained by grant_access and revoke_access';
+COMMENT ON COLUMN @extschema@.access_grant.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.access_grant.role_name IS 'database role (members of it inherit the access)';
+COMMENT ON COLUMN @extschema@.access_grant.access IS 'reporting, app, sales or admin';
+COMMENT ON COLUMN @extschema@.access_grant.rep_id IS 'sales rep the role acts as; set exactly for sales access';
+COMMENT ON COLUMN @extschema@.access_grant.granted_at IS 'when the access was granted';
+
+CREATE FUNCTION @extschema@.current_org() RETURNS bigint
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v text := current_setting('leadmgmt.org_id', true);
+BEGIN
+  IF v IS NULL OR v = '' THEN
+    RETURN NULL;
+  END IF;
+  IF v !~ '^[0-9]{1,18}$' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('invalid leadmgmt.org_id setting "%s"', v),
+      HINT = 'Set it to the numeric id of an org, for example SET LOCAL leadmgmt.org_id = ''1''.';
+  END IF;
+  RETURN v::bigint;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.current_org() IS 'org chosen for this transaction or session with SET leadmgmt.org_id, or NULL when none is set';
+
+CREATE FUNCTION @extschema@.acting_org_ids(kinds text[]) RETURNS bigint[]
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT coalesce(array_agg(DISTINCT g.org_id ORDER BY g.org_id), '{}')
+    FROM @extschema@.access_grant g
+    JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name
+   WHERE g.access = ANY (kinds)
+     AND pg_catalog.pg_has_role(r.oid, 'USAGE')
+     AND CASE WHEN @extschema@.current_org() IS NULL THEN g.access <> 'app'
+              ELSE g.org_id = @extschema@.current_org() END
+$$;
+COMMENT ON FUNCTION @extschema@.acting_org_ids(text[]) IS 'orgs the current role may act for with one of the given kinds of access; app access counts only for the org set in leadmgmt.org_id, and a set leadmgmt.org_id narrows every kind to that org';
+
+CREATE FUNCTION @extschema@.my_rep_ids() RETURNS bigint[]
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT coalesce(array_agg(DISTINCT g.rep_id ORDER BY g.rep_id), '{}')
+    FROM @extschema@.access_grant g
+    JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name
+   WHERE g.access = 'sales'
+     AND pg_catalog.pg_has_role(r.oid, 'USAGE')
+     AND (@extschema@.current_org() IS NULL OR g.org_id = @extschema@.current_org())
+$$;
+COMMENT ON FUNCTION @extschema@.my_rep_ids() IS 'sales reps the current role acts as';
+
+CREATE FUNCTION @extschema@.sales_scope_org_ids() RETURNS bigint[]
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT coalesce(array_agg(o ORDER BY o), '{}')
+    FROM unnest(@extschema@.acting_org_ids('{sales}')) AS o
+   WHERE o <> ALL (@extschema@.acting_org_ids('{reporting,app,admin}'))
+$$;
+COMMENT ON FUNCTION @extschema@.sales_scope_org_ids() IS 'orgs where the current role has only sales access, and so sees only its own leads and the public pool';
+
+ALTER TABLE @extschema@.access_grant ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_grants ON @extschema@.access_grant FOR SELECT
+  USING (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                  WHERE r.rolname = role_name AND pg_catalog.pg_has_role(r.oid, 'USAGE')));
+
+-- Identity sequences are extension members too: register them so that a
+-- restored database goes on numbering after the restored rows.
+DO $$
+DECLARE
+  s regclass;
+BEGIN
+  FOR s IN SELECT c.oid::regclass FROM pg_catalog.pg_class c
+            WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'S' ORDER BY c.relname
+  LOOP
+    PERFORM pg_catalog.pg_extension_config_dump(s, '');
+  END LOOP;
+END
+$$;
+
+-- Every table: row-level security by org, and registration for pg_dump.
+DO $$
+DECLARE
+  t text;
+  -- tables a sales role may write to, besides updating its own leads
+  sales_writes text[] := '{lead,follow_up,lead_event,lead_tag,trial_lesson}';
+  writers text;
+BEGIN
+  FOR t IN
+    SELECT c.relname FROM pg_catalog.pg_class c
+     WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'r'
+     ORDER BY c.relname
+  LOOP
+    PERFORM pg_catalog.pg_extension_config_dump(format('@extschema@.%I', t)::regclass, '');
+    CONTINUE WHEN t = 'access_grant';
+    writers := CASE WHEN t = ANY (sales_writes) THEN '{app,admin,sales}' ELSE '{app,admin}' END;
+    EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format($f$CREATE POLICY tenant_read ON @extschema@.%I FOR SELECT
+      USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{reporting,app,admin,sales}'))::bigint[])) $f$, t);
+    EXECUTE format($f$CREATE POLICY tenant_write ON @extschema@.%I FOR ALL
+      USING (org_id = ANY ((SELECT @extschema@.acting_org_ids(%L))::bigint[]))
+      WITH CHECK (org_id = ANY ((SELECT @extschema@.acting_org_ids(%L))::bigint[])) $f$, t, writers, writers);
+  END LOOP;
+END
+$$;
+
+-- A sales role sees its own private leads and the public pool, and writes only its own leads.
+CREATE POLICY sales_scope ON @extschema@.lead AS RESTRICTIVE FOR ALL
+  USING (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
+         OR pool = 'public'
+         OR owner_rep_id = ANY ((SELECT @extschema@.my_rep_ids())::bigint[]));
+CREATE POLICY sales_own_update ON @extschema@.lead AS RESTRICTIVE FOR UPDATE
+  USING (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
+         OR owner_rep_id = ANY ((SELECT @extschema@.my_rep_ids())::bigint[]))
+  WITH CHECK (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
+         OR owner_rep_id = ANY ((SELECT @extschema@.my_rep_ids())::bigint[]));
+
+-- Rows that belong to a lead follow the lead's visibility.
+DO $$
+DECLARE
+  t text;
+BEGIN
+  FOREACH t IN ARRAY '{touchpoint,lead_event,lead_tag,assignment,follow_up,trial_lesson}'::text[]
+  LOOP
+    EXECUTE format($f$CREATE POLICY sales_scope ON @extschema@.%1$I AS RESTRICTIVE FOR ALL
+      USING (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
+             OR EXISTS (SELECT 1 FROM @extschema@.lead l
+                         WHERE l.org_id = %1$I.org_id AND l.lead_id = %1$I.lead_id)) $f$, t);
+  END LOOP;
+END
+$$;
+
+CREATE FUNCTION @extschema@.lead_phone(org_id bigint, lead_id bigint) RETURNS text
+LANGUAGE sql STABLE STRICT PARALLEL RESTRICTED SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT l.phone
+    FROM @extschema@.lead l
+    JOIN @extschema@.access_grant g
+      ON g.org_id = l.org_id AND g.access = 'sales' AND g.rep_id = l.owner_rep_id
+    JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name
+   WHERE l.org_id = lead_phone.org_id AND l.lead_id = lead_phone.lead_id
+     AND pg_catalog.pg_has_role(session_user, r.oid, 'USAGE')
+$$;
+REVOKE ALL ON FUNCTION @extschema@.lead_phone(bigint, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.lead_phone(bigint, bigint) IS 'full phone number of a lead for the sales rep who owns it (checked against the session user); NULL for anyone else';

@@ -1,0 +1,422 @@
+-- ---------------------------------------------------------------------------
+-- Ingestion API (docs/reference/ingestion.md).  Every function runs with the
+-- caller's rights, so row-level security decides which orgs it may write to;
+-- an org the caller cannot see is reported as unknown.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.create_org(name text, timezone text DEFAULT 'Asia/Shanghai')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  new_id bigint;
+BEGIN
+  INSERT INTO @extschema@.org (name, timezone)
+  VALUES (create_org.name, create_org.timezone)
+  RETURNING org_id INTO new_id;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.create_org(text, text) IS 'creates an org (tenant) and returns its id; the time zone must be a known IANA name';
+
+CREATE FUNCTION @extschema@.ingest_org(org_id bigint) RETURNS @extschema@.org
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  o @extschema@.org;
+BEGIN
+  IF ingest_org.org_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'org_id must not be null';
+  END IF;
+  SELECT * INTO o FROM @extschema@.org WHERE org.org_id = ingest_org.org_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = '23503',
+      MESSAGE = format('unknown org %s', ingest_org.org_id),
+      HINT = 'Create it with leadmgmt.create_org(), or check the access granted to your role and leadmgmt.org_id.';
+  END IF;
+  RETURN o;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.ingest_org(bigint) IS 'the org row for an ingestion call; raises 22004 for a NULL id and 23503 for an org that does not exist or is not visible';
+
+CREATE FUNCTION @extschema@.ingest_check_time(o @extschema@.org, ts timestamptz, what text)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF ts IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = format('%s must not be null', what);
+  END IF;
+  IF ts = 'infinity'::timestamptz OR ts = '-infinity'::timestamptz THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('%s must be finite', what);
+  END IF;
+  IF ts > now() + o.future_tolerance THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('%s is in the future', what),
+      DETAIL = format('%s is %s, more than %s after now', what, ts, o.future_tolerance),
+      HINT = 'Check the clock of the sender, or raise org.future_tolerance.';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.ingest_check_time(@extschema@.org, timestamptz, text) IS 'rejects a NULL, infinite or future timestamp (beyond the org''s future_tolerance) for an ingestion call';
+
+CREATE FUNCTION @extschema@.channel_id_of(o @extschema@.org, channel text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v_code text := lower(btrim(channel));
+  id bigint;
+BEGIN
+  IF v_code IS NULL OR v_code = '' THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'channel must not be null or empty';
+  END IF;
+  SELECT c.channel_id INTO id FROM @extschema@.channel c WHERE c.org_id = o.org_id AND c.code = v_code;
+  IF FOUND THEN
+    RETURN id;
+  END IF;
+  IF NOT o.auto_create_channels THEN
+    RAISE EXCEPTION USING ERRCODE = '23503',
+      MESSAGE = format('unknown channel "%s" for org %s', channel, o.org_id),
+      HINT = 'Add it with leadmgmt.add_channel(), or set org.auto_create_channels to create channels on first use.';
+  END IF;
+  IF v_code !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('invalid channel code "%s"', channel),
+      HINT = 'A channel code is a lower-case letter followed by up to 62 letters, digits or underscores.';
+  END IF;
+  INSERT INTO @extschema@.channel (org_id, code, name, kind)
+  VALUES (o.org_id, v_code, v_code, 'paid')
+  ON CONFLICT DO NOTHING
+  RETURNING channel_id INTO id;
+  IF id IS NULL THEN  -- created meanwhile by a concurrent session
+    SELECT c.channel_id INTO id FROM @extschema@.channel c WHERE c.org_id = o.org_id AND c.code = v_code;
+  END IF;
+  RETURN id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.channel_id_of(@extschema@.org, text) IS 'id of a channel by its code (case and surrounding spaces ignored); unknown codes are an error (23503) unless the org auto-creates channels';
+
+CREATE FUNCTION @extschema@.campaign_id_of(o @extschema@.org, channel_id bigint, campaign text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v_code text := btrim(campaign);
+  id bigint;
+BEGIN
+  IF v_code IS NULL OR v_code = '' THEN
+    RETURN NULL;
+  END IF;
+  IF length(v_code) > 200 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'campaign code is longer than 200 characters';
+  END IF;
+  SELECT c.campaign_id INTO id FROM @extschema@.campaign c
+   WHERE c.org_id = o.org_id AND c.channel_id = campaign_id_of.channel_id AND c.code = v_code;
+  IF FOUND THEN
+    RETURN id;
+  END IF;
+  INSERT INTO @extschema@.campaign (org_id, channel_id, code, name)
+  VALUES (o.org_id, campaign_id_of.channel_id, v_code, v_code)
+  ON CONFLICT DO NOTHING
+  RETURNING campaign_id INTO id;
+  IF id IS NULL THEN  -- created meanwhile by a concurrent session
+    SELECT c.campaign_id INTO id FROM @extschema@.campaign c
+     WHERE c.org_id = o.org_id AND c.channel_id = campaign_id_of.channel_id AND c.code = v_code;
+  END IF;
+  RETURN id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.campaign_id_of(@extschema@.org, bigint, text) IS 'id of a campaign of a channel by its code, created on first use; NULL for a NULL or blank campaign';
+
+CREATE FUNCTION @extschema@.add_channel(org_id bigint, code text, name text, kind text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  o @extschema@.org := @extschema@.ingest_org(add_channel.org_id);
+  new_id bigint;
+BEGIN
+  IF add_channel.code !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('invalid channel code "%s"', add_channel.code),
+      HINT = 'A channel code is a lower-case letter followed by up to 62 letters, digits or underscores.';
+  END IF;
+  IF add_channel.kind NOT IN ('paid', 'organic', 'referral', 'direct', 'offline') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('invalid channel kind "%s"', add_channel.kind),
+      HINT = 'Valid kinds: paid, organic, referral, direct, offline.';
+  END IF;
+  INSERT INTO @extschema@.channel (org_id, code, name, kind)
+  VALUES (o.org_id, add_channel.code, add_channel.name, add_channel.kind)
+  RETURNING channel_id INTO new_id;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.add_channel(bigint, text, text, text) IS 'adds an acquisition channel to an org and returns its id';
+
+CREATE FUNCTION @extschema@.ingest_attr(attrs jsonb, key text, kind text, lo numeric DEFAULT NULL, hi numeric DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v jsonb := attrs -> key;
+BEGIN
+  IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
+    RETURN NULL;
+  END IF;
+  IF kind = 'string' THEN
+    IF jsonb_typeof(v) <> 'string' OR length(v #>> '{}') > 200 THEN
+      RAISE EXCEPTION USING ERRCODE = '22023',
+        MESSAGE = format('attrs.%s must be a string of at most 200 characters', key),
+        DETAIL = format('got %s', left(v::text, 100));
+    END IF;
+  ELSIF jsonb_typeof(v) <> 'number' OR (v #>> '{}')::numeric <> trunc((v #>> '{}')::numeric)
+        OR (v #>> '{}')::numeric NOT BETWEEN lo AND hi THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('attrs.%s must be a whole number from %s to %s', key, lo, hi),
+      DETAIL = format('got %s', left(v::text, 100));
+  END IF;
+  RETURN v #>> '{}';
+END
+$$;
+COMMENT ON FUNCTION @extschema@.ingest_attr(jsonb, text, text, numeric, numeric) IS 'a known lead attribute from ingestion attrs as text, checked to be a string or a whole number within bounds (22023 otherwise)';
+
+CREATE FUNCTION @extschema@.ingest_lead(org_id bigint, phone text, channel text, campaign text,
+                                        occurred_at timestamptz, attrs jsonb DEFAULT '{}')
+RETURNS TABLE (lead_id bigint, is_new boolean)
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o @extschema@.org := @extschema@.ingest_org(ingest_lead.org_id);
+  a jsonb := coalesce(ingest_lead.attrs, '{}');
+  ts timestamptz := ingest_lead.occurred_at;
+  e164 text;
+  ch bigint;
+  cp bigint;
+  v_name text; v_age smallint; v_grade smallint; v_subject text; v_city text; v_tier smallint; v_visitor text;
+  v_lead bigint;
+  v_new boolean;
+BEGIN
+  PERFORM @extschema@.ingest_check_time(o, ts, 'occurred_at');
+  IF jsonb_typeof(a) <> 'object' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'attrs must be a JSON object',
+      DETAIL = format('got a JSON %s', jsonb_typeof(a));
+  END IF;
+  IF length(ingest_lead.phone) > 64 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'phone is longer than 64 characters';
+  END IF;
+  v_name    := @extschema@.ingest_attr(a, 'name', 'string');
+  v_age     := @extschema@.ingest_attr(a, 'child_age', 'int', 1, 18);
+  v_grade   := @extschema@.ingest_attr(a, 'grade', 'int', 0, 12);
+  v_subject := @extschema@.ingest_attr(a, 'subject', 'string');
+  v_city    := @extschema@.ingest_attr(a, 'city', 'string');
+  v_tier    := @extschema@.ingest_attr(a, 'city_tier', 'int', 1, 5);
+  v_visitor := @extschema@.ingest_attr(a, 'visitor_id', 'string');
+  a := a - '{name,child_age,grade,subject,city,city_tier,visitor_id}'::text[];
+
+  ch := @extschema@.channel_id_of(o, ingest_lead.channel);
+  cp := @extschema@.campaign_id_of(o, ch, ingest_lead.campaign);
+  e164 := @extschema@.normalize_phone(ingest_lead.phone);
+
+  IF e164 IS NULL THEN
+    -- invalid or missing phone: kept, flagged by phone_valid = false, never de-duplicated
+    INSERT INTO @extschema@.lead (org_id, phone_raw, name, child_age, grade, subject, city, city_tier, visitor_id,
+                                  first_channel_id, first_campaign_id, latest_channel_id, latest_campaign_id,
+                                  created_at, last_touch_at, attrs)
+    VALUES (o.org_id, ingest_lead.phone, v_name, v_age, v_grade, v_subject, v_city, v_tier, v_visitor,
+            ch, cp, ch, cp, ts, ts, a)
+    RETURNING lead_id INTO v_lead;
+    v_new := true;
+  ELSE
+    -- 撞单 protection: one lead per phone; a repeat fills blanks and moves the
+    -- latest (or, for late data, the first) touch, but never changes the owner
+    INSERT INTO @extschema@.lead AS l (org_id, phone_raw, phone, name, child_age, grade, subject, city, city_tier,
+                                       visitor_id, first_channel_id, first_campaign_id, latest_channel_id,
+                                       latest_campaign_id, created_at, last_touch_at, attrs)
+    VALUES (o.org_id, ingest_lead.phone, e164, v_name, v_age, v_grade, v_subject, v_city, v_tier, v_visitor,
+            ch, cp, ch, cp, ts, ts, a)
+    ON CONFLICT (org_id, phone) DO UPDATE SET
+      name       = coalesce(l.name, EXCLUDED.name),
+      child_age  = coalesce(l.child_age, EXCLUDED.child_age),
+      grade      = coalesce(l.grade, EXCLUDED.grade),
+      subject    = coalesce(l.subject, EXCLUDED.subject),
+      city       = coalesce(l.city, EXCLUDED.city),
+      city_tier  = coalesce(l.city_tier, EXCLUDED.city_tier),
+      visitor_id = coalesce(l.visitor_id, EXCLUDED.visitor_id),
+      attrs      = EXCLUDED.attrs || l.attrs,
+      first_channel_id   = CASE WHEN EXCLUDED.created_at < l.created_at THEN EXCLUDED.first_channel_id ELSE l.first_channel_id END,
+      first_campaign_id  = CASE WHEN EXCLUDED.created_at < l.created_at THEN EXCLUDED.first_campaign_id ELSE l.first_campaign_id END,
+      created_at         = least(l.created_at, EXCLUDED.created_at),
+      latest_channel_id  = CASE WHEN EXCLUDED.last_touch_at >= l.last_touch_at THEN EXCLUDED.latest_channel_id ELSE l.latest_channel_id END,
+      latest_campaign_id = CASE WHEN EXCLUDED.last_touch_at >= l.last_touch_at THEN EXCLUDED.latest_campaign_id ELSE l.latest_campaign_id END,
+      last_touch_at      = greatest(l.last_touch_at, EXCLUDED.last_touch_at),
+      updated_at = now()
+    -- xmax is 0 exactly for a freshly inserted row, not for one taken by ON CONFLICT
+    RETURNING l.lead_id, (l.xmax = 0) INTO v_lead, v_new;
+  END IF;
+
+  INSERT INTO @extschema@.touchpoint (org_id, lead_id, visitor_id, channel_id, campaign_id, kind, occurred_at)
+  VALUES (o.org_id, v_lead, v_visitor, ch, cp, 'form', ts);
+  INSERT INTO @extschema@.lead_event (org_id, lead_id, event_type, occurred_at, channel_id, attrs)
+  VALUES (o.org_id, v_lead, 'form_submitted', ts, ch, a);
+
+  lead_id := v_lead;
+  is_new := v_new;
+  RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.ingest_lead(bigint, text, text, text, timestamptz, jsonb) IS 'ingests a landing-page submission: one lead per valid phone per org (a repeat adds a touchpoint and a form_submitted event but never a second lead nor a new owner); returns the lead and whether it is new';
+
+CREATE FUNCTION @extschema@.lead_of(o @extschema@.org, lead_id bigint) RETURNS bigint
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF lead_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'lead_id must not be null';
+  END IF;
+  PERFORM 1 FROM @extschema@.lead l WHERE l.org_id = o.org_id AND l.lead_id = lead_of.lead_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s in org %s', lead_id, o.org_id);
+  END IF;
+  RETURN lead_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.lead_of(@extschema@.org, bigint) IS 'checks that a lead exists and is visible in an org (22004 for NULL, 23503 for unknown) and returns its id';
+
+CREATE FUNCTION @extschema@.record_touch(org_id bigint, lead_id bigint, channel text, campaign text,
+                                         occurred_at timestamptz, kind text DEFAULT 'visit',
+                                         visitor_id text DEFAULT NULL, attrs jsonb DEFAULT '{}')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o @extschema@.org := @extschema@.ingest_org(record_touch.org_id);
+  a jsonb := coalesce(record_touch.attrs, '{}');
+  ch bigint;
+  new_id bigint;
+BEGIN
+  PERFORM @extschema@.ingest_check_time(o, record_touch.occurred_at, 'occurred_at');
+  IF record_touch.kind IS NULL OR record_touch.kind NOT IN
+     ('impression', 'ad_click', 'visit', 'form', 'call', 'message', 'referral', 'offline') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('invalid touch kind "%s"', record_touch.kind),
+      HINT = 'Valid kinds: impression, ad_click, visit, form, call, message, referral, offline.';
+  END IF;
+  IF jsonb_typeof(a) <> 'object' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'attrs must be a JSON object';
+  END IF;
+  IF record_touch.lead_id IS NULL AND record_touch.visitor_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'a touch needs a lead_id or a visitor_id';
+  END IF;
+  IF record_touch.lead_id IS NOT NULL THEN
+    PERFORM @extschema@.lead_of(o, record_touch.lead_id);
+  END IF;
+  ch := @extschema@.channel_id_of(o, record_touch.channel);
+  INSERT INTO @extschema@.touchpoint (org_id, lead_id, visitor_id, channel_id, campaign_id, kind, occurred_at, attrs)
+  VALUES (o.org_id, record_touch.lead_id, record_touch.visitor_id, ch,
+          @extschema@.campaign_id_of(o, ch, record_touch.campaign), record_touch.kind, record_touch.occurred_at, a)
+  RETURNING touchpoint_id INTO new_id;
+  IF record_touch.lead_id IS NOT NULL THEN
+    UPDATE @extschema@.lead l SET last_touch_at = record_touch.occurred_at, updated_at = now()
+     WHERE l.org_id = o.org_id AND l.lead_id = record_touch.lead_id AND l.last_touch_at < record_touch.occurred_at;
+  END IF;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.record_touch(bigint, bigint, text, text, timestamptz, text, text, jsonb) IS 'records a contact of a lead (or an anonymous visitor) with a channel and campaign, for attribution; returns the touchpoint id';
+
+CREATE FUNCTION @extschema@.record_event(org_id bigint, lead_id bigint, event_type text,
+                                         occurred_at timestamptz, attrs jsonb DEFAULT '{}',
+                                         channel text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o @extschema@.org := @extschema@.ingest_org(record_event.org_id);
+  a jsonb := coalesce(record_event.attrs, '{}');
+  ch bigint;
+  new_id bigint;
+BEGIN
+  PERFORM @extschema@.ingest_check_time(o, record_event.occurred_at, 'occurred_at');
+  IF record_event.event_type IS NULL OR record_event.event_type NOT IN
+     ('form_submitted', 'sms_verified', 'wechat_followed', 'trial_booked', 'trial_attended',
+      'paid', 'refunded', 'renewed', 'referred', 'unsubscribed', 'lost') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('invalid event type "%s"', record_event.event_type),
+      HINT = 'Valid types: form_submitted, sms_verified, wechat_followed, trial_booked, trial_attended, paid, refunded, renewed, referred, unsubscribed, lost.';
+  END IF;
+  IF jsonb_typeof(a) <> 'object' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'attrs must be a JSON object';
+  END IF;
+  PERFORM @extschema@.lead_of(o, record_event.lead_id);
+  IF record_event.channel IS NOT NULL THEN
+    ch := @extschema@.channel_id_of(o, record_event.channel);
+  END IF;
+  INSERT INTO @extschema@.lead_event (org_id, lead_id, event_type, occurred_at, channel_id, attrs)
+  VALUES (o.org_id, record_event.lead_id, record_event.event_type, record_event.occurred_at, ch, a)
+  RETURNING event_id INTO new_id;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.record_event(bigint, bigint, text, timestamptz, jsonb, text) IS 'records a funnel event of a lead (sms_verified, trial_booked, paid, ...); returns the event id';
+
+CREATE FUNCTION @extschema@.record_spend(org_id bigint, day date, channel text, campaign text,
+                                         spend numeric, impressions bigint DEFAULT 0, clicks bigint DEFAULT 0)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o @extschema@.org := @extschema@.ingest_org(record_spend.org_id);
+  ch bigint;
+  cp bigint;
+  new_id bigint;
+BEGIN
+  IF record_spend.day IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'day must not be null';
+  END IF;
+  IF record_spend.day > ((now() + o.future_tolerance) AT TIME ZONE o.timezone)::date
+     OR record_spend.day = 'infinity'::date OR record_spend.day = '-infinity'::date THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('day %s is in the future', record_spend.day),
+      HINT = 'Spend can be loaded for today and earlier days in the org time zone.';
+  END IF;
+  IF record_spend.spend IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'spend must not be null';
+  END IF;
+  IF record_spend.spend = 'NaN'::numeric OR record_spend.spend < 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('spend must be zero or more, got %s', record_spend.spend);
+  END IF;
+  IF coalesce(record_spend.impressions, 0) < 0 OR coalesce(record_spend.clicks, 0) < 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'impressions and clicks must be zero or more';
+  END IF;
+  ch := @extschema@.channel_id_of(o, record_spend.channel);
+  cp := @extschema@.campaign_id_of(o, ch, record_spend.campaign);
+  INSERT INTO @extschema@.ad_spend AS s (org_id, spend_date, channel_id, campaign_id, spend, impressions, clicks)
+  VALUES (o.org_id, record_spend.day, ch, cp, record_spend.spend,
+          coalesce(record_spend.impressions, 0), coalesce(record_spend.clicks, 0))
+  ON CONFLICT (org_id, spend_date, channel_id, (coalesce(campaign_id, 0))) DO UPDATE SET
+    spend = EXCLUDED.spend, impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks,
+    revision = s.revision + 1, loaded_at = now()
+  RETURNING ad_spend_id INTO new_id;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.record_spend(bigint, date, text, text, numeric, bigint, bigint) IS 'loads one day of ad spend for a channel and campaign as an idempotent upsert: loading a revised day again leaves one row with the new values';

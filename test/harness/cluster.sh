@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# test/harness/cluster.sh -- throwaway PostgreSQL clusters for tests and demo.
+#
+#   cluster.sh fresh NAME [tcp]   stop and remove NAME, then init and start it
+#   cluster.sh ensure NAME [tcp]  start NAME, creating it if needed
+#   cluster.sh stop NAME          stop and remove NAME
+#   cluster.sh stop-all           stop and remove every cluster of this checkout
+#
+# A cluster lives in $LM_BASE/NAME (under /tmp, never in the work tree) with a
+# private socket folder, so clusters of different checkouts never clash; with
+# 'tcp' it also listens on localhost at a free port, for BI tools.  After a
+# start, $LM_BASE/NAME/env holds the PG* variables that reach it.
+source "$(dirname "$0")/common.sh"
+
+cmd=${1:?usage: cluster.sh fresh|ensure|stop|stop-all [NAME] [tcp]}
+name=${2:-}
+tcp=${3:-}
+
+dir_of() { printf '%s/%s' "$LM_BASE" "$1"; }
+
+is_running() {
+  local d; d=$(dir_of "$1")
+  [ -f "$d/data/postmaster.pid" ] && as_server "$LM_PGBIN/pg_ctl" -D "$d/data" status >/dev/null 2>&1
+}
+
+stop_one() {
+  local d; d=$(dir_of "$1")
+  [ -d "$d" ] || return 0
+  if is_running "$1"; then
+    as_server "$LM_PGBIN/pg_ctl" -D "$d/data" -m immediate -w stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$d"
+}
+
+free_port() {
+  local p
+  for p in $(seq 54330 54499); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && [ ! -e "/tmp/.s.PGSQL.$p" ]; then
+      echo "$p"; return 0
+    fi
+  done
+  echo "cluster.sh: no free port in 54330-54499" >&2; return 1
+}
+
+init_one() {
+  local d port listen; d=$(dir_of "$1")
+  mkdir -p "$LM_BASE" "$d/sock"
+  chmod 755 "$LM_BASE"
+  [ "$(id -u)" -eq 0 ] && chown -R "$LM_SERVER_USER" "$d"
+  if [ "$tcp" = tcp ]; then port=$(free_port); listen=localhost; else port=5432; listen=''; fi
+  as_server "$LM_PGBIN/initdb" -D "$d/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$d/initdb.log" 2>&1 \
+    || { cat "$d/initdb.log" >&2; exit 1; }
+  as_server tee -a "$d/data/postgresql.conf" >/dev/null <<CONF
+# leadmgmt throwaway cluster: fast and disposable, never for real data
+listen_addresses = '$listen'
+port = $port
+unix_socket_directories = '$d/sock'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 120
+shared_buffers = 256MB
+max_worker_processes = 16
+max_parallel_workers = 8
+log_min_messages = warning
+log_min_error_statement = panic
+CONF
+  cat >"$d/env" <<ENV
+export PGHOST='$d/sock' PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+ENV
+  [ "$(id -u)" -eq 0 ] && chown "$LM_SERVER_USER" "$d/env"
+  return 0
+}
+
+start_one() {
+  local d; d=$(dir_of "$1")
+  as_server "$LM_PGBIN/pg_ctl" -D "$d/data" -l "$d/server.log" -w -t 60 start >/dev/null \
+    || { tail -20 "$d/server.log" >&2; exit 1; }
+}
+
+case "$cmd" in
+  fresh)  stop_one "$name"; init_one "$name"; start_one "$name" ;;
+  ensure)
+    if ! is_running "$name"; then
+      [ -d "$(dir_of "$name")/data" ] || init_one "$name"
+      start_one "$name"
+    fi ;;
+  stop)   stop_one "$name" ;;
+  stop-all)
+    if [ -d "$LM_BASE" ]; then
+      for d in "$LM_BASE"/*/; do [ -d "$d" ] && stop_one "$(basename "$d")"; done
+      rmdir "$LM_BASE" 2>/dev/null || true
+    fi
+    echo "stopped and removed the leadmgmt clusters under $LM_BASE" ;;
+  *) echo "cluster.sh: unknown command $cmd" >&2; exit 2 ;;
+esac

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# test/harness/run-tests.sh -- everything 'make test' runs, against a fresh
+# throwaway cluster:
+#   1. pg_regress: sql/*.sql against expected/*.out (exact output and errors)
+#   2. pgTAP: test/pgtap/*.sql through pg_prove, each file connecting as the
+#      role named on its '-- role:' line (default postgres)
+#   3. harness checks: test/harness/checks/*.sh (upgrade path, dump and
+#      restore, concurrency), each printing TAP 'ok' / 'not ok' lines
+# Counts every regress test, pgTAP assertion and check, and ends with the
+# line 'N passed, N failed'; exits non-zero on any failure.
+source "$(dirname "$0")/common.sh"
+set +e
+
+passed=0; failed=0
+out=$LM_TOP/.build/test; rm -rf "$out"; mkdir -p "$out" "$LM_TOP/.build/regress"
+[ "$(id -u)" -eq 0 ] && chmod -R a+rwX "$LM_TOP/.build"
+
+"$LM_TOP/test/harness/cluster.sh" fresh test || { echo "0 passed, 1 failed"; exit 1; }
+source "$LM_BASE/test/env"
+export LM_BASE LM_TOP
+
+# --- 1. pg_regress -----------------------------------------------------------
+lm_say "pg_regress"
+(cd "$LM_TOP" && make --no-print-directory -s installcheck PG_CONFIG="$LM_PGBIN/pg_config") >"$out/regress.log" 2>&1
+grep -E '^(ok|not ok|test |     |\s*[0-9]+ of|All )' "$out/regress.log" | grep -vE '^\s*$' | sed 's/^/  /' | head -200
+r_ok=$(grep -cE '^(ok |test .*\.\.\. ok)|^ +[a-z0-9_]+ +\.\.\. ok' "$out/regress.log")
+r_fail=$(grep -cE '^(not ok |test .*\.\.\. FAILED)|\.\.\. FAILED' "$out/regress.log")
+passed=$((passed + r_ok)); failed=$((failed + r_fail))
+if [ "$r_fail" -gt 0 ] || ! grep -q 'tests passed' "$out/regress.log"; then
+  [ "$r_fail" -gt 0 ] || failed=$((failed + 1))
+  cat "$out/regress.log" | tail -20
+  [ -f "$LM_TOP/.build/regress/regression.diffs" ] && head -150 "$LM_TOP/.build/regress/regression.diffs"
+fi
+
+# --- 2. pgTAP ------------------------------------------------------------------
+lm_say "pgTAP"
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -f "$LM_TOP/test/pgtap/setup/roles.sql" >"$out/tap-setup.log" 2>&1 &&
+  createdb leadmgmt_tap && psql -X -q -v ON_ERROR_STOP=1 -d leadmgmt_tap \
+    -c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION leadmgmt' \
+    -f "$LM_TOP/test/pgtap/setup/fixture.sql" >>"$out/tap-setup.log" 2>&1
+if [ $? -ne 0 ]; then
+  cat "$out/tap-setup.log"; failed=$((failed + 1))
+else
+  for f in "$LM_TOP"/test/pgtap/*.sql; do
+    role=$(sed -n 's/^-- role: *\([a-z0-9_]*\).*/\1/p' "$f" | head -1)
+    name=$(basename "$f")
+    pg_prove --verbose --ext .sql -d leadmgmt_tap -U "${role:-postgres}" "$f" >"$out/tap-$name.log" 2>&1
+    rc=$?
+    t_ok=$(grep -cE '^ok [0-9]+' "$out/tap-$name.log")
+    t_fail=$(grep -cE '^not ok [0-9]+' "$out/tap-$name.log")
+    if [ $rc -ne 0 ] && [ "$t_fail" -eq 0 ]; then t_fail=1; fi   # died, or the plan did not match
+    printf '  %-40s as %-12s %4d ok %4d failed\n' "$name" "${role:-postgres}" "$t_ok" "$t_fail"
+    [ "$t_fail" -gt 0 ] && grep -vE '^ok [0-9]+' "$out/tap-$name.log" | head -60
+    passed=$((passed + t_ok)); failed=$((failed + t_fail))
+  done
+fi
+
+# --- 3. harness checks -----------------------------------------------------------
+for c in "$LM_TOP"/test/harness/checks/*.sh; do
+  [ -f "$c" ] || continue
+  lm_say "check $(basename "$c")"
+  bash "$c" >"$out/check-$(basename "$c").log" 2>&1
+  rc=$?
+  sed 's/^/  /' "$out/check-$(basename "$c").log" | grep -E '^  (ok|not ok|#)' 
+  c_ok=$(grep -cE '^ok ' "$out/check-$(basename "$c").log")
+  c_fail=$(grep -cE '^not ok ' "$out/check-$(basename "$c").log")
+  if [ $rc -ne 0 ] && [ "$c_fail" -eq 0 ]; then
+    c_fail=1; tail -30 "$out/check-$(basename "$c").log"
+  fi
+  passed=$((passed + c_ok)); failed=$((failed + c_fail))
+done
+
+echo
+echo "logs: $out (cluster left running; 'make stop' removes it)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
