@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Install the oldest frozen version, load demo data, update step by step to
+# the newest, and check that the catalog equals a fresh install of the
+# newest version and that every row survived.
+source "$(dirname "$0")/lib.sh"
+newest=$(sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" "$LM_TOP/leadmgmt.control")
+oldest=$(ls "$LM_TOP"/src/sql/history/ | sed -n 's/^leadmgmt--\([0-9.]*\)\.sql$/\1/p' | sort -V | head -1)
+oldest=${oldest:-$newest}
+echo "# upgrade path from $oldest to $newest"
+
+for db in lm_upgraded lm_fresh; do dropdb --if-exists "$db"; createdb "$db"; done
+psql -X -q -v ON_ERROR_STOP=1 -d lm_upgraded -c "CREATE EXTENSION leadmgmt VERSION '$oldest'" &&
+  psql -X -q -v ON_ERROR_STOP=1 -d lm_upgraded -v scale=0.01 -v seed=7 -f "$LM_TOP/test/demo/generate.sql" >/dev/null
+check "version $oldest installs and takes the demo data" [ $? -eq 0 ]
+table_counts lm_upgraded >"$LM_TMP/before"
+
+path=$(psql -X -At -d lm_upgraded -c "SELECT path FROM pg_extension_update_paths('leadmgmt') WHERE source = '$oldest' AND target = '$newest'")
+if [ "$oldest" != "$newest" ] && [ -z "$path" ]; then
+  not_ok "there is an update path from $oldest to $newest"
+fi
+IFS='-' read -ra steps <<<"${path//--/-}"
+for v in "${steps[@]:1}"; do
+  psql -X -q -v ON_ERROR_STOP=1 -d lm_upgraded -c "ALTER EXTENSION leadmgmt UPDATE TO '$v'"
+  check "ALTER EXTENSION leadmgmt UPDATE TO '$v'" [ $? -eq 0 ]
+done
+check "after the update the extension is at $newest" \
+  [ "$(psql -X -At -d lm_upgraded -c "SELECT extversion FROM pg_extension WHERE extname = 'leadmgmt'")" = "$newest" ]
+
+psql -X -q -v ON_ERROR_STOP=1 -d lm_fresh -c "CREATE EXTENSION leadmgmt"
+psql -X -q -d lm_upgraded -f "$LM_TOP/test/harness/catalog.sql" >"$LM_TMP/upgraded.cat"
+psql -X -q -d lm_fresh -f "$LM_TOP/test/harness/catalog.sql" >"$LM_TMP/fresh.cat"
+echo "# catalog description: $(wc -l <"$LM_TMP/fresh.cat") lines"
+if diff "$LM_TMP/fresh.cat" "$LM_TMP/upgraded.cat" >"$LM_TMP/cat.diff"; then
+  ok "the upgraded catalog equals a fresh install of $newest (tables, columns, constraints, indexes, functions, views, policies, triggers, comments, grants)"
+else
+  not_ok "the upgraded catalog equals a fresh install of $newest"
+  head -40 "$LM_TMP/cat.diff" | sed 's/^/# /'
+fi
+table_counts lm_upgraded >"$LM_TMP/after"
+if diff "$LM_TMP/before" "$LM_TMP/after" >/dev/null; then
+  ok "every row survived the update ($(awk '{s+=$2} END {print s}' "$LM_TMP/after") rows in $(wc -l <"$LM_TMP/after") tables)"
+else
+  not_ok "every row survived the update"; diff "$LM_TMP/before" "$LM_TMP/after" | sed 's/^/# /'
+fi
+
+# the comparison itself must notice a difference, or it proves nothing
+psql -X -q -d lm_fresh -c "ALTER TABLE leadmgmt.tag ADD COLUMN color text" -c "COMMENT ON TABLE leadmgmt.course IS 'changed'"
+psql -X -q -d lm_fresh -f "$LM_TOP/test/harness/catalog.sql" >"$LM_TMP/fresh2.cat"
+check "the catalog comparison notices an added column and a changed comment" \
+  [ "$(diff "$LM_TMP/fresh.cat" "$LM_TMP/fresh2.cat" | grep -c '^>')" -ge 2 ]
+dropdb lm_fresh

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# pg_dump of a database with the extension, restored into an empty one, keeps
+# every row, the grants, and the numbering of new rows.
+source "$(dirname "$0")/lib.sh"
+src=lm_dump_src
+dropdb --if-exists "$src"; dropdb --if-exists lm_restored; createdb "$src"
+psql -X -q -v ON_ERROR_STOP=1 -d "$src" -c "CREATE EXTENSION leadmgmt" &&
+  psql -X -q -v ON_ERROR_STOP=1 -d "$src" -v scale=0.01 -v seed=9 -f "$LM_TOP/test/demo/generate.sql" >/dev/null &&
+  psql -X -q -v ON_ERROR_STOP=1 -d "$src" -c "SELECT leadmgmt.grant_access('lm_bi', 1, 'reporting')" >/dev/null
+check "source database loaded" [ $? -eq 0 ]
+table_counts "$src" >"$LM_TMP/src.counts"
+
+pg_dump -Fc -d "$src" -f "$LM_TMP/dump" && createdb lm_restored && pg_restore -d lm_restored --exit-on-error "$LM_TMP/dump"
+check "pg_dump and pg_restore succeed" [ $? -eq 0 ]
+table_counts lm_restored >"$LM_TMP/restored.counts"
+if diff "$LM_TMP/src.counts" "$LM_TMP/restored.counts" >/dev/null && [ -s "$LM_TMP/src.counts" ]; then
+  ok "every row of every table is restored ($(awk '{s+=$2} END {print s}' "$LM_TMP/restored.counts") rows)"
+else
+  not_ok "every row of every table is restored"; diff "$LM_TMP/src.counts" "$LM_TMP/restored.counts" | sed 's/^/# /'
+fi
+check "restored data is identical, not just as many rows (leads and orders compared)" [ \
+  "$(psql -X -At -d "$src" -c "SELECT md5(string_agg(l::text, ',' ORDER BY lead_id)) FROM leadmgmt.lead l")" = \
+  "$(psql -X -At -d lm_restored -c "SELECT md5(string_agg(l::text, ',' ORDER BY lead_id)) FROM leadmgmt.lead l")" ]
+check "new leads are numbered after the restored ones" [ "$(psql -X -At -d lm_restored -c \
+  "SELECT lead_id > (SELECT max(lead_id) FROM leadmgmt.lead WHERE lead_id < 1000000000) FROM leadmgmt.ingest_lead(1, '13988887777', 'douyin', NULL, now())")" = t ]
+check "access grants and privileges are restored" [ "$(psql -X -At -d lm_restored -c \
+  "SELECT count(*) FROM leadmgmt.access_grant WHERE role_name = 'lm_bi'")" = 1 ] \
+  && [ "$(psql -X -At -d lm_restored -c "SELECT has_table_privilege('lm_bi', 'leadmgmt.course', 'SELECT')")" = t ]
+dropdb "$src"; dropdb lm_restored

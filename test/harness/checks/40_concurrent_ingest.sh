@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Real concurrent sessions (pgbench): 16 clients ingest the same 200 phones in
+# every spelling at once, over new campaigns.  Afterwards there is exactly one
+# lead per phone, every submission left its touchpoint and event, and no
+# client saw an error.
+source "$(dirname "$0")/lib.sh"
+db=lm_concurrency
+dropdb --if-exists "$db"; createdb "$db"
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" \
+  -c "SELECT leadmgmt.create_org('Race School')" -c "SELECT leadmgmt.add_channel(1, 'douyin', 'Douyin', 'paid')" \
+  -c "UPDATE leadmgmt.org SET auto_create_channels = true" >/dev/null
+cat >"$LM_TMP/ingest.sql" <<'SQL'
+\set n random(0, 199)
+\set fmt random(0, 2)
+\set camp random(0, 9)
+\set ch random(0, 2)
+SELECT * FROM leadmgmt.ingest_lead(1,
+  CASE :fmt WHEN 0 THEN '1380000' || lpad(:n::text, 4, '0') WHEN 1 THEN '+86 138-0000-' || lpad(:n::text, 4, '0')
+            ELSE '0086 13800 00' || lpad(:n::text, 4, '0') END,
+  (ARRAY['douyin', 'baidu', 'xiaohongshu'])[:ch + 1], 'camp-' || :camp, now());
+SQL
+"$LM_PGBIN/pgbench" -n -c 16 -j 4 -t 250 -f "$LM_TMP/ingest.sql" "$db" >"$LM_TMP/pgbench.log" 2>&1
+rc=$?
+grep -E 'transactions actually processed|failed|tps' "$LM_TMP/pgbench.log" | sed 's/^/# /'
+check "16 concurrent clients ran 4000 ingestions without an error" \
+  [ $rc -eq 0 ] && grep -q 'number of transactions actually processed: 4000/4000' "$LM_TMP/pgbench.log"
+q() { psql -X -At -d "$db" -c "$1"; }
+check "exactly one lead per phone (200 leads for 200 phones)" [ "$(q "SELECT count(*) || '/' || count(DISTINCT phone) FROM leadmgmt.lead")" = "200/200" ]
+check "every submission left a touchpoint and a form_submitted event" \
+  [ "$(q "SELECT (SELECT count(*) FROM leadmgmt.touchpoint) || '/' || (SELECT count(*) FROM leadmgmt.lead_event)")" = "4000/4000" ]
+check "auto-created channels and campaigns exist once each" \
+  [ "$(q "SELECT (SELECT count(*) FROM leadmgmt.channel) || '/' || (SELECT count(*) FROM leadmgmt.campaign)")" = "3/30" ]
+dropdb "$db"

@@ -1,0 +1,84 @@
+-- role: postgres
+-- Structural rules every table, view and function of the extension follows.
+BEGIN;
+SELECT plan(20);
+
+CREATE TEMP VIEW t_tables AS
+  SELECT c.oid, c.relname FROM pg_class c
+   WHERE c.relnamespace = 'leadmgmt'::regnamespace AND c.relkind IN ('r', 'p');
+CREATE TEMP VIEW t_org_attnum AS
+  SELECT t.oid, a.attnum FROM t_tables t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = 'org_id';
+
+SELECT is((SELECT count(*) FROM t_tables), 35::bigint, 'schema 0.1 has 35 tables');
+SELECT is(array(SELECT relname FROM t_tables t WHERE NOT EXISTS
+          (SELECT 1 FROM pg_attribute a WHERE a.attrelid = t.oid AND a.attname = 'org_id' AND a.attnotnull AND a.atttypid = 'int8'::regtype)
+          ORDER BY 1), '{}'::name[], 'every table has org_id bigint NOT NULL');
+SELECT is(array(SELECT conrelid::regclass::text FROM pg_constraint k JOIN t_org_attnum o ON o.oid = k.conrelid
+                 WHERE k.contype IN ('p', 'u') AND NOT (o.attnum = ANY (k.conkey)) ORDER BY 1),
+          '{}'::text[], 'org_id is part of every primary key and unique constraint');
+SELECT is(array(SELECT i.indexrelid::regclass::text FROM pg_index i JOIN t_org_attnum o ON o.oid = i.indrelid
+                 WHERE i.indisunique AND NOT (o.attnum = ANY (i.indkey::int2[])) ORDER BY 1),
+          '{}'::text[], 'org_id is part of every unique index');
+SELECT is(array(SELECT relname FROM t_tables t WHERE NOT EXISTS
+          (SELECT 1 FROM pg_constraint k WHERE k.conrelid = t.oid AND k.contype = 'p') ORDER BY 1),
+          '{}'::name[], 'every table has a primary key');
+SELECT is(array(SELECT k.conname::text FROM pg_constraint k
+                  JOIN t_org_attnum s ON s.oid = k.conrelid
+                  JOIN pg_attribute ra ON ra.attrelid = k.confrelid AND ra.attname = 'org_id'
+                 WHERE k.contype = 'f'
+                   AND NOT (k.conkey[1] = s.attnum AND k.confkey[1] = ra.attnum)
+                 ORDER BY 1),
+          '{}'::text[], 'every foreign key starts with org_id on both sides, so no row can point into another org');
+SELECT is(array(SELECT a.attrelid::regclass || '.' || a.attname FROM pg_attribute a JOIN t_tables t ON t.oid = a.attrelid
+                 WHERE a.attidentity <> '' AND a.atttypid <> 'int8'::regtype ORDER BY 1),
+          '{}'::text[], 'identity keys are bigint');
+SELECT is(array(SELECT a.attrelid::regclass || '.' || a.attname FROM pg_attribute a JOIN t_tables t ON t.oid = a.attrelid
+                 WHERE a.attnum > 0 AND NOT a.attisdropped AND a.atttypid IN ('timestamp'::regtype, 'money'::regtype)
+                 ORDER BY 1),
+          '{}'::text[], 'times are timestamptz and no column uses the money type');
+SELECT is(array(SELECT a.attrelid::regclass || '.' || a.attname FROM pg_attribute a JOIN t_tables t ON t.oid = a.attrelid
+                 WHERE a.attnum > 0 AND NOT a.attisdropped
+                   AND a.attname IN ('spend', 'amount', 'price', 'list_price', 'discount', 'cost', 'reward', 'discount_amount')
+                   AND format_type(a.atttypid, a.atttypmod) <> 'numeric(14,2)' ORDER BY 1),
+          '{}'::text[], 'money columns are numeric(14,2)');
+SELECT is(array(SELECT t.relname FROM t_tables t JOIN pg_class c ON c.oid = t.oid WHERE NOT c.relrowsecurity ORDER BY 1),
+          '{}'::name[], 'row-level security is enabled on every table');
+SELECT is(array(SELECT relname FROM t_tables t WHERE NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = t.oid) ORDER BY 1),
+          '{}'::name[], 'every table has a policy');
+SELECT is(array(SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'leadmgmt'::regnamespace AND c.relkind IN ('r', 'S')
+                   AND NOT c.oid = ANY ((SELECT extconfig FROM pg_extension WHERE extname = 'leadmgmt')::oid[]) ORDER BY 1),
+          '{}'::name[], 'every table and sequence is registered with pg_extension_config_dump');
+SELECT is(array(SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'leadmgmt'::regnamespace AND c.relkind = 'v'
+                   AND NOT coalesce('security_invoker=true' = ANY (c.reloptions), false) ORDER BY 1),
+          '{}'::name[], 'every view is security_invoker');
+SELECT is(array(SELECT c.relname || coalesce('.' || a.attname, '') FROM pg_class c
+                  LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                 WHERE c.relnamespace = 'leadmgmt'::regnamespace AND c.relkind IN ('r', 'v')
+                   AND (obj_description(c.oid, 'pg_class') IS NULL
+                        OR (a.attname IS NOT NULL AND col_description(c.oid, a.attnum) IS NULL))
+                 ORDER BY 1),
+          '{}'::text[], 'every table, view and column has a comment');
+SELECT is(array(SELECT p.oid::regprocedure::text FROM pg_proc p
+                 WHERE p.pronamespace = 'leadmgmt'::regnamespace AND obj_description(p.oid, 'pg_proc') IS NULL ORDER BY 1),
+          '{}'::text[], 'every function has a comment');
+SELECT is(array(SELECT p.oid::regprocedure::text FROM pg_proc p
+                 WHERE p.pronamespace = 'leadmgmt'::regnamespace
+                   AND p.prolang <> (SELECT oid FROM pg_language WHERE lanname = 'c')
+                   AND NOT coalesce(p.proconfig::text[] && '{"search_path=pg_catalog, pg_temp"}', false) ORDER BY 1),
+          '{}'::text[], 'every SQL and PL/pgSQL function pins search_path = pg_catalog, pg_temp');
+SELECT is(array(SELECT p.oid::regprocedure::text FROM pg_proc p
+                 WHERE p.pronamespace = 'leadmgmt'::regnamespace AND p.prosecdef
+                   AND (has_function_privilege('public', p.oid, 'EXECUTE') OR p.proconfig IS NULL) ORDER BY 1),
+          '{}'::text[], 'SECURITY DEFINER functions pin search_path and are not executable by PUBLIC');
+SELECT is(array(SELECT p.oid::regprocedure::text FROM pg_proc p
+                 WHERE p.pronamespace = 'leadmgmt'::regnamespace AND p.prosecdef ORDER BY 1),
+          '{"leadmgmt.lead_phone(bigint,bigint)"}'::text[], 'lead_phone is the only SECURITY DEFINER function');
+SELECT is(array(SELECT p.proname::text FROM pg_proc p
+                 WHERE p.pronamespace = 'leadmgmt'::regnamespace
+                   AND p.proname IN ('grant_access', 'revoke_access', 'apply_privileges')
+                   AND has_function_privilege('public', p.oid, 'EXECUTE') ORDER BY 1),
+          '{}'::text[], 'only the owner may grant or revoke access');
+SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'leadmgmt'), false, 'the extension is not relocatable');
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -1,0 +1,39 @@
+-- role: lm_bi
+-- A reporting (BI) role granted org 1: reads org 1 through every table and
+-- view, never org 2, never a raw phone, and writes nothing.
+BEGIN;
+SELECT * FROM no_plan();
+
+CREATE FUNCTION pg_temp.n(rel name, cond text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE c bigint;
+BEGIN
+  EXECUTE format('SELECT count(*) FROM leadmgmt.%I WHERE %s', rel, cond) INTO c;
+  RETURN c;
+END $$;
+CREATE TEMP TABLE rels AS
+  SELECT relname FROM pg_class WHERE relnamespace = 'leadmgmt'::regnamespace AND relkind IN ('r', 'v')
+     AND relname <> 'access_grant' ORDER BY relname;
+
+SELECT cmp_ok(pg_temp.n(relname, 'org_id = 1'), '>', 0::bigint, relname || ': reads org 1 rows') FROM rels;
+SELECT is(pg_temp.n(relname, 'org_id <> 1'), 0::bigint, relname || ': reads no row of another org') FROM rels;
+SELECT is((SELECT count(*) FROM leadmgmt.lead), (SELECT v FROM tap_fixture WHERE name = 'org1_leads'), 'sees every lead of org 1');
+
+SELECT throws_ok('SELECT phone FROM leadmgmt.lead LIMIT 1', '42501', NULL, 'may not read raw phones');
+SELECT throws_ok('SELECT phone_raw FROM leadmgmt.lead LIMIT 1', '42501', NULL, 'may not read submitted phones');
+SELECT throws_ok('SELECT * FROM leadmgmt.lead LIMIT 1', '42501', NULL, 'SELECT * on lead is refused as it includes phone');
+SELECT is((SELECT count(*) FROM leadmgmt.lead_overview WHERE phone_is_valid AND phone_masked !~ '^1[3-9][0-9]\*{4}[0-9]{4}$'),
+          0::bigint, 'phones are shown masked as 138****5678');
+SELECT throws_ok($$SELECT leadmgmt.lead_phone(1, 1)$$, '42501', NULL, 'may not call lead_phone');
+
+SELECT throws_ok($$UPDATE leadmgmt.org SET name = 'x'$$, '42501', NULL, 'may not update');
+SELECT throws_ok($$DELETE FROM leadmgmt.touchpoint$$, '42501', NULL, 'may not delete');
+SELECT throws_ok($$SELECT leadmgmt.ingest_lead(1, '13500000000', 'douyin', NULL, now())$$, '42501', NULL, 'may not ingest');
+SELECT throws_ok($$SELECT leadmgmt.grant_access('lm_bi', 2, 'reporting')$$, '42501', NULL, 'may not grant itself access');
+
+SET LOCAL leadmgmt.org_id = '2';
+SELECT is(pg_temp.n('lead', 'true'), 0::bigint, 'setting leadmgmt.org_id to an org not granted shows nothing');
+SET LOCAL leadmgmt.org_id = '1';
+SELECT is(pg_temp.n('lead', 'true'), (SELECT v FROM tap_fixture WHERE name = 'org1_leads'), 'and to the granted org shows it');
+
+SELECT * FROM finish();
+ROLLBACK;
