@@ -24,7 +24,7 @@ DATA        = $(filter-out src/sql/history/leadmgmt--$(EXTVERSION).sql,$(wildcar
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --load-extension=leadmgmt --inputdir=. --outputdir=.build/regress
 
-PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+PG_CFLAGS   = -Wall -Wextra -Werror
 EXTRA_CLEAN = .build
 
 # Prefer the PostgreSQL 15 that Debian 12 ships; PG_CONFIG=... picks another.

@@ -10,6 +10,18 @@
 
 COMMENT ON SCHEMA @extschema@ IS
   'leadmgmt: lead management, funnel, attribution and cohort analytics for education brands';
+
+-- Views must be security_invoker (PostgreSQL 15) or they would bypass
+-- row-level security: refuse older servers rather than install unsafely.
+DO $$
+BEGIN
+  IF current_setting('server_version_num')::int < 150000 THEN
+    RAISE EXCEPTION USING ERRCODE = '0A000',
+      MESSAGE = format('leadmgmt needs PostgreSQL 15 or later, this is %s', current_setting('server_version')),
+      HINT = 'Its views are security_invoker so that row-level security applies to them.';
+  END IF;
+END
+$$;
 -- ---------------------------------------------------------------------------
 -- Phone numbers (src/phone.c)
 -- ---------------------------------------------------------------------------

@@ -22,7 +22,8 @@ fi
 # Run a server-side command as the OS user that owns the clusters.
 as_server() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u "$LM_SERVER_USER" -- "$@"
+    # from /, so that a work tree only root can read never bothers the server user
+    (cd / && runuser -u "$LM_SERVER_USER" -- "$@")
   else
     "$@"
   fi
