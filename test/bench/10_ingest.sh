@@ -96,6 +96,6 @@ psql -X -At -d "$db" -c "SELECT CASE WHEN count(*) = count(DISTINCT phone) AND c
   THEN 'check: ok, exactly one lead per distinct valid phone (' || count(*) || ' leads from $ROWS submissions)'
   ELSE 'check: FAILED, ' || count(*) || ' leads for ' || count(DISTINCT phone) || ' phones' END FROM leadmgmt.lead"
 echo "EXPLAIN of one ingest_lead call of a repeat phone (second call in the session, plans cached):"
-psql -X -q -d "$db" -c "SELECT leadmgmt.ingest_lead(1, '13900000002', 'douyin', 'spring', now())" \
+psql -X -q -d "$db" -c "DO \$\$ BEGIN PERFORM leadmgmt.ingest_lead(1, '13900000002', 'douyin', 'spring', now()); END \$\$" \
   -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT * FROM leadmgmt.ingest_lead(1, '13900000001', 'douyin', 'spring', now())" | sed 's/^/  /'
 dropdb "$db"

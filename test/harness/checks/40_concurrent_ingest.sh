@@ -30,4 +30,18 @@ check "every submission left a touchpoint and a form_submitted event" \
   [ "$(q "SELECT (SELECT count(*) FROM leadmgmt.touchpoint) || '/' || (SELECT count(*) FROM leadmgmt.lead_event)")" = "4000/4000" ]
 check "auto-created channels and campaigns exist once each" \
   [ "$(q "SELECT (SELECT count(*) FROM leadmgmt.channel) || '/' || (SELECT count(*) FROM leadmgmt.campaign)")" = "3/30" ]
+
+# record_spend: 8 clients reload the same 20 days x 5 campaigns (and no campaign) at once
+cat >"$LM_TMP/spend.sql" <<'SQL'
+\set d random(0, 19)
+\set c random(0, 5)
+\set amount random(0, 100000)
+SELECT leadmgmt.record_spend(1, date '2025-03-01' + :d, 'douyin',
+  CASE WHEN :c = 0 THEN NULL ELSE 'spend-camp-' || :c END, :amount / 100.0, :amount, :amount / 100);
+SQL
+"$LM_PGBIN/pgbench" -n -c 8 -j 4 -t 250 -f "$LM_TMP/spend.sql" "$db" >"$LM_TMP/pgbench2.log" 2>&1
+check "8 concurrent clients reloaded spend 2000 times without an error" \
+  grep -q 'number of transactions actually processed: 2000/2000' "$LM_TMP/pgbench2.log"
+check "one spend row per day and campaign, every load counted in revision" \
+  [ "$(q "SELECT count(*) || '/' || count(DISTINCT (spend_date, coalesce(campaign_id, 0))) || '/' || sum(revision) FROM leadmgmt.ad_spend")" = "120/120/2000" ]
 dropdb "$db"
