@@ -4,18 +4,8 @@
 BEGIN;
 SELECT * FROM no_plan();
 
-CREATE FUNCTION pg_temp.n(rel name, cond text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE c bigint;
-BEGIN
-  EXECUTE format('SELECT count(*) FROM leadmgmt.%I WHERE %s', rel, cond) INTO c;
-  RETURN c;
-END $$;
-CREATE TEMP TABLE rels AS
-  SELECT relname FROM pg_class WHERE relnamespace = 'leadmgmt'::regnamespace AND relkind IN ('r', 'v')
-     AND relname <> 'access_grant' ORDER BY relname;
-
-SELECT cmp_ok(pg_temp.n(relname, 'org_id = 1'), '>', 0::bigint, relname || ': reads org 1 rows') FROM rels;
-SELECT is(pg_temp.n(relname, 'org_id <> 1'), 0::bigint, relname || ': reads no row of another org') FROM rels;
+SELECT cmp_ok(tap.n(relname, 'org_id = 1'), '>', 0::bigint, relname || ': reads org 1 rows') FROM tap.rels ORDER BY relname;
+SELECT is(tap.n(relname, 'org_id <> 1'), 0::bigint, relname || ': reads no row of another org') FROM tap.rels ORDER BY relname;
 SELECT is((SELECT count(*) FROM leadmgmt.lead), (SELECT v FROM tap_fixture WHERE name = 'org1_leads'), 'sees every lead of org 1');
 
 SELECT throws_ok('SELECT phone FROM leadmgmt.lead LIMIT 1', '42501', NULL, 'may not read raw phones');
@@ -31,9 +21,9 @@ SELECT throws_ok($$SELECT leadmgmt.ingest_lead(1, '13500000000', 'douyin', NULL,
 SELECT throws_ok($$SELECT leadmgmt.grant_access('lm_bi', 2, 'reporting')$$, '42501', NULL, 'may not grant itself access');
 
 SET LOCAL leadmgmt.org_id = '2';
-SELECT is(pg_temp.n('lead', 'true'), 0::bigint, 'setting leadmgmt.org_id to an org not granted shows nothing');
+SELECT is(tap.n('lead', 'true'), 0::bigint, 'setting leadmgmt.org_id to an org not granted shows nothing');
 SET LOCAL leadmgmt.org_id = '1';
-SELECT is(pg_temp.n('lead', 'true'), (SELECT v FROM tap_fixture WHERE name = 'org1_leads'), 'and to the granted org shows it');
+SELECT is(tap.n('lead', 'true'), (SELECT v FROM tap_fixture WHERE name = 'org1_leads'), 'and to the granted org shows it');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -4,31 +4,13 @@
 BEGIN;
 SELECT * FROM no_plan();
 
-CREATE FUNCTION pg_temp.affected(q text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE c bigint;
-BEGIN
-  EXECUTE q;
-  GET DIAGNOSTICS c = ROW_COUNT;
-  RETURN c;
-END $$;
-
-CREATE FUNCTION pg_temp.n(rel name, cond text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE c bigint;
-BEGIN
-  EXECUTE format('SELECT count(*) FROM leadmgmt.%I WHERE %s', rel, cond) INTO c;
-  RETURN c;
-END $$;
-CREATE TEMP TABLE rels AS
-  SELECT relname FROM pg_class WHERE relnamespace = 'leadmgmt'::regnamespace AND relkind IN ('r', 'v')
-     AND relname <> 'access_grant' ORDER BY relname;
-
-SELECT is(pg_temp.n(relname, 'true'), 0::bigint, relname || ': nothing visible without leadmgmt.org_id') FROM rels;
+SELECT is(tap.n(relname, 'true'), 0::bigint, relname || ': nothing visible without leadmgmt.org_id') FROM tap.rels ORDER BY relname;
 SELECT throws_ok($$SELECT leadmgmt.ingest_lead(1, '13500000001', 'douyin', NULL, now())$$, '23503', 'unknown org 1',
                  'cannot ingest without leadmgmt.org_id');
 
 SET LOCAL leadmgmt.org_id = '1';
-SELECT is(pg_temp.n('lead', 'true'), (SELECT v FROM tap_fixture WHERE name = 'org1_leads'), 'org 1 set: all of org 1''s leads');
-SELECT is(pg_temp.n(relname, 'org_id <> 1'), 0::bigint, relname || ': org 1 set, no other org') FROM rels;
+SELECT is(tap.n('lead', 'true'), (SELECT v FROM tap_fixture WHERE name = 'org1_leads'), 'org 1 set: all of org 1''s leads');
+SELECT is(tap.n(relname, 'org_id <> 1'), 0::bigint, relname || ': org 1 set, no other org') FROM tap.rels ORDER BY relname;
 SELECT ok((SELECT count(*) FROM leadmgmt.lead WHERE phone IS NOT NULL) > 0, 'the app reads full phones');
 SELECT is((SELECT is_new FROM leadmgmt.ingest_lead(1, '13500000001', 'douyin', NULL, now())), true, 'ingests for org 1');
 SELECT is((SELECT is_new FROM leadmgmt.ingest_lead(1, '135-0000-0001', 'baidu', NULL, now())), false, 'dedupes for org 1');
@@ -36,17 +18,17 @@ SELECT throws_ok($$SELECT leadmgmt.ingest_lead(2, '13500000001', 'douyin', NULL,
                  'cannot ingest for org 2 while acting for org 1');
 SELECT throws_ok($$INSERT INTO leadmgmt.tag (org_id, name) VALUES (2, 'sneaky')$$, '42501', NULL,
                  'cannot write rows of org 2 while acting for org 1');
-SELECT is(pg_temp.affected($q$UPDATE leadmgmt.tag SET name = name || '!' WHERE org_id = 2$q$), 0::bigint,
+SELECT is(tap.affected($q$UPDATE leadmgmt.tag SET name = name || '!' WHERE org_id = 2$q$), 0::bigint,
           'cannot update rows of org 2 while acting for org 1');
 
 SET LOCAL leadmgmt.org_id = '2';
-SELECT is(pg_temp.n('lead', 'true'), (SELECT v FROM tap_fixture WHERE name = 'org2_leads'), 'org 2 set: all of org 2''s leads');
-SELECT is(pg_temp.n('lead', 'org_id <> 2'), 0::bigint, 'org 2 set: no lead of org 1');
+SELECT is(tap.n('lead', 'true'), (SELECT v FROM tap_fixture WHERE name = 'org2_leads'), 'org 2 set: all of org 2''s leads');
+SELECT is(tap.n('lead', 'org_id <> 2'), 0::bigint, 'org 2 set: no lead of org 1');
 SELECT is((SELECT is_new FROM leadmgmt.ingest_lead(2, '13500000001', 'douyin', NULL, now())), true,
           'the same phone is a new lead in another org');
 
 SET LOCAL leadmgmt.org_id = '3';
-SELECT is(pg_temp.n('lead', 'true'), 0::bigint, 'an org not granted shows nothing');
+SELECT is(tap.n('lead', 'true'), 0::bigint, 'an org not granted shows nothing');
 SET LOCAL leadmgmt.org_id = 'one';
 SELECT throws_ok($$SELECT count(*) FROM leadmgmt.lead$$, '22023', 'invalid leadmgmt.org_id setting "one"',
                  'a malformed leadmgmt.org_id is an error, not an empty result');

@@ -4,50 +4,39 @@
 BEGIN;
 SELECT * FROM no_plan();
 
-CREATE FUNCTION pg_temp.affected(q text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE c bigint;
-BEGIN
-  EXECUTE q;
-  GET DIAGNOSTICS c = ROW_COUNT;
-  RETURN c;
-END $$;
-
-CREATE TEMP TABLE fx AS SELECT * FROM tap_fixture;
-CREATE FUNCTION pg_temp.v(k text) RETURNS bigint LANGUAGE sql AS $$ SELECT v FROM fx WHERE name = k $$;
-
-SELECT is((SELECT count(*) FROM leadmgmt.lead), pg_temp.v('sales1_leads'), 'sees exactly its own leads and the public pool');
-SELECT is((SELECT count(*) FROM leadmgmt.lead WHERE pool = 'private' AND owner_rep_id <> pg_temp.v('rep1')), 0::bigint,
+SELECT is((SELECT count(*) FROM leadmgmt.lead), tap.v('sales1_leads'), 'sees exactly its own leads and the public pool');
+SELECT is((SELECT count(*) FROM leadmgmt.lead WHERE pool = 'private' AND owner_rep_id <> tap.v('rep1')), 0::bigint,
           'sees no other rep''s private lead');
-SELECT ok((SELECT count(*) FROM leadmgmt.lead WHERE owner_rep_id = pg_temp.v('rep1')) > 0, 'sees its own private leads');
+SELECT ok((SELECT count(*) FROM leadmgmt.lead WHERE owner_rep_id = tap.v('rep1')) > 0, 'sees its own private leads');
 SELECT ok((SELECT count(*) FROM leadmgmt.lead WHERE pool = 'public') > 0, 'sees the public pool');
 SELECT is((SELECT count(*) FROM leadmgmt.lead WHERE org_id <> 1), 0::bigint, 'sees no lead of another org');
-SELECT is((SELECT count(*) FROM leadmgmt.lead WHERE lead_id = pg_temp.v('other_private_lead')), 0::bigint,
+SELECT is((SELECT count(*) FROM leadmgmt.lead WHERE lead_id = tap.v('other_private_lead')), 0::bigint,
           'another rep''s lead is invisible by id');
-SELECT is((SELECT count(*) FROM leadmgmt.lead_event), pg_temp.v('sales1_events'),
+SELECT is((SELECT count(*) FROM leadmgmt.lead_event), tap.v('sales1_events'),
           'lead events follow the lead''s visibility');
 SELECT is((SELECT count(*) FROM leadmgmt.follow_up f WHERE NOT EXISTS
             (SELECT 1 FROM leadmgmt.lead l WHERE l.org_id = f.org_id AND l.lead_id = f.lead_id)), 0::bigint,
           'follow-ups of invisible leads are invisible');
-SELECT is((SELECT count(*) FROM leadmgmt.lead_overview), pg_temp.v('sales1_leads'), 'the lead_overview view agrees');
+SELECT is((SELECT count(*) FROM leadmgmt.lead_overview), tap.v('sales1_leads'), 'the lead_overview view agrees');
 
 SELECT throws_ok('SELECT phone FROM leadmgmt.lead LIMIT 1', '42501', NULL, 'may not read the phone column');
-SELECT is(leadmgmt.lead_phone(1, pg_temp.v('own_lead')) ~ '^\+861[3-9][0-9]{9}$', true, 'lead_phone reveals its own lead''s phone');
-SELECT is(leadmgmt.lead_phone(1, pg_temp.v('public_lead')), NULL, 'but not a public pool lead''s');
-SELECT is(leadmgmt.lead_phone(1, pg_temp.v('other_private_lead')), NULL, 'nor another rep''s');
+SELECT is(leadmgmt.lead_phone(1, tap.v('own_lead')) ~ '^\+861[3-9][0-9]{9}$', true, 'lead_phone reveals its own lead''s phone');
+SELECT is(leadmgmt.lead_phone(1, tap.v('public_lead')), NULL, 'but not a public pool lead''s');
+SELECT is(leadmgmt.lead_phone(1, tap.v('other_private_lead')), NULL, 'nor another rep''s');
 SELECT throws_ok('SELECT count(*) FROM leadmgmt.sales_order', '42501', NULL, 'may not read orders');
 SELECT throws_ok('SELECT count(*) FROM leadmgmt.ad_spend', '42501', NULL, 'may not read spend');
 
 SELECT lives_ok(format($$INSERT INTO leadmgmt.follow_up (org_id, lead_id, rep_id, channel, outcome, occurred_at)
-                        VALUES (1, %s, %s, 'call', 'connected', now())$$, pg_temp.v('own_lead'), pg_temp.v('rep1')),
+                        VALUES (1, %s, %s, 'call', 'connected', now())$$, tap.v('own_lead'), tap.v('rep1')),
                 'logs a follow-up on its own lead');
 SELECT throws_ok(format($$INSERT INTO leadmgmt.follow_up (org_id, lead_id, rep_id, channel, outcome, occurred_at)
-                         VALUES (1, %s, %s, 'call', 'connected', now())$$, pg_temp.v('other_private_lead'), pg_temp.v('rep1')),
+                         VALUES (1, %s, %s, 'call', 'connected', now())$$, tap.v('other_private_lead'), tap.v('rep1')),
                  '42501', NULL, 'cannot log a follow-up on another rep''s lead');
-SELECT is(pg_temp.affected($q$UPDATE leadmgmt.lead SET status = 'contacting' WHERE lead_id = pg_temp.v('own_lead')$q$),
+SELECT is(tap.affected($q$UPDATE leadmgmt.lead SET status = 'contacting' WHERE lead_id = tap.v('own_lead')$q$),
           1::bigint, 'updates its own lead');
-SELECT is(pg_temp.affected($q$UPDATE leadmgmt.lead SET status = 'contacting' WHERE lead_id = pg_temp.v('public_lead')$q$),
+SELECT is(tap.affected($q$UPDATE leadmgmt.lead SET status = 'contacting' WHERE lead_id = tap.v('public_lead')$q$),
           0::bigint, 'cannot update a public pool lead');
-SELECT throws_ok(format($$UPDATE leadmgmt.lead SET owner_rep_id = %s WHERE lead_id = %s$$, pg_temp.v('rep1'), pg_temp.v('public_lead')),
+SELECT throws_ok(format($$UPDATE leadmgmt.lead SET owner_rep_id = %s WHERE lead_id = %s$$, tap.v('rep1'), tap.v('public_lead')),
                  '42501', NULL, 'cannot take a lead by writing owner_rep_id');
 SELECT throws_ok($$INSERT INTO leadmgmt.org (name) VALUES ('mine')$$, '42501', NULL, 'cannot create orgs');
 

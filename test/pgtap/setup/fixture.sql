@@ -24,3 +24,29 @@ SELECT 'org2_leads', (SELECT count(*) FROM leadmgmt.lead WHERE org_id = 2) UNION
 SELECT 'sales1_leads', (SELECT count(*) FROM leadmgmt.lead, r WHERE org_id = 1 AND (pool = 'public' OR owner_rep_id = r1)) FROM r UNION ALL
 SELECT 'sales1_events', (SELECT count(*) FROM leadmgmt.lead_event e JOIN leadmgmt.lead l USING (org_id, lead_id), r
                           WHERE e.org_id = 1 AND (l.pool = 'public' OR l.owner_rep_id = r1)) FROM r;
+
+-- Helpers the role tests share.  Invoker rights: they count what the calling
+-- role can see, so row-level security applies to them.
+CREATE SCHEMA tap;
+GRANT USAGE ON SCHEMA tap TO PUBLIC;
+CREATE FUNCTION tap.n(rel name, cond text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE c bigint;
+BEGIN
+  EXECUTE format('SELECT count(*) FROM leadmgmt.%I WHERE %s', rel, cond) INTO c;
+  RETURN c;
+END $$;
+COMMENT ON FUNCTION tap.n(name, text) IS 'rows of a leadmgmt table or view matching a condition, as the caller sees them';
+CREATE FUNCTION tap.affected(q text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE c bigint;
+BEGIN
+  EXECUTE q;
+  GET DIAGNOSTICS c = ROW_COUNT;
+  RETURN c;
+END $$;
+COMMENT ON FUNCTION tap.affected(text) IS 'runs a statement and returns how many rows it changed';
+CREATE FUNCTION tap.v(k text) RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT v FROM public.tap_fixture WHERE name = k $$;
+COMMENT ON FUNCTION tap.v(text) IS 'a value recorded by the fixture';
+CREATE VIEW tap.rels AS
+  SELECT relname FROM pg_class WHERE relnamespace = 'leadmgmt'::regnamespace AND relkind IN ('r', 'v')
+     AND relname <> 'access_grant';
+GRANT SELECT ON tap.rels TO PUBLIC;
