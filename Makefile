@@ -14,7 +14,7 @@
 EXTENSION   = leadmgmt
 EXTVERSION  = $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" leadmgmt.control)
 MODULE_big  = leadmgmt
-OBJS        = src/leadmgmt.o src/phone.o
+OBJS        = src/leadmgmt.o src/phone.o src/funnel.o
 PGFILEDESC  = "leadmgmt - lead management and funnel analytics"
 
 SQL_PARTS   = $(sort $(wildcard src/sql/parts/*.sql))
@@ -25,6 +25,9 @@ REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --load-extension=leadmgmt --inputdir=. --outputdir=.build/regress
 
 PG_CFLAGS   = -Wall -Wextra -Werror
+# PostgreSQL's own headers are not -Wextra clean: read them as system headers,
+# so that the warnings apply to our code only.
+PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
 EXTRA_CLEAN = .build
 
 # Prefer the PostgreSQL 15 that Debian 12 ships; PG_CONFIG=... picks another.

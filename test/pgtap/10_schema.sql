@@ -1,7 +1,7 @@
 -- role: postgres
 -- Structural rules every table, view and function of the extension follows.
 BEGIN;
-SELECT plan(20);
+SELECT plan(22);
 
 CREATE TEMP VIEW t_tables AS
   SELECT c.oid, c.relname FROM pg_class c
@@ -62,7 +62,7 @@ SELECT is(array(SELECT p.oid::regprocedure::text FROM pg_proc p
                  WHERE p.pronamespace = 'leadmgmt'::regnamespace AND obj_description(p.oid, 'pg_proc') IS NULL ORDER BY 1),
           '{}'::text[], 'every function has a comment');
 SELECT is(array(SELECT p.oid::regprocedure::text FROM pg_proc p
-                 WHERE p.pronamespace = 'leadmgmt'::regnamespace
+                 WHERE p.pronamespace = 'leadmgmt'::regnamespace AND p.prokind <> 'a'
                    AND p.prolang <> (SELECT oid FROM pg_language WHERE lanname = 'c')
                    AND NOT coalesce(p.proconfig::text[] && '{"search_path=pg_catalog, pg_temp"}', false) ORDER BY 1),
           '{}'::text[], 'every SQL and PL/pgSQL function pins search_path = pg_catalog, pg_temp');
@@ -80,5 +80,13 @@ SELECT is(array(SELECT p.proname::text FROM pg_proc p
           '{}'::text[], 'only the owner may grant or revoke access');
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'leadmgmt'), false, 'the extension is not relocatable');
 
+SELECT is(array(SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid
+                 WHERE p.pronamespace = 'leadmgmt'::regnamespace
+                   AND (p.proparallel <> 's' OR a.aggcombinefn = 0 OR a.aggtranstype = 'internal'::regtype) ORDER BY 1),
+          '{}'::text[], 'every aggregate is parallel safe, has a combine function and a concrete (non-internal) state type, so Citus can combine it');
+SELECT is(array(SELECT t.typname::text FROM pg_type t
+                 WHERE t.typnamespace = 'leadmgmt'::regnamespace AND t.typtype = 'b'
+                   AND (t.typinput = 0 OR t.typoutput = 0 OR t.typreceive = 0 OR t.typsend = 0) ORDER BY 1),
+          '{}'::text[], 'every base type has text and binary input and output');
 SELECT * FROM finish();
 ROLLBACK;

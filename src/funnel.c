@@ -1,0 +1,737 @@
+/*
+ * src/funnel.c
+ *
+ * The window_funnel family of aggregates: how far a lead got through an
+ * ordered list of steps within a time window, and when it reached each step.
+ *
+ * The transition functions only collect (timestamp, matched steps) events in
+ * a concrete varlena state type, funnel_state, grown in place inside the
+ * aggregate context; the final functions sort the events and walk them.
+ * Because the state is a real type with text and binary I/O (a versioned
+ * encoding), partial states can be combined in parallel workers and moved
+ * between Citus nodes as text.
+ *
+ * Semantics (docs/reference/window_funnel.md):
+ *   - the window is inclusive: step k counts if ts <= start + window;
+ *   - a later step-1 row restarts the chain (first_entry: the first one stays);
+ *   - one row fills at most one step: the highest it can advance;
+ *   - rows with equal timestamps are ordered by their lowest step, non-step
+ *     rows (strict_order) and exclusions after them;
+ *   - NULL or infinite timestamps and NULL step arrays are ignored, NULL
+ *     flags are false.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "port/pg_bitutils.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+
+#include "leadmgmt.h"
+
+PG_FUNCTION_INFO_V1(leadmgmt_funnel_state_in);
+PG_FUNCTION_INFO_V1(leadmgmt_funnel_state_out);
+PG_FUNCTION_INFO_V1(leadmgmt_funnel_state_recv);
+PG_FUNCTION_INFO_V1(leadmgmt_funnel_state_send);
+PG_FUNCTION_INFO_V1(leadmgmt_funnel_transfn);
+PG_FUNCTION_INFO_V1(leadmgmt_funnel_transfn_mode);
+PG_FUNCTION_INFO_V1(leadmgmt_funnel_transfn_excluding);
+PG_FUNCTION_INFO_V1(leadmgmt_funnel_combine);
+PG_FUNCTION_INFO_V1(leadmgmt_funnel_final_level);
+PG_FUNCTION_INFO_V1(leadmgmt_funnel_final_detail);
+
+#define FUNNEL_STATE_VERSION	1
+#define FUNNEL_MAX_STEPS		32
+/* most events one group may hold: keeps the state well under 1 GB */
+#define FUNNEL_MAX_EVENTS		(32 * 1024 * 1024)
+
+/* mode bits */
+#define FM_STRICT_ORDER			0x0001
+#define FM_STRICT_DEDUP			0x0002
+#define FM_STRICT_INCREASE		0x0004
+#define FM_FIRST_ENTRY			0x0008
+#define FM_ALL					0x000F
+
+/* event kinds, in their tie order after the step index */
+#define FK_STEP			0
+#define FK_NONSTEP		1		/* a row matching no step (kept for strict_order) */
+#define FK_EXCLUDED		2		/* an excluded row (window_funnel_excluding) */
+
+typedef struct FunnelEvent
+{
+	int64		ts;				/* microseconds, as TimestampTz */
+	uint32		mask;			/* bit k set: the row matches step k + 1 */
+	uint32		kind;			/* FK_* */
+} FunnelEvent;
+
+typedef struct FunnelState
+{
+	int32		vl_len_;		/* varlena header, covers the capacity */
+	uint8		version;
+	uint8		nsteps;
+	uint16		mode;
+	int64		window;			/* microseconds, > 0 */
+	int32		nevents;
+	int32		capacity;
+	FunnelEvent events[FLEXIBLE_ARRAY_MEMBER];
+} FunnelState;
+
+#define FUNNEL_HDRSZ	offsetof(FunnelState, events)
+
+/* the valid mode words, for parsing and for the error hint */
+static const struct
+{
+	const char *name;
+	uint16		bit;
+}			FunnelModes[] =
+{
+	{"strict_order", FM_STRICT_ORDER},
+	{"strict_deduplication", FM_STRICT_DEDUP},
+	{"strict_increase", FM_STRICT_INCREASE},
+	{"first_entry", FM_FIRST_ENTRY},
+};
+
+/* cached parse of the last mode text seen by one call site (fn_extra) */
+typedef struct ModeCache
+{
+	int			len;
+	uint16		mode;
+	char		text[FLEXIBLE_ARRAY_MEMBER];
+} ModeCache;
+
+/* Allocate an empty state with room for capacity events in context cxt. */
+static FunnelState *
+FunnelStateAlloc(MemoryContext cxt, int capacity, int nsteps, uint16 mode, int64 window)
+{
+	Size		size = FUNNEL_HDRSZ + (Size) capacity * sizeof(FunnelEvent);
+	FunnelState *st = (FunnelState *) MemoryContextAllocZero(cxt, size);
+
+	SET_VARSIZE(st, size);
+	st->version = FUNNEL_STATE_VERSION;
+	st->nsteps = (uint8) nsteps;
+	st->mode = mode;
+	st->window = window;
+	st->nevents = 0;
+	st->capacity = capacity;
+	return st;
+}
+
+/* Make room for extra more events, returning a new state when it must grow. */
+static FunnelState *
+FunnelStateReserve(MemoryContext cxt, FunnelState *st, int extra)
+{
+	int64		need = (int64) st->nevents + extra;
+	int64		cap;
+	FunnelState *bigger;
+
+	if (need <= st->capacity)
+		return st;
+	if (need > FUNNEL_MAX_EVENTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("window_funnel group has more than %d events", FUNNEL_MAX_EVENTS),
+				 errhint("Group by a finer key, such as the lead.")));
+	cap = Max(need, (int64) st->capacity * 2);
+	cap = Min(cap, FUNNEL_MAX_EVENTS);
+	bigger = FunnelStateAlloc(cxt, (int) cap, st->nsteps, st->mode, st->window);
+	bigger->nevents = st->nevents;
+	memcpy(bigger->events, st->events, sizeof(FunnelEvent) * st->nevents);
+	/* the old state is freed by the aggregate machinery once we return the new one */
+	return bigger;
+}
+
+/* Window length in microseconds; months count as in EXTRACT(epoch). */
+static int64
+WindowMicroseconds(Interval *win)
+{
+	double		usec;
+
+	usec = (double) win->time + (double) win->day * USECS_PER_DAY +
+		(double) win->month * ((double) DAYS_PER_YEAR / MONTHS_PER_YEAR) * USECS_PER_DAY;
+	if (isnan(usec) || usec <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("window must be positive")));
+	if (usec >= (double) PG_INT64_MAX)
+		return PG_INT64_MAX;
+	return (int64) usec;
+}
+
+/* Parse a comma-separated mode list; unknown words are an error listing the valid ones. */
+static uint16
+ParseMode(const char *str, int len)
+{
+	uint16		mode = 0;
+	int			pos = 0;
+
+	while (pos <= len)
+	{
+		int			start,
+					end,
+					i;
+		bool		found = false;
+
+		while (pos < len && (str[pos] == ' ' || str[pos] == '\t'))
+			pos++;
+		start = pos;
+		while (pos < len && str[pos] != ',')
+			pos++;
+		end = pos;
+		while (end > start && (str[end - 1] == ' ' || str[end - 1] == '\t'))
+			end--;
+		pos++;					/* skip the comma */
+		if (end == start)
+			continue;			/* empty word: '' or 'a,,b' */
+		for (i = 0; i < (int) lengthof(FunnelModes); i++)
+		{
+			if (strlen(FunnelModes[i].name) == (size_t) (end - start) &&
+				pg_strncasecmp(FunnelModes[i].name, str + start, end - start) == 0)
+			{
+				mode |= FunnelModes[i].bit;
+				found = true;
+			}
+		}
+		if (!found)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown window_funnel mode \"%.*s\"", end - start, str + start),
+					 errhint("Valid modes, comma-separated: strict_order, strict_deduplication, strict_increase, first_entry.")));
+	}
+	return mode;
+}
+
+/* The mode of this call, parsed once per distinct text and cached in fn_extra. */
+static uint16
+CachedMode(FunctionCallInfo fcinfo, int argno)
+{
+	text	   *t;
+	ModeCache  *cache = (ModeCache *) fcinfo->flinfo->fn_extra;
+	int			len;
+
+	if (PG_ARGISNULL(argno))
+		return 0;
+	t = PG_GETARG_TEXT_PP(argno);
+	len = VARSIZE_ANY_EXHDR(t);
+	if (cache == NULL || cache->len != len || memcmp(cache->text, VARDATA_ANY(t), len) != 0)
+	{
+		uint16		mode = ParseMode(VARDATA_ANY(t), len);
+
+		cache = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, offsetof(ModeCache, text) + len);
+		cache->len = len;
+		cache->mode = mode;
+		memcpy(cache->text, VARDATA_ANY(t), len);
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	return cache->mode;
+}
+
+/*
+ * Shared transition: add one row.  modearg and exclarg are argument numbers,
+ * or -1 when this aggregate has no such argument.
+ */
+static Datum
+FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, int exclarg, int stepsarg)
+{
+	MemoryContext aggcxt;
+	FunnelState *st = PG_ARGISNULL(0) ? NULL : (FunnelState *) PG_GETARG_POINTER(0);
+	int64		window;
+	uint16		mode;
+	TimestampTz ts;
+	ArrayType  *steps;
+	int			nsteps;
+	uint32		mask = 0;
+	uint32		kind = FK_STEP;
+	bits8	   *nulls;
+	bool	   *flags;
+	int			i;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("window_funnel transition function called in non-aggregate context")));
+
+	if (PG_ARGISNULL(winarg))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("window must not be null")));
+	window = WindowMicroseconds(PG_GETARG_INTERVAL_P(winarg));
+	mode = modearg >= 0 ? CachedMode(fcinfo, modearg) : 0;
+
+	/* rows without a time or without steps take no part */
+	if (PG_ARGISNULL(tsarg) || PG_ARGISNULL(stepsarg) ||
+		TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMPTZ(tsarg)))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();	/* still no state: SQL NULL, never a NULL pointer */
+		PG_RETURN_POINTER(st);
+	}
+	ts = PG_GETARG_TIMESTAMPTZ(tsarg);
+
+	steps = PG_GETARG_ARRAYTYPE_P(stepsarg);
+	if (ARR_NDIM(steps) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("window_funnel steps must be a one-dimensional array")));
+	if (ARR_ELEMTYPE(steps) != BOOLOID)
+		elog(ERROR, "window_funnel steps must be boolean, not type %u", ARR_ELEMTYPE(steps));
+	nsteps = ARR_NDIM(steps) == 0 ? 0 : ARR_DIMS(steps)[0];
+	if (nsteps < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("window_funnel needs at least one step")));
+	if (nsteps > FUNNEL_MAX_STEPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("window_funnel supports at most %d steps, got %d", FUNNEL_MAX_STEPS, nsteps)));
+
+	/* booleans are one byte each and never toasted; NULL flags are false */
+	flags = (bool *) ARR_DATA_PTR(steps);
+	nulls = ARR_NULLBITMAP(steps);
+	for (i = 0; i < nsteps; i++)
+	{
+		if (nulls && !(nulls[i / 8] & (1 << (i % 8))))
+			continue;			/* NULL element: does not occupy data space */
+		if (*flags++)
+			mask |= (uint32) 1 << i;
+	}
+
+	if (exclarg >= 0 && !PG_ARGISNULL(exclarg) && PG_GETARG_BOOL(exclarg))
+		kind = FK_EXCLUDED;
+	else if (mask == 0)
+	{
+		/* a row matching no step only matters to strict_order */
+		if (!(mode & FM_STRICT_ORDER))
+		{
+			if (st == NULL)
+				st = FunnelStateAlloc(aggcxt, 8, nsteps, mode, window);
+			else if (st->nsteps != nsteps || st->mode != mode || st->window != window)
+				goto mismatch;
+			PG_RETURN_POINTER(st);
+		}
+		kind = FK_NONSTEP;
+	}
+
+	if (st == NULL)
+		st = FunnelStateAlloc(aggcxt, 8, nsteps, mode, window);
+	else if (st->nsteps != nsteps || st->mode != mode || st->window != window)
+		goto mismatch;
+
+	st = FunnelStateReserve(aggcxt, st, 1);
+	st->events[st->nevents].ts = ts;
+	st->events[st->nevents].mask = mask;
+	st->events[st->nevents].kind = kind;
+	st->nevents++;
+	PG_RETURN_POINTER(st);
+
+mismatch:
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("window_funnel window, mode and number of steps must be the same for every row of a group")));
+	PG_RETURN_NULL();			/* keep the compiler quiet */
+}
+
+/* window_funnel(win, ts, VARIADIC steps) transition */
+Datum
+leadmgmt_funnel_transfn(PG_FUNCTION_ARGS)
+{
+	return FunnelTransition(fcinfo, 1, -1, 2, -1, 3);
+}
+
+/* window_funnel(win, mode, ts, VARIADIC steps) transition */
+Datum
+leadmgmt_funnel_transfn_mode(PG_FUNCTION_ARGS)
+{
+	return FunnelTransition(fcinfo, 1, 2, 3, -1, 4);
+}
+
+/* window_funnel_excluding(win, mode, ts, excluded, VARIADIC steps) transition */
+Datum
+leadmgmt_funnel_transfn_excluding(PG_FUNCTION_ARGS)
+{
+	return FunnelTransition(fcinfo, 1, 2, 3, 4, 5);
+}
+
+/* combine two partial states: the union of their events */
+Datum
+leadmgmt_funnel_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	FunnelState *a;
+	FunnelState *b;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("window_funnel combine function called in non-aggregate context")));
+	if (PG_ARGISNULL(1))
+		PG_RETURN_DATUM(PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0));
+	b = (FunnelState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
+	if (PG_ARGISNULL(0))
+	{
+		/* copy into the aggregate context, with room to grow */
+		a = FunnelStateAlloc(aggcxt, Max(b->nevents, 8), b->nsteps, b->mode, b->window);
+		a->nevents = b->nevents;
+		memcpy(a->events, b->events, sizeof(FunnelEvent) * b->nevents);
+		PG_RETURN_POINTER(a);
+	}
+	a = (FunnelState *) PG_GETARG_POINTER(0);
+	if (a->nsteps != b->nsteps || a->mode != b->mode || a->window != b->window)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("window_funnel window, mode and number of steps must be the same for every row of a group")));
+	a = FunnelStateReserve(aggcxt, a, b->nevents);
+	memcpy(a->events + a->nevents, b->events, sizeof(FunnelEvent) * b->nevents);
+	a->nevents += b->nevents;
+	PG_RETURN_POINTER(a);
+}
+
+/* sort order: time, then lowest matched step, then non-step rows, then exclusions */
+static int
+FunnelEventCmp(const void *pa, const void *pb)
+{
+	const FunnelEvent *a = (const FunnelEvent *) pa;
+	const FunnelEvent *b = (const FunnelEvent *) pb;
+	int			sa,
+				sb;
+
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	sa = a->kind == FK_STEP ? pg_rightmost_one_pos32(a->mask) : FUNNEL_MAX_STEPS + (int) a->kind;
+	sb = b->kind == FK_STEP ? pg_rightmost_one_pos32(b->mask) : FUNNEL_MAX_STEPS + (int) b->kind;
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	if (a->mask != b->mask)
+		return a->mask < b->mask ? -1 : 1;
+	return 0;
+}
+
+/* Result of walking the events: the level and, when asked, each step's time. */
+typedef struct FunnelWalk
+{
+	int			level;
+	int64		times[FUNNEL_MAX_STEPS];
+} FunnelWalk;
+
+/* start + window without overflow */
+static inline int64
+WindowEnd(int64 start, int64 window)
+{
+	return (start > PG_INT64_MAX - window) ? PG_INT64_MAX : start + window;
+}
+
+/*
+ * Walk the events in order, keeping for each level k the chain that reached
+ * step k + 1 with the latest start (so it has the most window left).
+ */
+static void
+FunnelWalkEvents(const FunnelState *st, bool want_times, FunnelWalk *out)
+{
+	int			n = st->nevents;
+	int			nsteps = st->nsteps;
+	uint16		mode = st->mode;
+	FunnelEvent *ev;
+	bool		reached[FUNNEL_MAX_STEPS] = {false};
+	int64		start[FUNNEL_MAX_STEPS];	/* chain start of level k */
+	int64	   *chain = NULL;	/* want_times: chain[k * nsteps + j] */
+
+	/*
+	 * strict_increase: a chain never takes two rows of the same time, so all
+	 * rows of one time are judged on the levels as they were before that
+	 * time (the "seen" copies); otherwise on the live levels.
+	 */
+	bool		strict_inc = (mode & FM_STRICT_INCREASE) != 0;
+	bool		seen_reached[FUNNEL_MAX_STEPS] = {false};
+	int64		seen_start[FUNNEL_MAX_STEPS];
+	int64	   *seen_chain = NULL;
+	int64		seen_ts = 0;
+	bool	   *r_reached = strict_inc ? seen_reached : reached;
+	int64	   *r_start = strict_inc ? seen_start : start;
+	int64	   *r_chain;
+	bool		started = false;
+	int			best = 0;
+	int			i;
+
+	memset(out, 0, sizeof(FunnelWalk));
+	if (n == 0)
+		return;
+
+	/* sort a copy: the final function must leave the state as it found it */
+	ev = palloc(sizeof(FunnelEvent) * n);
+	memcpy(ev, st->events, sizeof(FunnelEvent) * n);
+	qsort(ev, n, sizeof(FunnelEvent), FunnelEventCmp);
+	if (want_times)
+	{
+		chain = palloc(sizeof(int64) * nsteps * nsteps);
+		seen_chain = strict_inc ? palloc(sizeof(int64) * nsteps * nsteps) : NULL;
+	}
+	r_chain = strict_inc ? seen_chain : chain;
+
+	for (i = 0; i < n; i++)
+	{
+		FunnelEvent *e = &ev[i];
+		int			k;
+		uint32		fills;
+
+		CHECK_FOR_INTERRUPTS();
+
+		if (strict_inc && (i == 0 || e->ts != seen_ts))
+		{
+			/* a new time: what was reached before it is what its rows may extend */
+			memcpy(seen_reached, reached, sizeof(reached));
+			memcpy(seen_start, start, sizeof(start));
+			if (want_times)
+				memcpy(seen_chain, chain, sizeof(int64) * nsteps * nsteps);
+			seen_ts = e->ts;
+		}
+
+		if (e->kind == FK_EXCLUDED)
+		{
+			/* no chain may continue across an excluded row */
+			memset(reached, 0, sizeof(reached));
+			continue;
+		}
+		if (e->kind == FK_NONSTEP)
+		{
+			if (started)
+				break;			/* strict_order: another event interrupts */
+			continue;
+		}
+
+		/*
+		 * Every chain this row can extend, judged on the state before the
+		 * row: level k grows from level k - 1, so walking k downwards reads
+		 * each level before this row rewrites it.  Each chain uses the row
+		 * once, so one row never fills two steps of the same chain.
+		 */
+		fills = 0;
+		for (k = nsteps - 1; k >= 0; k--)
+		{
+			if (!(e->mask & ((uint32) 1 << k)))
+				continue;
+			if (k == 0 ? !((mode & FM_FIRST_ENTRY) && reached[0])
+				: (r_reached[k - 1] && e->ts <= WindowEnd(r_start[k - 1], st->window)))
+				fills |= (uint32) 1 << k;
+		}
+		if (fills == 0)
+		{
+			/* strict_order: a step out of order interrupts (a repeated first step does not) */
+			if (mode & FM_STRICT_ORDER && started &&
+				!((mode & FM_FIRST_ENTRY) && (e->mask & 1)))
+				break;
+			continue;
+		}
+		/* strict_deduplication: a step the chain already has interrupts */
+		if (mode & FM_STRICT_DEDUP && (fills & ~(uint32) 1))
+		{
+			for (k = 1; k < nsteps; k++)
+				if ((fills & ((uint32) 1 << k)) && reached[k])
+					break;
+			if (k < nsteps)
+				break;
+		}
+
+		for (k = nsteps - 1; k >= 0; k--)
+		{
+			if (!(fills & ((uint32) 1 << k)))
+				continue;
+			start[k] = k == 0 ? e->ts : r_start[k - 1];
+			reached[k] = true;
+			if (want_times)
+			{
+				if (k > 0)
+					memcpy(&chain[k * nsteps], &r_chain[(k - 1) * nsteps], sizeof(int64) * k);
+				chain[k * nsteps + k] = e->ts;
+			}
+			if (k + 1 > best || (want_times && k + 1 == best))
+			{
+				best = k + 1;
+				if (want_times)
+					memcpy(out->times, &chain[k * nsteps], sizeof(int64) * best);
+			}
+		}
+		started = true;
+		if (best == nsteps && !want_times)
+			break;				/* cannot do better */
+	}
+	out->level = best;
+	pfree(ev);
+	if (chain)
+		pfree(chain);
+	if (seen_chain)
+		pfree(seen_chain);
+}
+
+/* window_funnel final: the highest step reached, 0 when step 1 never happened */
+Datum
+leadmgmt_funnel_final_level(PG_FUNCTION_ARGS)
+{
+	FunnelWalk	w;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_INT32(0);
+	FunnelWalkEvents((FunnelState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)), false, &w);
+	PG_RETURN_INT32(w.level);
+}
+
+/* funnel_detail final: (level, timestamps of the reached steps) */
+Datum
+leadmgmt_funnel_final_detail(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	FunnelWalk	w;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	Datum	   *times;
+	int			i;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "funnel_detail must return a composite type");
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	if (PG_ARGISNULL(0))
+		w.level = 0;
+	else
+		FunnelWalkEvents((FunnelState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)), true, &w);
+
+	times = palloc(sizeof(Datum) * Max(w.level, 1));
+	for (i = 0; i < w.level; i++)
+		times[i] = TimestampTzGetDatum(w.times[i]);
+	values[0] = Int32GetDatum(w.level);
+	values[1] = PointerGetDatum(construct_array(times, w.level, TIMESTAMPTZOID, sizeof(TimestampTz),
+												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/* ---- state I/O: binary send/recv, and text as "v1:" + hex of the binary ---- */
+
+/* Append the binary form of a state. */
+static void
+FunnelStateSend(StringInfo buf, const FunnelState *st)
+{
+	int			i;
+
+	pq_sendbyte(buf, FUNNEL_STATE_VERSION);
+	pq_sendbyte(buf, st->nsteps);
+	pq_sendint16(buf, st->mode);
+	pq_sendint64(buf, st->window);
+	pq_sendint32(buf, st->nevents);
+	for (i = 0; i < st->nevents; i++)
+	{
+		pq_sendint64(buf, st->events[i].ts);
+		pq_sendint32(buf, st->events[i].mask);
+		pq_sendbyte(buf, (uint8) st->events[i].kind);
+	}
+}
+
+/* Read and validate the binary form of a state. */
+static FunnelState *
+FunnelStateRecv(StringInfo buf)
+{
+	int			version = pq_getmsgbyte(buf);
+	int			nsteps,
+				nevents,
+				i;
+	uint16		mode;
+	int64		window;
+	FunnelState *st;
+
+	if (version != FUNNEL_STATE_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("unsupported funnel_state version %d", version)));
+	nsteps = pq_getmsgbyte(buf);
+	mode = (uint16) pq_getmsgint(buf, 2);
+	window = pq_getmsgint64(buf);
+	nevents = pq_getmsgint(buf, 4);
+	if (nsteps < 1 || nsteps > FUNNEL_MAX_STEPS || (mode & ~FM_ALL) || window <= 0 ||
+		nevents < 0 || nevents > FUNNEL_MAX_EVENTS ||
+		(int64) nevents * 13 != buf->len - buf->cursor)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid funnel_state")));
+	st = FunnelStateAlloc(CurrentMemoryContext, nevents, nsteps, mode, window);
+	for (i = 0; i < nevents; i++)
+	{
+		FunnelEvent *e = &st->events[i];
+
+		e->ts = pq_getmsgint64(buf);
+		e->mask = (uint32) pq_getmsgint(buf, 4);
+		e->kind = pq_getmsgbyte(buf);
+		if (e->kind > FK_EXCLUDED || (nsteps < 32 && (e->mask >> nsteps) != 0) ||
+			(e->kind == FK_STEP) != (e->mask != 0) || TIMESTAMP_NOT_FINITE(e->ts))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid funnel_state event %d", i + 1)));
+	}
+	st->nevents = nevents;
+	return st;
+}
+
+/* funnel_state output: v1:<hex> */
+Datum
+leadmgmt_funnel_state_out(PG_FUNCTION_ARGS)
+{
+	FunnelState *st = (FunnelState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	StringInfoData bin;
+	char	   *out;
+	uint64		hexlen;
+
+	initStringInfo(&bin);
+	FunnelStateSend(&bin, st);
+	out = palloc(3 + (Size) bin.len * 2 + 1);
+	memcpy(out, "v1:", 3);
+	hexlen = hex_encode(bin.data, bin.len, out + 3);
+	out[3 + hexlen] = '\0';
+	PG_RETURN_CSTRING(out);
+}
+
+/* funnel_state input: v1:<hex> */
+Datum
+leadmgmt_funnel_state_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	size_t		len = strlen(str);
+	StringInfoData bin;
+
+	if (len < 3 || strncmp(str, "v1:", 3) != 0 || (len - 3) % 2 != 0 ||
+		strspn(str + 3, "0123456789abcdefABCDEF") != len - 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type funnel_state: \"%.40s\"", str),
+				 errdetail("A funnel_state is written as v1: followed by hexadecimal digits.")));
+	initStringInfo(&bin);
+	enlargeStringInfo(&bin, (int) ((len - 3) / 2) + 1);
+	bin.len = (int) hex_decode(str + 3, len - 3, bin.data);
+	bin.data[bin.len] = '\0';
+	PG_RETURN_POINTER(FunnelStateRecv(&bin));
+}
+
+/* funnel_state binary send */
+Datum
+leadmgmt_funnel_state_send(PG_FUNCTION_ARGS)
+{
+	FunnelState *st = (FunnelState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	FunnelStateSend(&buf, st);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* funnel_state binary receive */
+Datum
+leadmgmt_funnel_state_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+
+	PG_RETURN_POINTER(FunnelStateRecv(buf));
+}
