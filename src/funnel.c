@@ -125,12 +125,27 @@ FunnelStateAlloc(MemoryContext cxt, int capacity, int nsteps, uint16 mode, int64
 	return st;
 }
 
-/* Make room for extra more events, returning a new state when it must grow. */
+/* Most events that fit a state of a power-of-two size of at least need events. */
+static int
+FunnelCapacityFor(int64 need)
+{
+	Size		size = 128;
+
+	while ((Size) ((size - FUNNEL_HDRSZ) / sizeof(FunnelEvent)) < (Size) need)
+		size *= 2;
+	return (int) Min((size - FUNNEL_HDRSZ) / sizeof(FunnelEvent), (Size) FUNNEL_MAX_EVENTS);
+}
+
+/*
+ * Make room for extra more events.  A state that must grow is copied into a
+ * new one allocated in the short-lived per-call context: the aggregate
+ * machinery copies a returned new value into the aggregate context itself and
+ * frees the old one, so allocating it there ourselves would leak a copy.
+ */
 static FunnelState *
-FunnelStateReserve(MemoryContext cxt, FunnelState *st, int extra)
+FunnelStateReserve(FunnelState *st, int extra)
 {
 	int64		need = (int64) st->nevents + extra;
-	int64		cap;
 	FunnelState *bigger;
 
 	if (need <= st->capacity)
@@ -140,12 +155,10 @@ FunnelStateReserve(MemoryContext cxt, FunnelState *st, int extra)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("window_funnel group has more than %d events", FUNNEL_MAX_EVENTS),
 				 errhint("Group by a finer key, such as the lead.")));
-	cap = Max(need, (int64) st->capacity * 2);
-	cap = Min(cap, FUNNEL_MAX_EVENTS);
-	bigger = FunnelStateAlloc(cxt, (int) cap, st->nsteps, st->mode, st->window);
+	bigger = FunnelStateAlloc(CurrentMemoryContext, FunnelCapacityFor(Max(need, (int64) st->capacity * 2)),
+							  st->nsteps, st->mode, st->window);
 	bigger->nevents = st->nevents;
 	memcpy(bigger->events, st->events, sizeof(FunnelEvent) * st->nevents);
-	/* the old state is freed by the aggregate machinery once we return the new one */
 	return bigger;
 }
 
@@ -241,7 +254,6 @@ CachedMode(FunctionCallInfo fcinfo, int argno)
 static Datum
 FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, int exclarg, int stepsarg)
 {
-	MemoryContext aggcxt;
 	FunnelState *st = PG_ARGISNULL(0) ? NULL : (FunnelState *) PG_GETARG_POINTER(0);
 	int64		window;
 	uint16		mode;
@@ -254,7 +266,7 @@ FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, in
 	bool	   *flags;
 	int			i;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
+	if (!AggCheckCallContext(fcinfo, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("window_funnel transition function called in non-aggregate context")));
@@ -312,7 +324,7 @@ FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, in
 		if (!(mode & FM_STRICT_ORDER))
 		{
 			if (st == NULL)
-				st = FunnelStateAlloc(aggcxt, 8, nsteps, mode, window);
+				st = FunnelStateAlloc(CurrentMemoryContext, FunnelCapacityFor(1), nsteps, mode, window);
 			else if (st->nsteps != nsteps || st->mode != mode || st->window != window)
 				goto mismatch;
 			PG_RETURN_POINTER(st);
@@ -321,11 +333,11 @@ FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, in
 	}
 
 	if (st == NULL)
-		st = FunnelStateAlloc(aggcxt, 8, nsteps, mode, window);
+		st = FunnelStateAlloc(CurrentMemoryContext, FunnelCapacityFor(1), nsteps, mode, window);
 	else if (st->nsteps != nsteps || st->mode != mode || st->window != window)
 		goto mismatch;
 
-	st = FunnelStateReserve(aggcxt, st, 1);
+	st = FunnelStateReserve(st, 1);
 	st->events[st->nevents].ts = ts;
 	st->events[st->nevents].mask = mask;
 	st->events[st->nevents].kind = kind;
@@ -364,11 +376,10 @@ leadmgmt_funnel_transfn_excluding(PG_FUNCTION_ARGS)
 Datum
 leadmgmt_funnel_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
 	FunnelState *a;
 	FunnelState *b;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
+	if (!AggCheckCallContext(fcinfo, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("window_funnel combine function called in non-aggregate context")));
@@ -377,8 +388,8 @@ leadmgmt_funnel_combine(PG_FUNCTION_ARGS)
 	b = (FunnelState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
 	if (PG_ARGISNULL(0))
 	{
-		/* copy into the aggregate context, with room to grow */
-		a = FunnelStateAlloc(aggcxt, Max(b->nevents, 8), b->nsteps, b->mode, b->window);
+		/* a copy with room to grow; the aggregate machinery moves it into its context */
+		a = FunnelStateAlloc(CurrentMemoryContext, FunnelCapacityFor(b->nevents), b->nsteps, b->mode, b->window);
 		a->nevents = b->nevents;
 		memcpy(a->events, b->events, sizeof(FunnelEvent) * b->nevents);
 		PG_RETURN_POINTER(a);
@@ -388,7 +399,7 @@ leadmgmt_funnel_combine(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("window_funnel window, mode and number of steps must be the same for every row of a group")));
-	a = FunnelStateReserve(aggcxt, a, b->nevents);
+	a = FunnelStateReserve(a, b->nevents);
 	memcpy(a->events + a->nevents, b->events, sizeof(FunnelEvent) * b->nevents);
 	a->nevents += b->nevents;
 	PG_RETURN_POINTER(a);

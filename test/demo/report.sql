@@ -21,3 +21,19 @@ SELECT tier, count(*) AS leads, count(*) FILTER (WHERE pool = 'public') AS in_pu
        count(*) FILTER (WHERE status = 'won') AS won,
        round(100.0 * count(*) FILTER (WHERE status = 'won') / count(*), 1) AS won_pct
   FROM leadmgmt.lead_overview GROUP BY tier ORDER BY tier;
+
+\echo '== Funnel by first channel, 14-day window (leadmgmt.window_funnel): leads that reached at least each step =='
+WITH f AS (
+  SELECT e.lead_id,
+         leadmgmt.window_funnel('14 days', e.occurred_at,
+           e.event_type = 'form_submitted', e.event_type = 'sms_verified', e.event_type = 'wechat_followed',
+           e.event_type = 'trial_booked', e.event_type = 'trial_attended', e.event_type = 'paid') AS level
+    FROM leadmgmt.lead_event e GROUP BY e.lead_id
+)
+SELECT l.first_channel AS channel, count(*) AS leads,
+       count(*) FILTER (WHERE level >= 2) AS sms_verified, count(*) FILTER (WHERE level >= 3) AS wechat_followed,
+       count(*) FILTER (WHERE level >= 4) AS trial_booked, count(*) FILTER (WHERE level >= 5) AS trial_attended,
+       count(*) FILTER (WHERE level >= 6) AS paid_in_window,
+       round(100.0 * count(*) FILTER (WHERE level >= 6) / count(*), 1) AS paid_pct
+  FROM f JOIN leadmgmt.lead_overview l USING (lead_id)
+ GROUP BY l.first_channel ORDER BY paid_pct DESC;
