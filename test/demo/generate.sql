@@ -236,7 +236,7 @@ SELECT o.org_id, l.lead_id, l.rep_id,
        CASE l.tier WHEN 'D' THEN 'ai_call' ELSE (ARRAY['call', 'call', 'wechat', 'sms'])[1 + floor(pg_temp.u(l.i * 8 + f, 40) * 4)::int] END,
        CASE WHEN l.booked AND f = 1 THEN 'trial_booked'
             ELSE (ARRAY['connected', 'no_answer', 'busy', 'interested', 'not_interested'])[1 + floor(pg_temp.u(l.i * 8 + f, 41) * 5)::int] END,
-       CASE l.tier WHEN 'D' THEN 0.30 WHEN 'C' THEN 3.00 WHEN 'B' THEN 8.00 ELSE 15.00 END,
+       CASE l.tier WHEN 'D' THEN 0.30 WHEN 'C' THEN 3.00 WHEN 'B' THEN 20.00 ELSE 30.00 END,
        floor(pg_temp.u(l.i * 8 + f, 42) * 600)::int,
        l.created_at + interval '10 minutes' + (f - 1) * interval '1 day' * (1 + pg_temp.u(l.i * 8 + f, 43) * 2)
   FROM g_lead l CROSS JOIN g_org o

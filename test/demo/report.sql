@@ -37,3 +37,17 @@ SELECT l.first_channel AS channel, count(*) AS leads,
        round(100.0 * count(*) FILTER (WHERE level >= 6) / count(*), 1) AS paid_pct
   FROM f JOIN leadmgmt.lead_overview l USING (lead_id)
  GROUP BY l.first_channel ORDER BY paid_pct DESC;
+
+\echo '== Tiers: refresh from behaviour (leadmgmt.refresh_tiers), then what cost-tiered routing saved (view leadmgmt.tier_routing_savings) =='
+SELECT leadmgmt.refresh_tiers(org_id) AS tier_changes FROM leadmgmt.org ORDER BY org_id;
+SELECT channel, sum(leads) AS leads, sum(paid_students) AS paid_students, sum(spend) AS spend,
+       sum(handling_cost_tiered) AS handling_tiered, sum(handling_cost_flat) AS handling_flat,
+       round((sum(spend) + sum(handling_cost_tiered)) / nullif(sum(paid_students), 0), 2) AS cost_per_paid_tiered,
+       round((sum(spend) + sum(handling_cost_flat)) / nullif(sum(paid_students), 0), 2) AS cost_per_paid_flat,
+       round(100 * (1 - (sum(spend) + sum(handling_cost_tiered)) / nullif(sum(spend) + sum(handling_cost_flat), 0)), 1) AS saving_pct
+  FROM leadmgmt.tier_routing_savings GROUP BY ROLLUP (channel) ORDER BY channel NULLS LAST;
+SELECT format('Cost-tiered routing cut the cost per paid student from %s to %s: %s%% less than giving every lead to regular sales.',
+              round((sum(spend) + sum(handling_cost_flat)) / nullif(sum(paid_students), 0), 2),
+              round((sum(spend) + sum(handling_cost_tiered)) / nullif(sum(paid_students), 0), 2),
+              round(100 * (1 - (sum(spend) + sum(handling_cost_tiered)) / nullif(sum(spend) + sum(handling_cost_flat), 0)), 1)) AS summary
+  FROM leadmgmt.tier_routing_savings;

@@ -50,3 +50,10 @@ CREATE VIEW tap.rels AS
   SELECT relname FROM pg_class WHERE relnamespace = 'leadmgmt'::regnamespace AND relkind IN ('r', 'v')
      AND relname <> 'access_grant';
 GRANT SELECT ON tap.rels TO PUBLIC;
+
+-- tiers: a customised policy for org 1, some scored leads, and a refresh, so
+-- that tier_policy and tier_change hold rows of both orgs
+INSERT INTO leadmgmt.tier_policy (org_id, tier, handler_role, cost_per_contact, follow_up_sla, min_score)
+VALUES (1, 'A', 'top_sales', 25.00, '2 hours', 0.60), (2, 'A', 'top_sales', 35.00, '1 hour', 0.70);
+UPDATE leadmgmt.lead SET score = 0.9 WHERE lead_id % 7 = 0 AND tier <> 'A';
+SELECT leadmgmt.refresh_tiers(1), leadmgmt.refresh_tiers(2);

@@ -1,0 +1,214 @@
+-- ---------------------------------------------------------------------------
+-- Lead tiers and cost-tiered routing (docs/reference/tiers.md): since 0.2
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.tier_policy (
+  org_id            bigint NOT NULL REFERENCES @extschema@.org (org_id),
+  tier              char(1) NOT NULL CHECK (tier IN ('A', 'B', 'C', 'D')),
+  handler_role      text NOT NULL CHECK (handler_role IN ('ai_bot', 'tmk', 'sales', 'top_sales')),
+  cost_per_contact  numeric(14,2) NOT NULL CHECK (cost_per_contact >= 0),
+  follow_up_sla     interval NOT NULL CHECK (follow_up_sla > interval '0'),
+  min_score         float8 CHECK (min_score >= 0 AND min_score <= 1),
+  PRIMARY KEY (org_id, tier)
+);
+COMMENT ON TABLE @extschema@.tier_policy IS 'per-org tier rules: who handles each tier, at what cost per contact, how fast, and the conversion probability that earns the tier; orgs without rows use the defaults of effective_tier_policy';
+COMMENT ON COLUMN @extschema@.tier_policy.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.tier_policy.tier IS 'tier A (best) to D';
+COMMENT ON COLUMN @extschema@.tier_policy.handler_role IS 'rep role that handles the tier: ai_bot, tmk, sales or top_sales';
+COMMENT ON COLUMN @extschema@.tier_policy.cost_per_contact IS 'handling cost of one follow-up contact in this tier';
+COMMENT ON COLUMN @extschema@.tier_policy.follow_up_sla IS 'first follow-up due within this time of assignment';
+COMMENT ON COLUMN @extschema@.tier_policy.min_score IS 'least conversion probability for the tier when a model has scored the lead; NULL: the tier is never earned by score';
+
+CREATE TABLE @extschema@.tier_change (
+  org_id      bigint NOT NULL,
+  change_id   bigint GENERATED ALWAYS AS IDENTITY,
+  lead_id     bigint NOT NULL,
+  old_tier    char(1) CHECK (old_tier IN ('A', 'B', 'C', 'D')),
+  new_tier    char(1) NOT NULL CHECK (new_tier IN ('A', 'B', 'C', 'D')),
+  stage       char(1) NOT NULL CHECK (stage IN ('A', 'B', 'C', 'D')),
+  score       float8,
+  reason      text NOT NULL,
+  changed_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (org_id, change_id),
+  FOREIGN KEY (org_id, lead_id) REFERENCES @extschema@.lead (org_id, lead_id),
+  CONSTRAINT tier_change_changes CHECK (old_tier IS DISTINCT FROM new_tier)
+);
+CREATE INDEX tier_change_lead_idx ON @extschema@.tier_change (org_id, lead_id, changed_at);
+COMMENT ON TABLE @extschema@.tier_change IS 'log of every tier change made by refresh_tiers, with time and reason';
+COMMENT ON COLUMN @extschema@.tier_change.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.tier_change.change_id IS 'change id';
+COMMENT ON COLUMN @extschema@.tier_change.lead_id IS 'lead';
+COMMENT ON COLUMN @extschema@.tier_change.old_tier IS 'tier before, NULL when the lead had none';
+COMMENT ON COLUMN @extschema@.tier_change.new_tier IS 'tier after';
+COMMENT ON COLUMN @extschema@.tier_change.stage IS 'behaviour stage at the time: D form only, C SMS verified, B WeChat followed, A self-booked trial';
+COMMENT ON COLUMN @extschema@.tier_change.score IS 'conversion probability at the time, if scored';
+COMMENT ON COLUMN @extschema@.tier_change.reason IS 'why, such as "stage B" or "score 0.62 >= 0.50 for A"';
+COMMENT ON COLUMN @extschema@.tier_change.changed_at IS 'when the tier changed';
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.tier_policy', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.tier_change', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@extschema@.tier_change', 'change_id'), '');
+ALTER TABLE @extschema@.tier_policy ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.tier_change ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_read ON @extschema@.tier_policy FOR SELECT
+  USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{reporting,app,admin,sales}'))::bigint[]));
+CREATE POLICY tenant_write ON @extschema@.tier_policy FOR ALL
+  USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{app,admin}'))::bigint[]))
+  WITH CHECK (org_id = ANY ((SELECT @extschema@.acting_org_ids('{app,admin}'))::bigint[]));
+CREATE POLICY tenant_read ON @extschema@.tier_change FOR SELECT
+  USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{reporting,app,admin,sales}'))::bigint[]));
+CREATE POLICY tenant_write ON @extschema@.tier_change FOR ALL
+  USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{app,admin}'))::bigint[]))
+  WITH CHECK (org_id = ANY ((SELECT @extschema@.acting_org_ids('{app,admin}'))::bigint[]));
+CREATE POLICY sales_scope ON @extschema@.tier_change AS RESTRICTIVE FOR ALL
+  USING (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
+         OR EXISTS (SELECT 1 FROM @extschema@.lead l
+                     WHERE l.org_id = tier_change.org_id AND l.lead_id = tier_change.lead_id));
+
+CREATE VIEW @extschema@.effective_tier_policy WITH (security_invoker = true) AS
+SELECT o.org_id,
+       d.tier,
+       coalesce(p.handler_role, d.handler_role)         AS handler_role,
+       coalesce(p.cost_per_contact, d.cost_per_contact) AS cost_per_contact,
+       coalesce(p.follow_up_sla, d.follow_up_sla)       AS follow_up_sla,
+       CASE WHEN p.org_id IS NULL THEN d.min_score ELSE p.min_score END AS min_score,
+       p.org_id IS NOT NULL                             AS is_customised
+  FROM @extschema@.org o
+ CROSS JOIN (VALUES ('A'::char(1), 'top_sales', 30.00::numeric(14,2), interval '1 hour', 0.50::float8),
+                    ('B', 'sales', 20.00, interval '4 hours', 0.20),
+                    ('C', 'tmk', 3.00, interval '24 hours', 0.05),
+                    ('D', 'ai_bot', 0.30, interval '72 hours', 0.00))
+       AS d(tier, handler_role, cost_per_contact, follow_up_sla, min_score)
+  LEFT JOIN @extschema@.tier_policy p ON p.org_id = o.org_id AND p.tier = d.tier;
+COMMENT ON VIEW @extschema@.effective_tier_policy IS 'the tier policy each org runs: its own tier_policy rows, or the defaults (A top_sales 30.00 1 h >= 0.50, B sales 20.00 4 h >= 0.20, C tmk 3.00 24 h >= 0.05, D ai_bot 0.30 72 h)';
+COMMENT ON COLUMN @extschema@.effective_tier_policy.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.effective_tier_policy.tier IS 'tier A to D';
+COMMENT ON COLUMN @extschema@.effective_tier_policy.handler_role IS 'rep role that handles the tier';
+COMMENT ON COLUMN @extschema@.effective_tier_policy.cost_per_contact IS 'handling cost of one contact';
+COMMENT ON COLUMN @extschema@.effective_tier_policy.follow_up_sla IS 'first follow-up due within this time';
+COMMENT ON COLUMN @extschema@.effective_tier_policy.min_score IS 'least conversion probability that earns the tier';
+COMMENT ON COLUMN @extschema@.effective_tier_policy.is_customised IS 'true when the org set this tier itself';
+
+-- stage and tier of every lead of an org, computed set-based
+CREATE FUNCTION @extschema@.lead_tiers(org_id bigint)
+RETURNS TABLE (lead_id bigint, stage char(1), score float8, tier char(1), reason text)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  WITH st AS (
+    SELECT l.lead_id, l.score,
+           CASE WHEN EXISTS (SELECT 1 FROM @extschema@.trial_lesson t
+                              WHERE t.org_id = l.org_id AND t.lead_id = l.lead_id AND t.self_booked)
+                  OR EXISTS (SELECT 1 FROM @extschema@.lead_event e
+                              WHERE e.org_id = l.org_id AND e.lead_id = l.lead_id AND e.event_type = 'trial_booked'
+                                AND e.attrs @> '{"self_booked": true}') THEN 'A'
+                WHEN EXISTS (SELECT 1 FROM @extschema@.lead_event e
+                              WHERE e.org_id = l.org_id AND e.lead_id = l.lead_id AND e.event_type = 'wechat_followed') THEN 'B'
+                WHEN EXISTS (SELECT 1 FROM @extschema@.lead_event e
+                              WHERE e.org_id = l.org_id AND e.lead_id = l.lead_id AND e.event_type = 'sms_verified') THEN 'C'
+                ELSE 'D' END::char(1) AS stage
+      FROM @extschema@.lead l
+     WHERE l.org_id = lead_tiers.org_id
+  ), sc AS (
+    SELECT st.*, (SELECT min(p.tier) FROM @extschema@.effective_tier_policy p
+                   WHERE p.org_id = lead_tiers.org_id AND p.min_score IS NOT NULL AND st.score >= p.min_score) AS score_tier
+      FROM st
+  )
+  SELECT sc.lead_id, sc.stage, sc.score,
+         least(sc.stage, coalesce(sc.score_tier, sc.stage))::char(1),
+         CASE WHEN sc.score_tier IS NOT NULL AND sc.score_tier < sc.stage
+              THEN format('score %s >= %s for %s', round(sc.score::numeric, 2),
+                          (SELECT round(p.min_score::numeric, 2) FROM @extschema@.effective_tier_policy p
+                            WHERE p.org_id = lead_tiers.org_id AND p.tier = sc.score_tier), sc.score_tier)
+              ELSE 'stage ' || sc.stage END
+    FROM sc
+$$;
+COMMENT ON FUNCTION @extschema@.lead_tiers(bigint) IS 'behaviour stage (D form only, C SMS verified, B WeChat followed, A self-booked trial) and tier of every lead of an org: the better of the stage and, when the lead has a score, the tier its probability earns under the tier policy';
+
+CREATE FUNCTION @extschema@.lead_tier(org_id bigint, lead_id bigint) RETURNS text
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT t.tier::text FROM @extschema@.lead_tiers(lead_tier.org_id) t WHERE t.lead_id = lead_tier.lead_id
+$$;
+COMMENT ON FUNCTION @extschema@.lead_tier(bigint, bigint) IS 'tier A to D a lead should have now; NULL for an unknown lead';
+
+CREATE FUNCTION @extschema@.refresh_tiers(org_id bigint) RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  o @extschema@.org := @extschema@.ingest_org(refresh_tiers.org_id);
+  n integer;
+BEGIN
+  WITH t AS (
+    SELECT * FROM @extschema@.lead_tiers(o.org_id)
+  ), changed AS (
+    UPDATE @extschema@.lead l SET tier = t.tier, updated_at = now()
+      FROM t
+     WHERE l.org_id = o.org_id AND l.lead_id = t.lead_id AND l.tier IS DISTINCT FROM t.tier
+    RETURNING l.lead_id, t.stage, t.score, t.tier AS new_tier, t.reason,
+              (SELECT old.tier FROM @extschema@.lead old WHERE old.org_id = l.org_id AND old.lead_id = l.lead_id) AS old_tier
+  )
+  INSERT INTO @extschema@.tier_change (org_id, lead_id, old_tier, new_tier, stage, score, reason)
+  SELECT o.org_id, c.lead_id, c.old_tier, c.new_tier, c.stage, c.score, c.reason FROM changed c;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.refresh_tiers(bigint) IS 'recomputes the tier of every lead of an org in one set-based pass, updates the leads whose tier changed and logs each change with its reason in tier_change; returns how many changed';
+
+CREATE VIEW @extschema@.tier_routing_savings WITH (security_invoker = true) AS
+WITH leads AS (
+  SELECT l.org_id, l.lead_id, l.first_channel_id AS channel_id,
+         date_trunc('month', l.created_at AT TIME ZONE o.timezone)::date AS month,
+         EXISTS (SELECT 1 FROM @extschema@.sales_order so WHERE so.org_id = l.org_id AND so.lead_id = l.lead_id
+                    AND so.status = 'paid' AND NOT so.is_renewal) AS paid
+    FROM @extschema@.lead l JOIN @extschema@.org o ON o.org_id = l.org_id
+), handling AS (
+  SELECT f.org_id, f.lead_id, sum(f.cost) AS cost
+    FROM @extschema@.follow_up f GROUP BY f.org_id, f.lead_id
+), regular AS (
+  -- what regular sales actually spend to handle one lead, per org
+  SELECT f.org_id, sum(f.cost) / nullif(count(DISTINCT f.lead_id), 0) AS cost_per_lead
+    FROM @extschema@.follow_up f
+    JOIN @extschema@.sales_rep r ON r.org_id = f.org_id AND r.rep_id = f.rep_id
+   WHERE r.role = 'sales'
+   GROUP BY f.org_id
+), spend AS (
+  SELECT s.org_id, s.channel_id, date_trunc('month', s.spend_date)::date AS month, sum(s.spend) AS spend
+    FROM @extschema@.ad_spend s GROUP BY 1, 2, 3
+), m AS (
+  SELECT ld.org_id, ld.month, ld.channel_id, count(*) AS leads, count(*) FILTER (WHERE ld.paid) AS paid_students,
+         coalesce(sum(h.cost), 0) AS handling_tiered
+    FROM leads ld LEFT JOIN handling h ON h.org_id = ld.org_id AND h.lead_id = ld.lead_id
+   GROUP BY 1, 2, 3
+)
+SELECT m.org_id,
+       m.month,
+       c.code                                                  AS channel,
+       m.leads,
+       m.paid_students,
+       coalesce(s.spend, 0)::numeric(14,2)                     AS spend,
+       m.handling_tiered::numeric(14,2)                        AS handling_cost_tiered,
+       (m.leads * r.cost_per_lead)::numeric(14,2)              AS handling_cost_flat,
+       round((coalesce(s.spend, 0) + m.handling_tiered) / nullif(m.paid_students, 0), 2)              AS cost_per_paid_student_tiered,
+       round((coalesce(s.spend, 0) + m.leads * r.cost_per_lead) / nullif(m.paid_students, 0), 2)      AS cost_per_paid_student_flat,
+       round(100 * (1 - (coalesce(s.spend, 0) + m.handling_tiered)
+                        / nullif(coalesce(s.spend, 0) + m.leads * r.cost_per_lead, 0)), 1)             AS saving_pct
+  FROM m
+  JOIN @extschema@.channel c ON c.org_id = m.org_id AND c.channel_id = m.channel_id
+  LEFT JOIN spend s ON s.org_id = m.org_id AND s.channel_id = m.channel_id AND s.month = m.month
+  LEFT JOIN regular r ON r.org_id = m.org_id;
+COMMENT ON VIEW @extschema@.tier_routing_savings IS 'per org, month of lead creation and first channel: cost per paid student with tiered routing (actual follow-up costs) against flat routing (every lead handled at what regular sales spend per lead), both including ad spend; conversions are taken as equal, so the saving is the handling cost avoided';
+COMMENT ON COLUMN @extschema@.tier_routing_savings.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.tier_routing_savings.month IS 'month the leads were created, in the org time zone';
+COMMENT ON COLUMN @extschema@.tier_routing_savings.channel IS 'channel of the first submission';
+COMMENT ON COLUMN @extschema@.tier_routing_savings.leads IS 'leads created that month through the channel';
+COMMENT ON COLUMN @extschema@.tier_routing_savings.paid_students IS 'of those, leads with a paid first order';
+COMMENT ON COLUMN @extschema@.tier_routing_savings.spend IS 'ad spend of the channel that month (never split by attribution)';
+COMMENT ON COLUMN @extschema@.tier_routing_savings.handling_cost_tiered IS 'follow-up cost actually spent on those leads';
+COMMENT ON COLUMN @extschema@.tier_routing_savings.handling_cost_flat IS 'leads times what regular sales spend to handle one lead in the org';
+COMMENT ON COLUMN @extschema@.tier_routing_savings.cost_per_paid_student_tiered IS '(spend + tiered handling) per paid student';
+COMMENT ON COLUMN @extschema@.tier_routing_savings.cost_per_paid_student_flat IS '(spend + flat handling) per paid student';
+COMMENT ON COLUMN @extschema@.tier_routing_savings.saving_pct IS 'percent of total cost saved by tiered routing';
