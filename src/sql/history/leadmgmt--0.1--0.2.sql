@@ -201,25 +201,101 @@ COMMENT ON COLUMN @extschema@.funnel_steps.reached_at IS 'when the lead reached 
 COMMENT ON COLUMN @extschema@.funnel_steps.hours_from_previous IS 'hours from the previous stage; NULL for the first';
 
 CREATE VIEW @extschema@.funnel_report WITH (security_invoker = true) AS
-WITH g AS (
-  SELECT s.org_id,
-         CASE WHEN GROUPING(s.cohort_date) = 0 THEN 'day' WHEN GROUPING(s.cohort_week) = 0 THEN 'week' ELSE 'month' END AS period_grain,
-         coalesce(s.cohort_date, s.cohort_week, s.cohort_month) AS period_start,
-         CASE WHEN GROUPING(s.channel) = 0 THEN 'channel' WHEN GROUPING(s.campaign) = 0 THEN 'campaign'
-              WHEN GROUPING(s.tier) = 0 THEN 'tier' WHEN GROUPING(s.city) = 0 THEN 'city' ELSE 'all' END AS breakdown,
-         CASE WHEN GROUPING(s.channel) = 0 THEN s.channel WHEN GROUPING(s.campaign) = 0 THEN coalesce(s.campaign, '(none)')
-              WHEN GROUPING(s.tier) = 0 THEN coalesce(s.tier::text, '(none)') WHEN GROUPING(s.city) = 0 THEN coalesce(s.city, '(none)')
-              ELSE 'all' END AS breakdown_value,
-         s.step_number,
-         s.step_name,
-         count(*) AS leads_reached,
+-- one branch per period grain and breakdown, each with constant labels: a
+-- filter on period_grain and breakdown prunes every other branch, and the
+-- stages are computed once for the branches that run
+WITH s AS MATERIALIZED (
+  SELECT * FROM @extschema@.funnel_steps
+), g AS (
+  SELECT s.org_id, 'day'::text AS period_grain, s.cohort_date AS period_start, 'all'::text AS breakdown,
+         'all' AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
          percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
          percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
-    FROM @extschema@.funnel_steps s
-   GROUP BY s.org_id, s.step_number, s.step_name, GROUPING SETS (
-     (s.cohort_date), (s.cohort_date, s.channel), (s.cohort_date, s.campaign), (s.cohort_date, s.tier), (s.cohort_date, s.city),
-     (s.cohort_week), (s.cohort_week, s.channel), (s.cohort_week, s.campaign), (s.cohort_week, s.tier), (s.cohort_week, s.city),
-     (s.cohort_month), (s.cohort_month, s.channel), (s.cohort_month, s.campaign), (s.cohort_month, s.tier), (s.cohort_month, s.city))
+    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
+  UNION ALL
+  SELECT s.org_id, 'day'::text AS period_grain, s.cohort_date AS period_start, 'channel'::text AS breakdown,
+         s.channel AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
+    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
+  UNION ALL
+  SELECT s.org_id, 'day'::text AS period_grain, s.cohort_date AS period_start, 'campaign'::text AS breakdown,
+         coalesce(s.campaign, '(none)') AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
+    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
+  UNION ALL
+  SELECT s.org_id, 'day'::text AS period_grain, s.cohort_date AS period_start, 'tier'::text AS breakdown,
+         coalesce(s.tier::text, '(none)') AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
+    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
+  UNION ALL
+  SELECT s.org_id, 'day'::text AS period_grain, s.cohort_date AS period_start, 'city'::text AS breakdown,
+         coalesce(s.city, '(none)') AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
+    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
+  UNION ALL
+  SELECT s.org_id, 'week'::text AS period_grain, s.cohort_week AS period_start, 'all'::text AS breakdown,
+         'all' AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
+    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
+  UNION ALL
+  SELECT s.org_id, 'week'::text AS period_grain, s.cohort_week AS period_start, 'channel'::text AS breakdown,
+         s.channel AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
+    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
+  UNION ALL
+  SELECT s.org_id, 'week'::text AS period_grain, s.cohort_week AS period_start, 'campaign'::text AS breakdown,
+         coalesce(s.campaign, '(none)') AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
+    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
+  UNION ALL
+  SELECT s.org_id, 'week'::text AS period_grain, s.cohort_week AS period_start, 'tier'::text AS breakdown,
+         coalesce(s.tier::text, '(none)') AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
+    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
+  UNION ALL
+  SELECT s.org_id, 'week'::text AS period_grain, s.cohort_week AS period_start, 'city'::text AS breakdown,
+         coalesce(s.city, '(none)') AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
+    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
+  UNION ALL
+  SELECT s.org_id, 'month'::text AS period_grain, s.cohort_month AS period_start, 'all'::text AS breakdown,
+         'all' AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
+    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
+  UNION ALL
+  SELECT s.org_id, 'month'::text AS period_grain, s.cohort_month AS period_start, 'channel'::text AS breakdown,
+         s.channel AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
+    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
+  UNION ALL
+  SELECT s.org_id, 'month'::text AS period_grain, s.cohort_month AS period_start, 'campaign'::text AS breakdown,
+         coalesce(s.campaign, '(none)') AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
+    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
+  UNION ALL
+  SELECT s.org_id, 'month'::text AS period_grain, s.cohort_month AS period_start, 'tier'::text AS breakdown,
+         coalesce(s.tier::text, '(none)') AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
+    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
+  UNION ALL
+  SELECT s.org_id, 'month'::text AS period_grain, s.cohort_month AS period_start, 'city'::text AS breakdown,
+         coalesce(s.city, '(none)') AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
+    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
 )
 SELECT g.org_id,
        g.period_grain,
