@@ -317,7 +317,10 @@ FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, in
 	}
 
 	if (exclarg >= 0 && !PG_ARGISNULL(exclarg) && PG_GETARG_BOOL(exclarg))
-		kind = FK_EXCLUDED;
+	{
+		kind = FK_EXCLUDED;		/* an excluded row is no step, whatever its flags */
+		mask = 0;
+	}
 	else if (mask == 0)
 	{
 		/* a row matching no step only matters to strict_order */
