@@ -34,6 +34,10 @@ SELECT line FROM (
   SELECT format('argdefaults %s %s', p.oid::regprocedure, pg_get_function_arguments(p.oid))
     FROM pg_proc p, ns WHERE p.pronamespace = ns.oid
   UNION ALL
+  SELECT format('aggregate %s trans=%s combine=%s final=%s space=%s modify=%s', a.aggfnoid::regprocedure, a.aggtransfn, a.aggcombinefn,
+                a.aggfinalfn, a.aggtransspace, a.aggfinalmodify)
+    FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid, ns WHERE p.pronamespace = ns.oid
+  UNION ALL
   SELECT format('view %s %s', c.relname, md5(pg_get_viewdef(c.oid))) FROM rel c WHERE c.relkind IN ('v', 'm')
   UNION ALL
   SELECT format('policy %s.%s cmd=%s permissive=%s roles=%s using=%s check=%s', c.relname, p.polname, p.polcmd,

@@ -62,31 +62,31 @@ AS 'MODULE_PATHNAME', 'leadmgmt_funnel_final_detail' LANGUAGE C IMMUTABLE PARALL
 COMMENT ON FUNCTION @extschema@.funnel_final_detail(@extschema@.funnel_state) IS 'final of funnel_detail: level and step times';
 
 CREATE AGGREGATE @extschema@.window_funnel(win interval, ts timestamptz, VARIADIC steps boolean[]) (
-  SFUNC = @extschema@.funnel_transfn, STYPE = @extschema@.funnel_state,
+  SFUNC = @extschema@.funnel_transfn, STYPE = @extschema@.funnel_state, SSPACE = 256,
   COMBINEFUNC = @extschema@.funnel_combine, FINALFUNC = @extschema@.funnel_final_level,
   PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE @extschema@.window_funnel(interval, timestamptz, VARIADIC boolean[]) IS 'highest funnel step reached within the window, 0 if step 1 never happened; one row fills at most one step';
 CREATE AGGREGATE @extschema@.window_funnel(win interval, mode text, ts timestamptz, VARIADIC steps boolean[]) (
-  SFUNC = @extschema@.funnel_transfn, STYPE = @extschema@.funnel_state,
+  SFUNC = @extschema@.funnel_transfn, STYPE = @extschema@.funnel_state, SSPACE = 256,
   COMBINEFUNC = @extschema@.funnel_combine, FINALFUNC = @extschema@.funnel_final_level,
   PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE @extschema@.window_funnel(interval, text, timestamptz, VARIADIC boolean[]) IS 'window_funnel with a comma-separated mode: strict_order, strict_deduplication, strict_increase, first_entry';
 CREATE AGGREGATE @extschema@.window_funnel_excluding(win interval, mode text, ts timestamptz, excluded boolean, VARIADIC steps boolean[]) (
-  SFUNC = @extschema@.funnel_transfn, STYPE = @extschema@.funnel_state,
+  SFUNC = @extschema@.funnel_transfn, STYPE = @extschema@.funnel_state, SSPACE = 256,
   COMBINEFUNC = @extschema@.funnel_combine, FINALFUNC = @extschema@.funnel_final_level,
   PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE @extschema@.window_funnel_excluding(interval, text, timestamptz, boolean, VARIADIC boolean[]) IS 'window_funnel where an excluded row ends every chain in progress, as PostHog exclusions';
 CREATE AGGREGATE @extschema@.funnel_detail(win interval, ts timestamptz, VARIADIC steps boolean[]) (
-  SFUNC = @extschema@.funnel_transfn, STYPE = @extschema@.funnel_state,
+  SFUNC = @extschema@.funnel_transfn, STYPE = @extschema@.funnel_state, SSPACE = 256,
   COMBINEFUNC = @extschema@.funnel_combine, FINALFUNC = @extschema@.funnel_final_detail,
   PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE @extschema@.funnel_detail(interval, timestamptz, VARIADIC boolean[]) IS 'window_funnel plus the time of each reached step, for time-to-convert';
 CREATE AGGREGATE @extschema@.funnel_detail(win interval, mode text, ts timestamptz, VARIADIC steps boolean[]) (
-  SFUNC = @extschema@.funnel_transfn, STYPE = @extschema@.funnel_state,
+  SFUNC = @extschema@.funnel_transfn, STYPE = @extschema@.funnel_state, SSPACE = 256,
   COMBINEFUNC = @extschema@.funnel_combine, FINALFUNC = @extschema@.funnel_final_detail,
   PARALLEL = SAFE
 );
