@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Real concurrent sessions (pgbench): 16 clients ingest the same 200 phones in
+# Real concurrent sessions (pgbench).  16 clients ingest the same 200 phones in
 # every spelling at once, over new campaigns.  Afterwards there is exactly one
 # lead per phone, every submission left its touchpoint and event, and no
 # client saw an error.
@@ -44,4 +44,15 @@ check "8 concurrent clients reloaded spend 2000 times without an error" \
   grep -q 'number of transactions actually processed: 2000/2000' "$LM_TMP/pgbench2.log"
 check "one spend row per day and campaign, every load counted in revision" \
   [ "$(q "SELECT count(*) || '/' || count(DISTINCT (spend_date, coalesce(campaign_id, 0))) || '/' || sum(revision) FROM leadmgmt.ad_spend")" = "120/120/2000" ]
+
+# refresh_tiers: 4 sessions refresh the same org at once; every change is made and logged once
+psql -X -q -d "$db" -c "UPDATE leadmgmt.lead SET score = 0.9 WHERE lead_id % 3 = 0" >/dev/null
+echo 'SELECT leadmgmt.refresh_tiers(1);' >"$LM_TMP/refresh.sql"
+"$LM_PGBIN/pgbench" -n -c 4 -j 4 -t 1 -f "$LM_TMP/refresh.sql" "$db" >"$LM_TMP/pgbench3.log" 2>&1
+check "4 concurrent refresh_tiers ran without an error" \
+  grep -q 'number of transactions actually processed: 4/4' "$LM_TMP/pgbench3.log"
+check "every lead has its tier, each change logged exactly once (200 leads, 200 changes)" \
+  [ "$(q "SELECT (SELECT count(*) FROM leadmgmt.lead WHERE tier = leadmgmt.lead_tier(1, lead_id)) || '/' ||
+                  (SELECT count(*) FROM leadmgmt.tier_change) || '/' ||
+                  (SELECT count(DISTINCT lead_id) FROM leadmgmt.tier_change)")" = "200/200/200" ]
 dropdb "$db"
