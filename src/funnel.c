@@ -316,6 +316,13 @@ FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, in
 			mask |= (uint32) 1 << i;
 	}
 
+	if (st == NULL)
+		st = FunnelStateAlloc(CurrentMemoryContext, FunnelCapacityFor(1), nsteps, mode, window);
+	else if (st->nsteps != nsteps || st->mode != mode || st->window != window)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("window_funnel window, mode and number of steps must be the same for every row of a group")));
+
 	if (exclarg >= 0 && !PG_ARGISNULL(exclarg) && PG_GETARG_BOOL(exclarg))
 	{
 		kind = FK_EXCLUDED;		/* an excluded row is no step, whatever its flags */
@@ -325,20 +332,9 @@ FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, in
 	{
 		/* a row matching no step only matters to strict_order */
 		if (!(mode & FM_STRICT_ORDER))
-		{
-			if (st == NULL)
-				st = FunnelStateAlloc(CurrentMemoryContext, FunnelCapacityFor(1), nsteps, mode, window);
-			else if (st->nsteps != nsteps || st->mode != mode || st->window != window)
-				goto mismatch;
 			PG_RETURN_POINTER(st);
-		}
 		kind = FK_NONSTEP;
 	}
-
-	if (st == NULL)
-		st = FunnelStateAlloc(CurrentMemoryContext, FunnelCapacityFor(1), nsteps, mode, window);
-	else if (st->nsteps != nsteps || st->mode != mode || st->window != window)
-		goto mismatch;
 
 	st = FunnelStateReserve(st, 1);
 	st->events[st->nevents].ts = ts;
@@ -346,12 +342,6 @@ FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, in
 	st->events[st->nevents].kind = kind;
 	st->nevents++;
 	PG_RETURN_POINTER(st);
-
-mismatch:
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("window_funnel window, mode and number of steps must be the same for every row of a group")));
-	PG_RETURN_NULL();			/* keep the compiler quiet */
 }
 
 /* window_funnel(win, ts, VARIADIC steps) transition */
