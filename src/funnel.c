@@ -444,7 +444,7 @@ FunnelWalkEvents(const FunnelState *st, bool want_times, FunnelWalk *out)
 	uint16		mode = st->mode;
 	FunnelEvent *ev;
 	bool		reached[FUNNEL_MAX_STEPS] = {false};
-	int64		start[FUNNEL_MAX_STEPS];	/* chain start of level k */
+	int64		start[FUNNEL_MAX_STEPS] = {0};	/* chain start of level k */
 	int64	   *chain = NULL;	/* want_times: chain[k * nsteps + j] */
 
 	/*
@@ -454,7 +454,7 @@ FunnelWalkEvents(const FunnelState *st, bool want_times, FunnelWalk *out)
 	 */
 	bool		strict_inc = (mode & FM_STRICT_INCREASE) != 0;
 	bool		seen_reached[FUNNEL_MAX_STEPS] = {false};
-	int64		seen_start[FUNNEL_MAX_STEPS];
+	int64		seen_start[FUNNEL_MAX_STEPS] = {0};
 	int64	   *seen_chain = NULL;
 	int64		seen_ts = 0;
 	bool	   *r_reached = strict_inc ? seen_reached : reached;
