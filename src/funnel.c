@@ -640,14 +640,21 @@ FunnelStateSend(StringInfo buf, const FunnelState *st)
 static FunnelState *
 FunnelStateRecv(StringInfo buf)
 {
-	int			version = pq_getmsgbyte(buf);
-	int			nsteps,
+	int			version,
+				nsteps,
 				nevents,
 				i;
 	uint16		mode;
 	int64		window;
 	FunnelState *st;
 
+	/* version, steps, mode, window and event count: 16 bytes */
+	if (buf->len - buf->cursor < 16)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid funnel_state"),
+				 errdetail("The state is shorter than its 16-byte header.")));
+	version = pq_getmsgbyte(buf);
 	if (version != FUNNEL_STATE_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
