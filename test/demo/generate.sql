@@ -177,9 +177,9 @@ INSERT INTO leadmgmt.lead (org_id, lead_id, phone_raw, phone, name, child_age, g
 OVERRIDING SYSTEM VALUE
 SELECT o.org_id, l.lead_id,
        CASE WHEN l.bad_phone THEN '1' || lpad((l.i % 100000)::text, 5, '0')
-            ELSE '1' || (3 + l.i % 7) || lpad(((l.i * 7919 + :seed * 104729) % 1000000000)::text, 9, '0') END,
+            ELSE '1' || (3 + l.i % 7) || lpad(((l.i::bigint * 7919 + :seed * 104729) % 1000000000)::text, 9, '0') END,
        CASE WHEN l.bad_phone THEN NULL
-            ELSE '+861' || (3 + l.i % 7) || lpad(((l.i * 7919 + :seed * 104729) % 1000000000)::text, 9, '0') END,
+            ELSE '+861' || (3 + l.i % 7) || lpad(((l.i::bigint * 7919 + :seed * 104729) % 1000000000)::text, 9, '0') END,
        CASE WHEN pg_temp.u(l.i, 17) < 0.5 THEN '王' WHEN pg_temp.u(l.i, 17) < 0.75 THEN '李' ELSE '张' END
          || CASE WHEN pg_temp.u(l.i, 18) < 0.7 THEN '女士' ELSE '先生' END,
        l.age, l.grade, l.subject, l.city, l.city_tier,
