@@ -75,9 +75,9 @@ SELECT is(array(SELECT p.oid::regprocedure::text FROM pg_proc p
           '{"leadmgmt.lead_phone(bigint,bigint)"}'::text[], 'lead_phone is the only SECURITY DEFINER function');
 SELECT is(array(SELECT p.proname::text FROM pg_proc p
                  WHERE p.pronamespace = 'leadmgmt'::regnamespace
-                   AND p.proname IN ('grant_access', 'revoke_access', 'apply_privileges')
+                   AND p.proname IN ('grant_access', 'revoke_access', 'apply_privileges', 'register_table')
                    AND has_function_privilege('public', p.oid, 'EXECUTE') ORDER BY 1),
-          '{}'::text[], 'only the owner may grant or revoke access');
+          '{}'::text[], 'only the owner may grant or revoke access or register tables');
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'leadmgmt'), false, 'the extension is not relocatable');
 
 SELECT is(array(SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid

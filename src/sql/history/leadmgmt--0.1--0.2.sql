@@ -1,7 +1,51 @@
--- leadmgmt 0.1 -> 0.2: the funnel engine, funnel reports for BI, lead tiers and cost-tiered routing
+-- leadmgmt 0.1 -> 0.2, built from src/sql/parts: 26_register_table 70_funnel 80_funnel_views 90_tiers
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.2'" to load this file. \quit
+
+-- ---------------------------------------------------------------------------
+-- register_table: what every user table of the extension gets, in one place
+-- (since 0.2; 0.1 did the same in loops).  Tables added by later versions call
+-- it from the install parts and from their upgrade script.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.register_table(tbl regclass, writers text[], lead_scoped boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  rel name := (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = tbl);
+  seq regclass;
+BEGIN
+  -- pg_dump keeps the rows, and the numbering of the identity columns
+  PERFORM pg_catalog.pg_extension_config_dump(tbl, '');
+  FOR seq IN SELECT d.objid::regclass FROM pg_catalog.pg_depend d
+              JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+             WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refobjid = tbl AND d.deptype IN ('a', 'i')
+  LOOP
+    PERFORM pg_catalog.pg_extension_config_dump(seq, '');
+  END LOOP;
+
+  -- rows of the orgs the role may act for; writes with the given kinds of access
+  EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', rel);
+  EXECUTE format($f$CREATE POLICY tenant_read ON @extschema@.%I FOR SELECT
+    USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{reporting,app,admin,sales}'))::bigint[])) $f$, rel);
+  EXECUTE format($f$CREATE POLICY tenant_write ON @extschema@.%I FOR ALL
+    USING (org_id = ANY ((SELECT @extschema@.acting_org_ids(%L))::bigint[]))
+    WITH CHECK (org_id = ANY ((SELECT @extschema@.acting_org_ids(%L))::bigint[])) $f$, rel, writers, writers);
+
+  -- rows that belong to a lead follow the lead's visibility for sales roles
+  IF lead_scoped THEN
+    EXECUTE format($f$CREATE POLICY sales_scope ON @extschema@.%1$I AS RESTRICTIVE FOR ALL
+      USING (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
+             OR EXISTS (SELECT 1 FROM @extschema@.lead l
+                         WHERE l.org_id = %1$I.org_id AND l.lead_id = %1$I.lead_id)) $f$, rel);
+  END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.register_table(regclass, text[], boolean) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.register_table(regclass, text[], boolean) IS 'gives a user table of the extension what every one has: pg_dump registration of it and its identity sequences, row-level security, tenant_read and tenant_write policies (writes by the given kinds of access) and, for rows that belong to a lead, the sales_scope policy';
 
 -- ---------------------------------------------------------------------------
 -- Funnel engine (src/funnel.c, docs/reference/window_funnel.md): since 0.2
@@ -373,25 +417,8 @@ COMMENT ON COLUMN @extschema@.tier_change.score IS 'conversion probability at th
 COMMENT ON COLUMN @extschema@.tier_change.reason IS 'why, such as "stage B" or "score 0.62 >= 0.50 for A"';
 COMMENT ON COLUMN @extschema@.tier_change.changed_at IS 'when the tier changed';
 
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.tier_policy', '');
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.tier_change', '');
-SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@extschema@.tier_change', 'change_id'), '');
-ALTER TABLE @extschema@.tier_policy ENABLE ROW LEVEL SECURITY;
-ALTER TABLE @extschema@.tier_change ENABLE ROW LEVEL SECURITY;
-CREATE POLICY tenant_read ON @extschema@.tier_policy FOR SELECT
-  USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{reporting,app,admin,sales}'))::bigint[]));
-CREATE POLICY tenant_write ON @extschema@.tier_policy FOR ALL
-  USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{app,admin}'))::bigint[]))
-  WITH CHECK (org_id = ANY ((SELECT @extschema@.acting_org_ids('{app,admin}'))::bigint[]));
-CREATE POLICY tenant_read ON @extschema@.tier_change FOR SELECT
-  USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{reporting,app,admin,sales}'))::bigint[]));
-CREATE POLICY tenant_write ON @extschema@.tier_change FOR ALL
-  USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{app,admin}'))::bigint[]))
-  WITH CHECK (org_id = ANY ((SELECT @extschema@.acting_org_ids('{app,admin}'))::bigint[]));
-CREATE POLICY sales_scope ON @extschema@.tier_change AS RESTRICTIVE FOR ALL
-  USING (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
-         OR EXISTS (SELECT 1 FROM @extschema@.lead l
-                     WHERE l.org_id = tier_change.org_id AND l.lead_id = tier_change.lead_id));
+SELECT @extschema@.register_table('@extschema@.tier_policy', '{app,admin}');
+SELECT @extschema@.register_table('@extschema@.tier_change', '{app,admin}', true);
 
 CREATE VIEW @extschema@.effective_tier_policy WITH (security_invoker = true) AS
 SELECT o.org_id,
@@ -417,47 +444,58 @@ COMMENT ON COLUMN @extschema@.effective_tier_policy.follow_up_sla IS 'first foll
 COMMENT ON COLUMN @extschema@.effective_tier_policy.min_score IS 'least conversion probability that earns the tier';
 COMMENT ON COLUMN @extschema@.effective_tier_policy.is_customised IS 'true when the org set this tier itself';
 
--- stage and tier of every lead of an org, computed set-based
-CREATE FUNCTION @extschema@.lead_tiers(org_id bigint)
-RETURNS TABLE (lead_id bigint, stage char(1), score float8, tier char(1), reason text)
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
+-- stage and tier of the leads of an org, computed set-based: one grouped
+-- pass over the events, the policy read once
+CREATE FUNCTION @extschema@.lead_tiers(org_id bigint, only_lead bigint DEFAULT NULL)
+RETURNS TABLE (lead_id bigint, current_tier char(1), stage char(1), score float8, tier char(1), reason text)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-  WITH st AS (
-    SELECT l.lead_id, l.score,
-           CASE WHEN EXISTS (SELECT 1 FROM @extschema@.trial_lesson t
-                              WHERE t.org_id = l.org_id AND t.lead_id = l.lead_id AND t.self_booked)
-                  OR EXISTS (SELECT 1 FROM @extschema@.lead_event e
-                              WHERE e.org_id = l.org_id AND e.lead_id = l.lead_id AND e.event_type = 'trial_booked'
-                                AND e.attrs @> '{"self_booked": true}') THEN 'A'
-                WHEN EXISTS (SELECT 1 FROM @extschema@.lead_event e
-                              WHERE e.org_id = l.org_id AND e.lead_id = l.lead_id AND e.event_type = 'wechat_followed') THEN 'B'
-                WHEN EXISTS (SELECT 1 FROM @extschema@.lead_event e
-                              WHERE e.org_id = l.org_id AND e.lead_id = l.lead_id AND e.event_type = 'sms_verified') THEN 'C'
-                ELSE 'D' END::char(1) AS stage
-      FROM @extschema@.lead l
-     WHERE l.org_id = lead_tiers.org_id
-  ), sc AS (
-    SELECT st.*, (SELECT min(p.tier) FROM @extschema@.effective_tier_policy p
-                   WHERE p.org_id = lead_tiers.org_id AND p.min_score IS NOT NULL AND st.score >= p.min_score) AS score_tier
-      FROM st
+#variable_conflict use_column
+BEGIN
+  -- PL/pgSQL plans with the actual arguments, so one lead is found by index
+  RETURN QUERY
+  WITH pol AS MATERIALIZED (
+    SELECT p.tier, p.min_score FROM @extschema@.effective_tier_policy p
+     WHERE p.org_id = lead_tiers.org_id AND p.min_score IS NOT NULL
+  ), ld AS (
+    SELECT l.lead_id, l.tier, l.score FROM @extschema@.lead l
+     WHERE l.org_id = lead_tiers.org_id AND (only_lead IS NULL OR l.lead_id = only_lead)
+  ), ev AS (
+    SELECT e.lead_id,
+           bool_or(e.event_type = 'trial_booked' AND e.attrs @> '{"self_booked": true}') AS self_booked,
+           bool_or(e.event_type = 'wechat_followed') AS followed,
+           bool_or(e.event_type = 'sms_verified') AS verified
+      FROM @extschema@.lead_event e
+     WHERE e.org_id = lead_tiers.org_id AND (only_lead IS NULL OR e.lead_id = only_lead)
+       AND e.event_type IN ('trial_booked', 'wechat_followed', 'sms_verified')
+     GROUP BY e.lead_id
+  ), tr AS (
+    SELECT DISTINCT t.lead_id FROM @extschema@.trial_lesson t
+     WHERE t.org_id = lead_tiers.org_id AND (only_lead IS NULL OR t.lead_id = only_lead) AND t.self_booked
+  ), st AS (
+    SELECT ld.lead_id, ld.tier AS current_tier, ld.score,
+           CASE WHEN tr.lead_id IS NOT NULL OR ev.self_booked THEN 'A' WHEN ev.followed THEN 'B'
+                WHEN ev.verified THEN 'C' ELSE 'D' END::char(1) AS stage
+      FROM ld LEFT JOIN ev ON ev.lead_id = ld.lead_id LEFT JOIN tr ON tr.lead_id = ld.lead_id
   )
-  SELECT sc.lead_id, sc.stage, sc.score,
-         least(sc.stage, coalesce(sc.score_tier, sc.stage))::char(1),
-         CASE WHEN sc.score_tier IS NOT NULL AND sc.score_tier < sc.stage
-              THEN format('score %s >= %s for %s', round(sc.score::numeric, 2),
-                          (SELECT round(p.min_score::numeric, 2) FROM @extschema@.effective_tier_policy p
-                            WHERE p.org_id = lead_tiers.org_id AND p.tier = sc.score_tier), sc.score_tier)
-              ELSE 'stage ' || sc.stage END
-    FROM sc
+  SELECT st.lead_id, st.current_tier, st.stage, st.score,
+         least(st.stage, coalesce(best.tier, st.stage))::char(1),
+         CASE WHEN best.tier < st.stage
+              THEN format('score %s >= %s for %s', round(st.score::numeric, 2), round(best.min_score::numeric, 2), best.tier)
+              ELSE 'stage ' || st.stage END
+    FROM st
+    LEFT JOIN LATERAL (SELECT pol.tier, pol.min_score FROM pol WHERE st.score >= pol.min_score
+                        ORDER BY pol.tier LIMIT 1) best ON true;
+END
 $$;
-COMMENT ON FUNCTION @extschema@.lead_tiers(bigint) IS 'behaviour stage (D form only, C SMS verified, B WeChat followed, A self-booked trial) and tier of every lead of an org: the better of the stage and, when the lead has a score, the tier its probability earns under the tier policy';
+COMMENT ON FUNCTION @extschema@.lead_tiers(bigint, bigint) IS 'behaviour stage (D form only, C SMS verified, B WeChat followed, A self-booked trial), current and due tier of the leads of an org (or of one lead): the better of the stage and, when the lead has a score, the tier its probability earns under the tier policy';
 
 CREATE FUNCTION @extschema@.lead_tier(org_id bigint, lead_id bigint) RETURNS text
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT t.tier::text FROM @extschema@.lead_tiers(lead_tier.org_id) t WHERE t.lead_id = lead_tier.lead_id
+  SELECT t.tier::text FROM @extschema@.lead_tiers(lead_tier.org_id, lead_tier.lead_id) t
 $$;
 COMMENT ON FUNCTION @extschema@.lead_tier(bigint, bigint) IS 'tier A to D a lead should have now; NULL for an unknown lead';
 
@@ -469,14 +507,13 @@ DECLARE
   o @extschema@.org := @extschema@.ingest_org(refresh_tiers.org_id);
   n integer;
 BEGIN
-  WITH t AS (
-    SELECT * FROM @extschema@.lead_tiers(o.org_id)
-  ), changed AS (
+  -- l.tier is checked again on the row being updated, so a concurrent refresh
+  -- that got there first makes this one skip the lead rather than log it twice
+  WITH changed AS (
     UPDATE @extschema@.lead l SET tier = t.tier, updated_at = now()
-      FROM t
+      FROM @extschema@.lead_tiers(o.org_id) t
      WHERE l.org_id = o.org_id AND l.lead_id = t.lead_id AND l.tier IS DISTINCT FROM t.tier
-    RETURNING l.lead_id, t.stage, t.score, t.tier AS new_tier, t.reason,
-              (SELECT old.tier FROM @extschema@.lead old WHERE old.org_id = l.org_id AND old.lead_id = l.lead_id) AS old_tier
+    RETURNING l.lead_id, t.current_tier AS old_tier, t.tier AS new_tier, t.stage, t.score, t.reason
   )
   INSERT INTO @extschema@.tier_change (org_id, lead_id, old_tier, new_tier, stage, score, reason)
   SELECT o.org_id, c.lead_id, c.old_tier, c.new_tier, c.stage, c.score, c.reason FROM changed c;

@@ -90,42 +90,21 @@ CREATE POLICY own_grants ON @extschema@.access_grant FOR SELECT
   USING (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
                   WHERE r.rolname = role_name AND pg_catalog.pg_has_role(r.oid, 'USAGE')));
 
--- Identity sequences are extension members too: register them so that a
--- restored database goes on numbering after the restored rows.
-DO $$
-DECLARE
-  s regclass;
-BEGIN
-  FOR s IN SELECT c.oid::regclass FROM pg_catalog.pg_class c
-            WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'S' ORDER BY c.relname
-  LOOP
-    PERFORM pg_catalog.pg_extension_config_dump(s, '');
-  END LOOP;
-END
-$$;
-
--- Every table: row-level security by org, and registration for pg_dump.
+-- Every table: pg_dump registration and row-level security by org.
 DO $$
 DECLARE
   t text;
-  -- tables a sales role may write to, besides updating its own leads
-  sales_writes text[] := '{lead,follow_up,lead_event,lead_tag,trial_lesson}';
-  writers text;
 BEGIN
+  PERFORM pg_catalog.pg_extension_config_dump('@extschema@.access_grant', '');
   FOR t IN
     SELECT c.relname FROM pg_catalog.pg_class c
-     WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'r'
+     WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'r' AND c.relname <> 'access_grant'
      ORDER BY c.relname
   LOOP
-    PERFORM pg_catalog.pg_extension_config_dump(format('@extschema@.%I', t)::regclass, '');
-    CONTINUE WHEN t = 'access_grant';
-    writers := CASE WHEN t = ANY (sales_writes) THEN '{app,admin,sales}' ELSE '{app,admin}' END;
-    EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format($f$CREATE POLICY tenant_read ON @extschema@.%I FOR SELECT
-      USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{reporting,app,admin,sales}'))::bigint[])) $f$, t);
-    EXECUTE format($f$CREATE POLICY tenant_write ON @extschema@.%I FOR ALL
-      USING (org_id = ANY ((SELECT @extschema@.acting_org_ids(%L))::bigint[]))
-      WITH CHECK (org_id = ANY ((SELECT @extschema@.acting_org_ids(%L))::bigint[])) $f$, t, writers, writers);
+    PERFORM @extschema@.register_table(format('@extschema@.%I', t)::regclass,
+      -- a sales role also writes the sales side of its own leads
+      CASE WHEN t IN ('lead', 'follow_up', 'lead_event', 'lead_tag', 'trial_lesson') THEN '{app,admin,sales}' ELSE '{app,admin}' END::text[],
+      t IN ('touchpoint', 'lead_event', 'lead_tag', 'assignment', 'follow_up', 'trial_lesson'));
   END LOOP;
 END
 $$;
@@ -140,21 +119,6 @@ CREATE POLICY sales_own_update ON @extschema@.lead AS RESTRICTIVE FOR UPDATE
          OR owner_rep_id = ANY ((SELECT @extschema@.my_rep_ids())::bigint[]))
   WITH CHECK (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
          OR owner_rep_id = ANY ((SELECT @extschema@.my_rep_ids())::bigint[]));
-
--- Rows that belong to a lead follow the lead's visibility.
-DO $$
-DECLARE
-  t text;
-BEGIN
-  FOREACH t IN ARRAY '{touchpoint,lead_event,lead_tag,assignment,follow_up,trial_lesson}'::text[]
-  LOOP
-    EXECUTE format($f$CREATE POLICY sales_scope ON @extschema@.%1$I AS RESTRICTIVE FOR ALL
-      USING (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
-             OR EXISTS (SELECT 1 FROM @extschema@.lead l
-                         WHERE l.org_id = %1$I.org_id AND l.lead_id = %1$I.lead_id)) $f$, t);
-  END LOOP;
-END
-$$;
 
 CREATE FUNCTION @extschema@.lead_phone(org_id bigint, lead_id bigint) RETURNS text
 LANGUAGE sql STABLE STRICT PARALLEL RESTRICTED SECURITY DEFINER
