@@ -693,36 +693,19 @@ leadmgmt_funnel_state_out(PG_FUNCTION_ARGS)
 {
 	FunnelState *st = (FunnelState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
 	StringInfoData bin;
-	char	   *out;
-	uint64		hexlen;
 
 	initStringInfo(&bin);
 	FunnelStateSend(&bin, st);
-	out = palloc(3 + (Size) bin.len * 2 + 1);
-	memcpy(out, "v1:", 3);
-	hexlen = hex_encode(bin.data, bin.len, out + 3);
-	out[3 + hexlen] = '\0';
-	PG_RETURN_CSTRING(out);
+	PG_RETURN_CSTRING(LmStateTextOut(&bin));
 }
 
 /* funnel_state input: v1:<hex> */
 Datum
 leadmgmt_funnel_state_in(PG_FUNCTION_ARGS)
 {
-	char	   *str = PG_GETARG_CSTRING(0);
-	size_t		len = strlen(str);
 	StringInfoData bin;
 
-	if (len < 3 || strncmp(str, "v1:", 3) != 0 || (len - 3) % 2 != 0 ||
-		strspn(str + 3, "0123456789abcdefABCDEF") != len - 3)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type funnel_state: \"%.40s\"", str),
-				 errdetail("A funnel_state is written as v1: followed by hexadecimal digits.")));
-	initStringInfo(&bin);
-	enlargeStringInfo(&bin, (int) ((len - 3) / 2) + 1);
-	bin.len = (int) hex_decode(str + 3, len - 3, bin.data);
-	bin.data[bin.len] = '\0';
+	LmStateTextIn(PG_GETARG_CSTRING(0), "funnel_state", &bin);
 	PG_RETURN_POINTER(FunnelStateRecv(&bin));
 }
 

@@ -1,14 +1,52 @@
 /*
  * src/leadmgmt.c
  *
- * Module entry point of the leadmgmt extension.  The library needs no
- * shared_preload_libraries and keeps no mutable global state, so all this
- * file owns is the module magic block.
+ * Module entry point of the leadmgmt extension, and the helpers every
+ * aggregate state type shares.  The library needs no shared_preload_libraries
+ * and keeps no mutable global state.
+ *
+ * State types (funnel_state, survival) travel between Citus nodes as text, so
+ * their text form must convert back to exactly the same state: it is "v1:"
+ * followed by the hexadecimal digits of the type's binary send format, which
+ * itself starts with a version byte.
  */
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
 
 #include "leadmgmt.h"
 
 PG_MODULE_MAGIC;
+
+/* Text form of a state whose binary form is bin: "v1:<hex>". */
+char *
+LmStateTextOut(StringInfo bin)
+{
+	char	   *out = palloc(3 + (Size) bin->len * 2 + 1);
+	uint64		hexlen;
+
+	memcpy(out, "v1:", 3);
+	hexlen = hex_encode(bin->data, bin->len, out + 3);
+	out[3 + hexlen] = '\0';
+	return out;
+}
+
+/* Decode the text form of a state of type typname into bin (initialised here). */
+void
+LmStateTextIn(const char *str, const char *typname, StringInfo bin)
+{
+	size_t		len = strlen(str);
+
+	if (len < 3 || strncmp(str, "v1:", 3) != 0 || (len - 3) % 2 != 0 ||
+		strspn(str + 3, "0123456789abcdefABCDEF") != len - 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type %s: \"%.40s\"", typname, str),
+				 errdetail("A %s is written as v1: followed by hexadecimal digits.", typname)));
+	initStringInfo(bin);
+	enlargeStringInfo(bin, (int) ((len - 3) / 2) + 1);
+	bin->len = (int) hex_decode(str + 3, len - 3, bin->data);
+	bin->data[bin->len] = '\0';
+}

@@ -16,4 +16,14 @@
 /* Length of a normalised Chinese mobile number's national part: 1[3-9]XXXXXXXXX */
 #define LM_CN_MOBILE_DIGITS 11
 
+#include "lib/stringinfo.h"
+
+/* state types' text form, "v1:" + hex of the binary form (leadmgmt.c) */
+extern char *LmStateTextOut(StringInfo bin);
+extern void LmStateTextIn(const char *str, const char *typname, StringInfo bin);
+
+/* distributions (stats.c) */
+extern double LmNormalQuantile(double p);
+extern double LmChisqUpper(double x, double df);
+
 #endif							/* LEADMGMT_H */

@@ -1,0 +1,1465 @@
+/*
+ * src/survival.c
+ *
+ * Survival analysis: the survival state type, the km_fit and logrank
+ * aggregates over it, the Kaplan-Meier readers (km_curve, km_median, km_at,
+ * km_rmst), and the retention aggregate.
+ *
+ * A survival value holds weighted counts per (time, group): events, censored
+ * exits and late entries, plus each group's weight that entered before any
+ * time (rows without a late entry).  The transition functions append one
+ * record per row to a concrete varlena state grown inside the aggregate
+ * context; when it fills up, the unsorted tail is sorted and merged into the
+ * sorted head, so durations with few distinct values (days, terms) keep the
+ * state small.  Because survival is a real type with binary and text I/O
+ * (versioned), partial states combine in parallel workers and travel between
+ * Citus nodes as text.
+ *
+ * Conventions (docs/reference/survival.md), as in R's survfit and survdiff:
+ *   - a subject is at risk at t when entry < t <= duration;
+ *   - S(t) is right-continuous: it includes the events at t;
+ *   - Greenwood variance; plain, log and log-log intervals as R computes them;
+ *   - the median is the first t with S(t) <= 0.5.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "leadmgmt.h"
+
+PG_FUNCTION_INFO_V1(leadmgmt_survival_in);
+PG_FUNCTION_INFO_V1(leadmgmt_survival_out);
+PG_FUNCTION_INFO_V1(leadmgmt_survival_recv);
+PG_FUNCTION_INFO_V1(leadmgmt_survival_send);
+PG_FUNCTION_INFO_V1(leadmgmt_km_transfn);
+PG_FUNCTION_INFO_V1(leadmgmt_km_transfn_entry);
+PG_FUNCTION_INFO_V1(leadmgmt_logrank_transfn);
+PG_FUNCTION_INFO_V1(leadmgmt_survival_combine);
+PG_FUNCTION_INFO_V1(leadmgmt_km_final);
+PG_FUNCTION_INFO_V1(leadmgmt_logrank_final);
+PG_FUNCTION_INFO_V1(leadmgmt_logrank_each);
+PG_FUNCTION_INFO_V1(leadmgmt_km_curve);
+PG_FUNCTION_INFO_V1(leadmgmt_km_median);
+PG_FUNCTION_INFO_V1(leadmgmt_km_at);
+PG_FUNCTION_INFO_V1(leadmgmt_km_rmst);
+PG_FUNCTION_INFO_V1(leadmgmt_retention_transfn);
+PG_FUNCTION_INFO_V1(leadmgmt_retention_combine);
+PG_FUNCTION_INFO_V1(leadmgmt_retention_final);
+
+#define SURVIVAL_VERSION		1
+/* most distinct (time, group) records one state holds: keeps it under 1 GB */
+#define SURV_MAX_RECORDS		(16 * 1024 * 1024)
+#define LOGRANK_MAX_GROUPS		200
+/* most groups a survival value holds (logrank_each compares each with the rest) */
+#define SURV_MAX_GROUPS			(1024 * 1024)
+#define RETENTION_MAX_CONDS		32
+
+/* kinds of state: one pooled group (km_fit) or named groups (logrank) */
+#define SK_KM			0
+#define SK_GROUPED		1
+
+typedef struct SurvRecord
+{
+	float8		t;				/* time, finite */
+	float8		d;				/* weight of events at t */
+	float8		c;				/* weight of censored exits at t */
+	float8		e;				/* weight of late entries at t (at risk after t) */
+	int32		g;				/* group index */
+	int32		pad;
+} SurvRecord;
+
+/* a group: the weight that entered before any time, and its name */
+typedef struct SurvGroup
+{
+	float8		base;
+	int32		len;
+	char		name[FLEXIBLE_ARRAY_MEMBER];
+} SurvGroup;
+
+#define SURV_GROUP_SIZE(len)	MAXALIGN(offsetof(SurvGroup, name) + (len))
+
+/*
+ * The state.  After the records comes the group area: gslots offsets of the
+ * groups into the name area, a hash table of 2 * gslots slots (group index +
+ * 1, 0 when empty), then the name area of SurvGroup entries.
+ */
+typedef struct SurvState
+{
+	int32		vl_len_;		/* varlena header, covers all capacities */
+	uint8		version;
+	uint8		kind;			/* SK_* */
+	uint16		pad;
+	int32		ngroups;
+	int32		gslots;			/* room for this many groups, a power of two */
+	int32		names_len;		/* bytes of the name area in use */
+	int32		names_cap;		/* bytes of the name area */
+	int64		rows;			/* rows taken in */
+	int64		nrec;
+	int64		nsorted;		/* records [0, nsorted) are sorted and distinct */
+	int64		cap;
+	SurvRecord	rec[FLEXIBLE_ARRAY_MEMBER];
+} SurvState;
+
+#define SURV_HDRSZ				offsetof(SurvState, rec)
+#define SurvOffs(st)			((int32 *) &(st)->rec[(st)->cap])
+#define SurvHash(st)			(SurvOffs(st) + (st)->gslots)
+#define SurvNames(st)			((char *) (SurvHash(st) + 2 * (st)->gslots))
+#define SurvSize(cap, gslots, ncap) \
+	MAXALIGN(SURV_HDRSZ + (Size) (cap) * sizeof(SurvRecord) + (Size) (gslots) * 3 * sizeof(int32) + (Size) (ncap))
+
+/* Allocate an empty state in cxt with room for cap records and gslots groups of ncap name bytes. */
+static SurvState *
+SurvAlloc(MemoryContext cxt, int64 cap, int32 gslots, int32 ncap, uint8 kind)
+{
+	Size		size = SurvSize(cap, gslots, ncap);
+	SurvState  *st = (SurvState *) MemoryContextAllocZero(cxt, size);
+
+	SET_VARSIZE(st, size);
+	st->version = SURVIVAL_VERSION;
+	st->kind = kind;
+	st->cap = cap;
+	st->gslots = gslots;
+	st->names_cap = ncap;
+	return st;
+}
+
+/* Group i of st. */
+static inline SurvGroup *
+SurvGroupAt(SurvState *st, int32 i)
+{
+	return (SurvGroup *) (SurvNames(st) + SurvOffs(st)[i]);
+}
+
+/* Hash of a group name. */
+static inline uint32
+SurvNameHash(const char *name, int32 len)
+{
+	return hash_bytes((const unsigned char *) name, len);
+}
+
+/* Enter group i into the hash table. */
+static void
+SurvHashInsert(SurvState *st, int32 i)
+{
+	SurvGroup  *g = SurvGroupAt(st, i);
+	uint32		mask = (uint32) st->gslots * 2 - 1;
+	uint32		h = SurvNameHash(g->name, g->len) & mask;
+
+	while (SurvHash(st)[h] != 0)
+		h = (h + 1) & mask;
+	SurvHash(st)[h] = i + 1;
+}
+
+/*
+ * A copy of st with room for at least need_rec records, need_g groups and
+ * need_n name bytes, in the per-call context: the aggregate machinery copies
+ * a returned new state into its own context and frees the old one.
+ */
+static SurvState *
+SurvGrow(SurvState *st, int64 need_rec, int32 need_g, int32 need_n)
+{
+	int64		cap = Max(st->cap, 16);
+	int32		gslots = Max(st->gslots, 1);
+	int32		ncap = Max(st->names_cap, 64);
+	SurvState  *big;
+	int32		i;
+
+	if (need_rec > SURV_MAX_RECORDS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("survival state has more than %d distinct times", SURV_MAX_RECORDS),
+				 errhint("Round the durations, for example to days, or group by a finer key.")));
+	while (cap < need_rec)
+		cap *= 2;
+	cap = Min(cap, SURV_MAX_RECORDS);
+	while (gslots < need_g)
+		gslots *= 2;
+	while (ncap < need_n)
+		ncap *= 2;
+	big = SurvAlloc(CurrentMemoryContext, cap, gslots, ncap, st->kind);
+	big->ngroups = st->ngroups;
+	big->names_len = st->names_len;
+	big->rows = st->rows;
+	big->nrec = st->nrec;
+	big->nsorted = st->nsorted;
+	memcpy(big->rec, st->rec, sizeof(SurvRecord) * st->nrec);
+	memcpy(SurvOffs(big), SurvOffs(st), sizeof(int32) * st->ngroups);
+	memcpy(SurvNames(big), SurvNames(st), st->names_len);
+	for (i = 0; i < big->ngroups; i++)
+		SurvHashInsert(big, i);
+	return big;
+}
+
+/* Order records by time, then group. */
+static int
+SurvRecordCmp(const void *a, const void *b)
+{
+	const SurvRecord *x = (const SurvRecord *) a;
+	const SurvRecord *y = (const SurvRecord *) b;
+
+	if (x->t < y->t)
+		return -1;
+	if (x->t > y->t)
+		return 1;
+	return (x->g > y->g) - (x->g < y->g);
+}
+
+/* Sort the unsorted tail and merge it into the sorted head, summing equal keys. */
+static void
+SurvCompact(SurvState *st)
+{
+	SurvRecord *head = st->rec,
+			   *tail = st->rec + st->nsorted,
+			   *out;
+	int64		nh = st->nsorted,
+				nt = st->nrec - st->nsorted,
+				i = 0,
+				j = 0,
+				n = 0;
+
+	if (nt == 0)
+		return;
+	qsort(tail, nt, sizeof(SurvRecord), SurvRecordCmp);
+	out = palloc(sizeof(SurvRecord) * (nh + nt));
+	while (i < nh || j < nt)
+	{
+		SurvRecord *r;
+
+		if (j >= nt || (i < nh && SurvRecordCmp(&head[i], &tail[j]) <= 0))
+			r = &head[i++];
+		else
+			r = &tail[j++];
+		if (n > 0 && out[n - 1].t == r->t && out[n - 1].g == r->g)
+		{
+			out[n - 1].d += r->d;
+			out[n - 1].c += r->c;
+			out[n - 1].e += r->e;
+		}
+		else
+			out[n++] = *r;
+	}
+	memcpy(st->rec, out, sizeof(SurvRecord) * n);
+	pfree(out);
+	st->nrec = st->nsorted = n;
+}
+
+/*
+ * Make room for one more record: compact a full state, and grow it when
+ * compaction freed less than half.  Returns the state to use from now on.
+ */
+static SurvState *
+SurvReserve(SurvState *st)
+{
+	if (st->nrec < st->cap)
+		return st;
+	SurvCompact(st);
+	if (st->nrec * 2 > st->cap)
+		st = SurvGrow(st, st->cap * 2, st->ngroups, st->names_len);
+	return st;
+}
+
+/* Index of group name[len] in st, adding it when new; may replace *stp. */
+static int32
+SurvGroupIndex(SurvState **stp, const char *name, int32 len)
+{
+	SurvState  *st = *stp;
+	uint32		mask = (uint32) st->gslots * 2 - 1;
+	uint32		h = SurvNameHash(name, len) & mask;
+	int32		slot;
+	SurvGroup  *g;
+
+	while ((slot = SurvHash(st)[h]) != 0)
+	{
+		g = SurvGroupAt(st, slot - 1);
+		if (g->len == len && memcmp(g->name, name, len) == 0)
+			return slot - 1;
+		h = (h + 1) & mask;
+	}
+	if (st->ngroups >= (st->kind == SK_KM ? 1 : SURV_MAX_GROUPS))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("survival value has more than %d groups", SURV_MAX_GROUPS)));
+	if (st->ngroups >= st->gslots || st->names_len + (int64) SURV_GROUP_SIZE(len) > st->names_cap)
+		*stp = st = SurvGrow(st, st->cap, st->ngroups + 1, st->names_len + SURV_GROUP_SIZE(len));
+	SurvOffs(st)[st->ngroups] = st->names_len;
+	g = (SurvGroup *) (SurvNames(st) + st->names_len);
+	g->base = 0;
+	g->len = len;
+	memcpy(g->name, name, len);
+	st->names_len += SURV_GROUP_SIZE(len);
+	SurvHashInsert(st, st->ngroups);
+	return st->ngroups++;
+}
+
+/* Check a time argument: finite, and not negative when it is a duration. */
+static void
+CheckTime(float8 t, const char *what, bool nonneg)
+{
+	if (isnan(t) || isinf(t) || (nonneg && t < 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a finite%s number, not %g", what, nonneg ? " non-negative" : "", t)));
+}
+
+/*
+ * Add one row: group g (already in st), optional late entry, duration,
+ * event flag, weight.  Returns the state to use from now on.
+ */
+static SurvState *
+SurvAddRow(SurvState *st, int32 g, bool has_entry, float8 entry,
+		   float8 duration, bool event, float8 w)
+{
+	SurvRecord *r;
+
+	CheckTime(duration, "duration", true);
+	if (isnan(w) || isinf(w) || w < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("weight must be a finite non-negative number, not %g", w)));
+	if (has_entry)
+	{
+		CheckTime(entry, "entry time", false);
+		if (entry >= duration)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("entry time must be before the duration"),
+					 errdetail("Entry %g, duration %g: a subject is at risk on (entry, duration].", entry, duration)));
+	}
+	if (w == 0)
+		return st;
+	st->rows++;
+	if (has_entry)
+	{
+		st = SurvReserve(st);
+		r = &st->rec[st->nrec++];
+		r->t = entry;
+		r->d = r->c = 0;
+		r->e = w;
+		r->g = g;
+		r->pad = 0;
+	}
+	else
+		SurvGroupAt(st, g)->base += w;
+	st = SurvReserve(st);
+	r = &st->rec[st->nrec++];
+	r->t = duration;
+	r->d = event ? w : 0;
+	r->c = event ? 0 : w;
+	r->e = 0;
+	r->g = g;
+	r->pad = 0;
+	return st;
+}
+
+/* The aggregate's state, or a fresh one; errors outside an aggregate. */
+static SurvState *
+SurvTransState(FunctionCallInfo fcinfo, uint8 kind, const char *fname)
+{
+	SurvState  *st;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s transition function called in non-aggregate context", fname)));
+	if (!PG_ARGISNULL(0))
+		return (SurvState *) PG_GETARG_POINTER(0);
+	st = SurvAlloc(CurrentMemoryContext, 64, kind == SK_KM ? 1 : 8, kind == SK_KM ? (int32) SURV_GROUP_SIZE(0) : 256, kind);
+	if (kind == SK_KM)
+		(void) SurvGroupIndex(&st, "", 0);
+	return st;
+}
+
+/* Optional float8 weight argument at position i: 1 when absent. */
+static bool
+WeightArg(FunctionCallInfo fcinfo, int i, float8 *w)
+{
+	if (PG_NARGS() <= i)
+	{
+		*w = 1.0;
+		return true;
+	}
+	if (PG_ARGISNULL(i))
+		return false;
+	*w = PG_GETARG_FLOAT8(i);
+	return true;
+}
+
+/* km_fit(duration, event [, weight]) transition */
+Datum
+leadmgmt_km_transfn(PG_FUNCTION_ARGS)
+{
+	SurvState  *st;
+	float8		w;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || !WeightArg(fcinfo, 3, &w))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	st = SurvTransState(fcinfo, SK_KM, "km_fit");
+	st = SurvAddRow(st, 0, false, 0, PG_GETARG_FLOAT8(1), PG_GETARG_BOOL(2), w);
+	PG_RETURN_POINTER(st);
+}
+
+/* km_fit(entry, duration, event [, weight]) transition: late entry */
+Datum
+leadmgmt_km_transfn_entry(PG_FUNCTION_ARGS)
+{
+	SurvState  *st;
+	float8		w;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || !WeightArg(fcinfo, 4, &w))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	st = SurvTransState(fcinfo, SK_KM, "km_fit");
+	st = SurvAddRow(st, 0, true, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_BOOL(3), w);
+	PG_RETURN_POINTER(st);
+}
+
+/* logrank(grp, duration, event) transition */
+Datum
+leadmgmt_logrank_transfn(PG_FUNCTION_ARGS)
+{
+	SurvState  *st;
+	text	   *grp;
+	int32		g;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	st = SurvTransState(fcinfo, SK_GROUPED, "logrank");
+	grp = PG_GETARG_TEXT_PP(1);
+	g = SurvGroupIndex(&st, VARDATA_ANY(grp), VARSIZE_ANY_EXHDR(grp));
+	st = SurvAddRow(st, g, false, 0, PG_GETARG_FLOAT8(2), PG_GETARG_BOOL(3), 1.0);
+	PG_RETURN_POINTER(st);
+}
+
+/* Combine two partial states of the same aggregate. */
+Datum
+leadmgmt_survival_combine(PG_FUNCTION_ARGS)
+{
+	SurvState  *a,
+			   *b;
+	int32	   *map;
+	int32		i;
+	int64		k;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("survival combine function called in non-aggregate context")));
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	b = (SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
+	if (PG_ARGISNULL(0))
+	{
+		/* copy b into a state of our own; the machinery moves it to the aggregate context */
+		a = SurvGrow(b, b->nrec, b->ngroups, b->names_len);
+		PG_RETURN_POINTER(a);
+	}
+	a = (SurvState *) PG_GETARG_POINTER(0);
+	if (a->kind != b->kind)
+		elog(ERROR, "cannot combine survival states of different kinds");
+	map = palloc(sizeof(int32) * Max(b->ngroups, 1));
+	for (i = 0; i < b->ngroups; i++)
+	{
+		SurvGroup  *g = SurvGroupAt(b, i);
+
+		map[i] = SurvGroupIndex(&a, g->name, g->len);
+		SurvGroupAt(a, map[i])->base += g->base;
+	}
+	if (a->nrec + b->nrec > a->cap)
+	{
+		SurvCompact(a);
+		if (a->nrec + b->nrec > a->cap)
+			a = SurvGrow(a, a->nrec + b->nrec, a->ngroups, a->names_len);
+	}
+	for (k = 0; k < b->nrec; k++)
+	{
+		SurvRecord *r = &a->rec[a->nrec++];
+
+		*r = b->rec[k];
+		r->g = map[r->g];
+	}
+	a->rows += b->rows;
+	PG_RETURN_POINTER(a);
+}
+
+/* Order group indexes by name: bytes, then length. */
+static int
+SurvGroupNameCmp(const void *a, const void *b, void *arg)
+{
+	SurvState  *st = (SurvState *) arg;
+	SurvGroup  *x = SurvGroupAt(st, *(const int32 *) a);
+	SurvGroup  *y = SurvGroupAt(st, *(const int32 *) b);
+	int			c = memcmp(x->name, y->name, Min(x->len, y->len));
+
+	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Whether st's groups are in name order. */
+static bool
+SurvGroupsSorted(SurvState *st)
+{
+	int32		i;
+
+	for (i = 1; i < st->ngroups; i++)
+	{
+		int32		a = i - 1,
+					b = i;
+
+		if (SurvGroupNameCmp(&a, &b, st) > 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The canonical form of st, in the current context with no spare room:
+ * groups in name order, records sorted by (time, group) and merged.  It does
+ * not depend on the order rows came in, so serial and parallel plans give
+ * the same value.
+ */
+static SurvState *
+SurvCompactCopy(SurvState *st)
+{
+	SurvState  *tmp,
+			   *out;
+	int32		gslots = 1,
+				i,
+			   *order,
+			   *rank;
+	int64		k;
+
+	while (gslots < st->ngroups)
+		gslots *= 2;
+	if (st->nsorted == st->nrec && st->cap == st->nrec && st->gslots == gslots &&
+		st->names_cap == st->names_len && SurvGroupsSorted(st))
+		return st;
+	tmp = SurvGrow(st, st->nrec, st->ngroups, st->names_len);
+	order = palloc(sizeof(int32) * Max(tmp->ngroups, 1));
+	rank = palloc(sizeof(int32) * Max(tmp->ngroups, 1));
+	for (i = 0; i < tmp->ngroups; i++)
+		order[i] = i;
+	if (!SurvGroupsSorted(tmp))
+	{
+		qsort_arg(order, tmp->ngroups, sizeof(int32), SurvGroupNameCmp, tmp);
+		for (i = 0; i < tmp->ngroups; i++)
+			rank[order[i]] = i;
+		for (k = 0; k < tmp->nrec; k++)
+			tmp->rec[k].g = rank[tmp->rec[k].g];
+		tmp->nsorted = 0;
+	}
+	SurvCompact(tmp);
+	out = SurvAlloc(CurrentMemoryContext, tmp->nrec, gslots, tmp->names_len, tmp->kind);
+	out->rows = tmp->rows;
+	out->nrec = out->nsorted = tmp->nrec;
+	memcpy(out->rec, tmp->rec, sizeof(SurvRecord) * tmp->nrec);
+	for (i = 0; i < tmp->ngroups; i++)
+	{
+		SurvGroup  *g = SurvGroupAt(tmp, order[i]);
+
+		SurvOffs(out)[i] = out->names_len;
+		memcpy(SurvNames(out) + out->names_len, g, SURV_GROUP_SIZE(g->len));
+		out->names_len += SURV_GROUP_SIZE(g->len);
+		out->ngroups++;
+		SurvHashInsert(out, i);
+	}
+	pfree(tmp);
+	return out;
+}
+
+/* km_fit final: the compacted state */
+Datum
+leadmgmt_km_final(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_POINTER(SurvCompactCopy((SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0))));
+}
+
+/* ---- state I/O: binary send/recv, and text as "v1:" + hex of the binary ---- */
+
+/* Binary form: version, kind, groups (base, name), records. */
+static void
+SurvSend(StringInfo buf, SurvState *st)
+{
+	int32		i;
+	int64		k;
+
+	pq_sendbyte(buf, SURVIVAL_VERSION);
+	pq_sendbyte(buf, st->kind);
+	pq_sendint32(buf, st->ngroups);
+	pq_sendint64(buf, st->rows);
+	pq_sendint64(buf, st->nrec);
+	for (i = 0; i < st->ngroups; i++)
+	{
+		SurvGroup  *g = SurvGroupAt(st, i);
+
+		pq_sendfloat8(buf, g->base);
+		pq_sendint32(buf, g->len);
+		pq_sendbytes(buf, g->name, g->len);
+	}
+	for (k = 0; k < st->nrec; k++)
+	{
+		SurvRecord *r = &st->rec[k];
+
+		pq_sendfloat8(buf, r->t);
+		pq_sendfloat8(buf, r->d);
+		pq_sendfloat8(buf, r->c);
+		pq_sendfloat8(buf, r->e);
+		pq_sendint32(buf, r->g);
+	}
+}
+
+/* Report a malformed binary survival value. */
+static void
+SurvBad(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid survival value"),
+			 errdetail("%s", detail)));
+}
+
+/* A weight read from a binary survival value: finite and not negative. */
+static float8
+GetWeight(StringInfo buf)
+{
+	float8		w = pq_getmsgfloat8(buf);
+
+	if (isnan(w) || isinf(w) || w < 0)
+		SurvBad("A weight is negative or not finite.");
+	return w;
+}
+
+/* Parse and validate the binary form. */
+static SurvState *
+SurvRecv(StringInfo buf)
+{
+	int			version,
+				kind;
+	int32		ngroups,
+				i;
+	int64		rows,
+				nrec,
+				k,
+				need;
+	SurvState  *st;
+
+	/* version, kind, groups, rows, records: 22 bytes */
+	if (buf->len - buf->cursor < 22)
+		SurvBad("The value is shorter than its 22-byte header.");
+	version = pq_getmsgbyte(buf);
+	if (version != SURVIVAL_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("unsupported survival version %d", version)));
+	kind = pq_getmsgbyte(buf);
+	ngroups = pq_getmsgint(buf, 4);
+	rows = pq_getmsgint64(buf);
+	nrec = pq_getmsgint64(buf);
+	if ((kind != SK_KM && kind != SK_GROUPED) || ngroups < 0 ||
+		ngroups > (kind == SK_KM ? 1 : SURV_MAX_GROUPS) || rows < 0 ||
+		nrec < 0 || nrec > SURV_MAX_RECORDS ||
+		nrec * 36 + (int64) ngroups * 12 > buf->len - buf->cursor)
+		SurvBad("The header is out of range.");
+	st = SurvAlloc(CurrentMemoryContext, nrec, 1, 64, (uint8) kind);
+	st->rows = rows;
+	for (i = 0; i < ngroups; i++)
+	{
+		float8		base = GetWeight(buf);
+		int32		len = pq_getmsgint(buf, 4);
+		const char *name;
+
+		if (len < 0 || len > buf->len - buf->cursor)
+			SurvBad("A group name runs past the end.");
+		name = pq_getmsgbytes(buf, len);
+		pg_verifymbstr(name, len, false);
+		need = st->ngroups;
+		if (SurvGroupIndex(&st, name, len) != need)
+			SurvBad("A group name appears twice.");
+		SurvGroupAt(st, (int32) need)->base = base;
+	}
+	if ((int64) nrec * 36 != buf->len - buf->cursor)
+		SurvBad("The record count does not match the length.");
+	for (k = 0; k < nrec; k++)
+	{
+		SurvRecord *r = &st->rec[k];
+
+		r->t = pq_getmsgfloat8(buf);
+		r->d = GetWeight(buf);
+		r->c = GetWeight(buf);
+		r->e = GetWeight(buf);
+		r->g = pq_getmsgint(buf, 4);
+		if (isnan(r->t) || isinf(r->t) || r->g < 0 || r->g >= st->ngroups ||
+			((r->d > 0 || r->c > 0) && r->t < 0))
+			SurvBad("A record has a time or group out of range.");
+	}
+	st->nrec = nrec;
+	st->nsorted = 0;
+	return st;
+}
+
+/* survival output: v1:<hex> */
+Datum
+leadmgmt_survival_out(PG_FUNCTION_ARGS)
+{
+	SurvState  *st = (SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	StringInfoData bin;
+
+	initStringInfo(&bin);
+	SurvSend(&bin, st);
+	PG_RETURN_CSTRING(LmStateTextOut(&bin));
+}
+
+/* survival input: v1:<hex> */
+Datum
+leadmgmt_survival_in(PG_FUNCTION_ARGS)
+{
+	StringInfoData bin;
+
+	LmStateTextIn(PG_GETARG_CSTRING(0), "survival", &bin);
+	PG_RETURN_POINTER(SurvRecv(&bin));
+}
+
+/* survival binary send */
+Datum
+leadmgmt_survival_send(PG_FUNCTION_ARGS)
+{
+	SurvState  *st = (SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	SurvSend(&buf, st);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* survival binary receive */
+Datum
+leadmgmt_survival_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+
+	PG_RETURN_POINTER(SurvRecv(buf));
+}
+
+/* ---- Kaplan-Meier ---- */
+
+/* confidence interval transforms, as R's survfit conf.type */
+#define CI_PLAIN	0
+#define CI_LOG		1
+#define CI_LOGLOG	2
+
+/* the Kaplan-Meier curve at every time with an event or a censored exit */
+typedef struct KmCurve
+{
+	int64		n;
+	float8	   *t;
+	float8	   *risk;
+	float8	   *d;
+	float8	   *c;
+	float8	   *s;
+	float8	   *gw;				/* Greenwood sum: var(log S); +Inf once S hits 0 */
+} KmCurve;
+
+/* Compute the pooled Kaplan-Meier curve of a survival value. */
+static void
+KmCompute(SurvState *in, KmCurve *kc)
+{
+	SurvState  *st = SurvCompactCopy(in);
+	float8		atrisk = 0,
+				s = 1,
+				gw = 0;
+	int64		k = 0,
+				n = 0;
+	int32		i;
+
+	for (i = 0; i < st->ngroups; i++)
+		atrisk += SurvGroupAt(st, i)->base;
+	kc->t = palloc(sizeof(float8) * Max(st->nrec, 1));
+	kc->risk = palloc(sizeof(float8) * Max(st->nrec, 1));
+	kc->d = palloc(sizeof(float8) * Max(st->nrec, 1));
+	kc->c = palloc(sizeof(float8) * Max(st->nrec, 1));
+	kc->s = palloc(sizeof(float8) * Max(st->nrec, 1));
+	kc->gw = palloc(sizeof(float8) * Max(st->nrec, 1));
+	while (k < st->nrec)
+	{
+		float8		t = st->rec[k].t,
+					d = 0,
+					c = 0,
+					e = 0;
+
+		for (; k < st->nrec && st->rec[k].t == t; k++)
+		{
+			d += st->rec[k].d;
+			c += st->rec[k].c;
+			e += st->rec[k].e;
+		}
+		if (d > 0 || c > 0)
+		{
+			if (d > 0 && atrisk > 0)
+			{
+				if (d >= atrisk)
+				{
+					s = 0;
+					gw = INFINITY;
+				}
+				else
+				{
+					s *= 1 - d / atrisk;
+					gw += d / (atrisk * (atrisk - d));
+				}
+			}
+			kc->t[n] = t;
+			kc->risk[n] = atrisk;
+			kc->d[n] = d;
+			kc->c[n] = c;
+			kc->s[n] = s;
+			kc->gw[n] = gw;
+			n++;
+		}
+		atrisk += e - d - c;
+		/* rounding of weighted sums must not leave a negative risk set */
+		if (atrisk < 0)
+			atrisk = 0;
+	}
+	kc->n = n;
+}
+
+/* Parse conf_type and alpha into a transform and a normal quantile. */
+static int
+CiArgs(FunctionCallInfo fcinfo, int iconf, int ialpha, float8 *z)
+{
+	char	   *conf = text_to_cstring(PG_GETARG_TEXT_PP(iconf));
+	float8		alpha = PG_GETARG_FLOAT8(ialpha);
+	int			type;
+
+	if (strcmp(conf, "log-log") == 0)
+		type = CI_LOGLOG;
+	else if (strcmp(conf, "log") == 0)
+		type = CI_LOG;
+	else if (strcmp(conf, "plain") == 0)
+		type = CI_PLAIN;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown confidence interval type \"%s\"", conf),
+				 errhint("Valid types are log-log, log and plain.")));
+	if (!(alpha > 0 && alpha < 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("alpha must be between 0 and 1, not %g", alpha)));
+	*z = LmNormalQuantile(1 - alpha / 2);
+	return type;
+}
+
+/*
+ * Pointwise interval of S with Greenwood sum gw, as R's survfit: false where
+ * R gives NA (log-log at S = 0 or 1, log at S = 0, any type once the
+ * variance is infinite).
+ */
+static bool
+KmInterval(float8 s, float8 gw, int type, float8 z, float8 *lo, float8 *hi)
+{
+	float8		se = sqrt(gw);
+
+	if (isinf(gw))
+		return false;
+	switch (type)
+	{
+		case CI_PLAIN:
+			*lo = Max(0.0, s - z * se * s);
+			*hi = Min(1.0, s + z * se * s);
+			return true;
+		case CI_LOG:
+			if (s == 0)
+				return false;
+			*lo = exp(log(s) - z * se);
+			*hi = Min(1.0, exp(log(s) + z * se));
+			return true;
+		default:
+			if (s == 0 || s == 1)
+				return false;
+			{
+				float8		ll = log(-log(s)),
+							w = z * se / log(s);
+
+				*lo = exp(-exp(ll - w));
+				*hi = exp(-exp(ll + w));
+			}
+			return true;
+	}
+}
+
+typedef struct KmCurveCtx
+{
+	KmCurve		kc;
+	int			type;
+	float8		z;
+} KmCurveCtx;
+
+/* km_curve(survival, conf_type, alpha): one row per time with an exit */
+Datum
+leadmgmt_km_curve(PG_FUNCTION_ARGS)
+{
+	FuncCallContext *fctx;
+	KmCurveCtx *cx;
+
+	if (SRF_IS_FIRSTCALL())
+	{
+		MemoryContext old;
+		TupleDesc	tupdesc;
+
+		fctx = SRF_FIRSTCALL_INIT();
+		old = MemoryContextSwitchTo(fctx->multi_call_memory_ctx);
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "km_curve must return a composite type");
+		fctx->tuple_desc = BlessTupleDesc(tupdesc);
+		cx = palloc(sizeof(KmCurveCtx));
+		cx->type = CiArgs(fcinfo, 1, 2, &cx->z);
+		KmCompute((SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)), &cx->kc);
+		fctx->user_fctx = cx;
+		fctx->max_calls = cx->kc.n;
+		MemoryContextSwitchTo(old);
+	}
+	fctx = SRF_PERCALL_SETUP();
+	cx = (KmCurveCtx *) fctx->user_fctx;
+	if (fctx->call_cntr < fctx->max_calls)
+	{
+		int64		i = fctx->call_cntr;
+		Datum		v[8];
+		bool		nul[8] = {0};
+		float8		lo,
+					hi;
+
+		v[0] = Float8GetDatum(cx->kc.t[i]);
+		v[1] = Float8GetDatum(cx->kc.risk[i]);
+		v[2] = Float8GetDatum(cx->kc.d[i]);
+		v[3] = Float8GetDatum(cx->kc.c[i]);
+		v[4] = Float8GetDatum(cx->kc.s[i]);
+		if (isinf(cx->kc.gw[i]))
+			nul[5] = true;
+		else
+			v[5] = Float8GetDatum(cx->kc.s[i] * sqrt(cx->kc.gw[i]));
+		if (KmInterval(cx->kc.s[i], cx->kc.gw[i], cx->type, cx->z, &lo, &hi))
+		{
+			v[6] = Float8GetDatum(lo);
+			v[7] = Float8GetDatum(hi);
+		}
+		else
+			nul[6] = nul[7] = true;
+		SRF_RETURN_NEXT(fctx, HeapTupleGetDatum(heap_form_tuple(fctx->tuple_desc, v, nul)));
+	}
+	SRF_RETURN_DONE(fctx);
+}
+
+/*
+ * km_median(survival, conf_type, alpha): the first t with S(t) <= 0.5, and
+ * its interval: the first t where the lower band, and the upper band, reach 0.5
+ */
+Datum
+leadmgmt_km_median(PG_FUNCTION_ARGS)
+{
+	KmCurve		kc;
+	TupleDesc	tupdesc;
+	Datum		v[3];
+	bool		nul[3] = {true, true, true};
+	float8		z;
+	int			type = CiArgs(fcinfo, 1, 2, &z);
+	int64		i;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "km_median must return a composite type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	KmCompute((SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)), &kc);
+	for (i = 0; i < kc.n; i++)
+	{
+		float8		lo,
+					hi;
+		bool		have = KmInterval(kc.s[i], kc.gw[i], type, z, &lo, &hi);
+
+		if (kc.d[i] == 0)
+			continue;
+		/* where R has no interval the band is taken to be the estimate */
+		if (!have)
+			lo = hi = kc.s[i];
+		if (nul[0] && kc.s[i] <= 0.5)
+		{
+			v[0] = Float8GetDatum(kc.t[i]);
+			nul[0] = false;
+		}
+		if (nul[1] && lo <= 0.5)
+		{
+			v[1] = Float8GetDatum(kc.t[i]);
+			nul[1] = false;
+		}
+		if (nul[2] && hi <= 0.5)
+		{
+			v[2] = Float8GetDatum(kc.t[i]);
+			nul[2] = false;
+		}
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, v, nul)));
+}
+
+/* km_at(survival, t): S(t), right-continuous */
+Datum
+leadmgmt_km_at(PG_FUNCTION_ARGS)
+{
+	float8		t = PG_GETARG_FLOAT8(1);
+	KmCurve		kc;
+	float8		s = 1;
+	int64		i;
+
+	if (isnan(t))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time must be a number, not NaN")));
+	KmCompute((SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)), &kc);
+	for (i = 0; i < kc.n && kc.t[i] <= t; i++)
+		s = kc.s[i];
+	PG_RETURN_FLOAT8(s);
+}
+
+/* km_rmst(survival, tau): restricted mean survival time, the area under S on [0, tau] */
+Datum
+leadmgmt_km_rmst(PG_FUNCTION_ARGS)
+{
+	float8		tau = PG_GETARG_FLOAT8(1);
+	KmCurve		kc;
+	float8		s = 1,
+				last = 0,
+				area = 0;
+	int64		i;
+
+	CheckTime(tau, "tau", true);
+	KmCompute((SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)), &kc);
+	for (i = 0; i < kc.n && kc.t[i] <= tau; i++)
+	{
+		if (kc.d[i] == 0)
+			continue;
+		area += s * (kc.t[i] - last);
+		last = kc.t[i];
+		s = kc.s[i];
+	}
+	area += s * (tau - last);
+	PG_RETURN_FLOAT8(area);
+}
+
+/* ---- log-rank test ---- */
+
+/*
+ * logrank final: chi-squared statistic of the k-sample log-rank test (as R's
+ * survdiff with rho = 0), its degrees of freedom (the rank of the variance
+ * matrix), p-value, and the observed and expected events per group.
+ */
+Datum
+leadmgmt_logrank_final(PG_FUNCTION_ARGS)
+{
+	SurvState  *st;
+	int32		k,
+				i,
+				j,
+				m,
+				df = 0;
+	float8	   *risk,
+			   *obs,
+			   *exp_,
+			   *dg,
+			   *var,
+			   *diag;
+	bool	   *used;
+	float8		chi2 = 0,
+				maxdiag = 0;
+	int64		r = 0;
+	TupleDesc	tupdesc;
+	Datum		v[6],
+			   *names,
+			   *od,
+			   *ed;
+	bool		nul[6] = {0};
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = SurvCompactCopy((SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)));
+	k = st->ngroups;
+	if (k < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("logrank needs at least two groups"),
+				 errdetail("All " INT64_FORMAT " rows are in group \"%.*s\".", st->rows,
+						   SurvGroupAt(st, 0)->len, SurvGroupAt(st, 0)->name),
+				 errhint("Compare a segment with the rest, for example with CASE WHEN ... THEN 'segment' ELSE 'rest' END.")));
+	if (k > LOGRANK_MAX_GROUPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("logrank compares at most %d groups, not %d", LOGRANK_MAX_GROUPS, k),
+				 errhint("Use logrank_each() to compare each group with the rest.")));
+	risk = palloc0(sizeof(float8) * k);
+	obs = palloc0(sizeof(float8) * k);
+	exp_ = palloc0(sizeof(float8) * k);
+	dg = palloc0(sizeof(float8) * k);
+	var = palloc0(sizeof(float8) * k * k);
+	for (i = 0; i < k; i++)
+		risk[i] = SurvGroupAt(st, i)->base;
+	while (r < st->nrec)
+	{
+		float8		t = st->rec[r].t,
+					n = 0,
+					d = 0;
+		int64		r0 = r;
+
+		CHECK_FOR_INTERRUPTS();
+		for (i = 0; i < k; i++)
+		{
+			n += risk[i];
+			dg[i] = 0;
+		}
+		for (; r < st->nrec && st->rec[r].t == t; r++)
+		{
+			dg[st->rec[r].g] += st->rec[r].d;
+			d += st->rec[r].d;
+		}
+		if (d > 0 && n > 0)
+		{
+			float8		f = (n > 1) ? d * (n - d) / (n * n * (n - 1)) : 0;
+
+			for (i = 0; i < k; i++)
+			{
+				obs[i] += dg[i];
+				exp_[i] += d * risk[i] / n;
+				for (j = 0; j < k; j++)
+					var[i * k + j] += f * risk[i] * ((i == j ? n : 0) - risk[j]);
+			}
+		}
+		for (; r0 < r; r0++)
+		{
+			SurvRecord *rec = &st->rec[r0];
+
+			risk[rec->g] += rec->e - rec->d - rec->c;
+		}
+	}
+
+	/*
+	 * chi2 = (O-E)' V^- (O-E) over the first k-1 groups, by a Cholesky
+	 * decomposition that drops columns with a negligible pivot (a generalised
+	 * inverse, as R's survdiff); df is the rank kept.
+	 */
+	m = k - 1;
+	used = palloc0(sizeof(bool) * m);
+	diag = palloc0(sizeof(float8) * m);
+	for (i = 0; i < m; i++)
+		maxdiag = Max(maxdiag, var[i * k + i]);
+	for (j = 0; j < m; j++)
+	{
+		float8		piv = var[j * k + j];
+
+		for (i = 0; i < j; i++)
+			if (used[i])
+				piv -= var[j * k + i] * var[j * k + i] * diag[i];
+		if (piv <= maxdiag * 1e-9)
+			continue;
+		used[j] = true;
+		diag[j] = piv;
+		df++;
+		for (i = j + 1; i < m; i++)
+		{
+			float8		x = var[i * k + j];
+			int32		l;
+
+			for (l = 0; l < j; l++)
+				if (used[l])
+					x -= var[i * k + l] * var[j * k + l] * diag[l];
+			var[i * k + j] = x / piv;
+		}
+	}
+	/* forward solve L y = (O - E) and sum y^2 / D */
+	{
+		float8	   *y = palloc0(sizeof(float8) * Max(m, 1));
+
+		for (i = 0; i < m; i++)
+		{
+			if (!used[i])
+				continue;
+			y[i] = obs[i] - exp_[i];
+			for (j = 0; j < i; j++)
+				if (used[j])
+					y[i] -= var[i * k + j] * y[j];
+			chi2 += y[i] * y[i] / diag[i];
+		}
+	}
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "logrank must return a composite type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	names = palloc(sizeof(Datum) * k);
+	od = palloc(sizeof(Datum) * k);
+	ed = palloc(sizeof(Datum) * k);
+	for (i = 0; i < k; i++)
+	{
+		SurvGroup  *g = SurvGroupAt(st, i);
+
+		names[i] = PointerGetDatum(cstring_to_text_with_len(g->name, g->len));
+		od[i] = Float8GetDatum(obs[i]);
+		ed[i] = Float8GetDatum(exp_[i]);
+	}
+	v[0] = Float8GetDatum(chi2);
+	v[1] = Int32GetDatum(df);
+	if (df > 0)
+		v[2] = Float8GetDatum(LmChisqUpper(chi2, df));
+	else
+		nul[2] = true;
+	v[3] = PointerGetDatum(construct_array(names, k, TEXTOID, -1, false, TYPALIGN_INT));
+	v[4] = PointerGetDatum(construct_array(od, k, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	v[5] = PointerGetDatum(construct_array(ed, k, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, v, nul)));
+}
+
+typedef struct LogrankEachCtx
+{
+	SurvState  *st;
+	float8	   *subjects;
+	float8	   *obs;
+	float8	   *exp_;
+	float8	   *var;
+} LogrankEachCtx;
+
+/*
+ * Two-group log-rank statistics of every group against all the others, in
+ * one pass: a group's at-risk count only changes at its own records, so its
+ * expected events and variance are settled lazily from running sums over
+ * the event times (A = sum d/n, B = sum f n, C = sum f with
+ * f = d (n - d) / (n^2 (n - 1))).
+ */
+static void
+LogrankEachCompute(LogrankEachCtx *cx)
+{
+	SurvState  *st = cx->st;
+	int32		k = st->ngroups,
+				i;
+	float8	   *risk = palloc0(sizeof(float8) * Max(k, 1)),
+			   *la = palloc0(sizeof(float8) * Max(k, 1)),
+			   *lb = palloc0(sizeof(float8) * Max(k, 1)),
+			   *lc = palloc0(sizeof(float8) * Max(k, 1));
+	float8		n = 0,
+				sa = 0,
+				sb = 0,
+				sc = 0;
+	int64		r = 0;
+
+	cx->subjects = palloc0(sizeof(float8) * Max(k, 1));
+	cx->obs = palloc0(sizeof(float8) * Max(k, 1));
+	cx->exp_ = palloc0(sizeof(float8) * Max(k, 1));
+	cx->var = palloc0(sizeof(float8) * Max(k, 1));
+	for (i = 0; i < k; i++)
+	{
+		risk[i] = cx->subjects[i] = SurvGroupAt(st, i)->base;
+		n += risk[i];
+	}
+	while (r < st->nrec)
+	{
+		float8		t = st->rec[r].t,
+					d = 0,
+					change = 0;
+		int64		r1;
+
+		CHECK_FOR_INTERRUPTS();
+		for (r1 = r; r1 < st->nrec && st->rec[r1].t == t; r1++)
+			d += st->rec[r1].d;
+		if (d > 0 && n > 0)
+		{
+			sa += d / n;
+			if (n > 1)
+			{
+				float8		f = d * (n - d) / (n * n * (n - 1));
+
+				sb += f * n;
+				sc += f;
+			}
+		}
+		for (; r < r1; r++)
+		{
+			SurvRecord *rec = &st->rec[r];
+			int32		g = rec->g;
+
+			cx->exp_[g] += risk[g] * (sa - la[g]);
+			cx->var[g] += risk[g] * (sb - lb[g]) - risk[g] * risk[g] * (sc - lc[g]);
+			la[g] = sa;
+			lb[g] = sb;
+			lc[g] = sc;
+			cx->obs[g] += rec->d;
+			cx->subjects[g] += rec->e;
+			risk[g] += rec->e - rec->d - rec->c;
+			change += rec->e - rec->d - rec->c;
+		}
+		n += change;
+		if (n < 0)
+			n = 0;
+	}
+	for (i = 0; i < k; i++)
+	{
+		cx->exp_[i] += risk[i] * (sa - la[i]);
+		cx->var[i] += risk[i] * (sb - lb[i]) - risk[i] * risk[i] * (sc - lc[i]);
+	}
+}
+
+/* logrank_each(survival): one row per group, the log-rank test of it against the rest */
+Datum
+leadmgmt_logrank_each(PG_FUNCTION_ARGS)
+{
+	FuncCallContext *fctx;
+	LogrankEachCtx *cx;
+
+	if (SRF_IS_FIRSTCALL())
+	{
+		MemoryContext old;
+		TupleDesc	tupdesc;
+
+		fctx = SRF_FIRSTCALL_INIT();
+		old = MemoryContextSwitchTo(fctx->multi_call_memory_ctx);
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "logrank_each must return a composite type");
+		fctx->tuple_desc = BlessTupleDesc(tupdesc);
+		cx = palloc(sizeof(LogrankEachCtx));
+		cx->st = SurvCompactCopy((SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)));
+		LogrankEachCompute(cx);
+		fctx->user_fctx = cx;
+		fctx->max_calls = cx->st->ngroups;
+		MemoryContextSwitchTo(old);
+	}
+	fctx = SRF_PERCALL_SETUP();
+	cx = (LogrankEachCtx *) fctx->user_fctx;
+	if (fctx->call_cntr < fctx->max_calls)
+	{
+		int32		i = (int32) fctx->call_cntr;
+		SurvGroup  *g = SurvGroupAt(cx->st, i);
+		Datum		v[6];
+		bool		nul[6] = {0};
+		/* a variance that is zero up to rounding means no test */
+		bool		testable = cx->var[i] > 1e-12 * Max(cx->exp_[i], 1.0);
+
+		v[0] = PointerGetDatum(cstring_to_text_with_len(g->name, g->len));
+		v[1] = Float8GetDatum(cx->subjects[i]);
+		v[2] = Float8GetDatum(cx->obs[i]);
+		v[3] = Float8GetDatum(cx->exp_[i]);
+		if (testable)
+		{
+			float8		z = cx->obs[i] - cx->exp_[i];
+			float8		chi2 = z * z / cx->var[i];
+
+			v[4] = Float8GetDatum(chi2);
+			v[5] = Float8GetDatum(LmChisqUpper(chi2, 1));
+		}
+		else
+			nul[4] = nul[5] = true;
+		SRF_RETURN_NEXT(fctx, HeapTupleGetDatum(heap_form_tuple(fctx->tuple_desc, v, nul)));
+	}
+	SRF_RETURN_DONE(fctx);
+}
+
+/* ---- retention: [c1, c1 and c2, c1 and c3, ...] per group ---- */
+
+/*
+ * The state is a bigint: bits 0-31 say which conditions some row met, bits
+ * 32-39 hold how many conditions the calls pass (0 before the first row).
+ */
+#define RET_MASK(s)		((uint64) (s) & 0xFFFFFFFFu)
+#define RET_N(s)		((int) (((uint64) (s) >> 32) & 0xFF))
+
+/* retention transition: OR in the conditions this row meets */
+Datum
+leadmgmt_retention_transfn(PG_FUNCTION_ARGS)
+{
+	int64		s = PG_GETARG_INT64(0);
+	ArrayType  *arr;
+	int			n,
+				i;
+	bool	   *nulls;
+	Datum	   *vals;
+	uint64		mask = 0;
+
+	if (PG_ARGISNULL(1))
+		PG_RETURN_INT64(s);
+	arr = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("retention conditions must be a one-dimensional array")));
+	n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("retention needs at least one condition")));
+	if (n > RETENTION_MAX_CONDS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("retention takes at most %d conditions, not %d", RETENTION_MAX_CONDS, n)));
+	if (RET_N(s) != 0 && RET_N(s) != n)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("retention got %d conditions after %d", n, RET_N(s)),
+				 errdetail("Every row of a group must pass the same number of conditions.")));
+	deconstruct_array(arr, BOOLOID, 1, true, TYPALIGN_CHAR, &vals, &nulls, &n);
+	for (i = 0; i < n; i++)
+		if (!nulls[i] && DatumGetBool(vals[i]))
+			mask |= UINT64CONST(1) << i;
+	PG_RETURN_INT64((int64) (RET_MASK(s) | mask | ((uint64) n << 32)));
+}
+
+/* retention combine: OR of the masks */
+Datum
+leadmgmt_retention_combine(PG_FUNCTION_ARGS)
+{
+	int64		a = PG_GETARG_INT64(0),
+				b = PG_GETARG_INT64(1);
+
+	if (RET_N(a) != 0 && RET_N(b) != 0 && RET_N(a) != RET_N(b))
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("retention got %d conditions after %d", RET_N(b), RET_N(a)),
+				 errdetail("Every row of a group must pass the same number of conditions.")));
+	PG_RETURN_INT64((int64) (RET_MASK(a) | RET_MASK(b) | ((uint64) Max(RET_N(a), RET_N(b)) << 32)));
+}
+
+/* retention final: int[] of 0/1, NULL for no rows */
+Datum
+leadmgmt_retention_final(PG_FUNCTION_ARGS)
+{
+	int64		s = PG_GETARG_INT64(0);
+	int			n = RET_N(s),
+				i;
+	uint64		mask = RET_MASK(s);
+	Datum	   *out;
+
+	if (n == 0)
+		PG_RETURN_NULL();
+	out = palloc(sizeof(Datum) * n);
+	out[0] = Int32GetDatum((int32) (mask & 1));
+	for (i = 1; i < n; i++)
+		out[i] = Int32GetDatum((mask & 1) && (mask >> i & 1) ? 1 : 0);
+	PG_RETURN_ARRAYTYPE_P(construct_array(out, n, INT4OID, 4, true, TYPALIGN_INT));
+}
