@@ -453,7 +453,7 @@ leadmgmt_logrank_transfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-/* Combine two partial states of the same aggregate. */
+/* Combine two partial states of the same aggregate (also survival_merge). */
 Datum
 leadmgmt_survival_combine(PG_FUNCTION_ARGS)
 {
@@ -482,7 +482,10 @@ leadmgmt_survival_combine(PG_FUNCTION_ARGS)
 	}
 	a = (SurvState *) PG_GETARG_POINTER(0);
 	if (a->kind != b->kind)
-		elog(ERROR, "cannot combine survival states of different kinds");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot merge a survival value of km_fit with one of survival_by"),
+				 errhint("Merge values made by the same aggregate.")));
 	map = palloc(sizeof(int32) * Max(b->ngroups, 1));
 	for (i = 0; i < b->ngroups; i++)
 	{

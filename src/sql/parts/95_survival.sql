@@ -106,6 +106,13 @@ CREATE AGGREGATE @extschema@.logrank(grp text, duration float8, event boolean) (
 );
 COMMENT ON AGGREGATE @extschema@.logrank(text, float8, boolean) IS 'log-rank test of equal survival across 2 to 200 groups, as R survdiff: chi2, df, p_value';
 
+CREATE AGGREGATE @extschema@.survival_merge(s @extschema@.survival) (
+  SFUNC = @extschema@.survival_combine, STYPE = @extschema@.survival, SSPACE = 4096,
+  COMBINEFUNC = @extschema@.survival_combine, FINALFUNC = @extschema@.survival_final,
+  PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.survival_merge(@extschema@.survival) IS 'merges stored survival values (say one per day or segment) into one, as if fitted over all their rows';
+
 CREATE FUNCTION @extschema@.km_curve(s @extschema@.survival, conf_type text DEFAULT 'log-log', alpha float8 DEFAULT 0.05)
 RETURNS TABLE (t float8, n_at_risk float8, n_events float8, n_censored float8,
                survival float8, std_err float8, ci_low float8, ci_high float8)
