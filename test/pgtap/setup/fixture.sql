@@ -51,6 +51,10 @@ CREATE VIEW tap.rels AS
      AND relname <> 'access_grant';
 GRANT SELECT ON tap.rels TO PUBLIC;
 
+-- service reports as of a day when the last term is about to end, so that
+-- at_risk_students lists students of both orgs
+UPDATE leadmgmt.org SET report_as_of = '2026-06-20 00:00+08';
+
 -- tiers: a customised policy for org 1, some scored leads, and a refresh, so
 -- that tier_policy and tier_change hold rows of both orgs
 INSERT INTO leadmgmt.tier_policy (org_id, tier, handler_role, cost_per_contact, follow_up_sla, min_score)
