@@ -377,7 +377,7 @@ CREATE VIEW @extschema@.teacher_load WITH (security_invoker = true) AS
 SELECT tc.org_id, tc.teacher_id, tc.name AS teacher_name, tc.kind,
        count(DISTINCT cc.class_id) FILTER (WHERE cc.term_start <= (coalesce(o.report_as_of, now()) AT TIME ZONE o.timezone)::date
                                              AND cc.term_end >= (coalesce(o.report_as_of, now()) AT TIME ZONE o.timezone)::date) AS classes_running,
-       count(DISTINCT t.student_id) FILTER (WHERE t.outcome = 'in_term') AS students_in_term,
+       count(DISTINCT t.student_id) FILTER (WHERE t.status = 'active' AND cc.term_end >= t.as_of_day) AS students_in_term,
        count(DISTINCT cc.class_id) AS classes_taught,
        count(DISTINCT t.student_id) AS students_taught,
        round((count(*) FILTER (WHERE t.outcome = 'renewed'))::numeric
