@@ -35,7 +35,9 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/expandeddatum.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 
 #include "leadmgmt.h"
 
@@ -70,6 +72,9 @@ PG_FUNCTION_INFO_V1(leadmgmt_retention_final);
 #define SK_KM			0
 #define SK_GROUPED		1
 
+/* state flags */
+#define SF_APPEND_ONLY	0x0001	/* stop compacting: the times are nearly all distinct */
+
 typedef struct SurvRecord
 {
 	float8		t;				/* time, finite */
@@ -100,7 +105,7 @@ typedef struct SurvState
 	int32		vl_len_;		/* varlena header, covers all capacities */
 	uint8		version;
 	uint8		kind;			/* SK_* */
-	uint16		pad;
+	uint16		flags;			/* SF_*, only while aggregating */
 	int32		ngroups;
 	int32		gslots;			/* room for this many groups, a power of two */
 	int32		names_len;		/* bytes of the name area in use */
@@ -124,8 +129,15 @@ static SurvState *
 SurvAlloc(MemoryContext cxt, int64 cap, int32 gslots, int32 ncap, uint8 kind)
 {
 	Size		size = SurvSize(cap, gslots, ncap);
-	SurvState  *st = (SurvState *) MemoryContextAllocZero(cxt, size);
+	SurvState  *st = (SurvState *) MemoryContextAlloc(cxt, size);
+	char	   *groups;
 
+	/* zero all but the records, which are written before they are read */
+	memset(st, 0, SURV_HDRSZ);
+	st->cap = cap;
+	st->gslots = gslots;
+	groups = (char *) SurvOffs(st);
+	memset(groups, 0, (char *) st + size - groups);
 	SET_VARSIZE(st, size);
 	st->version = SURVIVAL_VERSION;
 	st->kind = kind;
@@ -162,19 +174,87 @@ SurvHashInsert(SurvState *st, int32 i)
 	SurvHash(st)[h] = i + 1;
 }
 
+/* A copy of st in cxt with room for exactly its records, groups and names. */
+static SurvState *
+SurvCopy(SurvState *st, MemoryContext cxt)
+{
+	int32		gslots = 1;
+	SurvState  *copy;
+
+	while (gslots < st->ngroups)
+		gslots *= 2;
+	copy = SurvAlloc(cxt, st->nrec, gslots, st->names_len, st->kind);
+	copy->ngroups = st->ngroups;
+	copy->names_len = st->names_len;
+	copy->rows = st->rows;
+	copy->nrec = st->nrec;
+	copy->nsorted = st->nsorted;
+	memcpy(copy->rec, st->rec, sizeof(SurvRecord) * st->nrec);
+	memcpy(SurvOffs(copy), SurvOffs(st), sizeof(int32) * st->ngroups);
+	memcpy(SurvNames(copy), SurvNames(st), st->names_len);
+	for (gslots = 0; gslots < copy->ngroups; gslots++)
+		SurvHashInsert(copy, gslots);
+	return copy;
+}
+
+/* Pack st's groups, in the given order (NULL: as they are), into a new blob of SurvGroup entries of *len bytes. */
+static char *
+SurvPackGroups(SurvState *st, const int32 *order, int32 *len)
+{
+	char	   *blob = palloc(Max(st->names_len, 1));
+	int32		i;
+
+	*len = 0;
+	for (i = 0; i < st->ngroups; i++)
+	{
+		SurvGroup  *g = SurvGroupAt(st, order ? order[i] : i);
+
+		memcpy(blob + *len, g, SURV_GROUP_SIZE(g->len));
+		*len += SURV_GROUP_SIZE(g->len);
+	}
+	return blob;
+}
+
 /*
- * A copy of st with room for at least need_rec records, need_g groups and
- * need_n name bytes, in the per-call context: the aggregate machinery copies
- * a returned new state into its own context and frees the old one.
+ * Lay st (a chunk big enough for the new size) out for cap records, gslots
+ * groups and ncap name bytes, its ngroups groups taken from blob.
+ */
+static void
+SurvLayout(SurvState *st, int64 cap, int32 gslots, int32 ncap, const char *blob, int32 len)
+{
+	Size		size = SurvSize(cap, gslots, ncap);
+	char	   *groups;
+	int32		i,
+				off = 0;
+
+	st->cap = cap;
+	st->gslots = gslots;
+	st->names_cap = ncap;
+	st->names_len = len;
+	groups = (char *) SurvOffs(st);
+	memset(groups, 0, (char *) st + size - groups);
+	memcpy(SurvNames(st), blob, len);
+	for (i = 0; i < st->ngroups; i++)
+	{
+		SurvOffs(st)[i] = off;
+		off += SURV_GROUP_SIZE(((const SurvGroup *) (blob + off))->len);
+		SurvHashInsert(st, i);
+	}
+	SET_VARSIZE(st, size);
+}
+
+/*
+ * Grow a state we own (palloc'd by SurvAlloc).  It is reallocated: big
+ * chunks move their pages rather than copying and faulting them in anew.
  */
 static SurvState *
-SurvGrow(SurvState *st, int64 need_rec, int32 need_g, int32 need_n)
+SurvGrowOwned(SurvState *st, int64 need_rec, int32 need_g, int32 need_n)
 {
 	int64		cap = Max(st->cap, 16);
 	int32		gslots = Max(st->gslots, 1);
 	int32		ncap = Max(st->names_cap, 64);
-	SurvState  *big;
-	int32		i;
+	int32		len;
+	char	   *blob;
 
 	if (need_rec > SURV_MAX_RECORDS)
 		ereport(ERROR,
@@ -188,18 +268,11 @@ SurvGrow(SurvState *st, int64 need_rec, int32 need_g, int32 need_n)
 		gslots *= 2;
 	while (ncap < need_n)
 		ncap *= 2;
-	big = SurvAlloc(CurrentMemoryContext, cap, gslots, ncap, st->kind);
-	big->ngroups = st->ngroups;
-	big->names_len = st->names_len;
-	big->rows = st->rows;
-	big->nrec = st->nrec;
-	big->nsorted = st->nsorted;
-	memcpy(big->rec, st->rec, sizeof(SurvRecord) * st->nrec);
-	memcpy(SurvOffs(big), SurvOffs(st), sizeof(int32) * st->ngroups);
-	memcpy(SurvNames(big), SurvNames(st), st->names_len);
-	for (i = 0; i < big->ngroups; i++)
-		SurvHashInsert(big, i);
-	return big;
+	blob = SurvPackGroups(st, NULL, &len);
+	st = (SurvState *) repalloc(st, SurvSize(cap, gslots, ncap));
+	SurvLayout(st, cap, gslots, ncap, blob, len);
+	pfree(blob);
+	return st;
 }
 
 /* Order records by time, then group. */
@@ -216,58 +289,88 @@ SurvRecordCmp(const void *a, const void *b)
 	return (x->g > y->g) - (x->g < y->g);
 }
 
-/* Sort the unsorted tail and merge it into the sorted head, summing equal keys. */
-static void
-SurvCompact(SurvState *st)
+/* Sum runs of equal (time, group) in the sorted records [0, n); returns how many are left. */
+static int64
+SurvDedupe(SurvRecord *rec, int64 n)
 {
-	SurvRecord *head = st->rec,
-			   *tail = st->rec + st->nsorted,
-			   *out;
-	int64		nh = st->nsorted,
-				nt = st->nrec - st->nsorted,
-				i = 0,
-				j = 0,
-				n = 0;
+	int64		i,
+				m = 0;
 
-	if (nt == 0)
-		return;
-	qsort(tail, nt, sizeof(SurvRecord), SurvRecordCmp);
-	out = palloc(sizeof(SurvRecord) * (nh + nt));
-	while (i < nh || j < nt)
+	for (i = 0; i < n; i++)
 	{
-		SurvRecord *r;
-
-		if (j >= nt || (i < nh && SurvRecordCmp(&head[i], &tail[j]) <= 0))
-			r = &head[i++];
-		else
-			r = &tail[j++];
-		if (n > 0 && out[n - 1].t == r->t && out[n - 1].g == r->g)
+		if (m > 0 && rec[m - 1].t == rec[i].t && rec[m - 1].g == rec[i].g)
 		{
-			out[n - 1].d += r->d;
-			out[n - 1].c += r->c;
-			out[n - 1].e += r->e;
+			rec[m - 1].d += rec[i].d;
+			rec[m - 1].c += rec[i].c;
+			rec[m - 1].e += rec[i].e;
 		}
+		else if (m != i)
+			rec[m++] = rec[i];
 		else
-			out[n++] = *r;
+			m++;
 	}
-	memcpy(st->rec, out, sizeof(SurvRecord) * n);
-	pfree(out);
-	st->nrec = st->nsorted = n;
+	return m;
 }
 
 /*
- * Make room for one more record: compact a full state, and grow it when
- * compaction freed less than half.  Returns the state to use from now on.
+ * Sort the unsorted tail and merge it into the sorted head, summing equal
+ * keys.  The merge runs backwards from the end, so only the tail needs a
+ * scratch copy.
+ */
+static void
+SurvCompact(SurvState *st)
+{
+	int64		nh = st->nsorted,
+				nt = st->nrec - st->nsorted,
+				i,
+				j,
+				k;
+	SurvRecord *tail;
+
+	if (nt == 0)
+		return;
+	qsort(st->rec + nh, nt, sizeof(SurvRecord), SurvRecordCmp);
+	if (nh > 0)
+	{
+		tail = palloc(sizeof(SurvRecord) * nt);
+		memcpy(tail, st->rec + nh, sizeof(SurvRecord) * nt);
+		i = nh - 1;
+		j = nt - 1;
+		k = nh + nt - 1;
+		while (j >= 0)
+		{
+			if (i >= 0 && SurvRecordCmp(&st->rec[i], &tail[j]) > 0)
+				st->rec[k--] = st->rec[i--];
+			else
+				st->rec[k--] = tail[j--];
+		}
+		pfree(tail);
+	}
+	st->nrec = st->nsorted = SurvDedupe(st->rec, nh + nt);
+}
+
+/*
+ * Make room for one more record.  A full state is compacted and grown when
+ * that freed less than half; once compacting a big state frees little (the
+ * times are nearly all distinct), it only appends and leaves the sorting to
+ * the final function.  Returns the state to use from now on.
  */
 static SurvState *
 SurvReserve(SurvState *st)
 {
+	int64		before = st->nrec;
+
 	if (st->nrec < st->cap)
 		return st;
-	SurvCompact(st);
-	if (st->nrec * 2 > st->cap)
-		st = SurvGrow(st, st->cap * 2, st->ngroups, st->names_len);
-	return st;
+	if (!(st->flags & SF_APPEND_ONLY))
+	{
+		SurvCompact(st);
+		if (st->cap >= 65536 && st->nrec * 4 > before * 3)
+			st->flags |= SF_APPEND_ONLY;
+		if (st->nrec * 2 <= st->cap && st->nrec < st->cap)
+			return st;
+	}
+	return SurvGrowOwned(st, st->cap * 2, st->ngroups, st->names_len);
 }
 
 /* Index of group name[len] in st, adding it when new; may replace *stp. */
@@ -292,7 +395,7 @@ SurvGroupIndex(SurvState **stp, const char *name, int32 len)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("survival value has more than %d groups", SURV_MAX_GROUPS)));
 	if (st->ngroups >= st->gslots || st->names_len + (int64) SURV_GROUP_SIZE(len) > st->names_cap)
-		*stp = st = SurvGrow(st, st->cap, st->ngroups + 1, st->names_len + SURV_GROUP_SIZE(len));
+		*stp = st = SurvGrowOwned(st, st->cap, st->ngroups + 1, st->names_len + SURV_GROUP_SIZE(len));
 	SurvOffs(st)[st->ngroups] = st->names_len;
 	g = (SurvGroup *) (SurvNames(st) + st->names_len);
 	g->base = 0;
@@ -363,22 +466,110 @@ SurvAddRow(SurvState *st, int32 g, bool has_entry, float8 entry,
 	return st;
 }
 
-/* The aggregate's state, or a fresh one; errors outside an aggregate. */
+/* ---- the transition state: an expanded object around a SurvState ---- */
+
+/*
+ * While an aggregate runs, its state is an expanded object that owns a
+ * SurvState in its own memory context, a child of the aggregate context.
+ * The aggregate machinery keeps such a value as it is, so a state that grows
+ * is reallocated once, not copied again by the executor; it is flattened to
+ * a plain survival value only when it leaves the backend (a parallel worker's
+ * partial state) or is stored.
+ */
+typedef struct SurvExpanded
+{
+	ExpandedObjectHeader hdr;
+	SurvState  *st;
+} SurvExpanded;
+
+/* Size of the flat form of an expanded state: no spare room. */
+static Size
+SurvEOHFlatSize(ExpandedObjectHeader *eohptr)
+{
+	SurvState  *st = ((SurvExpanded *) eohptr)->st;
+
+	return SurvSize(st->nrec, st->gslots, st->names_len);
+}
+
+/* Write the flat form of an expanded state into result. */
+static void
+SurvEOHFlattenInto(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
+{
+	SurvState  *st = ((SurvExpanded *) eohptr)->st;
+	SurvState  *out = (SurvState *) result;
+	int32		i;
+
+	Assert(allocated_size == SurvSize(st->nrec, st->gslots, st->names_len));
+	memset(out, 0, allocated_size);
+	memcpy(out, st, SURV_HDRSZ);
+	out->cap = st->nrec;
+	out->names_cap = st->names_len;
+	SET_VARSIZE(out, allocated_size);
+	memcpy(out->rec, st->rec, sizeof(SurvRecord) * st->nrec);
+	memcpy(SurvOffs(out), SurvOffs(st), sizeof(int32) * st->ngroups);
+	memcpy(SurvNames(out), SurvNames(st), st->names_len);
+	for (i = 0; i < out->ngroups; i++)
+		SurvHashInsert(out, i);
+}
+
+static const ExpandedObjectMethods SurvEOHMethods = {
+	SurvEOHFlatSize,
+	SurvEOHFlattenInto
+};
+
+/* A new expanded state under parent holding st, or an empty one of kind when st is NULL. */
+static SurvExpanded *
+SurvExpand(MemoryContext parent, SurvState *st, uint8 kind)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "survival state", ALLOCSET_DEFAULT_SIZES);
+	SurvExpanded *eh = MemoryContextAlloc(cxt, sizeof(SurvExpanded));
+
+	EOH_init_header(&eh->hdr, &SurvEOHMethods, cxt);
+	if (st != NULL)
+		eh->st = SurvCopy(st, cxt);
+	else
+	{
+		eh->st = SurvAlloc(cxt, 64, kind == SK_KM ? 1 : 8, kind == SK_KM ? (int32) SURV_GROUP_SIZE(0) : 256, kind);
+		if (kind == SK_KM)
+			(void) SurvGroupIndex(&eh->st, "", 0);
+	}
+	return eh;
+}
+
+/* Whether d is a read-write expanded survival state. */
+static bool
+IsSurvExpandedRW(Datum d)
+{
+	return VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)) &&
+		DatumGetEOHP(d)->eoh_methods == &SurvEOHMethods;
+}
+
+/* Read any survival datum, expanded or flat, without copying an expanded one. */
 static SurvState *
+SurvRead(Datum d)
+{
+	if (VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)) &&
+		DatumGetEOHP(d)->eoh_methods == &SurvEOHMethods)
+		return ((SurvExpanded *) DatumGetEOHP(d))->st;
+	return (SurvState *) PG_DETOAST_DATUM(d);
+}
+
+/* The aggregate's state (argument 0) to update in place, or a fresh one; errors outside an aggregate. */
+static SurvExpanded *
 SurvTransState(FunctionCallInfo fcinfo, uint8 kind, const char *fname)
 {
-	SurvState  *st;
+	MemoryContext aggcxt;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s transition function called in non-aggregate context", fname)));
-	if (!PG_ARGISNULL(0))
-		return (SurvState *) PG_GETARG_POINTER(0);
-	st = SurvAlloc(CurrentMemoryContext, 64, kind == SK_KM ? 1 : 8, kind == SK_KM ? (int32) SURV_GROUP_SIZE(0) : 256, kind);
-	if (kind == SK_KM)
-		(void) SurvGroupIndex(&st, "", 0);
-	return st;
+				 errmsg("%s called in non-aggregate context", fname)));
+	if (PG_ARGISNULL(0))
+		return SurvExpand(aggcxt, NULL, kind);
+	if (IsSurvExpandedRW(PG_GETARG_DATUM(0)))
+		return (SurvExpanded *) DatumGetEOHP(PG_GETARG_DATUM(0));
+	/* a flat state (say a window aggregate copied it): take a copy we own */
+	return SurvExpand(aggcxt, SurvRead(PG_GETARG_DATUM(0)), kind);
 }
 
 /* Optional float8 weight argument at position i: 1 when absent. */
@@ -400,7 +591,7 @@ WeightArg(FunctionCallInfo fcinfo, int i, float8 *w)
 Datum
 leadmgmt_km_transfn(PG_FUNCTION_ARGS)
 {
-	SurvState  *st;
+	SurvExpanded *eh;
 	float8		w;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || !WeightArg(fcinfo, 3, &w))
@@ -409,16 +600,16 @@ leadmgmt_km_transfn(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	st = SurvTransState(fcinfo, SK_KM, "km_fit");
-	st = SurvAddRow(st, 0, false, 0, PG_GETARG_FLOAT8(1), PG_GETARG_BOOL(2), w);
-	PG_RETURN_POINTER(st);
+	eh = SurvTransState(fcinfo, SK_KM, "km_fit transition function");
+	eh->st = SurvAddRow(eh->st, 0, false, 0, PG_GETARG_FLOAT8(1), PG_GETARG_BOOL(2), w);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&eh->hdr));
 }
 
 /* km_fit(entry, duration, event [, weight]) transition: late entry */
 Datum
 leadmgmt_km_transfn_entry(PG_FUNCTION_ARGS)
 {
-	SurvState  *st;
+	SurvExpanded *eh;
 	float8		w;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || !WeightArg(fcinfo, 4, &w))
@@ -427,16 +618,16 @@ leadmgmt_km_transfn_entry(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	st = SurvTransState(fcinfo, SK_KM, "km_fit");
-	st = SurvAddRow(st, 0, true, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_BOOL(3), w);
-	PG_RETURN_POINTER(st);
+	eh = SurvTransState(fcinfo, SK_KM, "km_fit transition function");
+	eh->st = SurvAddRow(eh->st, 0, true, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_BOOL(3), w);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&eh->hdr));
 }
 
 /* logrank(grp, duration, event) transition */
 Datum
 leadmgmt_logrank_transfn(PG_FUNCTION_ARGS)
 {
-	SurvState  *st;
+	SurvExpanded *eh;
 	text	   *grp;
 	int32		g;
 
@@ -446,41 +637,33 @@ leadmgmt_logrank_transfn(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	st = SurvTransState(fcinfo, SK_GROUPED, "logrank");
+	eh = SurvTransState(fcinfo, SK_GROUPED, "logrank transition function");
 	grp = PG_GETARG_TEXT_PP(1);
-	g = SurvGroupIndex(&st, VARDATA_ANY(grp), VARSIZE_ANY_EXHDR(grp));
-	st = SurvAddRow(st, g, false, 0, PG_GETARG_FLOAT8(2), PG_GETARG_BOOL(3), 1.0);
-	PG_RETURN_POINTER(st);
+	g = SurvGroupIndex(&eh->st, VARDATA_ANY(grp), VARSIZE_ANY_EXHDR(grp));
+	eh->st = SurvAddRow(eh->st, g, false, 0, PG_GETARG_FLOAT8(2), PG_GETARG_BOOL(3), 1.0);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&eh->hdr));
 }
 
 /* Combine two partial states of the same aggregate (also survival_merge). */
 Datum
 leadmgmt_survival_combine(PG_FUNCTION_ARGS)
 {
+	SurvExpanded *eh;
 	SurvState  *a,
 			   *b;
 	int32	   *map;
 	int32		i;
 	int64		k;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("survival combine function called in non-aggregate context")));
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	b = (SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
-	if (PG_ARGISNULL(0))
-	{
-		/* copy b into a state of our own; the machinery moves it to the aggregate context */
-		a = SurvGrow(b, b->nrec, b->ngroups, b->names_len);
-		PG_RETURN_POINTER(a);
-	}
-	a = (SurvState *) PG_GETARG_POINTER(0);
+	b = SurvRead(PG_GETARG_DATUM(1));
+	eh = SurvTransState(fcinfo, b->kind, "survival combine function");
+	a = eh->st;
 	if (a->kind != b->kind)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -498,7 +681,7 @@ leadmgmt_survival_combine(PG_FUNCTION_ARGS)
 	{
 		SurvCompact(a);
 		if (a->nrec + b->nrec > a->cap)
-			a = SurvGrow(a, a->nrec + b->nrec, a->ngroups, a->names_len);
+			a = SurvGrowOwned(a, a->nrec + b->nrec, a->ngroups, a->names_len);
 	}
 	for (k = 0; k < b->nrec; k++)
 	{
@@ -508,7 +691,8 @@ leadmgmt_survival_combine(PG_FUNCTION_ARGS)
 		r->g = map[r->g];
 	}
 	a->rows += b->rows;
-	PG_RETURN_POINTER(a);
+	eh->st = a;
+	PG_RETURN_DATUM(EOHPGetRWDatum(&eh->hdr));
 }
 
 /* Order group indexes by name: bytes, then length. */
@@ -549,59 +733,56 @@ SurvGroupsSorted(SurvState *st)
 static SurvState *
 SurvCompactCopy(SurvState *st)
 {
-	SurvState  *tmp,
-			   *out;
+	SurvState  *out;
 	int32		gslots = 1,
 				i,
-			   *order,
+				len,
+			   *order = NULL,
 			   *rank;
 	int64		k;
+	char	   *blob;
 
 	while (gslots < st->ngroups)
 		gslots *= 2;
 	if (st->nsorted == st->nrec && st->cap == st->nrec && st->gslots == gslots &&
 		st->names_cap == st->names_len && SurvGroupsSorted(st))
 		return st;
-	tmp = SurvGrow(st, st->nrec, st->ngroups, st->names_len);
-	order = palloc(sizeof(int32) * Max(tmp->ngroups, 1));
-	rank = palloc(sizeof(int32) * Max(tmp->ngroups, 1));
-	for (i = 0; i < tmp->ngroups; i++)
-		order[i] = i;
-	if (!SurvGroupsSorted(tmp))
+	out = SurvCopy(st, CurrentMemoryContext);
+	if (!SurvGroupsSorted(out))
 	{
-		qsort_arg(order, tmp->ngroups, sizeof(int32), SurvGroupNameCmp, tmp);
-		for (i = 0; i < tmp->ngroups; i++)
+		order = palloc(sizeof(int32) * out->ngroups);
+		rank = palloc(sizeof(int32) * out->ngroups);
+		for (i = 0; i < out->ngroups; i++)
+			order[i] = i;
+		qsort_arg(order, out->ngroups, sizeof(int32), SurvGroupNameCmp, out);
+		for (i = 0; i < out->ngroups; i++)
 			rank[order[i]] = i;
-		for (k = 0; k < tmp->nrec; k++)
-			tmp->rec[k].g = rank[tmp->rec[k].g];
-		tmp->nsorted = 0;
+		for (k = 0; k < out->nrec; k++)
+			out->rec[k].g = rank[out->rec[k].g];
+		out->nsorted = 0;
 	}
-	SurvCompact(tmp);
-	out = SurvAlloc(CurrentMemoryContext, tmp->nrec, gslots, tmp->names_len, tmp->kind);
-	out->rows = tmp->rows;
-	out->nrec = out->nsorted = tmp->nrec;
-	memcpy(out->rec, tmp->rec, sizeof(SurvRecord) * tmp->nrec);
-	for (i = 0; i < tmp->ngroups; i++)
-	{
-		SurvGroup  *g = SurvGroupAt(tmp, order[i]);
-
-		SurvOffs(out)[i] = out->names_len;
-		memcpy(SurvNames(out) + out->names_len, g, SURV_GROUP_SIZE(g->len));
-		out->names_len += SURV_GROUP_SIZE(g->len);
-		out->ngroups++;
-		SurvHashInsert(out, i);
-	}
-	pfree(tmp);
+	SurvCompact(out);
+	/* shrink in place to the records left, groups in name order */
+	blob = SurvPackGroups(out, order, &len);
+	SurvLayout(out, out->nrec, gslots, len, blob, len);
+	pfree(blob);
 	return out;
 }
 
-/* km_fit final: the compacted state */
+/* km_fit final: the canonical form of the state, never the state itself */
 Datum
 leadmgmt_km_final(PG_FUNCTION_ARGS)
 {
+	SurvState  *st,
+			   *out;
+
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	PG_RETURN_POINTER(SurvCompactCopy((SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0))));
+	st = SurvRead(PG_GETARG_DATUM(0));
+	out = SurvCompactCopy(st);
+	if (out == st)
+		out = SurvCopy(st, CurrentMemoryContext);
+	PG_RETURN_POINTER(out);
 }
 
 /* ---- state I/O: binary send/recv, and text as "v1:" + hex of the binary ---- */
@@ -731,7 +912,7 @@ SurvRecv(StringInfo buf)
 Datum
 leadmgmt_survival_out(PG_FUNCTION_ARGS)
 {
-	SurvState  *st = (SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	SurvState  *st = SurvRead(PG_GETARG_DATUM(0));
 	StringInfoData bin;
 
 	initStringInfo(&bin);
@@ -753,7 +934,7 @@ leadmgmt_survival_in(PG_FUNCTION_ARGS)
 Datum
 leadmgmt_survival_send(PG_FUNCTION_ARGS)
 {
-	SurvState  *st = (SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	SurvState  *st = SurvRead(PG_GETARG_DATUM(0));
 	StringInfoData buf;
 
 	pq_begintypsend(&buf);
@@ -944,7 +1125,7 @@ leadmgmt_km_curve(PG_FUNCTION_ARGS)
 		fctx->tuple_desc = BlessTupleDesc(tupdesc);
 		cx = palloc(sizeof(KmCurveCtx));
 		cx->type = CiArgs(fcinfo, 1, 2, &cx->z);
-		KmCompute((SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)), &cx->kc);
+		KmCompute(SurvRead(PG_GETARG_DATUM(0)), &cx->kc);
 		fctx->user_fctx = cx;
 		fctx->max_calls = cx->kc.n;
 		MemoryContextSwitchTo(old);
@@ -998,7 +1179,7 @@ leadmgmt_km_median(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "km_median must return a composite type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	KmCompute((SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)), &kc);
+	KmCompute(SurvRead(PG_GETARG_DATUM(0)), &kc);
 	for (i = 0; i < kc.n; i++)
 	{
 		float8		lo,
@@ -1042,7 +1223,7 @@ leadmgmt_km_at(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("time must be a number, not NaN")));
-	KmCompute((SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)), &kc);
+	KmCompute(SurvRead(PG_GETARG_DATUM(0)), &kc);
 	for (i = 0; i < kc.n && kc.t[i] <= t; i++)
 		s = kc.s[i];
 	PG_RETURN_FLOAT8(s);
@@ -1060,7 +1241,7 @@ leadmgmt_km_rmst(PG_FUNCTION_ARGS)
 	int64		i;
 
 	CheckTime(tau, "tau", true);
-	KmCompute((SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)), &kc);
+	KmCompute(SurvRead(PG_GETARG_DATUM(0)), &kc);
 	for (i = 0; i < kc.n && kc.t[i] <= tau; i++)
 	{
 		if (kc.d[i] == 0)
@@ -1108,7 +1289,7 @@ leadmgmt_logrank_final(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	st = SurvCompactCopy((SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)));
+	st = SurvCompactCopy(SurvRead(PG_GETARG_DATUM(0)));
 	k = st->ngroups;
 	if (k < 2)
 		ereport(ERROR,
@@ -1348,7 +1529,7 @@ leadmgmt_logrank_each(PG_FUNCTION_ARGS)
 			elog(ERROR, "logrank_each must return a composite type");
 		fctx->tuple_desc = BlessTupleDesc(tupdesc);
 		cx = palloc(sizeof(LogrankEachCtx));
-		cx->st = SurvCompactCopy((SurvState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)));
+		cx->st = SurvCompactCopy(SurvRead(PG_GETARG_DATUM(0)));
 		LogrankEachCompute(cx);
 		fctx->user_fctx = cx;
 		fctx->max_calls = cx->st->ngroups;

@@ -4,18 +4,14 @@
 #   limit:     the same event scan and grouping by lead with count(*)
 #   plain SQL: stages with correlated EXISTS per lead, as one would write it
 # plus one refresh_tiers after scoring a tenth of the leads.  Median of 5.
-source "$(dirname "$0")/../harness/common.sh"
-set +e
-source "$LM_BASE/bench/env"
-RUNS=${RUNS:-5}
+source "$(dirname "$0")/lib.sh"
 db=lm_bench_tiers
 dropdb --if-exists "$db" >/dev/null 2>&1; createdb "$db"
 psql -X -q -d "$db" -c 'CREATE EXTENSION leadmgmt' >/dev/null
 psql -X -q -d "$db" -v scale=1 -f "$LM_TOP/test/demo/generate.sql" >/dev/null
 
-time_ms() { psql -X -q -d "$db" -c '\timing on' -c "$1" 2>&1 | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-run() { for r in $(seq "$RUNS"); do time_ms "$1"; done | median; }
+time_ms() { bench_ms "$db" "$1"; }
+run() { bench_run "$db" "$1"; }
 
 limit=$(run "SELECT count(*), sum(n) FROM (SELECT lead_id, count(*) AS n FROM leadmgmt.lead_event WHERE org_id = 1
              AND event_type IN ('trial_booked', 'wechat_followed', 'sms_verified') GROUP BY lead_id) s")
@@ -31,13 +27,11 @@ psql -X -q -d "$db" -c "UPDATE leadmgmt.lead SET score = 0.9 WHERE lead_id % 10 
 refresh=$(time_ms "SELECT leadmgmt.refresh_tiers(1)")
 
 printf '\n== lead tiers: demo org, 100k leads (median of %s runs)\n' "$RUNS"
-printf '%-46s %10s %14s %16s\n' what median_ms ratio_to_limit ratio_to_plain_sql
-for row in "limit: count(*) of stage events by lead|$limit" "plain SQL: correlated EXISTS per lead|$plain" \
-           "leadmgmt.lead_tiers (all leads)|$feature"; do
-  awk -v n="${row%%|*}" -v m="${row##*|}" -v l="$limit" -v p="$plain" \
-    'BEGIN {printf "%-46s %10.0f %14.2f %16.2f\n", n, m, m / l, m / p}'
-done
-printf '%-46s %10s\n' "leadmgmt.lead_tier (one lead)" "$one" "leadmgmt.refresh_tiers (a tenth rescored, once)" "$refresh"
+bench_header
+bench_row "limit: count(*) of stage events by lead" "$limit" "$limit" "$plain"
+bench_row "plain SQL: correlated EXISTS per lead" "$plain" "$limit" "$plain"
+bench_row "leadmgmt.lead_tiers (all leads)" "$feature" "$limit" "$plain"
+printf '%-58s %10s\n' "leadmgmt.lead_tier (one lead)" "$one" "leadmgmt.refresh_tiers (a tenth rescored, once)" "$refresh"
 echo "EXPLAIN of the plain-SQL stage query:"
 psql -X -d "$db" -c "EXPLAIN (COSTS OFF) SELECT count(*) FROM leadmgmt.lead l WHERE l.org_id = 1
   AND EXISTS (SELECT 1 FROM leadmgmt.lead_event e WHERE e.org_id = l.org_id AND e.lead_id = l.lead_id AND e.event_type = 'sms_verified')" | sed 's/^/  /'
