@@ -75,15 +75,24 @@ PG_FUNCTION_INFO_V1(leadmgmt_retention_final);
 /* state flags */
 #define SF_APPEND_ONLY	0x0001	/* stop compacting: the times are nearly all distinct */
 
+/* record types, in their tie order */
+#define RT_EVENT		0		/* events at t */
+#define RT_CENSOR		1		/* censored exits at t */
+#define RT_ENTRY		2		/* late entries at t: at risk after t */
+
 typedef struct SurvRecord
 {
 	float8		t;				/* time, finite */
-	float8		d;				/* weight of events at t */
-	float8		c;				/* weight of censored exits at t */
-	float8		e;				/* weight of late entries at t (at risk after t) */
+	float8		w;				/* total weight */
 	int32		g;				/* group index */
-	int32		pad;
+	int32		type;			/* RT_* */
 } SurvRecord;
+
+#define RecD(r)		((r)->type == RT_EVENT ? (r)->w : 0.0)
+#define RecC(r)		((r)->type == RT_CENSOR ? (r)->w : 0.0)
+#define RecE(r)		((r)->type == RT_ENTRY ? (r)->w : 0.0)
+/* change in the number at risk just after t */
+#define RecNet(r)	((r)->type == RT_ENTRY ? (r)->w : -(r)->w)
 
 /* a group: the weight that entered before any time, and its name */
 typedef struct SurvGroup
@@ -275,19 +284,36 @@ SurvGrowOwned(SurvState *st, int64 need_rec, int32 need_g, int32 need_n)
 	return st;
 }
 
-/* Order records by time, then group. */
-static int
-SurvRecordCmp(const void *a, const void *b)
+/* Order records by time, then group, then type. */
+static inline int
+SurvRecordCmp(const SurvRecord *x, const SurvRecord *y)
 {
-	const SurvRecord *x = (const SurvRecord *) a;
-	const SurvRecord *y = (const SurvRecord *) b;
-
 	if (x->t < y->t)
 		return -1;
 	if (x->t > y->t)
 		return 1;
-	return (x->g > y->g) - (x->g < y->g);
+	if (x->g != y->g)
+		return x->g < y->g ? -1 : 1;
+	return (x->type > y->type) - (x->type < y->type);
 }
+
+/* SurvSortRecords(rec, n): sort records, with the comparison inlined where the server has sort_template.h */
+#if PG_VERSION_NUM >= 140000
+#define ST_SORT SurvSortRecords
+#define ST_ELEMENT_TYPE SurvRecord
+#define ST_COMPARE(a, b) SurvRecordCmp(a, b)
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+#else
+/* qsort comparator for servers without sort_template.h */
+static int
+SurvRecordQsortCmp(const void *a, const void *b)
+{
+	return SurvRecordCmp((const SurvRecord *) a, (const SurvRecord *) b);
+}
+#define SurvSortRecords(rec, n) qsort(rec, n, sizeof(SurvRecord), SurvRecordQsortCmp)
+#endif
 
 /* Sum runs of equal (time, group) in the sorted records [0, n); returns how many are left. */
 static int64
@@ -298,12 +324,8 @@ SurvDedupe(SurvRecord *rec, int64 n)
 
 	for (i = 0; i < n; i++)
 	{
-		if (m > 0 && rec[m - 1].t == rec[i].t && rec[m - 1].g == rec[i].g)
-		{
-			rec[m - 1].d += rec[i].d;
-			rec[m - 1].c += rec[i].c;
-			rec[m - 1].e += rec[i].e;
-		}
+		if (m > 0 && rec[m - 1].t == rec[i].t && rec[m - 1].g == rec[i].g && rec[m - 1].type == rec[i].type)
+			rec[m - 1].w += rec[i].w;
 		else if (m != i)
 			rec[m++] = rec[i];
 		else
@@ -329,7 +351,7 @@ SurvCompact(SurvState *st)
 
 	if (nt == 0)
 		return;
-	qsort(st->rec + nh, nt, sizeof(SurvRecord), SurvRecordCmp);
+	SurvSortRecords(st->rec + nh, nt);
 	if (nh > 0)
 	{
 		tail = palloc(sizeof(SurvRecord) * nt);
@@ -448,21 +470,18 @@ SurvAddRow(SurvState *st, int32 g, bool has_entry, float8 entry,
 		st = SurvReserve(st);
 		r = &st->rec[st->nrec++];
 		r->t = entry;
-		r->d = r->c = 0;
-		r->e = w;
+		r->w = w;
 		r->g = g;
-		r->pad = 0;
+		r->type = RT_ENTRY;
 	}
 	else
 		SurvGroupAt(st, g)->base += w;
 	st = SurvReserve(st);
 	r = &st->rec[st->nrec++];
 	r->t = duration;
-	r->d = event ? w : 0;
-	r->c = event ? 0 : w;
-	r->e = 0;
+	r->w = w;
 	r->g = g;
-	r->pad = 0;
+	r->type = event ? RT_EVENT : RT_CENSOR;
 	return st;
 }
 
@@ -812,10 +831,9 @@ SurvSend(StringInfo buf, SurvState *st)
 		SurvRecord *r = &st->rec[k];
 
 		pq_sendfloat8(buf, r->t);
-		pq_sendfloat8(buf, r->d);
-		pq_sendfloat8(buf, r->c);
-		pq_sendfloat8(buf, r->e);
+		pq_sendfloat8(buf, r->w);
 		pq_sendint32(buf, r->g);
+		pq_sendbyte(buf, r->type);
 	}
 }
 
@@ -869,7 +887,7 @@ SurvRecv(StringInfo buf)
 	if ((kind != SK_KM && kind != SK_GROUPED) || ngroups < 0 ||
 		ngroups > (kind == SK_KM ? 1 : SURV_MAX_GROUPS) || rows < 0 ||
 		nrec < 0 || nrec > SURV_MAX_RECORDS ||
-		nrec * 36 + (int64) ngroups * 12 > buf->len - buf->cursor)
+		nrec * 21 + (int64) ngroups * 12 > buf->len - buf->cursor)
 		SurvBad("The header is out of range.");
 	st = SurvAlloc(CurrentMemoryContext, nrec, 1, 64, (uint8) kind);
 	st->rows = rows;
@@ -888,19 +906,18 @@ SurvRecv(StringInfo buf)
 			SurvBad("A group name appears twice.");
 		SurvGroupAt(st, (int32) need)->base = base;
 	}
-	if ((int64) nrec * 36 != buf->len - buf->cursor)
+	if ((int64) nrec * 21 != buf->len - buf->cursor)
 		SurvBad("The record count does not match the length.");
 	for (k = 0; k < nrec; k++)
 	{
 		SurvRecord *r = &st->rec[k];
 
 		r->t = pq_getmsgfloat8(buf);
-		r->d = GetWeight(buf);
-		r->c = GetWeight(buf);
-		r->e = GetWeight(buf);
+		r->w = GetWeight(buf);
 		r->g = pq_getmsgint(buf, 4);
+		r->type = pq_getmsgbyte(buf);
 		if (isnan(r->t) || isinf(r->t) || r->g < 0 || r->g >= st->ngroups ||
-			((r->d > 0 || r->c > 0) && r->t < 0))
+			r->type > RT_ENTRY || (r->type != RT_ENTRY && r->t < 0))
 			SurvBad("A record has a time or group out of range.");
 	}
 	st->nrec = nrec;
@@ -958,80 +975,88 @@ leadmgmt_survival_recv(PG_FUNCTION_ARGS)
 #define CI_LOG		1
 #define CI_LOGLOG	2
 
-/* the Kaplan-Meier curve at every time with an event or a censored exit */
-typedef struct KmCurve
+/*
+ * A walk along the pooled Kaplan-Meier curve: each step is a time with an
+ * event or a censored exit, with the number at risk, events, censored, S(t)
+ * and the Greenwood sum (var of log S; +Inf once S reaches 0).
+ */
+typedef struct KmIter
 {
-	int64		n;
-	float8	   *t;
-	float8	   *risk;
-	float8	   *d;
-	float8	   *c;
-	float8	   *s;
-	float8	   *gw;				/* Greenwood sum: var(log S); +Inf once S hits 0 */
-} KmCurve;
+	SurvState  *st;				/* canonical: sorted by time */
+	int64		k;				/* next record */
+	float8		atrisk;			/* at risk just after the previous time */
+	float8		t,
+				risk,
+				d,
+				c,
+				s,
+				gw;
+} KmIter;
 
-/* Compute the pooled Kaplan-Meier curve of a survival value. */
+/* Start a walk along the curve of a survival value. */
 static void
-KmCompute(SurvState *in, KmCurve *kc)
+KmBegin(KmIter *it, SurvState *in)
 {
-	SurvState  *st = SurvCompactCopy(in);
-	float8		atrisk = 0,
-				s = 1,
-				gw = 0;
-	int64		k = 0,
-				n = 0;
 	int32		i;
 
-	for (i = 0; i < st->ngroups; i++)
-		atrisk += SurvGroupAt(st, i)->base;
-	kc->t = palloc(sizeof(float8) * Max(st->nrec, 1));
-	kc->risk = palloc(sizeof(float8) * Max(st->nrec, 1));
-	kc->d = palloc(sizeof(float8) * Max(st->nrec, 1));
-	kc->c = palloc(sizeof(float8) * Max(st->nrec, 1));
-	kc->s = palloc(sizeof(float8) * Max(st->nrec, 1));
-	kc->gw = palloc(sizeof(float8) * Max(st->nrec, 1));
-	while (k < st->nrec)
+	it->st = SurvCompactCopy(in);
+	it->k = 0;
+	it->atrisk = 0;
+	for (i = 0; i < it->st->ngroups; i++)
+		it->atrisk += SurvGroupAt(it->st, i)->base;
+	it->s = 1;
+	it->gw = 0;
+}
+
+/* Step to the next time with an exit; false at the end. */
+static bool
+KmNext(KmIter *it)
+{
+	SurvState  *st = it->st;
+
+	while (it->k < st->nrec)
 	{
-		float8		t = st->rec[k].t,
+		float8		t = st->rec[it->k].t,
 					d = 0,
 					c = 0,
-					e = 0;
+					net = 0;
+		bool		exit;
 
-		for (; k < st->nrec && st->rec[k].t == t; k++)
+		for (; it->k < st->nrec && st->rec[it->k].t == t; it->k++)
 		{
-			d += st->rec[k].d;
-			c += st->rec[k].c;
-			e += st->rec[k].e;
+			d += RecD(&st->rec[it->k]);
+			c += RecC(&st->rec[it->k]);
+			net += RecNet(&st->rec[it->k]);
 		}
-		if (d > 0 || c > 0)
+		exit = d > 0 || c > 0;
+		if (exit)
 		{
-			if (d > 0 && atrisk > 0)
+			if (d > 0 && it->atrisk > 0)
 			{
-				if (d >= atrisk)
+				if (d >= it->atrisk)
 				{
-					s = 0;
-					gw = INFINITY;
+					it->s = 0;
+					it->gw = INFINITY;
 				}
 				else
 				{
-					s *= 1 - d / atrisk;
-					gw += d / (atrisk * (atrisk - d));
+					it->s *= 1 - d / it->atrisk;
+					it->gw += d / (it->atrisk * (it->atrisk - d));
 				}
 			}
-			kc->t[n] = t;
-			kc->risk[n] = atrisk;
-			kc->d[n] = d;
-			kc->c[n] = c;
-			kc->s[n] = s;
-			kc->gw[n] = gw;
-			n++;
+			it->t = t;
+			it->risk = it->atrisk;
+			it->d = d;
+			it->c = c;
 		}
-		atrisk += e - d - c;
+		it->atrisk += net;
 		/* rounding of weighted sums must not leave a negative risk set */
-		if (atrisk < 0)
-			atrisk = 0;
+		if (it->atrisk < 0)
+			it->atrisk = 0;
+		if (exit)
+			return true;
 	}
-	kc->n = n;
+	return false;
 }
 
 /* Parse conf_type and alpha into a transform and a normal quantile. */
@@ -1101,7 +1126,7 @@ KmInterval(float8 s, float8 gw, int type, float8 z, float8 *lo, float8 *hi)
 
 typedef struct KmCurveCtx
 {
-	KmCurve		kc;
+	KmIter		it;
 	int			type;
 	float8		z;
 } KmCurveCtx;
@@ -1112,10 +1137,10 @@ leadmgmt_km_curve(PG_FUNCTION_ARGS)
 {
 	FuncCallContext *fctx;
 	KmCurveCtx *cx;
+	MemoryContext old;
 
 	if (SRF_IS_FIRSTCALL())
 	{
-		MemoryContext old;
 		TupleDesc	tupdesc;
 
 		fctx = SRF_FIRSTCALL_INIT();
@@ -1125,31 +1150,30 @@ leadmgmt_km_curve(PG_FUNCTION_ARGS)
 		fctx->tuple_desc = BlessTupleDesc(tupdesc);
 		cx = palloc(sizeof(KmCurveCtx));
 		cx->type = CiArgs(fcinfo, 1, 2, &cx->z);
-		KmCompute(SurvRead(PG_GETARG_DATUM(0)), &cx->kc);
+		KmBegin(&cx->it, SurvRead(PG_GETARG_DATUM(0)));
 		fctx->user_fctx = cx;
-		fctx->max_calls = cx->kc.n;
 		MemoryContextSwitchTo(old);
 	}
 	fctx = SRF_PERCALL_SETUP();
 	cx = (KmCurveCtx *) fctx->user_fctx;
-	if (fctx->call_cntr < fctx->max_calls)
+	if (KmNext(&cx->it))
 	{
-		int64		i = fctx->call_cntr;
+		KmIter	   *it = &cx->it;
 		Datum		v[8];
 		bool		nul[8] = {0};
 		float8		lo,
 					hi;
 
-		v[0] = Float8GetDatum(cx->kc.t[i]);
-		v[1] = Float8GetDatum(cx->kc.risk[i]);
-		v[2] = Float8GetDatum(cx->kc.d[i]);
-		v[3] = Float8GetDatum(cx->kc.c[i]);
-		v[4] = Float8GetDatum(cx->kc.s[i]);
-		if (isinf(cx->kc.gw[i]))
+		v[0] = Float8GetDatum(it->t);
+		v[1] = Float8GetDatum(it->risk);
+		v[2] = Float8GetDatum(it->d);
+		v[3] = Float8GetDatum(it->c);
+		v[4] = Float8GetDatum(it->s);
+		if (isinf(it->gw))
 			nul[5] = true;
 		else
-			v[5] = Float8GetDatum(cx->kc.s[i] * sqrt(cx->kc.gw[i]));
-		if (KmInterval(cx->kc.s[i], cx->kc.gw[i], cx->type, cx->z, &lo, &hi))
+			v[5] = Float8GetDatum(it->s * sqrt(it->gw));
+		if (KmInterval(it->s, it->gw, cx->type, cx->z, &lo, &hi))
 		{
 			v[6] = Float8GetDatum(lo);
 			v[7] = Float8GetDatum(hi);
@@ -1168,42 +1192,40 @@ leadmgmt_km_curve(PG_FUNCTION_ARGS)
 Datum
 leadmgmt_km_median(PG_FUNCTION_ARGS)
 {
-	KmCurve		kc;
+	KmIter		it;
 	TupleDesc	tupdesc;
 	Datum		v[3];
 	bool		nul[3] = {true, true, true};
 	float8		z;
 	int			type = CiArgs(fcinfo, 1, 2, &z);
-	int64		i;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "km_median must return a composite type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	KmCompute(SurvRead(PG_GETARG_DATUM(0)), &kc);
-	for (i = 0; i < kc.n; i++)
+	KmBegin(&it, SurvRead(PG_GETARG_DATUM(0)));
+	while (nul[2] && KmNext(&it))
 	{
 		float8		lo,
 					hi;
-		bool		have = KmInterval(kc.s[i], kc.gw[i], type, z, &lo, &hi);
 
-		if (kc.d[i] == 0)
+		if (it.d == 0)
 			continue;
 		/* where R has no interval the band is taken to be the estimate */
-		if (!have)
-			lo = hi = kc.s[i];
-		if (nul[0] && kc.s[i] <= 0.5)
+		if (!KmInterval(it.s, it.gw, type, z, &lo, &hi))
+			lo = hi = it.s;
+		if (nul[0] && it.s <= 0.5)
 		{
-			v[0] = Float8GetDatum(kc.t[i]);
+			v[0] = Float8GetDatum(it.t);
 			nul[0] = false;
 		}
 		if (nul[1] && lo <= 0.5)
 		{
-			v[1] = Float8GetDatum(kc.t[i]);
+			v[1] = Float8GetDatum(it.t);
 			nul[1] = false;
 		}
 		if (nul[2] && hi <= 0.5)
 		{
-			v[2] = Float8GetDatum(kc.t[i]);
+			v[2] = Float8GetDatum(it.t);
 			nul[2] = false;
 		}
 	}
@@ -1215,17 +1237,16 @@ Datum
 leadmgmt_km_at(PG_FUNCTION_ARGS)
 {
 	float8		t = PG_GETARG_FLOAT8(1);
-	KmCurve		kc;
+	KmIter		it;
 	float8		s = 1;
-	int64		i;
 
 	if (isnan(t))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("time must be a number, not NaN")));
-	KmCompute(SurvRead(PG_GETARG_DATUM(0)), &kc);
-	for (i = 0; i < kc.n && kc.t[i] <= t; i++)
-		s = kc.s[i];
+	KmBegin(&it, SurvRead(PG_GETARG_DATUM(0)));
+	while (KmNext(&it) && it.t <= t)
+		s = it.s;
 	PG_RETURN_FLOAT8(s);
 }
 
@@ -1234,21 +1255,20 @@ Datum
 leadmgmt_km_rmst(PG_FUNCTION_ARGS)
 {
 	float8		tau = PG_GETARG_FLOAT8(1);
-	KmCurve		kc;
+	KmIter		it;
 	float8		s = 1,
 				last = 0,
 				area = 0;
-	int64		i;
 
 	CheckTime(tau, "tau", true);
-	KmCompute(SurvRead(PG_GETARG_DATUM(0)), &kc);
-	for (i = 0; i < kc.n && kc.t[i] <= tau; i++)
+	KmBegin(&it, SurvRead(PG_GETARG_DATUM(0)));
+	while (KmNext(&it) && it.t <= tau)
 	{
-		if (kc.d[i] == 0)
+		if (it.d == 0)
 			continue;
-		area += s * (kc.t[i] - last);
-		last = kc.t[i];
-		s = kc.s[i];
+		area += s * (it.t - last);
+		last = it.t;
+		s = it.s;
 	}
 	area += s * (tau - last);
 	PG_RETURN_FLOAT8(area);
@@ -1325,8 +1345,8 @@ leadmgmt_logrank_final(PG_FUNCTION_ARGS)
 		}
 		for (; r < st->nrec && st->rec[r].t == t; r++)
 		{
-			dg[st->rec[r].g] += st->rec[r].d;
-			d += st->rec[r].d;
+			dg[st->rec[r].g] += RecD(&st->rec[r]);
+			d += RecD(&st->rec[r]);
 		}
 		if (d > 0 && n > 0)
 		{
@@ -1344,7 +1364,7 @@ leadmgmt_logrank_final(PG_FUNCTION_ARGS)
 		{
 			SurvRecord *rec = &st->rec[r0];
 
-			risk[rec->g] += rec->e - rec->d - rec->c;
+			risk[rec->g] += RecNet(rec);
 		}
 	}
 
@@ -1473,7 +1493,7 @@ LogrankEachCompute(LogrankEachCtx *cx)
 
 		CHECK_FOR_INTERRUPTS();
 		for (r1 = r; r1 < st->nrec && st->rec[r1].t == t; r1++)
-			d += st->rec[r1].d;
+			d += RecD(&st->rec[r1]);
 		if (d > 0 && n > 0)
 		{
 			sa += d / n;
@@ -1495,10 +1515,10 @@ LogrankEachCompute(LogrankEachCtx *cx)
 			la[g] = sa;
 			lb[g] = sb;
 			lc[g] = sc;
-			cx->obs[g] += rec->d;
-			cx->subjects[g] += rec->e;
-			risk[g] += rec->e - rec->d - rec->c;
-			change += rec->e - rec->d - rec->c;
+			cx->obs[g] += RecD(rec);
+			cx->subjects[g] += RecE(rec);
+			risk[g] += RecNet(rec);
+			change += RecNet(rec);
 		}
 		n += change;
 		if (n < 0)
