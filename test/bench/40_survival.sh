@@ -26,16 +26,14 @@ s AS (SELECT g, d, exp(sum(ln(greatest(1 - e::float8 / at_risk, 1e-300))) OVER (
 SELECT g, min(d) FILTER (WHERE surv <= 0.5) FROM s GROUP BY g"
 }
 lr_plain="WITH t AS (SELECT seg, days, count(*) FILTER (WHERE churned) AS e, count(*) AS n FROM students GROUP BY 1, 2),
-tot AS (SELECT days, sum(e) AS e, sum(n) AS n FROM t GROUP BY days),
-risk AS (SELECT days, e, sum(n) OVER (ORDER BY days DESC) AS at_risk FROM tot),
-g AS (SELECT t.seg, t.days, t.e, sum(t.n) OVER (PARTITION BY t.seg ORDER BY t.days DESC) AS at_risk FROM t),
-grid AS (SELECT s.seg, r.days, r.e, r.at_risk,
-                coalesce((SELECT g.at_risk FROM g WHERE g.seg = s.seg AND g.days >= r.days ORDER BY g.days LIMIT 1), 0) AS g_risk,
-                coalesce((SELECT g.e FROM g WHERE g.seg = s.seg AND g.days = r.days), 0) AS g_e
-           FROM (SELECT DISTINCT seg FROM t) s CROSS JOIN risk r WHERE r.e > 0)
+grid AS (SELECT s.seg, d.days FROM (SELECT DISTINCT seg FROM t) s CROSS JOIN (SELECT DISTINCT days FROM t) d),
+g AS (SELECT grid.seg, grid.days, coalesce(t.e, 0) AS e, coalesce(t.n, 0) AS n FROM grid LEFT JOIN t USING (seg, days)),
+r AS (SELECT seg, days, e, sum(n) OVER (PARTITION BY seg ORDER BY days DESC) AS g_risk FROM g),
+tot AS (SELECT days, sum(e) AS e, sum(g_risk) AS at_risk FROM r GROUP BY days),
+x AS (SELECT r.seg, r.e AS g_e, r.g_risk, tot.e, tot.at_risk FROM r JOIN tot USING (days) WHERE tot.e > 0)
 SELECT seg, (sum(g_e) - sum(e * g_risk / at_risk))^2
-          / sum(CASE WHEN at_risk > 1 THEN e * (at_risk - e) * g_risk * (at_risk - g_risk) / (at_risk^2 * (at_risk - 1)) ELSE 0 END)
-  FROM grid GROUP BY seg"
+          / sum(CASE WHEN at_risk > 1 THEN e * (at_risk - e) * g_risk * (at_risk - g_risk) / (at_risk^2 * (at_risk - 1)) ELSE 0 END) AS chi2
+  FROM x GROUP BY seg"
 
 declare -A ms
 q() { ms[$1]=$(bench_run "$db" "$2"); }
