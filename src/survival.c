@@ -501,12 +501,17 @@ typedef struct SurvExpanded
 	SurvState  *st;
 } SurvExpanded;
 
-/* Size of the flat form of an expanded state: no spare room. */
+/*
+ * Size of the flat form of an expanded state: no spare room.  The records
+ * are sorted first (flattening follows at once), so a parallel worker hands
+ * over a sorted run and the leader only has to merge.
+ */
 static Size
 SurvEOHFlatSize(ExpandedObjectHeader *eohptr)
 {
 	SurvState  *st = ((SurvExpanded *) eohptr)->st;
 
+	SurvCompact(st);
 	return SurvSize(st->nrec, st->gslots, st->names_len);
 }
 
@@ -710,6 +715,9 @@ leadmgmt_survival_combine(PG_FUNCTION_ARGS)
 		r->g = map[r->g];
 	}
 	a->rows += b->rows;
+	/* a sorted run that is not small next to what we hold (a worker's): merge it now */
+	if (b->nsorted == b->nrec && b->nrec * 8 >= a->nrec)
+		SurvCompact(a);
 	eh->st = a;
 	PG_RETURN_DATUM(EOHPGetRWDatum(&eh->hdr));
 }
