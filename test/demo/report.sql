@@ -51,3 +51,20 @@ SELECT format('Cost-tiered routing cut the cost per paid student from %s to %s: 
               round((sum(spend) + sum(handling_cost_tiered)) / nullif(sum(paid_students), 0), 2),
               round(100 * (1 - (sum(spend) + sum(handling_cost_tiered)) / nullif(sum(spend) + sum(handling_cost_flat), 0)), 1)) AS summary
   FROM leadmgmt.tier_routing_savings;
+
+\echo '== Churn: the demo data run to 1 May 2026 (org.report_as_of) =='
+UPDATE leadmgmt.org SET report_as_of = '2026-05-01 00:00+08';
+\echo '-- where does churn differ? each segment against the rest (view leadmgmt.segment_churn_test)'
+SELECT segment_kind, segment, students, churned_students, expected_churned, churn_ratio, chi2, to_char(p_value, '9.9EEEE') AS p_value
+  FROM leadmgmt.segment_churn_test WHERE p_value IS NOT NULL AND segment_kind IN ('age_band', 'grade', 'area', 'channel', 'teacher')
+ ORDER BY chi2 DESC LIMIT 8;
+\echo '-- student lifetime by grade: Kaplan-Meier median (days) with 95% interval, retention after 1/2/4 terms (view leadmgmt.segment_survival)'
+SELECT segment AS grade, students, median_lifetime_days AS median_days, median_ci_low_days AS ci_low, median_ci_high_days AS ci_high,
+       retained_after_1_term AS after_1, retained_after_2_terms AS after_2, retained_after_4_terms AS after_4
+  FROM leadmgmt.segment_survival WHERE segment_kind = 'grade' ORDER BY segment;
+\echo '-- renewal rate (续费率) and class continuation (续班率) by month of term end (view leadmgmt.renewal_rate)'
+SELECT term_end_month, up_for_renewal, renewed, renewal_rate, continuation_rate
+  FROM leadmgmt.renewal_rate WHERE breakdown = 'all' ORDER BY 1;
+SELECT format('Age band 8-9: %s students churned where %s were expected from the other ages (ratio %s, log-rank p = %s): the grade-3 spike, found in one query.',
+              churned_students, expected_churned, churn_ratio, coalesce(to_char(p_value, '9.9EEEE'), 'too few to test')) AS summary
+  FROM leadmgmt.segment_churn_test WHERE segment_kind = 'age_band' AND segment = '8-9' ORDER BY org_id LIMIT 1;
