@@ -56,6 +56,8 @@ PG_FUNCTION_INFO_V1(leadmgmt_km_curve);
 PG_FUNCTION_INFO_V1(leadmgmt_km_median);
 PG_FUNCTION_INFO_V1(leadmgmt_km_at);
 PG_FUNCTION_INFO_V1(leadmgmt_km_rmst);
+PG_FUNCTION_INFO_V1(leadmgmt_auc_transfn);
+PG_FUNCTION_INFO_V1(leadmgmt_auc_final);
 PG_FUNCTION_INFO_V1(leadmgmt_retention_transfn);
 PG_FUNCTION_INFO_V1(leadmgmt_retention_combine);
 PG_FUNCTION_INFO_V1(leadmgmt_retention_final);
@@ -71,6 +73,7 @@ PG_FUNCTION_INFO_V1(leadmgmt_retention_final);
 /* kinds of state: one pooled group (km_fit) or named groups (logrank) */
 #define SK_KM			0
 #define SK_GROUPED		1
+#define SK_SCORES		2		/* auc: any finite time (a score), groups "0" and "1" */
 
 /* state flags */
 #define SF_APPEND_ONLY	0x0001	/* stop compacting: the times are nearly all distinct */
@@ -556,6 +559,11 @@ SurvExpand(MemoryContext parent, SurvState *st, uint8 kind)
 		eh->st = SurvAlloc(cxt, 64, kind == SK_KM ? 1 : 8, kind == SK_KM ? (int32) SURV_GROUP_SIZE(0) : 256, kind);
 		if (kind == SK_KM)
 			(void) SurvGroupIndex(&eh->st, "", 0);
+		else if (kind == SK_SCORES)
+		{
+			(void) SurvGroupIndex(&eh->st, "0", 1);
+			(void) SurvGroupIndex(&eh->st, "1", 1);
+		}
 	}
 	return eh;
 }
@@ -892,7 +900,7 @@ SurvRecv(StringInfo buf)
 	ngroups = pq_getmsgint(buf, 4);
 	rows = pq_getmsgint64(buf);
 	nrec = pq_getmsgint64(buf);
-	if ((kind != SK_KM && kind != SK_GROUPED) || ngroups < 0 ||
+	if ((kind != SK_KM && kind != SK_GROUPED && kind != SK_SCORES) || ngroups < 0 ||
 		ngroups > (kind == SK_KM ? 1 : SURV_MAX_GROUPS) || rows < 0 ||
 		nrec < 0 || nrec > SURV_MAX_RECORDS ||
 		nrec * 21 + (int64) ngroups * 12 > buf->len - buf->cursor)
@@ -925,7 +933,7 @@ SurvRecv(StringInfo buf)
 		r->g = pq_getmsgint(buf, 4);
 		r->type = pq_getmsgbyte(buf);
 		if (isnan(r->t) || isinf(r->t) || r->g < 0 || r->g >= st->ngroups ||
-			r->type > RT_ENTRY || (r->type != RT_ENTRY && r->t < 0))
+			r->type > RT_ENTRY || (r->type != RT_ENTRY && r->t < 0 && kind != SK_SCORES))
 			SurvBad("A record has a time or group out of range.");
 	}
 	st->nrec = nrec;
@@ -1591,6 +1599,81 @@ leadmgmt_logrank_each(PG_FUNCTION_ARGS)
 		SRF_RETURN_NEXT(fctx, HeapTupleGetDatum(heap_form_tuple(fctx->tuple_desc, v, nul)));
 	}
 	SRF_RETURN_DONE(fctx);
+}
+
+/* ---- AUC: the sorted store with scores for times, labels for groups ---- */
+
+/* auc(score, label) transition */
+Datum
+leadmgmt_auc_transfn(PG_FUNCTION_ARGS)
+{
+	SurvExpanded *eh;
+	SurvState  *st;
+	SurvRecord *r;
+	float8		score;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	score = PG_GETARG_FLOAT8(1);
+	if (isnan(score) || isinf(score))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("score must be a finite number, not %g", score)));
+	eh = SurvTransState(fcinfo, SK_SCORES, "auc transition function");
+	st = SurvReserve(eh->st);
+	r = &st->rec[st->nrec++];
+	r->t = score;
+	r->w = 1;
+	r->g = PG_GETARG_BOOL(2) ? 1 : 0;
+	r->type = RT_EVENT;
+	st->rows++;
+	eh->st = st;
+	PG_RETURN_DATUM(EOHPGetRWDatum(&eh->hdr));
+}
+
+/*
+ * auc final: the area under the ROC curve, exactly, as the Mann-Whitney
+ * statistic: the share of (positive, negative) pairs the score orders
+ * correctly, ties counting half; NULL without both classes.
+ */
+Datum
+leadmgmt_auc_final(PG_FUNCTION_ARGS)
+{
+	SurvState  *st;
+	int64		k = 0;
+	double		below = 0,
+				pos = 0,
+				neg = 0,
+				pairs = 0;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = SurvCompactCopy(SurvRead(PG_GETARG_DATUM(0)));
+	while (k < st->nrec)
+	{
+		float8		t = st->rec[k].t;
+		double		p_at = 0,
+					n_at = 0;
+
+		for (; k < st->nrec && st->rec[k].t == t; k++)
+		{
+			if (st->rec[k].g == 1)
+				p_at += st->rec[k].w;
+			else
+				n_at += st->rec[k].w;
+		}
+		pairs += p_at * (below + 0.5 * n_at);
+		below += n_at;
+		pos += p_at;
+		neg += n_at;
+	}
+	if (pos == 0 || neg == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(pairs / (pos * neg));
 }
 
 /* ---- retention: [c1, c1 and c2, c1 and c3, ...] per group ---- */
