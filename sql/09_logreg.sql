@@ -94,3 +94,27 @@ SELECT calibration(p, y, 10) FROM (VALUES (0.5, true)) v(p, y) WHERE false;
 SELECT pg_temp.err($$SELECT calibration(0.5, true, 0)$$);
 SELECT pg_temp.err($$SELECT calibration(0.5, true, NULL)$$);
 SELECT pg_temp.err($$SELECT calibration(p, true, b) FROM (VALUES (0.5, 2), (0.5, 3)) v(p, b)$$);
+
+-- the conversion-model pipeline: arguments and an org without a model
+SELECT create_org('No Model School') AS nm \gset
+SELECT pg_temp.err(format('SELECT leadmgmt.score_leads(%s)', :nm));
+SELECT pg_temp.err(format('SELECT leadmgmt.explain_score(%s, 1)', :nm));
+SELECT pg_temp.err('SELECT leadmgmt.score_leads(-5)');
+SELECT pg_temp.err(format($$SELECT leadmgmt.train_conversion_model(%s, NULL, '2025-01-01', '2026-01-01')$$, :nm));
+SELECT pg_temp.err(format($$SELECT leadmgmt.train_conversion_model(%s, 'm', '2025-01-01', '2026-01-01', kind => 'forest')$$, :nm));
+SELECT pg_temp.err(format($$SELECT leadmgmt.train_conversion_model(%s, 'm', '2025-01-01', '2026-01-01')$$, :nm));
+SELECT pg_temp.err(format('SELECT leadmgmt.activate_model(%s, 1)', :nm));
+SELECT pg_temp.err(format('UPDATE leadmgmt.org SET conversion_days = 0 WHERE org_id = %s', :nm));
+-- model_features: one-hot levels, unseen values are the reference, numerics pass through
+SELECT model_features('{"features": [{"name": "channel=douyin", "field": "channel", "level": "douyin"},
+                                     {"name": "channel=baidu", "field": "channel", "level": "baidu"},
+                                     {"name": "log_touches", "field": "log_touches"}]}',
+                      '{"channel": "douyin", "log_touches": 0.5}') AS douyin,
+       model_features('{"features": [{"name": "channel=douyin", "field": "channel", "level": "douyin"},
+                                     {"name": "log_touches", "field": "log_touches"}]}',
+                      '{"channel": "unseen"}') AS unseen;
+-- nb_predict by hand (add-one smoothing, one extra slot for unseen values): won 2 x 2/5 x 1/5 = 0.16,
+-- lost 4 x 1/7 x 3/7 = 0.2449, so 0.16 / (0.16 + 0.2449) = 0.395161
+SELECT round(nb_predict('{"classes": [2, 4], "levels": {"a": 2, "b": 2},
+                          "fields": {"a": {"x": [1, 0], "y": [1, 4]}, "b": {"u": [0, 2], "v": [2, 2]}}}',
+                        '{"a": "x", "b": "u"}')::numeric, 6) AS nb;

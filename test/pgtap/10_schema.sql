@@ -9,7 +9,7 @@ CREATE TEMP VIEW t_tables AS
 CREATE TEMP VIEW t_org_attnum AS
   SELECT t.oid, a.attnum FROM t_tables t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = 'org_id';
 
-SELECT is((SELECT count(*) FROM t_tables), 37::bigint, 'schema 0.2 has 37 tables');
+SELECT is((SELECT count(*) FROM t_tables), 38::bigint, 'schema 0.3 has 38 tables (0.3 adds conversion_model)');
 SELECT is(array(SELECT relname FROM t_tables t WHERE NOT EXISTS
           (SELECT 1 FROM pg_attribute a WHERE a.attrelid = t.oid AND a.attname = 'org_id' AND a.attnotnull AND a.atttypid = 'int8'::regtype)
           ORDER BY 1), '{}'::name[], 'every table has org_id bigint NOT NULL');

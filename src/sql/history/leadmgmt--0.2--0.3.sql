@@ -1,4 +1,4 @@
--- leadmgmt 0.2 -> 0.3, built from src/sql/parts: 95_survival 96_service 97_logreg
+-- leadmgmt 0.2 -> 0.3, built from src/sql/parts: 95_survival 96_service 97_logreg 98_model
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.3'" to load this file. \quit
@@ -801,6 +801,479 @@ CREATE AGGREGATE @extschema@.calibration(p float8, label boolean, bins integer) 
   PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE @extschema@.calibration(float8, boolean, integer) IS 'calibration (reliability) table: per equal-width bin of predicted probability, rows, mean predicted and observed rate';
+
+-- ---------------------------------------------------------------------------
+-- Conversion model: features, training, registry, scoring and explanations
+-- (docs/reference/conversion_model.md): since 0.3
+-- ---------------------------------------------------------------------------
+
+ALTER TABLE @extschema@.org
+  ADD COLUMN conversion_days integer NOT NULL DEFAULT 30 CHECK (conversion_days BETWEEN 1 AND 3650);
+COMMENT ON COLUMN @extschema@.org.conversion_days IS 'a lead counts as converted for the conversion model when it paid within this many days of creation';
+
+CREATE TABLE @extschema@.conversion_model (
+  org_id            bigint NOT NULL REFERENCES @extschema@.org (org_id),
+  model_id          bigint GENERATED ALWAYS AS IDENTITY,
+  name              text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+  version           integer NOT NULL CHECK (version >= 1),
+  kind              text NOT NULL CHECK (kind IN ('logreg', 'naive_bayes')),
+  active            boolean NOT NULL DEFAULT false,
+  trained_at        timestamptz NOT NULL DEFAULT now(),
+  trained_from      timestamptz NOT NULL,
+  trained_to        timestamptz NOT NULL,
+  test_from         timestamptz NOT NULL,
+  conversion_days   integer NOT NULL CHECK (conversion_days >= 1),
+  encoding          jsonb NOT NULL CHECK (jsonb_typeof(encoding -> 'features') = 'array'),
+  coef              float8[],
+  std_err           float8[],
+  p_values          float8[],
+  l2                float8 CHECK (l2 >= 0),
+  iterations        integer,
+  converged         boolean,
+  nb_tables         jsonb,
+  rows_train        bigint NOT NULL CHECK (rows_train >= 0),
+  rows_test         bigint NOT NULL CHECK (rows_test >= 0),
+  positives_train   bigint NOT NULL CHECK (positives_train >= 0),
+  auc_train         float8,
+  auc_test          float8,
+  log_loss_test     float8,
+  calibration_test  jsonb,
+  PRIMARY KEY (org_id, model_id),
+  UNIQUE (org_id, name, version),
+  CONSTRAINT conversion_model_test_within_range CHECK (trained_from < test_from AND test_from <= trained_to),
+  CONSTRAINT conversion_model_kind_has_parameters CHECK ((kind = 'logreg') = (coef IS NOT NULL) AND (kind = 'naive_bayes') = (nb_tables IS NOT NULL))
+);
+CREATE UNIQUE INDEX conversion_model_one_active ON @extschema@.conversion_model (org_id) WHERE active;
+COMMENT ON TABLE @extschema@.conversion_model IS 'registry of trained conversion models, versioned per org and name; at most one active per org';
+COMMENT ON COLUMN @extschema@.conversion_model.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.conversion_model.model_id IS 'model id';
+COMMENT ON COLUMN @extschema@.conversion_model.name IS 'model name; each training under a name adds a version';
+COMMENT ON COLUMN @extschema@.conversion_model.version IS 'version under its name, from 1';
+COMMENT ON COLUMN @extschema@.conversion_model.kind IS 'logreg (logistic regression) or naive_bayes (the Odoo-style baseline)';
+COMMENT ON COLUMN @extschema@.conversion_model.active IS 'the model score_leads uses by default';
+COMMENT ON COLUMN @extschema@.conversion_model.trained_at IS 'when it was trained';
+COMMENT ON COLUMN @extschema@.conversion_model.trained_from IS 'first creation time of the leads it learned from (included)';
+COMMENT ON COLUMN @extschema@.conversion_model.trained_to IS 'end of the creation times it learned from (excluded)';
+COMMENT ON COLUMN @extschema@.conversion_model.test_from IS 'leads created from here to trained_to were held out for evaluation';
+COMMENT ON COLUMN @extschema@.conversion_model.conversion_days IS 'label: paid within this many days of creation';
+COMMENT ON COLUMN @extschema@.conversion_model.encoding IS 'how lead attributes become features: {"features": [{"name", "field", "level"}...]}';
+COMMENT ON COLUMN @extschema@.conversion_model.coef IS 'logreg coefficients: intercept, then one per feature of the encoding';
+COMMENT ON COLUMN @extschema@.conversion_model.std_err IS 'logreg standard errors';
+COMMENT ON COLUMN @extschema@.conversion_model.p_values IS 'logreg Wald p-values';
+COMMENT ON COLUMN @extschema@.conversion_model.l2 IS 'logreg ridge penalty';
+COMMENT ON COLUMN @extschema@.conversion_model.iterations IS 'logreg IRLS passes';
+COMMENT ON COLUMN @extschema@.conversion_model.converged IS 'whether logreg converged';
+COMMENT ON COLUMN @extschema@.conversion_model.nb_tables IS 'naive_bayes frequency tables: class counts and per field value counts';
+COMMENT ON COLUMN @extschema@.conversion_model.rows_train IS 'leads it learned from';
+COMMENT ON COLUMN @extschema@.conversion_model.rows_test IS 'held-out leads it was evaluated on';
+COMMENT ON COLUMN @extschema@.conversion_model.positives_train IS 'converted leads among rows_train';
+COMMENT ON COLUMN @extschema@.conversion_model.auc_train IS 'ROC AUC on the training leads';
+COMMENT ON COLUMN @extschema@.conversion_model.auc_test IS 'ROC AUC on the held-out leads';
+COMMENT ON COLUMN @extschema@.conversion_model.log_loss_test IS 'log loss on the held-out leads';
+COMMENT ON COLUMN @extschema@.conversion_model.calibration_test IS 'calibration table (10 bins) on the held-out leads';
+SELECT @extschema@.register_table('@extschema@.conversion_model', '{app,admin}', false);
+
+ALTER TABLE @extschema@.lead
+  ADD COLUMN scored_at timestamptz,
+  ADD COLUMN score_model_id bigint,
+  ADD CONSTRAINT lead_score_model_fkey FOREIGN KEY (org_id, score_model_id) REFERENCES @extschema@.conversion_model (org_id, model_id);
+COMMENT ON COLUMN @extschema@.lead.scored_at IS 'when score_leads last scored the lead';
+COMMENT ON COLUMN @extschema@.lead.score_model_id IS 'model that gave the score';
+
+CREATE FUNCTION @extschema@.lead_feature_values(org_id bigint)
+RETURNS TABLE (lead_id bigint, created_at timestamptz, status text, vals jsonb, converted boolean, label_known boolean)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o @extschema@.org := @extschema@.ingest_org(lead_feature_values.org_id);
+BEGIN
+  RETURN QUERY
+  WITH touches AS (
+    SELECT t.lead_id, count(*) AS n FROM @extschema@.touchpoint t WHERE t.org_id = o.org_id GROUP BY t.lead_id
+  ), first_contact AS (
+    SELECT f.lead_id, min(f.occurred_at) AS at FROM @extschema@.follow_up f WHERE f.org_id = o.org_id GROUP BY f.lead_id
+  ), paid AS (
+    SELECT s.lead_id, min(s.paid_at) AS at FROM @extschema@.sales_order s
+     WHERE s.org_id = o.org_id AND s.status = 'paid' AND NOT s.is_renewal GROUP BY s.lead_id
+  )
+  SELECT l.lead_id, l.created_at, l.status,
+         jsonb_build_object(
+           'channel', ch.code,
+           'subject', coalesce(l.subject, 'unknown'),
+           'city_tier', coalesce('tier ' || l.city_tier, 'unknown'),
+           'age_band', coalesce((2 * (l.child_age / 2)) || '-' || (2 * (l.child_age / 2) + 1), 'unknown'),
+           'stage', lt.stage,
+           'log_touches', ln(1 + coalesce(tc.n, 0)),
+           'log_response_hours', CASE WHEN fc.at IS NULL THEN 0
+                                      ELSE ln(1 + least(720, greatest(0, extract(epoch FROM fc.at - l.created_at) / 3600))) END,
+           'no_follow_up', (fc.at IS NULL)::int),
+         coalesce(p.at <= l.created_at + o.conversion_days * interval '1 day', false),
+         l.created_at + o.conversion_days * interval '1 day' <= coalesce(o.report_as_of, now())
+    FROM @extschema@.lead l
+    JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.first_channel_id
+    JOIN @extschema@.lead_tiers(o.org_id) lt ON lt.lead_id = l.lead_id
+    LEFT JOIN touches tc ON tc.lead_id = l.lead_id
+    LEFT JOIN first_contact fc ON fc.lead_id = l.lead_id
+    LEFT JOIN paid p ON p.lead_id = l.lead_id
+   WHERE l.org_id = o.org_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.lead_feature_values(bigint) IS 'the raw attributes the conversion model learns from, per lead of an org (channel, subject, city tier, age band, behaviour stage, touches, response time), with the label: paid within org.conversion_days';
+
+CREATE FUNCTION @extschema@.model_features(encoding jsonb, vals jsonb) RETURNS float8[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT coalesce(array_agg(CASE WHEN f ? 'level' THEN ((vals ->> (f ->> 'field')) IS NOT DISTINCT FROM (f ->> 'level'))::int::float8
+                                 ELSE coalesce((vals ->> (f ->> 'field'))::float8, 0) END ORDER BY i), '{}')
+    FROM jsonb_array_elements(encoding -> 'features') WITH ORDINALITY e(f, i)
+$$;
+COMMENT ON FUNCTION @extschema@.model_features(jsonb, jsonb) IS 'the feature vector of a lead''s values under a model''s encoding: one 0/1 per categorical level (the reference level and unseen values are all zeros), then the numeric features';
+
+CREATE FUNCTION @extschema@.nb_predict(tables jsonb, vals jsonb) RETURNS float8
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  -- log P(won) + sum log P(value | won), and the same for lost, Laplace-smoothed
+  WITH c AS (
+    SELECT (tables #>> '{classes,0}')::float8 AS won, (tables #>> '{classes,1}')::float8 AS lost
+  ), terms AS (
+    SELECT sum(ln((coalesce((f.value -> (vals ->> f.key) ->> 0)::float8, 0) + 1) / (c.won + (tables -> 'levels' ->> f.key)::float8 + 1))) AS lw,
+           sum(ln((coalesce((f.value -> (vals ->> f.key) ->> 1)::float8, 0) + 1) / (c.lost + (tables -> 'levels' ->> f.key)::float8 + 1))) AS ll
+      FROM c, jsonb_each(tables -> 'fields') f
+  )
+  SELECT 1 / (1 + exp(least(700, greatest(-700, (ln(c.lost) + coalesce(t.ll, 0)) - (ln(c.won) + coalesce(t.lw, 0))))))
+    FROM c, terms t
+$$;
+COMMENT ON FUNCTION @extschema@.nb_predict(jsonb, jsonb) IS 'probability of conversion under a naive Bayes frequency table (the Odoo predictive lead scoring baseline), Laplace-smoothed';
+
+CREATE FUNCTION @extschema@.model_predict(m @extschema@.conversion_model, vals jsonb) RETURNS float8
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE m.kind WHEN 'logreg' THEN @extschema@.logreg_predict_coef(m.coef, @extschema@.model_features(m.encoding, vals))
+                     ELSE @extschema@.nb_predict(m.nb_tables, vals) END
+$$;
+COMMENT ON FUNCTION @extschema@.model_predict(@extschema@.conversion_model, jsonb) IS 'probability of conversion of a lead''s values under a registered model of either kind';
+
+CREATE FUNCTION @extschema@.train_conversion_model(org_id bigint, name text, trained_from timestamptz, trained_to timestamptz,
+                                                   l2 float8 DEFAULT 1.0, kind text DEFAULT 'logreg')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  o @extschema@.org := @extschema@.ingest_org(train_conversion_model.org_id);
+  enc jsonb;
+  tables jsonb;
+  test_from timestamptz;
+  n_train bigint;
+  n_test bigint;
+  pos bigint;
+  m @extschema@.logreg_model;
+  ver integer;
+  new_id bigint;
+BEGIN
+  IF name IS NULL OR trained_from IS NULL OR trained_to IS NULL OR l2 IS NULL OR kind IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'train_conversion_model arguments must not be NULL';
+  END IF;
+  IF kind NOT IN ('logreg', 'naive_bayes') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown model kind "%s"', kind), HINT = 'Use logreg or naive_bayes.';
+  END IF;
+  IF trained_to <= trained_from THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'trained_to must be after trained_from';
+  END IF;
+  IF to_regclass('pg_temp.lm_model_rows') IS NOT NULL THEN
+    DROP TABLE pg_temp.lm_model_rows;
+  END IF;
+  CREATE TEMP TABLE lm_model_rows ON COMMIT DROP AS
+    SELECT v.lead_id, v.created_at, v.vals, v.converted AS y
+      FROM @extschema@.lead_feature_values(o.org_id) v
+     WHERE v.created_at >= trained_from AND v.created_at < trained_to AND v.label_known;
+  -- the newest fifth of the leads, by creation time, is held out
+  SELECT percentile_disc(0.8) WITHIN GROUP (ORDER BY r.created_at), count(*) FILTER (WHERE r.y), count(*)
+    INTO test_from, pos, n_train FROM lm_model_rows r;
+  IF n_train < 50 OR pos < 5 OR n_train - pos < 5 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('too few leads to train on: %s leads, %s converted, between %s and %s with a known outcome', n_train, pos, trained_from, trained_to),
+      HINT = 'Widen the range; a lead''s outcome is known once org.conversion_days have passed since it was created.';
+  END IF;
+  ALTER TABLE lm_model_rows ADD COLUMN train boolean;
+  UPDATE lm_model_rows SET train = created_at < test_from;
+  SELECT count(*) FILTER (WHERE train), count(*) FILTER (WHERE NOT train), count(*) FILTER (WHERE train AND y)
+    INTO n_train, n_test, pos FROM lm_model_rows;
+  IF n_train = 0 OR n_test = 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'the leads were all created at one time, so none can be held out for testing';
+  END IF;
+
+  -- encoding: the levels seen at least 5 times in training; the most frequent is the reference
+  WITH lv AS (
+    SELECT f.key AS field, r.vals ->> f.key AS level, count(*) AS n,
+           row_number() OVER (PARTITION BY f.key ORDER BY count(*) DESC, r.vals ->> f.key) AS rk
+      FROM lm_model_rows r, jsonb_each(r.vals) f
+     WHERE r.train AND f.key IN ('channel', 'subject', 'city_tier', 'age_band', 'stage')
+     GROUP BY 1, 2
+  )
+  SELECT jsonb_build_object('features',
+           coalesce((SELECT jsonb_agg(jsonb_build_object('name', field || '=' || level, 'field', field, 'level', level) ORDER BY field, level)
+                       FROM lv WHERE rk > 1 AND n >= 5), '[]')
+           || '[{"name": "log_touches", "field": "log_touches"},
+                {"name": "log_response_hours", "field": "log_response_hours"},
+                {"name": "no_follow_up", "field": "no_follow_up"}]'::jsonb)
+    INTO enc;
+  ALTER TABLE lm_model_rows ADD COLUMN x float8[], ADD COLUMN p float8;
+  UPDATE lm_model_rows SET x = @extschema@.model_features(enc, vals);
+
+  IF kind = 'logreg' THEN
+    IF to_regclass('pg_temp.lm_model_train') IS NOT NULL THEN
+      DROP TABLE pg_temp.lm_model_train;
+    END IF;
+    CREATE TEMP TABLE lm_model_train ON COMMIT DROP AS SELECT y, x FROM lm_model_rows WHERE train;
+    m := @extschema@.logreg_train('pg_temp.lm_model_train', 'y', 'x', 50, 1e-8, l2);
+    UPDATE lm_model_rows SET p = @extschema@.logreg_predict_coef(m.coef, x);
+  ELSE
+    SELECT jsonb_build_object('classes', jsonb_build_array(count(*) FILTER (WHERE y), count(*) FILTER (WHERE NOT y)),
+             'fields', (SELECT jsonb_object_agg(field, levels) FROM (
+                          SELECT field, jsonb_object_agg(level, jsonb_build_array(won, lost)) AS levels
+                            FROM (SELECT f.key AS field, r.vals ->> f.key AS level,
+                                         count(*) FILTER (WHERE r.y) AS won, count(*) FILTER (WHERE NOT r.y) AS lost
+                                    FROM lm_model_rows r, jsonb_each(r.vals) f
+                                   WHERE r.train AND f.key IN ('channel', 'subject', 'city_tier', 'age_band', 'stage')
+                                   GROUP BY 1, 2) c
+                           GROUP BY field) t))
+      INTO tables FROM lm_model_rows WHERE train;
+    -- levels per field, for the Laplace smoothing
+    tables := tables || jsonb_build_object('levels',
+      (SELECT jsonb_object_agg(f.key, (SELECT count(*) FROM jsonb_object_keys(f.value))) FROM jsonb_each(tables -> 'fields') f));
+    UPDATE lm_model_rows SET p = @extschema@.nb_predict(tables, vals);
+  END IF;
+
+  SELECT coalesce(max(cm.version), 0) + 1 INTO ver FROM @extschema@.conversion_model cm
+   WHERE cm.org_id = o.org_id AND cm.name = train_conversion_model.name;
+  IF kind = 'logreg' THEN
+    UPDATE @extschema@.conversion_model cm SET active = false WHERE cm.org_id = o.org_id AND cm.active;
+  END IF;
+  INSERT INTO @extschema@.conversion_model
+    (org_id, name, version, kind, active, trained_from, trained_to, test_from, conversion_days, encoding,
+     coef, std_err, p_values, l2, iterations, converged, nb_tables,
+     rows_train, rows_test, positives_train, auc_train, auc_test, log_loss_test, calibration_test)
+  SELECT o.org_id, train_conversion_model.name, ver, kind, kind = 'logreg', trained_from, trained_to, test_from, o.conversion_days, enc,
+         m.coef, m.std_err, m.p_values, CASE WHEN kind = 'logreg' THEN l2 END, m.iterations, m.converged, tables,
+         n_train, n_test, pos,
+         (SELECT @extschema@.auc(r.p, r.y) FROM lm_model_rows r WHERE r.train),
+         (SELECT @extschema@.auc(r.p, r.y) FROM lm_model_rows r WHERE NOT r.train),
+         (SELECT @extschema@.log_loss(r.p, r.y) FROM lm_model_rows r WHERE NOT r.train),
+         (SELECT to_jsonb(@extschema@.calibration(r.p, r.y, 10)) FROM lm_model_rows r WHERE NOT r.train)
+  RETURNING model_id INTO new_id;
+  DROP TABLE pg_temp.lm_model_rows;
+  IF to_regclass('pg_temp.lm_model_train') IS NOT NULL THEN
+    DROP TABLE pg_temp.lm_model_train;
+  END IF;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.train_conversion_model(bigint, text, timestamptz, timestamptz, float8, text) IS 'trains a conversion model on the org''s leads created in [trained_from, trained_to) whose outcome is known, holds out the newest fifth, evaluates it (AUC, log loss, calibration) and stores a new version; a logreg model becomes the active one';
+
+CREATE FUNCTION @extschema@.activate_model(org_id bigint, model_id bigint) RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o @extschema@.org := @extschema@.ingest_org(activate_model.org_id);
+BEGIN
+  PERFORM 1 FROM @extschema@.conversion_model cm WHERE cm.org_id = o.org_id AND cm.model_id = activate_model.model_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown model %s of org %s', activate_model.model_id, o.org_id);
+  END IF;
+  UPDATE @extschema@.conversion_model cm SET active = false WHERE cm.org_id = o.org_id AND cm.active AND cm.model_id <> activate_model.model_id;
+  UPDATE @extschema@.conversion_model cm SET active = true WHERE cm.org_id = o.org_id AND cm.model_id = activate_model.model_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.activate_model(bigint, bigint) IS 'makes a registered model the one score_leads uses';
+
+CREATE FUNCTION @extschema@.scoring_model(org_id bigint, model_id bigint) RETURNS @extschema@.conversion_model
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o @extschema@.org := @extschema@.ingest_org(scoring_model.org_id);
+  m @extschema@.conversion_model;
+BEGIN
+  SELECT * INTO m FROM @extschema@.conversion_model cm
+   WHERE cm.org_id = o.org_id AND (cm.model_id = scoring_model.model_id OR (scoring_model.model_id IS NULL AND cm.active));
+  IF NOT FOUND THEN
+    IF model_id IS NULL THEN
+      RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = format('org %s has no active conversion model', o.org_id),
+        HINT = 'Train one with leadmgmt.train_conversion_model(), or name a model.';
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown model %s of org %s', model_id, o.org_id);
+  END IF;
+  RETURN m;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.scoring_model(bigint, bigint) IS 'the model to score with: the one named, or the org''s active model';
+
+CREATE FUNCTION @extschema@.score_leads(org_id bigint, model_id bigint DEFAULT NULL) RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  m @extschema@.conversion_model := @extschema@.scoring_model(score_leads.org_id, score_leads.model_id);
+  n integer;
+BEGIN
+  -- one scoring run per org at a time: concurrent runs wait instead of deadlocking on leads
+  PERFORM pg_advisory_xact_lock(hashtext('leadmgmt.score_leads'), m.org_id::integer);
+  UPDATE @extschema@.lead l
+     SET score = s.p, scored_at = now(), score_model_id = m.model_id
+    FROM (SELECT v.lead_id, @extschema@.model_predict(m, v.vals) AS p
+            FROM @extschema@.lead_feature_values(m.org_id) v WHERE v.status NOT IN ('won', 'lost')) s
+   WHERE l.org_id = m.org_id AND l.lead_id = s.lead_id;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.score_leads(bigint, bigint) IS 'scores the org''s open leads (not won or lost) with the active model or the one named, writing score, scored_at and score_model_id; refresh_tiers then uses the scores';
+
+CREATE FUNCTION @extschema@.explain_score(org_id bigint, lead_id bigint, model_id bigint DEFAULT NULL)
+RETURNS TABLE (feature text, value float8, coefficient float8, contribution float8)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  m @extschema@.conversion_model := @extschema@.scoring_model(explain_score.org_id, explain_score.model_id);
+  v jsonb;
+  x float8[];
+BEGIN
+  SELECT f.vals INTO v FROM @extschema@.lead_feature_values(m.org_id) f WHERE f.lead_id = explain_score.lead_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s of org %s', explain_score.lead_id, m.org_id);
+  END IF;
+  IF m.kind = 'logreg' THEN
+    x := @extschema@.model_features(m.encoding, v);
+    -- log-odds = intercept + sum of coefficient x value
+    RETURN QUERY
+      SELECT e.feature, e.value, e.coefficient, e.value * e.coefficient
+        FROM (SELECT '(intercept)'::text AS feature, 1::float8 AS value, m.coef[1] AS coefficient
+              UNION ALL
+              SELECT f ->> 'name', x[i], m.coef[i + 1]
+                FROM jsonb_array_elements(m.encoding -> 'features') WITH ORDINALITY e(f, i)) e
+       ORDER BY abs(e.value * e.coefficient) DESC, e.feature;
+  ELSE
+    -- log-odds = log prior ratio + sum of log likelihood ratios
+    RETURN QUERY
+      SELECT e.feature, NULL::float8, NULL::float8, e.contribution
+        FROM (SELECT '(prior)'::text AS feature,
+                     ln((m.nb_tables #>> '{classes,0}')::float8 / (m.nb_tables #>> '{classes,1}')::float8) AS contribution
+              UNION ALL
+              SELECT f.key || '=' || (v ->> f.key),
+                     ln((coalesce((f.value -> (v ->> f.key) ->> 0)::float8, 0) + 1) / ((m.nb_tables #>> '{classes,0}')::float8 + (m.nb_tables -> 'levels' ->> f.key)::float8 + 1))
+                     - ln((coalesce((f.value -> (v ->> f.key) ->> 1)::float8, 0) + 1) / ((m.nb_tables #>> '{classes,1}')::float8 + (m.nb_tables -> 'levels' ->> f.key)::float8 + 1))
+                FROM jsonb_each(m.nb_tables -> 'fields') f) e
+       ORDER BY abs(e.contribution) DESC, e.feature;
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.explain_score(bigint, bigint, bigint) IS 'why a lead scores as it does: each feature''s contribution to the log-odds (coefficient x value for logreg, log likelihood ratio for naive_bayes); they sum to the logit of the score';
+
+CREATE VIEW @extschema@.model_registry WITH (security_invoker = true) AS
+SELECT cm.org_id, cm.model_id, cm.name, cm.version, cm.kind, cm.active, cm.trained_at, cm.trained_from, cm.trained_to,
+       cm.test_from, cm.rows_train, cm.rows_test, cm.positives_train,
+       round(cm.auc_train::numeric, 4) AS auc_train, round(cm.auc_test::numeric, 4) AS auc_test,
+       round(cm.log_loss_test::numeric, 4) AS log_loss_test, cm.iterations, cm.converged,
+       jsonb_array_length(cm.encoding -> 'features') AS features
+  FROM @extschema@.conversion_model cm;
+COMMENT ON VIEW @extschema@.model_registry IS 'every trained conversion model with its held-out metrics, logreg and the naive Bayes baseline side by side';
+COMMENT ON COLUMN @extschema@.model_registry.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.model_registry.model_id IS 'model id';
+COMMENT ON COLUMN @extschema@.model_registry.name IS 'model name';
+COMMENT ON COLUMN @extschema@.model_registry.version IS 'version under its name';
+COMMENT ON COLUMN @extschema@.model_registry.kind IS 'logreg or naive_bayes';
+COMMENT ON COLUMN @extschema@.model_registry.active IS 'the model score_leads uses';
+COMMENT ON COLUMN @extschema@.model_registry.trained_at IS 'when it was trained';
+COMMENT ON COLUMN @extschema@.model_registry.trained_from IS 'first lead creation time learned from';
+COMMENT ON COLUMN @extschema@.model_registry.trained_to IS 'end of the creation times learned from';
+COMMENT ON COLUMN @extschema@.model_registry.test_from IS 'start of the held-out period';
+COMMENT ON COLUMN @extschema@.model_registry.rows_train IS 'leads learned from';
+COMMENT ON COLUMN @extschema@.model_registry.rows_test IS 'held-out leads';
+COMMENT ON COLUMN @extschema@.model_registry.positives_train IS 'converted leads learned from';
+COMMENT ON COLUMN @extschema@.model_registry.auc_train IS 'ROC AUC on the training leads';
+COMMENT ON COLUMN @extschema@.model_registry.auc_test IS 'ROC AUC on the held-out leads (compare models here)';
+COMMENT ON COLUMN @extschema@.model_registry.log_loss_test IS 'log loss on the held-out leads (lower is better)';
+COMMENT ON COLUMN @extschema@.model_registry.iterations IS 'IRLS passes (logreg)';
+COMMENT ON COLUMN @extschema@.model_registry.converged IS 'whether the fit converged (logreg)';
+COMMENT ON COLUMN @extschema@.model_registry.features IS 'number of features in the encoding';
+
+CREATE VIEW @extschema@.model_coefficients WITH (security_invoker = true) AS
+SELECT cm.org_id, cm.model_id, cm.name, cm.version, c.i::int AS position,
+       CASE WHEN c.i = 1 THEN '(intercept)' ELSE cm.encoding -> 'features' -> (c.i::int - 2) ->> 'name' END AS feature,
+       c.coef AS coefficient, cm.std_err[c.i] AS std_err, cm.p_values[c.i] AS p_value, exp(c.coef) AS odds_ratio
+  FROM @extschema@.conversion_model cm, unnest(cm.coef) WITH ORDINALITY c(coef, i)
+ WHERE cm.kind = 'logreg';
+COMMENT ON VIEW @extschema@.model_coefficients IS 'coefficients of each logreg model with standard error, p-value and odds ratio';
+COMMENT ON COLUMN @extschema@.model_coefficients.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.model_coefficients.model_id IS 'model id';
+COMMENT ON COLUMN @extschema@.model_coefficients.name IS 'model name';
+COMMENT ON COLUMN @extschema@.model_coefficients.version IS 'model version';
+COMMENT ON COLUMN @extschema@.model_coefficients.position IS '1 for the intercept, then the features in encoding order';
+COMMENT ON COLUMN @extschema@.model_coefficients.feature IS 'feature name, such as channel=douyin or log_touches';
+COMMENT ON COLUMN @extschema@.model_coefficients.coefficient IS 'coefficient on the log-odds';
+COMMENT ON COLUMN @extschema@.model_coefficients.std_err IS 'its standard error';
+COMMENT ON COLUMN @extschema@.model_coefficients.p_value IS 'Wald p-value';
+COMMENT ON COLUMN @extschema@.model_coefficients.odds_ratio IS 'exp(coefficient): how the odds of converting multiply';
+
+CREATE VIEW @extschema@.score_distribution WITH (security_invoker = true) AS
+SELECT l.org_id, coalesce(l.tier::text, 'none') AS tier, ch.code AS channel, count(*) AS scored_leads,
+       round(avg(l.score)::numeric, 4) AS mean_score,
+       round((percentile_cont(0.1) WITHIN GROUP (ORDER BY l.score))::numeric, 4) AS p10_score,
+       round((percentile_cont(0.5) WITHIN GROUP (ORDER BY l.score))::numeric, 4) AS median_score,
+       round((percentile_cont(0.9) WITHIN GROUP (ORDER BY l.score))::numeric, 4) AS p90_score
+  FROM @extschema@.lead l
+  JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.first_channel_id
+ WHERE l.score IS NOT NULL
+ GROUP BY l.org_id, l.tier, ch.code;
+COMMENT ON VIEW @extschema@.score_distribution IS 'distribution of lead scores by tier and first channel';
+COMMENT ON COLUMN @extschema@.score_distribution.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.score_distribution.tier IS 'lead tier A to D, none when not tiered yet';
+COMMENT ON COLUMN @extschema@.score_distribution.channel IS 'first channel code';
+COMMENT ON COLUMN @extschema@.score_distribution.scored_leads IS 'leads with a score';
+COMMENT ON COLUMN @extschema@.score_distribution.mean_score IS 'mean score';
+COMMENT ON COLUMN @extschema@.score_distribution.p10_score IS '10th percentile of the score';
+COMMENT ON COLUMN @extschema@.score_distribution.median_score IS 'median score';
+COMMENT ON COLUMN @extschema@.score_distribution.p90_score IS '90th percentile of the score';
+
+CREATE VIEW @extschema@.model_lift WITH (security_invoker = true) AS
+WITH held_out AS (
+  -- each model's held-out leads, scored by the model
+  SELECT cm.org_id, cm.model_id, @extschema@.model_predict(cm, v.vals) AS score, v.converted
+    FROM @extschema@.conversion_model cm
+   CROSS JOIN LATERAL @extschema@.lead_feature_values(cm.org_id) v
+   WHERE v.created_at >= cm.test_from AND v.created_at < cm.trained_to AND v.label_known
+), d AS (
+  SELECT h.*, ntile(10) OVER (PARTITION BY h.org_id, h.model_id ORDER BY h.score DESC) AS decile,
+         avg(h.converted::int) OVER (PARTITION BY h.org_id, h.model_id) AS base_rate
+    FROM held_out h
+)
+SELECT d.org_id, d.model_id, d.decile, count(*) AS leads, count(*) FILTER (WHERE d.converted) AS converted,
+       round(avg(d.converted::int)::numeric, 4) AS conversion_rate,
+       round((avg(d.converted::int) / nullif(min(d.base_rate), 0))::numeric, 3) AS lift,
+       round(min(d.score)::numeric, 4) AS min_score, round(max(d.score)::numeric, 4) AS max_score
+  FROM d GROUP BY d.org_id, d.model_id, d.decile;
+COMMENT ON VIEW @extschema@.model_lift IS 'lift by score decile (1 = highest scores) on each model''s held-out leads: how much better than average each tenth converts';
+COMMENT ON COLUMN @extschema@.model_lift.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.model_lift.model_id IS 'model';
+COMMENT ON COLUMN @extschema@.model_lift.decile IS 'score decile, 1 for the highest tenth';
+COMMENT ON COLUMN @extschema@.model_lift.leads IS 'leads in the decile';
+COMMENT ON COLUMN @extschema@.model_lift.converted IS 'of which converted within org.conversion_days';
+COMMENT ON COLUMN @extschema@.model_lift.conversion_rate IS 'converted / leads';
+COMMENT ON COLUMN @extschema@.model_lift.lift IS 'conversion rate of the decile / conversion rate of all held-out leads';
+COMMENT ON COLUMN @extschema@.model_lift.min_score IS 'lowest score in the decile';
+COMMENT ON COLUMN @extschema@.model_lift.max_score IS 'highest score in the decile';
 
 -- roles granted access before the update get the same privileges on the new
 -- tables and views as roles granted afterwards

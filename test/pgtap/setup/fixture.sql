@@ -55,6 +55,12 @@ GRANT SELECT ON tap.rels TO PUBLIC;
 -- at_risk_students lists students of both orgs
 UPDATE leadmgmt.org SET report_as_of = '2026-06-20 00:00+08';
 
+-- conversion models for both orgs (logreg active, naive Bayes baseline), and scored leads
+SELECT leadmgmt.train_conversion_model(o, 'conversion', '2025-01-01', '2026-01-01'),
+       leadmgmt.train_conversion_model(o, 'baseline', '2025-01-01', '2026-01-01', kind => 'naive_bayes'),
+       leadmgmt.score_leads(o)
+  FROM (VALUES (1), (2)) v(o);
+
 -- tiers: a customised policy for org 1, some scored leads, and a refresh, so
 -- that tier_policy and tier_change hold rows of both orgs
 INSERT INTO leadmgmt.tier_policy (org_id, tier, handler_role, cost_per_contact, follow_up_sla, min_score)
