@@ -68,3 +68,13 @@ SELECT term_end_month, up_for_renewal, renewed, renewal_rate, continuation_rate
 SELECT format('Age band 8-9: %s students churned where %s were expected from the other ages (ratio %s, log-rank p = %s): the grade-3 spike, found in one query.',
               churned_students, expected_churned, churn_ratio, coalesce(to_char(p_value, '9.9EEEE'), 'too few to test')) AS summary
   FROM leadmgmt.segment_churn_test WHERE segment_kind = 'age_band' AND segment = '8-9' ORDER BY org_id LIMIT 1;
+
+\echo '== Conversion model: logistic regression against the naive Bayes baseline (view leadmgmt.model_registry) =='
+SELECT leadmgmt.train_conversion_model(org_id, 'conversion', '2025-01-01', '2026-01-01') AS logreg_model,
+       leadmgmt.train_conversion_model(org_id, 'odoo-style baseline', '2025-01-01', '2026-01-01', kind => 'naive_bayes') AS naive_bayes_model
+  FROM leadmgmt.org ORDER BY org_id;
+SELECT name, kind, active, rows_train, rows_test, auc_train, auc_test, log_loss_test, iterations FROM leadmgmt.model_registry ORDER BY model_id;
+\echo '-- lift of the active model on its held-out leads (view leadmgmt.model_lift)'
+SELECT decile, leads, converted, conversion_rate, lift FROM leadmgmt.model_lift
+ WHERE model_id = (SELECT model_id FROM leadmgmt.conversion_model WHERE active) ORDER BY decile;
+SELECT leadmgmt.score_leads(org_id) AS leads_scored, leadmgmt.refresh_tiers(org_id) AS tier_changes_from_scores FROM leadmgmt.org ORDER BY org_id;
