@@ -1,0 +1,1294 @@
+/*
+ * src/journey.c
+ *
+ * Data-driven multi-touch attribution over journeys: markov_attribution
+ * (removal effects of an absorbing Markov chain of order k = 1..4, solved
+ * exactly) and shapley_attribution (simplified and exact Shapley values).
+ *
+ * Both aggregate into journey_state: the distinct journeys seen, each keyed
+ * by its channel sequence (Markov: consecutive repeats merged) or sorted
+ * channel set (Shapley) with summed conversions, non-conversions and value.
+ * Transition counts follow from it, and it combines by adding up equal keys,
+ * so it works in parallel workers and moves between Citus nodes as text
+ * ("v1:" + hex of the versioned binary form).  While aggregating it is an
+ * expanded object with a hash index; flat, it is a list of entries.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "port/pg_bitutils.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/expandeddatum.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/typcache.h"
+
+#include "leadmgmt.h"
+
+PG_FUNCTION_INFO_V1(leadmgmt_journey_state_in);
+PG_FUNCTION_INFO_V1(leadmgmt_journey_state_out);
+PG_FUNCTION_INFO_V1(leadmgmt_journey_state_recv);
+PG_FUNCTION_INFO_V1(leadmgmt_journey_state_send);
+PG_FUNCTION_INFO_V1(leadmgmt_markov_transfn);
+PG_FUNCTION_INFO_V1(leadmgmt_shapley_transfn);
+PG_FUNCTION_INFO_V1(leadmgmt_journey_combine);
+PG_FUNCTION_INFO_V1(leadmgmt_markov_final);
+PG_FUNCTION_INFO_V1(leadmgmt_shapley_final);
+
+#define JOURNEY_VERSION		1
+#define JK_MARKOV			0
+#define JK_SHAPLEY			1
+#define JOURNEY_SEP			'\x1f'	/* between channels in a key */
+#define MARKOV_MAX_ORDER	4
+#define SHAPLEY_MAX_EXACT	20
+#define JOURNEY_MAX_BYTES	((Size) 512 * 1024 * 1024)
+
+/* one distinct journey */
+typedef struct JourneyEntry
+{
+	float8		conv;
+	float8		nonconv;
+	float8		value;
+	int32		len;
+	char		key[FLEXIBLE_ARRAY_MEMBER];
+} JourneyEntry;
+
+#define ENTRY_SIZE(len)		MAXALIGN(offsetof(JourneyEntry, key) + (len))
+
+/* the flat form: header, then the entries one after another */
+typedef struct JourneyFlat
+{
+	int32		vl_len_;
+	uint8		version;
+	uint8		kind;			/* JK_* */
+	uint8		param;			/* Markov order k, or 1 for exact Shapley */
+	uint8		pad;
+	int32		nentries;
+	int64		rows;
+	char		data[FLEXIBLE_ARRAY_MEMBER];
+} JourneyFlat;
+
+#define JF_HDRSZ	offsetof(JourneyFlat, data)
+
+/* the expanded form while aggregating */
+typedef struct JourneyExpanded
+{
+	ExpandedObjectHeader hdr;
+	uint8		kind;
+	uint8		param;
+	int64		rows;
+	int32		nentries;
+	char	   *arena;			/* entries, back to back */
+	Size		used;
+	Size		cap;
+	int64	   *offs;			/* offset of entry i */
+	int32		offcap;
+	int32	   *slots;			/* hash table: entry index + 1, 0 empty */
+	int32		nslots;			/* a power of two */
+} JourneyExpanded;
+
+static Size JourneyFlatSize(ExpandedObjectHeader *eohptr);
+static void JourneyFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size);
+
+static const ExpandedObjectMethods JourneyMethods = {JourneyFlatSize, JourneyFlatten};
+
+/* Entry i of an expanded state. */
+static inline JourneyEntry *
+JEntry(JourneyExpanded *je, int32 i)
+{
+	return (JourneyEntry *) (je->arena + je->offs[i]);
+}
+
+/* Put entry i into the hash table. */
+static void
+JourneyIndex(JourneyExpanded *je, int32 i)
+{
+	JourneyEntry *e = JEntry(je, i);
+	uint32		mask = (uint32) je->nslots - 1;
+	uint32		h = hash_bytes((const unsigned char *) e->key, e->len) & mask;
+
+	while (je->slots[h] != 0)
+		h = (h + 1) & mask;
+	je->slots[h] = i + 1;
+}
+
+/* The entry for key (created with zero sums when new). */
+static JourneyEntry *
+JourneyLookup(JourneyExpanded *je, const char *key, int32 len)
+{
+	uint32		mask = (uint32) je->nslots - 1;
+	uint32		h = hash_bytes((const unsigned char *) key, len) & mask;
+	int32		slot;
+	JourneyEntry *e;
+	MemoryContext old;
+
+	while ((slot = je->slots[h]) != 0)
+	{
+		e = JEntry(je, slot - 1);
+		if (e->len == len && memcmp(e->key, key, len) == 0)
+			return e;
+		h = (h + 1) & mask;
+	}
+	old = MemoryContextSwitchTo(je->hdr.eoh_context);
+	if (je->used + ENTRY_SIZE(len) > je->cap)
+	{
+		while (je->used + ENTRY_SIZE(len) > je->cap)
+			je->cap *= 2;
+		if (je->cap > JOURNEY_MAX_BYTES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("attribution state has more than %zu bytes of distinct journeys", JOURNEY_MAX_BYTES)));
+		je->arena = repalloc(je->arena, je->cap);
+	}
+	if (je->nentries >= je->offcap)
+	{
+		je->offcap *= 2;
+		je->offs = repalloc(je->offs, sizeof(int64) * je->offcap);
+	}
+	e = (JourneyEntry *) (je->arena + je->used);
+	memset(e, 0, ENTRY_SIZE(len));
+	e->len = len;
+	memcpy(e->key, key, len);
+	je->offs[je->nentries] = je->used;
+	je->used += ENTRY_SIZE(len);
+	je->nentries++;
+	if (je->nentries * 2 > je->nslots)
+	{
+		int32		i;
+
+		je->nslots *= 2;
+		pfree(je->slots);
+		je->slots = palloc0(sizeof(int32) * je->nslots);
+		for (i = 0; i < je->nentries; i++)
+			JourneyIndex(je, i);
+	}
+	else
+		JourneyIndex(je, je->nentries - 1);
+	MemoryContextSwitchTo(old);
+	return e;
+}
+
+/* A new, empty expanded state under parent. */
+static JourneyExpanded *
+JourneyNew(MemoryContext parent, uint8 kind, uint8 param)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "journey state", ALLOCSET_DEFAULT_SIZES);
+	JourneyExpanded *je = MemoryContextAllocZero(cxt, sizeof(JourneyExpanded));
+
+	EOH_init_header(&je->hdr, &JourneyMethods, cxt);
+	je->kind = kind;
+	je->param = param;
+	je->cap = 1024;
+	je->arena = MemoryContextAlloc(cxt, je->cap);
+	je->offcap = 16;
+	je->offs = MemoryContextAlloc(cxt, sizeof(int64) * je->offcap);
+	je->nslots = 64;
+	je->slots = MemoryContextAllocZero(cxt, sizeof(int32) * je->nslots);
+	return je;
+}
+
+/* Add the entries of a flat state to an expanded one. */
+static void
+JourneyAddFlat(JourneyExpanded *je, JourneyFlat *f)
+{
+	char	   *p = f->data;
+	int32		i;
+
+	for (i = 0; i < f->nentries; i++)
+	{
+		JourneyEntry *src = (JourneyEntry *) p;
+		JourneyEntry *dst = JourneyLookup(je, src->key, src->len);
+
+		dst->conv += src->conv;
+		dst->nonconv += src->nonconv;
+		dst->value += src->value;
+		p += ENTRY_SIZE(src->len);
+	}
+	je->rows += f->rows;
+}
+
+/* Size of the flat form. */
+static Size
+JourneyFlatSize(ExpandedObjectHeader *eohptr)
+{
+	return JF_HDRSZ + ((JourneyExpanded *) eohptr)->used;
+}
+
+/* Write the flat form. */
+static void
+JourneyFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
+{
+	JourneyExpanded *je = (JourneyExpanded *) eohptr;
+	JourneyFlat *f = (JourneyFlat *) result;
+	int32		i;
+	Size		off = 0;
+
+	memset(f, 0, JF_HDRSZ);
+	SET_VARSIZE(f, allocated_size);
+	f->version = JOURNEY_VERSION;
+	f->kind = je->kind;
+	f->param = je->param;
+	f->nentries = je->nentries;
+	f->rows = je->rows;
+	/* entries in the order they were added: copy them one by one (the arena may hold them out of offset order) */
+	for (i = 0; i < je->nentries; i++)
+	{
+		JourneyEntry *e = JEntry(je, i);
+
+		memcpy(f->data + off, e, ENTRY_SIZE(e->len));
+		off += ENTRY_SIZE(e->len);
+	}
+	Assert(JF_HDRSZ + off == allocated_size);
+}
+
+/* Whether d is one of our read-write expanded states. */
+static bool
+IsJourneyRW(Datum d)
+{
+	return VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)) && DatumGetEOHP(d)->eoh_methods == &JourneyMethods;
+}
+
+/* The flat form of any journey_state datum (flattening an expanded one). */
+static JourneyFlat *
+JourneyRead(Datum d)
+{
+	return (JourneyFlat *) PG_DETOAST_DATUM(d);
+}
+
+/* The aggregate's state to update in place, or a new one; errors outside an aggregate. */
+static JourneyExpanded *
+JourneyState(FunctionCallInfo fcinfo, uint8 kind, uint8 param, const char *fname)
+{
+	MemoryContext aggcxt;
+	JourneyExpanded *je;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s called in non-aggregate context", fname)));
+	if (!PG_ARGISNULL(0) && IsJourneyRW(PG_GETARG_DATUM(0)))
+		je = (JourneyExpanded *) DatumGetEOHP(PG_GETARG_DATUM(0));
+	else
+	{
+		je = JourneyNew(aggcxt, kind, param);
+		if (!PG_ARGISNULL(0))
+		{
+			JourneyFlat *f = JourneyRead(PG_GETARG_DATUM(0));
+
+			je->kind = f->kind;
+			je->param = f->param;
+			JourneyAddFlat(je, f);
+		}
+	}
+	if (je->kind != kind || je->param != param)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("every row of an attribution must use the same model settings"),
+				 errdetail("This row asks for %s %d after %d.", kind == JK_MARKOV ? "order" : "exact", param, je->param)));
+	return je;
+}
+
+/* A count or value argument: NULL is 0; negative or not finite is an error. */
+static float8
+AmountArg(FunctionCallInfo fcinfo, int i, const char *what)
+{
+	float8		v;
+
+	if (PG_ARGISNULL(i))
+		return 0;
+	v = PG_GETARG_FLOAT8(i);
+	if (isnan(v) || isinf(v) || v < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a finite non-negative number, not %g", what, v)));
+	return v;
+}
+
+/* The channels of a text[] (NULLs left out), each checked; returns how many. */
+static int
+ChannelsOf(ArrayType *a, text ***out)
+{
+	Datum	   *vals;
+	bool	   *nulls;
+	int			n,
+				i,
+				m = 0;
+
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("a journey must be a one-dimensional array of channels")));
+	deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &vals, &nulls, &n);
+	*out = palloc(sizeof(text *) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		text	   *t;
+
+		if (nulls[i])
+			continue;
+		t = DatumGetTextPP(vals[i]);
+		if (VARSIZE_ANY_EXHDR(t) == 0 || memchr(VARDATA_ANY(t), JOURNEY_SEP, VARSIZE_ANY_EXHDR(t)) != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a channel must be a non-empty name without the control character U+001F")));
+		(*out)[m++] = t;
+	}
+	return m;
+}
+
+/* Text equality of two channels. */
+static inline bool
+SameChannel(text *a, text *b)
+{
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+/* Join channels into a key with the separator. */
+static void
+JoinKey(StringInfo buf, text **ch, int n)
+{
+	int			i;
+
+	resetStringInfo(buf);
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(buf, JOURNEY_SEP);
+		appendBinaryStringInfo(buf, VARDATA_ANY(ch[i]), VARSIZE_ANY_EXHDR(ch[i]));
+	}
+}
+
+/* markov_attribution(path, conversions, non_conversions, value [, k]) transition */
+Datum
+leadmgmt_markov_transfn(PG_FUNCTION_ARGS)
+{
+	JourneyExpanded *je;
+	JourneyEntry *e;
+	text	  **ch;
+	int			n,
+				i,
+				m = 0;
+	int32		k = 1;
+	float8		conv,
+				nonconv,
+				value;
+	StringInfoData key;
+
+	if (PG_NARGS() > 5)
+	{
+		if (PG_ARGISNULL(5))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("the Markov order k must not be NULL")));
+		k = PG_GETARG_INT32(5);
+		if (k < 1 || k > MARKOV_MAX_ORDER)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the Markov order k must be between 1 and %d, not %d", MARKOV_MAX_ORDER, k)));
+	}
+	conv = AmountArg(fcinfo, 2, "conversions");
+	nonconv = AmountArg(fcinfo, 3, "non_conversions");
+	value = AmountArg(fcinfo, 4, "value");
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	n = ChannelsOf(PG_GETARG_ARRAYTYPE_P(1), &ch);
+	je = JourneyState(fcinfo, JK_MARKOV, (uint8) k, "markov_attribution transition function");
+	je->rows++;
+	/* merge consecutive repeats: A > A > C is A > C */
+	for (i = 0; i < n; i++)
+		if (m == 0 || !SameChannel(ch[m - 1], ch[i]))
+			ch[m++] = ch[i];
+	if (m == 0 || (conv == 0 && nonconv == 0))
+		PG_RETURN_DATUM(EOHPGetRWDatum(&je->hdr));
+	initStringInfo(&key);
+	JoinKey(&key, ch, m);
+	e = JourneyLookup(je, key.data, key.len);
+	e->conv += conv;
+	e->nonconv += nonconv;
+	e->value += value;
+	PG_RETURN_DATUM(EOHPGetRWDatum(&je->hdr));
+}
+
+/* Order channels by name, for a journey's sorted channel set. */
+static int
+ChannelCmp(const void *a, const void *b)
+{
+	text	   *x = *(text *const *) a;
+	text	   *y = *(text *const *) b;
+	int			lx = VARSIZE_ANY_EXHDR(x),
+				ly = VARSIZE_ANY_EXHDR(y);
+	int			c = memcmp(VARDATA_ANY(x), VARDATA_ANY(y), Min(lx, ly));
+
+	return c != 0 ? c : (lx > ly) - (lx < ly);
+}
+
+/* shapley_attribution(channels, conversions, value [, exact]) transition */
+Datum
+leadmgmt_shapley_transfn(PG_FUNCTION_ARGS)
+{
+	JourneyExpanded *je;
+	JourneyEntry *e;
+	text	  **ch;
+	int			n,
+				i,
+				m = 0;
+	bool		exact = false;
+	float8		conv,
+				value;
+	StringInfoData key;
+
+	if (PG_NARGS() > 4)
+	{
+		if (PG_ARGISNULL(4))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("exact must not be NULL")));
+		exact = PG_GETARG_BOOL(4);
+	}
+	conv = AmountArg(fcinfo, 2, "conversions");
+	value = AmountArg(fcinfo, 3, "value");
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	n = ChannelsOf(PG_GETARG_ARRAYTYPE_P(1), &ch);
+	je = JourneyState(fcinfo, JK_SHAPLEY, exact ? 1 : 0, "shapley_attribution transition function");
+	je->rows++;
+	/* the distinct channel set, sorted */
+	qsort(ch, n, sizeof(text *), ChannelCmp);
+	for (i = 0; i < n; i++)
+		if (m == 0 || !SameChannel(ch[m - 1], ch[i]))
+			ch[m++] = ch[i];
+	if (m == 0 || (conv == 0 && value == 0))
+		PG_RETURN_DATUM(EOHPGetRWDatum(&je->hdr));
+	initStringInfo(&key);
+	JoinKey(&key, ch, m);
+	e = JourneyLookup(je, key.data, key.len);
+	e->conv += conv;
+	e->value += value;
+	PG_RETURN_DATUM(EOHPGetRWDatum(&je->hdr));
+}
+
+/* Combine two partial states of one attribution. */
+Datum
+leadmgmt_journey_combine(PG_FUNCTION_ARGS)
+{
+	JourneyExpanded *je;
+	JourneyFlat *b;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	b = JourneyRead(PG_GETARG_DATUM(1));
+	je = JourneyState(fcinfo, b->kind, b->param, "journey combine function");
+	JourneyAddFlat(je, b);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&je->hdr));
+}
+
+/* ---- text and binary I/O ---- */
+
+/* Binary form: version, kind, param, rows, entries (sums, key). */
+static void
+JourneySend(StringInfo buf, JourneyFlat *f)
+{
+	char	   *p = f->data;
+	int32		i;
+
+	pq_sendbyte(buf, JOURNEY_VERSION);
+	pq_sendbyte(buf, f->kind);
+	pq_sendbyte(buf, f->param);
+	pq_sendint64(buf, f->rows);
+	pq_sendint32(buf, f->nentries);
+	for (i = 0; i < f->nentries; i++)
+	{
+		JourneyEntry *e = (JourneyEntry *) p;
+
+		pq_sendfloat8(buf, e->conv);
+		pq_sendfloat8(buf, e->nonconv);
+		pq_sendfloat8(buf, e->value);
+		pq_sendint32(buf, e->len);
+		pq_sendbytes(buf, e->key, e->len);
+		p += ENTRY_SIZE(e->len);
+	}
+}
+
+/* Report a malformed binary journey_state. */
+static void
+JourneyBad(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid journey_state"),
+			 errdetail("%s", detail)));
+}
+
+/* Parse and validate the binary form into a flat state. */
+static JourneyFlat *
+JourneyRecv(StringInfo buf)
+{
+	int			version,
+				kind,
+				param;
+	int64		rows;
+	int32		n,
+				i;
+	StringInfoData data;
+	JourneyFlat *f;
+
+	if (buf->len - buf->cursor < 15)
+		JourneyBad("The value is shorter than its 15-byte header.");
+	version = pq_getmsgbyte(buf);
+	if (version != JOURNEY_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("unsupported journey_state version %d", version)));
+	kind = pq_getmsgbyte(buf);
+	param = pq_getmsgbyte(buf);
+	rows = pq_getmsgint64(buf);
+	n = pq_getmsgint(buf, 4);
+	if ((kind == JK_MARKOV && (param < 1 || param > MARKOV_MAX_ORDER)) ||
+		(kind == JK_SHAPLEY && param > 1) || kind > JK_SHAPLEY || rows < 0 || n < 0 ||
+		(int64) n * 28 > buf->len - buf->cursor)
+		JourneyBad("The header is out of range.");
+	initStringInfo(&data);
+	enlargeStringInfo(&data, JF_HDRSZ);
+	data.len = JF_HDRSZ;
+	for (i = 0; i < n; i++)
+	{
+		JourneyEntry e;
+		int32		len;
+		const char *key;
+		Size		at;
+
+		e.conv = pq_getmsgfloat8(buf);
+		e.nonconv = pq_getmsgfloat8(buf);
+		e.value = pq_getmsgfloat8(buf);
+		len = pq_getmsgint(buf, 4);
+		if (isnan(e.conv) || isinf(e.conv) || e.conv < 0 || isnan(e.nonconv) || isinf(e.nonconv) ||
+			e.nonconv < 0 || isnan(e.value) || isinf(e.value) || e.value < 0 ||
+			len <= 0 || len > buf->len - buf->cursor)
+			JourneyBad("An entry is out of range.");
+		key = pq_getmsgbytes(buf, len);
+		pg_verifymbstr(key, len, false);
+		at = data.len;
+		enlargeStringInfo(&data, ENTRY_SIZE(len));
+		memset(data.data + at, 0, ENTRY_SIZE(len));
+		e.len = len;
+		memcpy(data.data + at, &e, offsetof(JourneyEntry, key));
+		memcpy(data.data + at + offsetof(JourneyEntry, key), key, len);
+		data.len += ENTRY_SIZE(len);
+	}
+	if (buf->cursor != buf->len)
+		JourneyBad("There are bytes after the last entry.");
+	f = (JourneyFlat *) data.data;
+	memset(f, 0, JF_HDRSZ);
+	SET_VARSIZE(f, data.len);
+	f->version = JOURNEY_VERSION;
+	f->kind = kind;
+	f->param = param;
+	f->nentries = n;
+	f->rows = rows;
+	return f;
+}
+
+/* journey_state output: v1:<hex> */
+Datum
+leadmgmt_journey_state_out(PG_FUNCTION_ARGS)
+{
+	StringInfoData bin;
+
+	initStringInfo(&bin);
+	JourneySend(&bin, JourneyRead(PG_GETARG_DATUM(0)));
+	PG_RETURN_CSTRING(LmStateTextOut(&bin));
+}
+
+/* journey_state input: v1:<hex> */
+Datum
+leadmgmt_journey_state_in(PG_FUNCTION_ARGS)
+{
+	StringInfoData bin;
+
+	LmStateTextIn(PG_GETARG_CSTRING(0), "journey_state", &bin);
+	PG_RETURN_POINTER(JourneyRecv(&bin));
+}
+
+/* journey_state binary send */
+Datum
+leadmgmt_journey_state_send(PG_FUNCTION_ARGS)
+{
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	JourneySend(&buf, JourneyRead(PG_GETARG_DATUM(0)));
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* journey_state binary receive */
+Datum
+leadmgmt_journey_state_recv(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(JourneyRecv((StringInfo) PG_GETARG_POINTER(0)));
+}
+
+/* ---- shared by the finals ---- */
+
+/* the channels of a state, by name, with an index from key pieces */
+typedef struct ChannelSet
+{
+	int			n;
+	char	  **name;			/* sorted */
+	int		   *len;
+} ChannelSet;
+
+/* Index of channel name[len] in cs (binary search), or -1. */
+static int
+ChannelIndex(ChannelSet *cs, const char *name, int len)
+{
+	int			lo = 0,
+				hi = cs->n - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int			c = memcmp(cs->name[mid], name, Min(cs->len[mid], len));
+
+		if (c == 0)
+			c = (cs->len[mid] > len) - (cs->len[mid] < len);
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+/* Split key into channel indexes; returns how many. */
+static int
+KeyChannels(ChannelSet *cs, const char *key, int len, int *out)
+{
+	int			n = 0,
+				start = 0,
+				i;
+
+	for (i = 0; i <= len; i++)
+		if (i == len || key[i] == JOURNEY_SEP)
+		{
+			out[n++] = ChannelIndex(cs, key + start, i - start);
+			start = i + 1;
+		}
+	return n;
+}
+
+/* name comparison for qsort of (name, len) pairs held as parallel arrays via an index */
+typedef struct NameRef
+{
+	const char *name;
+	int			len;
+} NameRef;
+
+/* Order NameRefs by bytes, then length. */
+static int
+NameRefCmp(const void *a, const void *b)
+{
+	const NameRef *x = a,
+			   *y = b;
+	int			c = memcmp(x->name, y->name, Min(x->len, y->len));
+
+	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* The distinct channels of all keys, sorted. */
+static void
+CollectChannels(JourneyFlat *f, ChannelSet *cs)
+{
+	char	   *p = f->data;
+	int			cap = 64,
+				n = 0,
+				i,
+				m = 0;
+	NameRef    *refs = palloc(sizeof(NameRef) * cap);
+
+	for (i = 0; i < f->nentries; i++)
+	{
+		JourneyEntry *e = (JourneyEntry *) p;
+		int			start = 0,
+					j;
+
+		for (j = 0; j <= e->len; j++)
+			if (j == e->len || e->key[j] == JOURNEY_SEP)
+			{
+				if (n >= cap)
+				{
+					cap *= 2;
+					refs = repalloc(refs, sizeof(NameRef) * cap);
+				}
+				refs[n].name = e->key + start;
+				refs[n].len = j - start;
+				n++;
+				start = j + 1;
+			}
+		p += ENTRY_SIZE(e->len);
+		/* keep the list short: dedupe now and then */
+		if (n > 4096 && i % 1024 == 0)
+		{
+			qsort(refs, n, sizeof(NameRef), NameRefCmp);
+			for (j = 0, m = 0; j < n; j++)
+				if (m == 0 || NameRefCmp(&refs[m - 1], &refs[j]) != 0)
+					refs[m++] = refs[j];
+			n = m;
+		}
+	}
+	qsort(refs, n, sizeof(NameRef), NameRefCmp);
+	cs->name = palloc(sizeof(char *) * Max(n, 1));
+	cs->len = palloc(sizeof(int) * Max(n, 1));
+	for (i = 0, m = 0; i < n; i++)
+		if (m == 0 || NameRefCmp(&refs[i - 1], &refs[i]) != 0)
+		{
+			cs->name[m] = (char *) refs[i].name;
+			cs->len[m] = refs[i].len;
+			m++;
+		}
+	cs->n = m;
+}
+
+/* An array of composite rows of the function's declared element type. */
+static Datum
+CompositeArray(FunctionCallInfo fcinfo, Datum **rows_vals, bool **rows_nulls, int nrows)
+{
+	Oid			arrtype = get_fn_expr_rettype(fcinfo->flinfo);
+	Oid			elemtype = get_element_type(arrtype);
+	TupleDesc	tupdesc;
+	Datum	   *elems = palloc(sizeof(Datum) * Max(nrows, 1));
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			i;
+
+	if (!OidIsValid(elemtype))
+		elog(ERROR, "attribution must return an array of a composite type");
+	tupdesc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(elemtype, -1));
+	for (i = 0; i < nrows; i++)
+		elems[i] = HeapTupleGetDatum(heap_form_tuple(tupdesc, rows_vals[i], rows_nulls[i]));
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_array(elems, nrows, elemtype, typlen, typbyval, typalign));
+}
+
+/* ---- Markov ---- */
+
+/*
+ * The chain of order k: a transient state is the sequence of the last up to
+ * k channels (shorter at the start of a journey), numbered in a hash of
+ * their keys; transitions are weighted by journeys.  Absorption: CONV, NULL.
+ */
+typedef struct MarkovChain
+{
+	int			nstates;
+	int		   *nch;			/* channels in state s */
+	int		   *ch;				/* nstates x k channel indexes */
+	int			k;
+	/* transitions as CSR: out[s] .. out[s + 1] */
+	int		   *out;
+	int		   *to;				/* target state, or -1 CONV, -2 NULL */
+	double	   *w;
+	double	   *total;			/* total outgoing weight of s */
+	double	   *start;			/* weight of START -> s */
+	double		start_total;
+} MarkovChain;
+
+/* a growable list of (from, to, weight) triples */
+typedef struct Edge
+{
+	int			from;
+	int			to;
+	double		w;
+} Edge;
+
+/* Order edges by (from, to). */
+static int
+EdgeCmp(const void *a, const void *b)
+{
+	const Edge *x = a,
+			   *y = b;
+
+	if (x->from != y->from)
+		return x->from < y->from ? -1 : 1;
+	return (x->to > y->to) - (x->to < y->to);
+}
+
+/* State number of the channel window w[0..n), adding it when new. */
+static int
+StateOf(MarkovChain *mc, HTAB *h, const int *w, int n)
+{
+	int			key[MARKOV_MAX_ORDER + 1];
+	bool		found;
+	int		   *ent;
+
+	memset(key, 0, sizeof(key));
+	key[0] = n;
+	memcpy(key + 1, w, sizeof(int) * n);
+	ent = hash_search(h, key, HASH_ENTER, &found);
+	if (!found)
+	{
+		ent[MARKOV_MAX_ORDER + 1] = mc->nstates;
+		memcpy(mc->ch + (Size) mc->nstates * mc->k, w, sizeof(int) * n);
+		mc->nch[mc->nstates] = n;
+		mc->nstates++;
+	}
+	return ent[MARKOV_MAX_ORDER + 1];
+}
+
+/* Build the chain of order k from the journeys. */
+static void
+BuildChain(JourneyFlat *f, ChannelSet *cs, int k, MarkovChain *mc)
+{
+	HASHCTL		ctl;
+	HTAB	   *h;
+	char	   *p = f->data;
+	int			maxstates = 16,
+				nedges = 0,
+				capedges = 64,
+				i,
+				j,
+				s;
+	int		   *path = NULL;
+	int			pathcap = 0;
+	Edge	   *edges = palloc(sizeof(Edge) * capedges);
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int) * (MARKOV_MAX_ORDER + 1);
+	ctl.entrysize = sizeof(int) * (MARKOV_MAX_ORDER + 2);
+	ctl.hcxt = CurrentMemoryContext;
+	h = hash_create("markov states", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	memset(mc, 0, sizeof(*mc));
+	mc->k = k;
+	/* at most one state per channel position in the keys, plus one */
+	for (i = 0; i < f->nentries; i++)
+	{
+		JourneyEntry *e = (JourneyEntry *) p;
+
+		maxstates += 1;
+		for (j = 0; j < e->len; j++)
+			maxstates += (e->key[j] == JOURNEY_SEP);
+		p += ENTRY_SIZE(e->len);
+	}
+	mc->ch = palloc(sizeof(int) * (Size) maxstates * k);
+	mc->nch = palloc(sizeof(int) * maxstates);
+	mc->start = palloc0(sizeof(double) * maxstates);
+	p = f->data;
+	for (i = 0; i < f->nentries; i++)
+	{
+		JourneyEntry *e = (JourneyEntry *) p;
+		double		weight = e->conv + e->nonconv;
+		int			n,
+					prev = -1;
+
+		CHECK_FOR_INTERRUPTS();
+		if (pathcap < e->len + 1)
+		{
+			pathcap = e->len + 1;
+			path = path ? repalloc(path, sizeof(int) * pathcap) : palloc(sizeof(int) * pathcap);
+		}
+		n = KeyChannels(cs, e->key, e->len, path);
+		for (j = 0; j < n; j++)
+		{
+			int			lo = Max(0, j + 1 - k);
+
+			s = StateOf(mc, h, path + lo, j + 1 - lo);
+			if (prev < 0)
+			{
+				mc->start[s] += weight;
+				mc->start_total += weight;
+			}
+			else
+			{
+				if (nedges + 3 > capedges)
+				{
+					capedges *= 2;
+					edges = repalloc(edges, sizeof(Edge) * capedges);
+				}
+				edges[nedges].from = prev;
+				edges[nedges].to = s;
+				edges[nedges].w = weight;
+				nedges++;
+			}
+			prev = s;
+		}
+		if (nedges + 3 > capedges)
+		{
+			capedges *= 2;
+			edges = repalloc(edges, sizeof(Edge) * capedges);
+		}
+		if (e->conv > 0)
+		{
+			edges[nedges].from = prev;
+			edges[nedges].to = -1;
+			edges[nedges].w = e->conv;
+			nedges++;
+		}
+		if (e->nonconv > 0)
+		{
+			edges[nedges].from = prev;
+			edges[nedges].to = -2;
+			edges[nedges].w = e->nonconv;
+			nedges++;
+		}
+		p += ENTRY_SIZE(e->len);
+	}
+	/* merge equal edges, then index them by source state (CSR) */
+	qsort(edges, nedges, sizeof(Edge), EdgeCmp);
+	for (i = 0, j = 0; i < nedges; i++)
+	{
+		if (j > 0 && edges[j - 1].from == edges[i].from && edges[j - 1].to == edges[i].to)
+			edges[j - 1].w += edges[i].w;
+		else
+			edges[j++] = edges[i];
+	}
+	nedges = j;
+	mc->out = palloc0(sizeof(int) * (mc->nstates + 1));
+	mc->to = palloc(sizeof(int) * Max(nedges, 1));
+	mc->w = palloc(sizeof(double) * Max(nedges, 1));
+	mc->total = palloc0(sizeof(double) * Max(mc->nstates, 1));
+	for (i = 0; i < nedges; i++)
+	{
+		mc->out[edges[i].from + 1]++;
+		mc->to[i] = edges[i].to;
+		mc->w[i] = edges[i].w;
+		mc->total[edges[i].from] += edges[i].w;
+	}
+	for (s = 0; s < mc->nstates; s++)
+		mc->out[s + 1] += mc->out[s];
+	hash_destroy(h);
+}
+
+/*
+ * Probability of conversion from START with the states in removed sent to
+ * NULL: x[s] = sum_t P(s, t) x[t] + P(s, CONV), solved by dense elimination
+ * with partial pivoting up to 600 states, else by Gauss-Seidel sweeps until
+ * no value changes (the iteration matrix is substochastic and every state
+ * reaches absorption, so it converges).
+ */
+static double
+ConversionProbability(MarkovChain *mc, const bool *removed)
+{
+	int			n = mc->nstates,
+				s,
+				i,
+				j,
+				e;
+	double	   *x = palloc0(sizeof(double) * Max(n, 1));
+	double		pconv = 0;
+
+	if (mc->start_total <= 0)
+		return 0;
+	if (n <= 600)
+	{
+		double	   *a = palloc0(sizeof(double) * n * n);
+		double	   *b = palloc0(sizeof(double) * n);
+
+		for (s = 0; s < n; s++)
+		{
+			a[s * n + s] = 1;
+			if (removed[s] || mc->total[s] <= 0)
+				continue;
+			for (e = mc->out[s]; e < mc->out[s + 1]; e++)
+			{
+				double		pr = mc->w[e] / mc->total[s];
+
+				if (mc->to[e] == -1)
+					b[s] += pr;
+				else if (mc->to[e] >= 0 && !removed[mc->to[e]])
+					a[s * n + mc->to[e]] -= pr;
+			}
+		}
+		for (j = 0; j < n; j++)
+		{
+			int			piv = j;
+			double		best = fabs(a[j * n + j]);
+
+			CHECK_FOR_INTERRUPTS();
+			for (i = j + 1; i < n; i++)
+				if (fabs(a[i * n + j]) > best)
+				{
+					best = fabs(a[i * n + j]);
+					piv = i;
+				}
+			if (piv != j)
+			{
+				for (i = 0; i < n; i++)
+				{
+					double		t = a[j * n + i];
+
+					a[j * n + i] = a[piv * n + i];
+					a[piv * n + i] = t;
+				}
+				{
+					double		t = b[j];
+
+					b[j] = b[piv];
+					b[piv] = t;
+				}
+			}
+			for (i = j + 1; i < n; i++)
+			{
+				double		f = a[i * n + j] / a[j * n + j];
+				int			c;
+
+				if (f == 0)
+					continue;
+				for (c = j; c < n; c++)
+					a[i * n + c] -= f * a[j * n + c];
+				b[i] -= f * b[j];
+			}
+		}
+		for (i = n - 1; i >= 0; i--)
+		{
+			double		v = b[i];
+
+			for (j = i + 1; j < n; j++)
+				v -= a[i * n + j] * x[j];
+			x[i] = v / a[i * n + i];
+		}
+	}
+	else
+	{
+		int			sweep;
+
+		for (sweep = 0; sweep < 1000000; sweep++)
+		{
+			double		change = 0;
+
+			CHECK_FOR_INTERRUPTS();
+			for (s = 0; s < n; s++)
+			{
+				double		v = 0;
+
+				if (removed[s] || mc->total[s] <= 0)
+					continue;
+				for (e = mc->out[s]; e < mc->out[s + 1]; e++)
+				{
+					if (mc->to[e] == -1)
+						v += mc->w[e];
+					else if (mc->to[e] >= 0 && !removed[mc->to[e]])
+						v += mc->w[e] * x[mc->to[e]];
+				}
+				v /= mc->total[s];
+				change = Max(change, fabs(v - x[s]));
+				x[s] = v;
+			}
+			if (change == 0)
+				break;
+		}
+	}
+	for (s = 0; s < n; s++)
+		if (!removed[s] && mc->start[s] > 0)
+			pconv += mc->start[s] / mc->start_total * Min(Max(x[s], 0.0), 1.0);
+	return pconv;
+}
+
+/* markov_attribution final: markov_credit[] per channel, by name */
+Datum
+leadmgmt_markov_final(PG_FUNCTION_ARGS)
+{
+	JourneyFlat *f;
+	ChannelSet	cs;
+	MarkovChain mc;
+	double		base,
+				total_conv = 0,
+				total_value = 0,
+				sum_re = 0;
+	double	   *re;
+	bool	   *removed;
+	char	   *p;
+	int			c,
+				s,
+				i,
+				j;
+	Datum	  **vals;
+	bool	  **nulls;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	f = JourneyRead(PG_GETARG_DATUM(0));
+	p = f->data;
+	for (i = 0; i < f->nentries; i++)
+	{
+		JourneyEntry *e = (JourneyEntry *) p;
+
+		total_conv += e->conv;
+		total_value += e->value;
+		p += ENTRY_SIZE(e->len);
+	}
+	CollectChannels(f, &cs);
+	BuildChain(f, &cs, f->param, &mc);
+	removed = palloc0(sizeof(bool) * Max(mc.nstates, 1));
+	base = ConversionProbability(&mc, removed);
+	re = palloc0(sizeof(double) * Max(cs.n, 1));
+	for (c = 0; c < cs.n; c++)
+	{
+		for (s = 0; s < mc.nstates; s++)
+		{
+			removed[s] = false;
+			for (j = 0; j < mc.nch[s]; j++)
+				if (mc.ch[(Size) s * mc.k + j] == c)
+					removed[s] = true;
+		}
+		/* the removal effect: the share of conversions lost without the channel, never negative */
+		re[c] = base > 0 ? Max(0.0, 1 - ConversionProbability(&mc, removed) / base) : 0;
+		sum_re += re[c];
+	}
+	vals = palloc(sizeof(Datum *) * Max(cs.n, 1));
+	nulls = palloc(sizeof(bool *) * Max(cs.n, 1));
+	for (c = 0; c < cs.n; c++)
+	{
+		vals[c] = palloc(sizeof(Datum) * 4);
+		nulls[c] = palloc0(sizeof(bool) * 4);
+		vals[c][0] = PointerGetDatum(cstring_to_text_with_len(cs.name[c], cs.len[c]));
+		vals[c][1] = Float8GetDatum(re[c]);
+		vals[c][2] = Float8GetDatum(sum_re > 0 ? total_conv * re[c] / sum_re : 0);
+		vals[c][3] = Float8GetDatum(sum_re > 0 ? total_value * re[c] / sum_re : 0);
+	}
+	PG_RETURN_DATUM(CompositeArray(fcinfo, vals, nulls, cs.n));
+}
+
+/* ---- Shapley ---- */
+
+/*
+ * shapley_attribution final: shapley_credit[] per channel, by name.
+ * Simplified (Zhao et al. 2018): each journey's conversions and value are
+ * split equally among its distinct channels.  Exact: the Shapley value of
+ * the game v(S) = conversions of journeys whose channel set lies within S,
+ * over all 2^n coalitions (n <= 20) through the subset-sum transform.
+ */
+Datum
+leadmgmt_shapley_final(PG_FUNCTION_ARGS)
+{
+	JourneyFlat *f;
+	ChannelSet	cs;
+	double	   *conv,
+			   *val;
+	char	   *p;
+	int			i,
+				c,
+				n;
+	int		   *idx;
+	Datum	  **vals;
+	bool	  **nulls;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	f = JourneyRead(PG_GETARG_DATUM(0));
+	CollectChannels(f, &cs);
+	n = cs.n;
+	conv = palloc0(sizeof(double) * Max(n, 1));
+	val = palloc0(sizeof(double) * Max(n, 1));
+	idx = palloc(sizeof(int) * (f->nentries > 0 ? n + 1 : 1));
+	if (f->param == 0)
+	{
+		p = f->data;
+		for (i = 0; i < f->nentries; i++)
+		{
+			JourneyEntry *e = (JourneyEntry *) p;
+			int			m = KeyChannels(&cs, e->key, e->len, idx);
+
+			for (c = 0; c < m; c++)
+			{
+				conv[idx[c]] += e->conv / m;
+				val[idx[c]] += e->value / m;
+			}
+			p += ENTRY_SIZE(e->len);
+		}
+	}
+	else
+	{
+		Size		ncoal;
+		double	   *vc,
+				   *vv,
+				   *weight;
+		uint32		mask;
+		int			b;
+
+		if (n > SHAPLEY_MAX_EXACT)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("the exact Shapley value takes at most %d channels, not %d", SHAPLEY_MAX_EXACT, n),
+					 errhint("Use the simplified Shapley value (exact => false), which gives the same credit for this game.")));
+		ncoal = (Size) 1 << n;
+		vc = palloc0(sizeof(double) * ncoal);
+		vv = palloc0(sizeof(double) * ncoal);
+		p = f->data;
+		for (i = 0; i < f->nentries; i++)
+		{
+			JourneyEntry *e = (JourneyEntry *) p;
+			int			m = KeyChannels(&cs, e->key, e->len, idx);
+
+			mask = 0;
+			for (c = 0; c < m; c++)
+				mask |= (uint32) 1 << idx[c];
+			vc[mask] += e->conv;
+			vv[mask] += e->value;
+			p += ENTRY_SIZE(e->len);
+		}
+		/* v(S) = sum over subsets T of S: the subset-sum (zeta) transform */
+		for (b = 0; b < n; b++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			for (mask = 0; mask < ncoal; mask++)
+				if (mask & ((uint32) 1 << b))
+				{
+					vc[mask] += vc[mask ^ ((uint32) 1 << b)];
+					vv[mask] += vv[mask ^ ((uint32) 1 << b)];
+				}
+		}
+		/* weight of a coalition of size s not holding the player: s! (n - s - 1)! / n! */
+		weight = palloc(sizeof(double) * n);
+		for (b = 0; b < n; b++)
+			weight[b] = exp(lgamma(b + 1) + lgamma(n - b) - lgamma(n + 1));
+		for (mask = 0; mask < ncoal; mask++)
+		{
+			int			size = pg_popcount32(mask);
+
+			CHECK_FOR_INTERRUPTS();
+			for (c = 0; c < n; c++)
+				if (!(mask & ((uint32) 1 << c)))
+				{
+					uint32		with = mask | ((uint32) 1 << c);
+
+					conv[c] += weight[size] * (vc[with] - vc[mask]);
+					val[c] += weight[size] * (vv[with] - vv[mask]);
+				}
+		}
+	}
+	vals = palloc(sizeof(Datum *) * Max(n, 1));
+	nulls = palloc(sizeof(bool *) * Max(n, 1));
+	for (c = 0; c < n; c++)
+	{
+		vals[c] = palloc(sizeof(Datum) * 3);
+		nulls[c] = palloc0(sizeof(bool) * 3);
+		vals[c][0] = PointerGetDatum(cstring_to_text_with_len(cs.name[c], cs.len[c]));
+		vals[c][1] = Float8GetDatum(conv[c]);
+		vals[c][2] = Float8GetDatum(val[c]);
+	}
+	PG_RETURN_DATUM(CompositeArray(fcinfo, vals, nulls, n));
+}

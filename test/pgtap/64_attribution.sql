@@ -1,0 +1,57 @@
+-- role: postgres
+-- markov_attribution and shapley_attribution: the same credit serial and with
+-- parallel workers forced, and partial states that survive text (Citus).
+BEGIN;
+SELECT plan(6);
+SELECT setseed(0.21);
+CREATE TABLE jt AS
+SELECT i, ARRAY(SELECT (ARRAY['baidu', 'douyin', 'wechat', 'direct', 'referral', 'xhs'])[1 + floor(random() * 6)::int]
+                  FROM generate_series(1, 1 + (i % 5)) WHERE i > 0) AS path,
+       (random() < 0.3)::int::float8 AS conv, round((random() * 1000)::numeric, 2)::float8 AS value
+  FROM generate_series(1, 60000) i;
+ANALYZE jt;
+CREATE TABLE jt_serial AS
+SELECT (SELECT leadmgmt.markov_attribution(path, conv, 1 - conv, value) FROM jt)::text AS m1,
+       (SELECT leadmgmt.markov_attribution(path, conv, 1 - conv, value, 3) FROM jt)::text AS m3,
+       (SELECT leadmgmt.shapley_attribution(path, conv, value, true) FROM jt)::text AS sh;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 4;
+SELECT set_config(CASE WHEN current_setting('server_version_num')::int >= 160000
+                       THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END, 'on', true);
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text; p text := '';
+BEGIN FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP p := p || r || E'\n'; END LOOP; RETURN p; END $$;
+SELECT ok(pg_temp.plan_of('SELECT leadmgmt.markov_attribution(path, conv, 1 - conv, value) FROM jt') ~ 'Partial Aggregate',
+          'markov_attribution runs as a partial aggregate');
+-- credits are exact sums of whole counts, so they match to rounding of the solve
+CREATE FUNCTION pg_temp.close(a leadmgmt.markov_credit[], b text) RETURNS boolean LANGUAGE sql AS $$
+  SELECT bool_and(x.channel = y.channel AND abs(x.removal_effect - y.removal_effect) < 1e-12
+                  AND abs(x.conversions - y.conversions) < 1e-9 AND abs(x.value - y.value) < 1e-6)
+    FROM unnest(a) WITH ORDINALITY x(channel, removal_effect, conversions, value, i)
+    JOIN unnest(b::leadmgmt.markov_credit[]) WITH ORDINALITY y(channel, removal_effect, conversions, value, i) USING (i)
+$$;
+SELECT ok(pg_temp.close((SELECT leadmgmt.markov_attribution(path, conv, 1 - conv, value) FROM jt), (SELECT m1 FROM jt_serial)),
+          'markov_attribution (k = 1): the same credit serial and parallel');
+SELECT ok(pg_temp.close((SELECT leadmgmt.markov_attribution(path, conv, 1 - conv, value, 3) FROM jt), (SELECT m3 FROM jt_serial)),
+          'markov_attribution (k = 3): the same credit serial and parallel');
+SELECT ok((SELECT bool_and(abs(x.conversions - y.conversions) < 1e-9 AND abs(x.value - y.value) < 1e-6)
+             FROM unnest((SELECT leadmgmt.shapley_attribution(path, conv, value, true) FROM jt)) x
+             JOIN unnest((SELECT sh::leadmgmt.shapley_credit[] FROM jt_serial)) y USING (channel)),
+          'shapley_attribution (exact): the same credit serial and parallel');
+SELECT ok((SELECT abs(sum(c.conversions) - (SELECT sum(conv) FROM jt)) < 1e-6
+             FROM unnest((SELECT leadmgmt.markov_attribution(path, conv, 1 - conv, value) FROM jt)) c),
+          'Markov credit adds up to the conversions');
+RESET max_parallel_workers_per_gather;
+CREATE SCHEMA jp;
+CREATE AGGREGATE jp.partial(text[], float8, float8, float8) (SFUNC = leadmgmt.markov_transfn, STYPE = leadmgmt.journey_state,
+  COMBINEFUNC = leadmgmt.journey_combine);
+CREATE AGGREGATE jp.merge(leadmgmt.journey_state) (SFUNC = leadmgmt.journey_combine, STYPE = leadmgmt.journey_state,
+  FINALFUNC = leadmgmt.markov_final);
+SELECT ok(pg_temp.close((SELECT jp.merge(st::text::leadmgmt.journey_state)
+                           FROM (SELECT i % 8, jp.partial(path, conv, 1 - conv, value) AS st FROM jt GROUP BY 1) s),
+                        (SELECT m1 FROM jt_serial)),
+          'partial Markov states of 8 shards, through text, merge to the serial credit');
+SELECT * FROM finish();
+ROLLBACK;
