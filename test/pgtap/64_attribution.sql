@@ -2,7 +2,7 @@
 -- markov_attribution and shapley_attribution: the same credit serial and with
 -- parallel workers forced, and partial states that survive text (Citus).
 BEGIN;
-SELECT plan(6);
+SELECT plan(7);
 SELECT setseed(0.21);
 CREATE TABLE jt AS
 SELECT i, ARRAY(SELECT (ARRAY['baidu', 'douyin', 'wechat', 'direct', 'referral', 'xhs'])[1 + floor(random() * 6)::int]
@@ -14,6 +14,12 @@ CREATE TABLE jt_serial AS
 SELECT (SELECT leadmgmt.markov_attribution(path, conv, 1 - conv, value) FROM jt)::text AS m1,
        (SELECT leadmgmt.markov_attribution(path, conv, 1 - conv, value, 3) FROM jt)::text AS m3,
        (SELECT leadmgmt.shapley_attribution(path, conv, value, true) FROM jt)::text AS sh;
+CREATE TABLE jt_touch AS
+SELECT i % 3000 AS j, (ARRAY['baidu', 'douyin', 'wechat', 'direct'])[1 + (i * 7) % 4] AS ch,
+       '2026-01-01'::timestamptz + (i % 997) * interval '1 hour' AS ts FROM generate_series(1, 30000) i;
+ANALYZE jt_touch;
+CREATE TABLE jt_touch_serial AS
+SELECT j, leadmgmt.touch_credit('time_decay', ch, ts, '2026-03-01', '{"lookback_days": 60}')::text AS cr FROM jt_touch GROUP BY j;
 SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
@@ -43,6 +49,10 @@ SELECT ok((SELECT bool_and(abs(x.conversions - y.conversions) < 1e-9 AND abs(x.v
 SELECT ok((SELECT abs(sum(c.conversions) - (SELECT sum(conv) FROM jt)) < 1e-6
              FROM unnest((SELECT leadmgmt.markov_attribution(path, conv, 1 - conv, value) FROM jt)) c),
           'Markov credit adds up to the conversions');
+SELECT is((SELECT count(*) FROM (
+             SELECT j, leadmgmt.touch_credit('time_decay', ch, ts, '2026-03-01', '{"lookback_days": 60}')::text AS cr FROM jt_touch GROUP BY j) p
+             JOIN jt_touch_serial s USING (j) WHERE p.cr = s.cr), 3000::bigint,
+          'touch_credit: the same credit for all 3000 journeys serial and parallel');
 RESET max_parallel_workers_per_gather;
 CREATE SCHEMA jp;
 CREATE AGGREGATE jp.partial(text[], float8, float8, float8) (SFUNC = leadmgmt.markov_transfn, STYPE = leadmgmt.journey_state,

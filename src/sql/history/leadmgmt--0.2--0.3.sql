@@ -1360,6 +1360,60 @@ CREATE AGGREGATE @extschema@.shapley_attribution(channels text[], conversions fl
 );
 COMMENT ON AGGREGATE @extschema@.shapley_attribution(text[], float8, float8, boolean) IS 'Shapley attribution; exact => true computes the Shapley value over all coalitions with v(S) = conversions of journeys whose channels lie within S (at most 20 channels)';
 
+-- ---- heuristic models per journey (src/touch_credit.c) ----
+
+CREATE TYPE @extschema@.touch_state;
+CREATE FUNCTION @extschema@.touch_state_in(cstring) RETURNS @extschema@.touch_state
+AS 'MODULE_PATHNAME', 'leadmgmt_touch_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.touch_state_in(cstring) IS 'text input of touch_state: v1: followed by the hex of its binary form';
+CREATE FUNCTION @extschema@.touch_state_out(@extschema@.touch_state) RETURNS cstring
+AS 'MODULE_PATHNAME', 'leadmgmt_touch_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.touch_state_out(@extschema@.touch_state) IS 'text output of touch_state, exact, so partial states can travel as text (Citus)';
+CREATE FUNCTION @extschema@.touch_state_recv(internal) RETURNS @extschema@.touch_state
+AS 'MODULE_PATHNAME', 'leadmgmt_touch_state_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.touch_state_recv(internal) IS 'binary input of touch_state (versioned)';
+CREATE FUNCTION @extschema@.touch_state_send(@extschema@.touch_state) RETURNS bytea
+AS 'MODULE_PATHNAME', 'leadmgmt_touch_state_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.touch_state_send(@extschema@.touch_state) IS 'binary output of touch_state (versioned)';
+CREATE TYPE @extschema@.touch_state (
+  INPUT = @extschema@.touch_state_in,
+  OUTPUT = @extschema@.touch_state_out,
+  RECEIVE = @extschema@.touch_state_recv,
+  SEND = @extschema@.touch_state_send,
+  INTERNALLENGTH = VARIABLE,
+  ALIGNMENT = double,
+  STORAGE = external
+);
+COMMENT ON TYPE @extschema@.touch_state IS 'partial state of touch_credit: the model settings and the touches of one journey that count';
+
+CREATE TYPE @extschema@.channel_credit AS (channel text, credit float8);
+COMMENT ON TYPE @extschema@.channel_credit IS 'a channel''s share of one conversion';
+COMMENT ON COLUMN @extschema@.channel_credit.channel IS 'channel';
+COMMENT ON COLUMN @extschema@.channel_credit.credit IS 'share of the conversion, 0 to 1; the shares of a journey add up to 1';
+
+CREATE FUNCTION @extschema@.touch_credit_transfn(@extschema@.touch_state, text, text, timestamptz, timestamptz) RETURNS @extschema@.touch_state
+AS 'MODULE_PATHNAME', 'leadmgmt_touch_credit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.touch_credit_transfn(@extschema@.touch_state, text, text, timestamptz, timestamptz) IS 'transition of touch_credit(model, channel, ts, converted_at)';
+CREATE FUNCTION @extschema@.touch_credit_transfn(@extschema@.touch_state, text, text, timestamptz, timestamptz, jsonb) RETURNS @extschema@.touch_state
+AS 'MODULE_PATHNAME', 'leadmgmt_touch_credit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.touch_credit_transfn(@extschema@.touch_state, text, text, timestamptz, timestamptz, jsonb) IS 'transition of touch_credit(model, channel, ts, converted_at, options)';
+CREATE FUNCTION @extschema@.touch_credit_combine(@extschema@.touch_state, @extschema@.touch_state) RETURNS @extschema@.touch_state
+AS 'MODULE_PATHNAME', 'leadmgmt_touch_credit_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.touch_credit_combine(@extschema@.touch_state, @extschema@.touch_state) IS 'combines two partial touch_credit states of one journey';
+CREATE FUNCTION @extschema@.touch_credit_final(@extschema@.touch_state) RETURNS @extschema@.channel_credit[]
+AS 'MODULE_PATHNAME', 'leadmgmt_touch_credit_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.touch_credit_final(@extschema@.touch_state) IS 'final of touch_credit: each channel''s share, largest first';
+CREATE AGGREGATE @extschema@.touch_credit(model text, channel text, ts timestamptz, converted_at timestamptz) (
+  SFUNC = @extschema@.touch_credit_transfn, STYPE = @extschema@.touch_state, SSPACE = 512,
+  COMBINEFUNC = @extschema@.touch_credit_combine, FINALFUNC = @extschema@.touch_credit_final, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.touch_credit(text, text, timestamptz, timestamptz) IS 'heuristic attribution of one journey''s conversion: first_touch, last_touch, last_non_direct, linear, position_based or time_decay; 30-day lookback';
+CREATE AGGREGATE @extschema@.touch_credit(model text, channel text, ts timestamptz, converted_at timestamptz, options jsonb) (
+  SFUNC = @extschema@.touch_credit_transfn, STYPE = @extschema@.touch_state, SSPACE = 512,
+  COMBINEFUNC = @extschema@.touch_credit_combine, FINALFUNC = @extschema@.touch_credit_final, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.touch_credit(text, text, timestamptz, timestamptz, jsonb) IS 'touch_credit with options: lookback_days, exclude, merge_repeats, direct, first, last, half_life_days';
+
 -- roles granted access before the update get the same privileges on the new
 -- tables and views as roles granted afterwards
 SELECT @extschema@.apply_privileges(r.oid::regrole)
