@@ -354,6 +354,20 @@ SameChannel(text *a, text *b)
 		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
 }
 
+/* A key buffer kept for the call site, so rows do not allocate one each. */
+static StringInfo
+KeyBuffer(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		fcinfo->flinfo->fn_extra = makeStringInfo();
+		MemoryContextSwitchTo(old);
+	}
+	return (StringInfo) fcinfo->flinfo->fn_extra;
+}
+
 /* Join channels into a key with the separator. */
 static void
 JoinKey(StringInfo buf, text **ch, int n)
@@ -383,7 +397,7 @@ leadmgmt_markov_transfn(PG_FUNCTION_ARGS)
 	float8		conv,
 				nonconv,
 				value;
-	StringInfoData key;
+	StringInfo	key;
 
 	if (PG_NARGS() > 5)
 	{
@@ -415,9 +429,9 @@ leadmgmt_markov_transfn(PG_FUNCTION_ARGS)
 			ch[m++] = ch[i];
 	if (m == 0 || (conv == 0 && nonconv == 0))
 		PG_RETURN_DATUM(EOHPGetRWDatum(&je->hdr));
-	initStringInfo(&key);
-	JoinKey(&key, ch, m);
-	e = JourneyLookup(je, key.data, key.len);
+	key = KeyBuffer(fcinfo);
+	JoinKey(key, ch, m);
+	e = JourneyLookup(je, key->data, key->len);
 	e->conv += conv;
 	e->nonconv += nonconv;
 	e->value += value;
@@ -450,7 +464,7 @@ leadmgmt_shapley_transfn(PG_FUNCTION_ARGS)
 	bool		exact = false;
 	float8		conv,
 				value;
-	StringInfoData key;
+	StringInfo	key;
 
 	if (PG_NARGS() > 4)
 	{
@@ -478,9 +492,9 @@ leadmgmt_shapley_transfn(PG_FUNCTION_ARGS)
 			ch[m++] = ch[i];
 	if (m == 0 || (conv == 0 && value == 0))
 		PG_RETURN_DATUM(EOHPGetRWDatum(&je->hdr));
-	initStringInfo(&key);
-	JoinKey(&key, ch, m);
-	e = JourneyLookup(je, key.data, key.len);
+	key = KeyBuffer(fcinfo);
+	JoinKey(key, ch, m);
+	e = JourneyLookup(je, key->data, key->len);
 	e->conv += conv;
 	e->value += value;
 	PG_RETURN_DATUM(EOHPGetRWDatum(&je->hdr));
@@ -719,16 +733,16 @@ NameRefCmp(const void *a, const void *b)
 	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-/* The distinct channels of all keys, sorted. */
+/* The distinct channels of all keys, sorted: a hash set of name slices first. */
 static void
 CollectChannels(JourneyFlat *f, ChannelSet *cs)
 {
 	char	   *p = f->data;
-	int			cap = 64,
+	int			nslots = 256,
 				n = 0,
-				i,
-				m = 0;
-	NameRef    *refs = palloc(sizeof(NameRef) * cap);
+				i;
+	NameRef    *slots = palloc0(sizeof(NameRef) * nslots);
+	NameRef    *refs;
 
 	for (i = 0; i < f->nentries; i++)
 	{
@@ -739,38 +753,54 @@ CollectChannels(JourneyFlat *f, ChannelSet *cs)
 		for (j = 0; j <= e->len; j++)
 			if (j == e->len || e->key[j] == JOURNEY_SEP)
 			{
-				if (n >= cap)
+				const char *name = e->key + start;
+				int			len = j - start;
+				uint32		h = hash_bytes((const unsigned char *) name, len) & (nslots - 1);
+
+				while (slots[h].name != NULL &&
+					   !(slots[h].len == len && memcmp(slots[h].name, name, len) == 0))
+					h = (h + 1) & (nslots - 1);
+				if (slots[h].name == NULL)
 				{
-					cap *= 2;
-					refs = repalloc(refs, sizeof(NameRef) * cap);
+					slots[h].name = name;
+					slots[h].len = len;
+					if (++n * 2 > nslots)
+					{
+						/* grow the set */
+						NameRef    *old = slots;
+						int			k;
+
+						nslots *= 2;
+						slots = palloc0(sizeof(NameRef) * nslots);
+						for (k = 0; k < nslots / 2; k++)
+							if (old[k].name != NULL)
+							{
+								uint32		g = hash_bytes((const unsigned char *) old[k].name, old[k].len) & (nslots - 1);
+
+								while (slots[g].name != NULL)
+									g = (g + 1) & (nslots - 1);
+								slots[g] = old[k];
+							}
+						pfree(old);
+					}
 				}
-				refs[n].name = e->key + start;
-				refs[n].len = j - start;
-				n++;
 				start = j + 1;
 			}
 		p += ENTRY_SIZE(e->len);
-		/* keep the list short: dedupe now and then */
-		if (n > 4096 && i % 1024 == 0)
-		{
-			qsort(refs, n, sizeof(NameRef), NameRefCmp);
-			for (j = 0, m = 0; j < n; j++)
-				if (m == 0 || NameRefCmp(&refs[m - 1], &refs[j]) != 0)
-					refs[m++] = refs[j];
-			n = m;
-		}
 	}
+	refs = palloc(sizeof(NameRef) * Max(n, 1));
+	for (i = 0, n = 0; i < nslots; i++)
+		if (slots[i].name != NULL)
+			refs[n++] = slots[i];
 	qsort(refs, n, sizeof(NameRef), NameRefCmp);
 	cs->name = palloc(sizeof(char *) * Max(n, 1));
 	cs->len = palloc(sizeof(int) * Max(n, 1));
-	for (i = 0, m = 0; i < n; i++)
-		if (m == 0 || NameRefCmp(&refs[i - 1], &refs[i]) != 0)
-		{
-			cs->name[m] = (char *) refs[i].name;
-			cs->len[m] = refs[i].len;
-			m++;
-		}
-	cs->n = m;
+	for (i = 0; i < n; i++)
+	{
+		cs->name[i] = (char *) refs[i].name;
+		cs->len[i] = refs[i].len;
+	}
+	cs->n = n;
 }
 
 /* An array of composite rows of the function's declared element type. */
@@ -864,23 +894,31 @@ static void
 BuildChain(JourneyFlat *f, ChannelSet *cs, int k, MarkovChain *mc)
 {
 	HASHCTL		ctl;
-	HTAB	   *h;
+	HTAB	   *h,
+			   *eh;
+	HASH_SEQ_STATUS seq;
 	char	   *p = f->data;
 	int			maxstates = 16,
 				nedges = 0,
-				capedges = 64,
 				i,
 				j,
 				s;
 	int		   *path = NULL;
 	int			pathcap = 0;
-	Edge	   *edges = palloc(sizeof(Edge) * capedges);
+	Edge	   *edges,
+			   *ent;
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(int) * (MARKOV_MAX_ORDER + 1);
 	ctl.entrysize = sizeof(int) * (MARKOV_MAX_ORDER + 2);
 	ctl.hcxt = CurrentMemoryContext;
 	h = hash_create("markov states", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	/* transitions summed by (from, to) as they are met */
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int) * 2;
+	ctl.entrysize = sizeof(Edge);
+	ctl.hcxt = CurrentMemoryContext;
+	eh = hash_create("markov transitions", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	memset(mc, 0, sizeof(*mc));
 	mc->k = k;
 	/* at most one state per channel position in the keys, plus one */
@@ -903,6 +941,8 @@ BuildChain(JourneyFlat *f, ChannelSet *cs, int k, MarkovChain *mc)
 		double		weight = e->conv + e->nonconv;
 		int			n,
 					prev = -1;
+		int			key[2];
+		bool		found;
 
 		CHECK_FOR_INTERRUPTS();
 		if (pathcap < e->len + 1)
@@ -911,61 +951,58 @@ BuildChain(JourneyFlat *f, ChannelSet *cs, int k, MarkovChain *mc)
 			path = path ? repalloc(path, sizeof(int) * pathcap) : palloc(sizeof(int) * pathcap);
 		}
 		n = KeyChannels(cs, e->key, e->len, path);
-		for (j = 0; j < n; j++)
+		for (j = 0; j <= n + 1; j++)
 		{
-			int			lo = Max(0, j + 1 - k);
+			double		w;
 
-			s = StateOf(mc, h, path + lo, j + 1 - lo);
-			if (prev < 0)
+			if (j < n)
 			{
-				mc->start[s] += weight;
-				mc->start_total += weight;
+				int			lo = Max(0, j + 1 - k);
+
+				s = StateOf(mc, h, path + lo, j + 1 - lo);
+				w = weight;
+			}
+			else if (j == n)
+			{
+				s = -1;			/* conversion */
+				w = e->conv;
 			}
 			else
 			{
-				if (nedges + 3 > capedges)
-				{
-					capedges *= 2;
-					edges = repalloc(edges, sizeof(Edge) * capedges);
-				}
-				edges[nedges].from = prev;
-				edges[nedges].to = s;
-				edges[nedges].w = weight;
-				nedges++;
+				s = -2;			/* no conversion */
+				w = e->nonconv;
 			}
-			prev = s;
-		}
-		if (nedges + 3 > capedges)
-		{
-			capedges *= 2;
-			edges = repalloc(edges, sizeof(Edge) * capedges);
-		}
-		if (e->conv > 0)
-		{
-			edges[nedges].from = prev;
-			edges[nedges].to = -1;
-			edges[nedges].w = e->conv;
-			nedges++;
-		}
-		if (e->nonconv > 0)
-		{
-			edges[nedges].from = prev;
-			edges[nedges].to = -2;
-			edges[nedges].w = e->nonconv;
-			nedges++;
+			if (prev < 0)
+			{
+				mc->start[s] += w;
+				mc->start_total += w;
+				prev = s;
+				continue;
+			}
+			if (w > 0)
+			{
+				key[0] = prev;
+				key[1] = s;
+				ent = hash_search(eh, key, HASH_ENTER, &found);
+				if (!found)
+				{
+					ent->w = 0;
+					nedges++;
+				}
+				ent->w += w;
+			}
+			if (j < n)
+				prev = s;
 		}
 		p += ENTRY_SIZE(e->len);
 	}
-	/* merge equal edges, then index them by source state (CSR) */
+	/* index the transitions by source state (CSR), in (from, to) order */
+	edges = palloc(sizeof(Edge) * Max(nedges, 1));
+	hash_seq_init(&seq, eh);
+	i = 0;
+	while ((ent = hash_seq_search(&seq)) != NULL)
+		edges[i++] = *ent;
 	qsort(edges, nedges, sizeof(Edge), EdgeCmp);
-	for (i = 0, j = 0; i < nedges; i++)
-	{
-		if (j > 0 && edges[j - 1].from == edges[i].from && edges[j - 1].to == edges[i].to)
-			edges[j - 1].w += edges[i].w;
-		else
-			edges[j++] = edges[i];
-	}
-	nedges = j;
 	mc->out = palloc0(sizeof(int) * (mc->nstates + 1));
 	mc->to = palloc(sizeof(int) * Max(nedges, 1));
 	mc->w = palloc(sizeof(double) * Max(nedges, 1));
@@ -979,6 +1016,7 @@ BuildChain(JourneyFlat *f, ChannelSet *cs, int k, MarkovChain *mc)
 	}
 	for (s = 0; s < mc->nstates; s++)
 		mc->out[s + 1] += mc->out[s];
+	hash_destroy(eh);
 	hash_destroy(h);
 }
 
