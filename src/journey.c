@@ -49,6 +49,11 @@ PG_FUNCTION_INFO_V1(leadmgmt_shapley_final);
 #define JK_MARKOV			0
 #define JK_SHAPLEY			1
 #define JOURNEY_SEP			'\x1f'	/* between channels in a key */
+/* Markov keys: "from window" MK_ARROW "to window", or to MK_CONV / MK_NULL; MK_TOTAL holds the totals */
+#define MK_ARROW			'\x1e'
+#define MK_CONV				"\x03"
+#define MK_NULL				"\x04"
+#define MK_TOTAL			"\x02"
 #define MARKOV_MAX_ORDER	4
 #define SHAPLEY_MAX_EXACT	20
 #define JOURNEY_MAX_BYTES	((Size) 512 * 1024 * 1024)
@@ -337,10 +342,15 @@ ChannelsOf(ArrayType *a, text ***out)
 		if (nulls[i])
 			continue;
 		t = DatumGetTextPP(vals[i]);
-		if (VARSIZE_ANY_EXHDR(t) == 0 || memchr(VARDATA_ANY(t), JOURNEY_SEP, VARSIZE_ANY_EXHDR(t)) != NULL)
+		if (VARSIZE_ANY_EXHDR(t) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("a channel must be a non-empty name without the control character U+001F")));
+					 errmsg("a channel must be a non-empty name without control characters")));
+		for (Size c = 0; c < VARSIZE_ANY_EXHDR(t); c++)
+			if ((unsigned char) VARDATA_ANY(t)[c] < 0x20)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("a channel must be a non-empty name without control characters")));
 		(*out)[m++] = t;
 	}
 	return m;
@@ -366,6 +376,20 @@ KeyBuffer(FunctionCallInfo fcinfo)
 		MemoryContextSwitchTo(old);
 	}
 	return (StringInfo) fcinfo->flinfo->fn_extra;
+}
+
+/* Append channels joined with the separator. */
+static void
+AppendWindow(StringInfo buf, text **ch, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(buf, JOURNEY_SEP);
+		appendBinaryStringInfo(buf, VARDATA_ANY(ch[i]), VARSIZE_ANY_EXHDR(ch[i]));
+	}
 }
 
 /* Join channels into a key with the separator. */
@@ -429,12 +453,50 @@ leadmgmt_markov_transfn(PG_FUNCTION_ARGS)
 			ch[m++] = ch[i];
 	if (m == 0 || (conv == 0 && nonconv == 0))
 		PG_RETURN_DATUM(EOHPGetRWDatum(&je->hdr));
-	key = KeyBuffer(fcinfo);
-	JoinKey(key, ch, m);
-	e = JourneyLookup(je, key->data, key->len);
+	/* the totals, for the credit */
+	e = JourneyLookup(je, MK_TOTAL, 1);
 	e->conv += conv;
 	e->nonconv += nonconv;
 	e->value += value;
+	/* the transitions: START > window 1 > ... > window m > CONV / NULL, a window being the last k channels */
+	key = KeyBuffer(fcinfo);
+	for (i = 0; i <= m; i++)
+	{
+		int			lo;
+
+		resetStringInfo(key);
+		if (i > 0)
+		{
+			lo = Max(0, i - k);
+			AppendWindow(key, ch + lo, i - lo);
+		}
+		appendStringInfoChar(key, MK_ARROW);
+		if (i < m)
+		{
+			lo = Max(0, i + 1 - k);
+			AppendWindow(key, ch + lo, i + 1 - lo);
+			e = JourneyLookup(je, key->data, key->len);
+			e->conv += conv + nonconv;
+		}
+		else
+		{
+			int			base = key->len;
+
+			if (conv > 0)
+			{
+				appendStringInfoChar(key, MK_CONV[0]);
+				e = JourneyLookup(je, key->data, key->len);
+				e->conv += conv;
+			}
+			if (nonconv > 0)
+			{
+				key->len = base;
+				appendStringInfoChar(key, MK_NULL[0]);
+				e = JourneyLookup(je, key->data, key->len);
+				e->conv += nonconv;
+			}
+		}
+	}
 	PG_RETURN_DATUM(EOHPGetRWDatum(&je->hdr));
 }
 
@@ -751,11 +813,17 @@ CollectChannels(JourneyFlat *f, ChannelSet *cs)
 					j;
 
 		for (j = 0; j <= e->len; j++)
-			if (j == e->len || e->key[j] == JOURNEY_SEP)
+			if (j == e->len || e->key[j] == JOURNEY_SEP || e->key[j] == MK_ARROW)
 			{
 				const char *name = e->key + start;
 				int			len = j - start;
-				uint32		h = hash_bytes((const unsigned char *) name, len) & (nslots - 1);
+				uint32		h;
+
+				start = j + 1;
+				/* markers and the empty START window are not channels */
+				if (len == 0 || (unsigned char) name[0] < 0x20)
+					continue;
+				h = hash_bytes((const unsigned char *) name, len) & (nslots - 1);
 
 				while (slots[h].name != NULL &&
 					   !(slots[h].len == len && memcmp(slots[h].name, name, len) == 0))
@@ -784,7 +852,6 @@ CollectChannels(JourneyFlat *f, ChannelSet *cs)
 						pfree(old);
 					}
 				}
-				start = j + 1;
 			}
 		p += ENTRY_SIZE(e->len);
 	}
@@ -867,141 +934,140 @@ EdgeCmp(const void *a, const void *b)
 	return (x->to > y->to) - (x->to < y->to);
 }
 
-/* State number of the channel window w[0..n), adding it when new. */
-static int
-StateOf(MarkovChain *mc, HTAB *h, const int *w, int n)
+/* a set of strings (slices of the state), numbered as added */
+typedef struct StrSet
 {
-	int			key[MARKOV_MAX_ORDER + 1];
-	bool		found;
-	int		   *ent;
+	int			n;
+	int			nslots;
+	NameRef    *slot;
+	int		   *id;
+} StrSet;
 
-	memset(key, 0, sizeof(key));
-	key[0] = n;
-	memcpy(key + 1, w, sizeof(int) * n);
-	ent = hash_search(h, key, HASH_ENTER, &found);
-	if (!found)
+/* Number of string name[len] in the set, adding it when new. */
+static int
+StrSetAdd(StrSet *ss, const char *name, int len)
+{
+	uint32		h;
+
+	if (ss->nslots == 0 || (ss->n + 1) * 2 > ss->nslots)
 	{
-		ent[MARKOV_MAX_ORDER + 1] = mc->nstates;
-		memcpy(mc->ch + (Size) mc->nstates * mc->k, w, sizeof(int) * n);
-		mc->nch[mc->nstates] = n;
-		mc->nstates++;
+		int			old_n = ss->nslots,
+					i;
+		NameRef    *old_slot = ss->slot;
+		int		   *old_id = ss->id;
+
+		ss->nslots = Max(64, ss->nslots * 2);
+		ss->slot = palloc0(sizeof(NameRef) * ss->nslots);
+		ss->id = palloc(sizeof(int) * ss->nslots);
+		for (i = 0; i < old_n; i++)
+			if (old_slot[i].name != NULL)
+			{
+				uint32		g = hash_bytes((const unsigned char *) old_slot[i].name, old_slot[i].len) & (ss->nslots - 1);
+
+				while (ss->slot[g].name != NULL)
+					g = (g + 1) & (ss->nslots - 1);
+				ss->slot[g] = old_slot[i];
+				ss->id[g] = old_id[i];
+			}
 	}
-	return ent[MARKOV_MAX_ORDER + 1];
+	h = hash_bytes((const unsigned char *) name, len) & (ss->nslots - 1);
+	while (ss->slot[h].name != NULL)
+	{
+		if (ss->slot[h].len == len && memcmp(ss->slot[h].name, name, len) == 0)
+			return ss->id[h];
+		h = (h + 1) & (ss->nslots - 1);
+	}
+	ss->slot[h].name = name;
+	ss->slot[h].len = len;
+	ss->id[h] = ss->n;
+	return ss->n++;
 }
 
-/* Build the chain of order k from the journeys. */
+/*
+ * Build the chain from the transition counts: a state is a window of the
+ * last up to k channels; transitions are weighted by journeys.
+ */
 static void
 BuildChain(JourneyFlat *f, ChannelSet *cs, int k, MarkovChain *mc)
 {
-	HASHCTL		ctl;
-	HTAB	   *h,
-			   *eh;
-	HASH_SEQ_STATUS seq;
+	StrSet		states;
 	char	   *p = f->data;
-	int			maxstates = 16,
-				nedges = 0,
+	int			nedges = 0,
 				i,
-				j,
 				s;
-	int		   *path = NULL;
-	int			pathcap = 0;
-	Edge	   *edges,
-			   *ent;
+	Edge	   *edges = palloc(sizeof(Edge) * Max(f->nentries, 1));
+	int			window[MARKOV_MAX_ORDER + 1];
 
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(int) * (MARKOV_MAX_ORDER + 1);
-	ctl.entrysize = sizeof(int) * (MARKOV_MAX_ORDER + 2);
-	ctl.hcxt = CurrentMemoryContext;
-	h = hash_create("markov states", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	/* transitions summed by (from, to) as they are met */
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(int) * 2;
-	ctl.entrysize = sizeof(Edge);
-	ctl.hcxt = CurrentMemoryContext;
-	eh = hash_create("markov transitions", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	memset(&states, 0, sizeof(states));
 	memset(mc, 0, sizeof(*mc));
 	mc->k = k;
-	/* at most one state per channel position in the keys, plus one */
-	for (i = 0; i < f->nentries; i++)
+	mc->ch = palloc(sizeof(int) * (Size) Max(f->nentries, 1) * k);
+	mc->nch = palloc(sizeof(int) * Max(f->nentries, 1));
+	mc->start = palloc0(sizeof(double) * Max(f->nentries, 1));
+	for (i = 0; i < f->nentries; i++, p += ENTRY_SIZE(((JourneyEntry *) p)->len))
 	{
 		JourneyEntry *e = (JourneyEntry *) p;
-
-		maxstates += 1;
-		for (j = 0; j < e->len; j++)
-			maxstates += (e->key[j] == JOURNEY_SEP);
-		p += ENTRY_SIZE(e->len);
-	}
-	mc->ch = palloc(sizeof(int) * (Size) maxstates * k);
-	mc->nch = palloc(sizeof(int) * maxstates);
-	mc->start = palloc0(sizeof(double) * maxstates);
-	p = f->data;
-	for (i = 0; i < f->nentries; i++)
-	{
-		JourneyEntry *e = (JourneyEntry *) p;
-		double		weight = e->conv + e->nonconv;
-		int			n,
-					prev = -1;
-		int			key[2];
-		bool		found;
+		char	   *arrow = memchr(e->key, MK_ARROW, e->len);
+		int			flen,
+					tlen,
+					from,
+					to;
+		const char *tkey;
 
 		CHECK_FOR_INTERRUPTS();
-		if (pathcap < e->len + 1)
+		if (arrow == NULL || e->conv <= 0)
+			continue;			/* the totals entry */
+		flen = arrow - e->key;
+		tkey = arrow + 1;
+		tlen = e->len - flen - 1;
+		from = -3;				/* START */
+		if (flen > 0)
 		{
-			pathcap = e->len + 1;
-			path = path ? repalloc(path, sizeof(int) * pathcap) : palloc(sizeof(int) * pathcap);
+			from = StrSetAdd(&states, e->key, flen);
+			if (from == mc->nstates)
+			{
+				int			nw = KeyChannels(cs, e->key, flen, window);
+
+				if (nw > k)
+					elog(ERROR, "markov window longer than its order");
+				memcpy(mc->ch + (Size) from * k, window, sizeof(int) * nw);
+				mc->nch[from] = nw;
+				mc->nstates++;
+			}
 		}
-		n = KeyChannels(cs, e->key, e->len, path);
-		for (j = 0; j <= n + 1; j++)
+		if (tlen == 1 && tkey[0] == MK_CONV[0])
+			to = -1;
+		else if (tlen == 1 && tkey[0] == MK_NULL[0])
+			to = -2;
+		else
 		{
-			double		w;
+			to = StrSetAdd(&states, tkey, tlen);
+			if (to == mc->nstates)
+			{
+				int			nw = KeyChannels(cs, tkey, tlen, window);
 
-			if (j < n)
-			{
-				int			lo = Max(0, j + 1 - k);
-
-				s = StateOf(mc, h, path + lo, j + 1 - lo);
-				w = weight;
+				if (nw > k)
+					elog(ERROR, "markov window longer than its order");
+				memcpy(mc->ch + (Size) to * k, window, sizeof(int) * nw);
+				mc->nch[to] = nw;
+				mc->nstates++;
 			}
-			else if (j == n)
-			{
-				s = -1;			/* conversion */
-				w = e->conv;
-			}
-			else
-			{
-				s = -2;			/* no conversion */
-				w = e->nonconv;
-			}
-			if (prev < 0)
-			{
-				mc->start[s] += w;
-				mc->start_total += w;
-				prev = s;
-				continue;
-			}
-			if (w > 0)
-			{
-				key[0] = prev;
-				key[1] = s;
-				ent = hash_search(eh, key, HASH_ENTER, &found);
-				if (!found)
-				{
-					ent->w = 0;
-					nedges++;
-				}
-				ent->w += w;
-			}
-			if (j < n)
-				prev = s;
 		}
-		p += ENTRY_SIZE(e->len);
+		if (from == -3)
+		{
+			if (to >= 0)
+			{
+				mc->start[to] += e->conv;
+				mc->start_total += e->conv;
+			}
+			continue;
+		}
+		edges[nedges].from = from;
+		edges[nedges].to = to;
+		edges[nedges].w = e->conv;
+		nedges++;
 	}
 	/* index the transitions by source state (CSR), in (from, to) order */
-	edges = palloc(sizeof(Edge) * Max(nedges, 1));
-	hash_seq_init(&seq, eh);
-	i = 0;
-	while ((ent = hash_seq_search(&seq)) != NULL)
-		edges[i++] = *ent;
 	qsort(edges, nedges, sizeof(Edge), EdgeCmp);
 	mc->out = palloc0(sizeof(int) * (mc->nstates + 1));
 	mc->to = palloc(sizeof(int) * Max(nedges, 1));
@@ -1016,8 +1082,6 @@ BuildChain(JourneyFlat *f, ChannelSet *cs, int k, MarkovChain *mc)
 	}
 	for (s = 0; s < mc->nstates; s++)
 		mc->out[s + 1] += mc->out[s];
-	hash_destroy(eh);
-	hash_destroy(h);
 }
 
 /*
@@ -1174,8 +1238,11 @@ leadmgmt_markov_final(PG_FUNCTION_ARGS)
 	{
 		JourneyEntry *e = (JourneyEntry *) p;
 
-		total_conv += e->conv;
-		total_value += e->value;
+		if (e->len == 1 && e->key[0] == MK_TOTAL[0])
+		{
+			total_conv += e->conv;
+			total_value += e->value;
+		}
 		p += ENTRY_SIZE(e->len);
 	}
 	CollectChannels(f, &cs);

@@ -78,3 +78,15 @@ SELECT name, kind, active, rows_train, rows_test, auc_train, auc_test, log_loss_
 SELECT decile, leads, converted, conversion_rate, lift FROM leadmgmt.model_lift
  WHERE model_id = (SELECT model_id FROM leadmgmt.conversion_model WHERE active) ORDER BY decile;
 SELECT leadmgmt.score_leads(org_id) AS leads_scored, leadmgmt.refresh_tiers(org_id) AS tier_changes_from_scores FROM leadmgmt.org ORDER BY org_id;
+
+\echo '== Attribution: conversions per channel under every model (view leadmgmt.attribution_comparison) =='
+SELECT channel, first_touch, last_touch, last_non_direct, linear, position_based, time_decay, markov, shapley
+  FROM leadmgmt.attribution_comparison ORDER BY last_non_direct DESC;
+\echo '-- channel ROI in 2025, credited last-non-direct (view leadmgmt.channel_roi)'
+SELECT channel, sum(spend) AS spend, sum(leads) AS leads, round(sum(spend) / nullif(sum(leads), 0), 2) AS cpl,
+       sum(paid_students) AS paid_students, round(sum(spend) / nullif(sum(paid_students), 0), 2) AS cpa,
+       round(sum(net_revenue) / nullif(sum(spend), 0), 2) AS roas,
+       round((sum(spend) + sum(handling_cost)) / nullif(sum(paid_students), 0), 2) AS cac
+  FROM leadmgmt.channel_roi
+ WHERE period = 'month' AND period_start BETWEEN '2025-01-01' AND '2025-12-01'
+ GROUP BY channel ORDER BY roas DESC NULLS LAST;
