@@ -23,19 +23,11 @@ SELECT (SELECT leadmgmt.km_fit(duration, event)::text FROM sx) AS km,
        (SELECT array_agg(x ORDER BY grp)::text FROM (SELECT grp, leadmgmt.km_fit(duration, event)::text AS x FROM sx GROUP BY grp) g) AS km_by_group,
        (SELECT array_agg(r ORDER BY k)::text FROM (SELECT i % 1000 AS k, leadmgmt.retention(duration < 100, duration >= 100, event) AS r FROM sx GROUP BY 1) g) AS ret;
 
-SET LOCAL parallel_setup_cost = 0;
-SET LOCAL parallel_tuple_cost = 0;
-SET LOCAL min_parallel_table_scan_size = 0;
-SET LOCAL max_parallel_workers_per_gather = 4;
-SELECT set_config(CASE WHEN current_setting('server_version_num')::int >= 160000
-                       THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END, 'on', true);
+SELECT tap.force_parallel();
 
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text; p text := '';
-BEGIN FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP p := p || r || E'\n'; END LOOP; RETURN p; END $$;
-SELECT ok(pg_temp.plan_of('SELECT leadmgmt.km_fit(duration, event) FROM sx') ~ 'Partial Aggregate',
+SELECT ok(tap.plan_of('SELECT leadmgmt.km_fit(duration, event) FROM sx') ~ 'Partial Aggregate',
           'km_fit runs as a partial aggregate in parallel workers');
-SELECT ok(pg_temp.plan_of('SELECT leadmgmt.logrank(grp, duration, event) FROM sx') ~ 'Partial Aggregate',
+SELECT ok(tap.plan_of('SELECT leadmgmt.logrank(grp, duration, event) FROM sx') ~ 'Partial Aggregate',
           'logrank runs as a partial aggregate in parallel workers');
 
 SELECT is((SELECT leadmgmt.km_fit(duration, event)::text FROM sx), (SELECT km FROM sx_serial),
@@ -50,9 +42,7 @@ SELECT is((SELECT array_agg(x ORDER BY grp)::text FROM (SELECT grp, leadmgmt.km_
           (SELECT km_by_group FROM sx_serial), 'km_fit per group: the same values serial and parallel');
 SELECT is((SELECT array_agg(r ORDER BY k)::text FROM (SELECT i % 1000 AS k, leadmgmt.retention(duration < 100, duration >= 100, event) AS r FROM sx GROUP BY 1) g),
           (SELECT ret FROM sx_serial), 'retention: the same arrays serial and parallel');
-RESET max_parallel_workers_per_gather;
-SELECT set_config(CASE WHEN current_setting('server_version_num')::int >= 160000
-                       THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END, 'off', true);
+SELECT tap.serial();
 
 -- as Citus would: a partial state per shard, moved as text, merged on the coordinator
 CREATE SCHEMA sxp;

@@ -14,16 +14,8 @@ CREATE TABLE ev_serial AS
 SELECT leadmgmt.auc(p, y) AS auc, leadmgmt.log_loss(p, y) AS ll, leadmgmt.calibration(p, y, 10)::text AS cal,
        leadmgmt.logreg_step(y, x, '{0.1,0.2,-0.1,0.05}')::text AS step
   FROM ev;
-SET LOCAL parallel_setup_cost = 0;
-SET LOCAL parallel_tuple_cost = 0;
-SET LOCAL min_parallel_table_scan_size = 0;
-SET LOCAL max_parallel_workers_per_gather = 4;
-SELECT set_config(CASE WHEN current_setting('server_version_num')::int >= 160000
-                       THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END, 'on', true);
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text; p text := '';
-BEGIN FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP p := p || r || E'\n'; END LOOP; RETURN p; END $$;
-SELECT ok(pg_temp.plan_of('SELECT leadmgmt.auc(p, y), leadmgmt.log_loss(p, y), leadmgmt.calibration(p, y, 10) FROM ev') ~ 'Partial Aggregate',
+SELECT tap.force_parallel();
+SELECT ok(tap.plan_of('SELECT leadmgmt.auc(p, y), leadmgmt.log_loss(p, y), leadmgmt.calibration(p, y, 10) FROM ev') ~ 'Partial Aggregate',
           'the evaluation aggregates run as partial aggregates');
 SELECT is((SELECT leadmgmt.auc(p, y) FROM ev), (SELECT auc FROM ev_serial), 'auc: the same serial and parallel (exact)');
 SELECT ok(abs((SELECT leadmgmt.log_loss(p, y) FROM ev) - (SELECT ll FROM ev_serial)) < 1e-12, 'log_loss: the same serial and parallel');
@@ -35,7 +27,7 @@ SELECT is((SELECT count(*) FROM unnest((SELECT leadmgmt.calibration(p, y, 10) FR
 SELECT ok((SELECT bool_and(abs(a - b) <= 1e-9 * greatest(1, abs(b)))
              FROM unnest((SELECT leadmgmt.logreg_step(y, x, '{0.1,0.2,-0.1,0.05}') FROM ev), (SELECT step::float8[] FROM ev_serial)) u(a, b)),
           'logreg_step: the same sums serial and parallel (to rounding)');
-RESET max_parallel_workers_per_gather;
+SELECT tap.serial();
 -- as Citus would: partial auc states per shard, moved as text, merged
 CREATE SCHEMA evp;
 CREATE AGGREGATE evp.partial_auc(float8, boolean) (SFUNC = leadmgmt.auc_transfn, STYPE = leadmgmt.survival);

@@ -20,16 +20,8 @@ SELECT i % 3000 AS j, (ARRAY['baidu', 'douyin', 'wechat', 'direct'])[1 + (i * 7)
 ANALYZE jt_touch;
 CREATE TABLE jt_touch_serial AS
 SELECT j, leadmgmt.touch_credit('time_decay', ch, ts, '2026-03-01', '{"lookback_days": 60}')::text AS cr FROM jt_touch GROUP BY j;
-SET LOCAL parallel_setup_cost = 0;
-SET LOCAL parallel_tuple_cost = 0;
-SET LOCAL min_parallel_table_scan_size = 0;
-SET LOCAL max_parallel_workers_per_gather = 4;
-SELECT set_config(CASE WHEN current_setting('server_version_num')::int >= 160000
-                       THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END, 'on', true);
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text; p text := '';
-BEGIN FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP p := p || r || E'\n'; END LOOP; RETURN p; END $$;
-SELECT ok(pg_temp.plan_of('SELECT leadmgmt.markov_attribution(path, conv, 1 - conv, value) FROM jt') ~ 'Partial Aggregate',
+SELECT tap.force_parallel();
+SELECT ok(tap.plan_of('SELECT leadmgmt.markov_attribution(path, conv, 1 - conv, value) FROM jt') ~ 'Partial Aggregate',
           'markov_attribution runs as a partial aggregate');
 -- credits are exact sums of whole counts, so they match to rounding of the solve
 CREATE FUNCTION pg_temp.close(a leadmgmt.markov_credit[], b text) RETURNS boolean LANGUAGE sql AS $$
@@ -53,7 +45,7 @@ SELECT is((SELECT count(*) FROM (
              SELECT j, leadmgmt.touch_credit('time_decay', ch, ts, '2026-03-01', '{"lookback_days": 60}')::text AS cr FROM jt_touch GROUP BY j) p
              JOIN jt_touch_serial s USING (j) WHERE p.cr = s.cr), 3000::bigint,
           'touch_credit: the same credit for all 3000 journeys serial and parallel');
-RESET max_parallel_workers_per_gather;
+SELECT tap.serial();
 CREATE SCHEMA jp;
 CREATE AGGREGATE jp.partial(text[], float8, float8, float8) (SFUNC = leadmgmt.markov_transfn, STYPE = leadmgmt.journey_state,
   COMBINEFUNC = leadmgmt.journey_combine);

@@ -46,6 +46,27 @@ END $$;
 COMMENT ON FUNCTION tap.affected(text) IS 'runs a statement and returns how many rows it changed';
 CREATE FUNCTION tap.v(k text) RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT v FROM public.tap_fixture WHERE name = k $$;
 COMMENT ON FUNCTION tap.v(text) IS 'a value recorded by the fixture';
+CREATE FUNCTION tap.force_parallel() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  -- for the rest of the transaction: parallel plans whenever possible, and workers even for tiny scans
+  PERFORM set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true),
+          set_config('min_parallel_table_scan_size', '0', true), set_config('max_parallel_workers_per_gather', '4', true),
+          set_config(CASE WHEN current_setting('server_version_num')::int >= 160000
+                          THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END, 'on', true);
+END $$;
+COMMENT ON FUNCTION tap.force_parallel() IS 'forces parallel plans for the rest of the transaction';
+CREATE FUNCTION tap.serial() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM set_config('max_parallel_workers_per_gather', '0', true),
+          set_config(CASE WHEN current_setting('server_version_num')::int >= 160000
+                          THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END, 'off', true);
+END $$;
+COMMENT ON FUNCTION tap.serial() IS 'serial plans again for the rest of the transaction';
+CREATE FUNCTION tap.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text; p text := '';
+BEGIN FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP p := p || r || E'\n'; END LOOP; RETURN p; END $$;
+COMMENT ON FUNCTION tap.plan_of(text) IS 'the EXPLAIN output of a query, as one text';
+
 CREATE VIEW tap.rels AS
   SELECT relname FROM pg_class WHERE relnamespace = 'leadmgmt'::regnamespace AND relkind IN ('r', 'v')
      AND relname <> 'access_grant';
