@@ -43,13 +43,16 @@ SELECT channel, first_touch, last_touch, last_non_direct, linear, position_based
 -- douyin: spend 1000, 2 leads, CPL 500, no student, handling 100 (lead 1 came from douyin)
 SELECT channel, spend, impressions, clicks, leads, valid_leads, cpl, trials, paid_students, cpa, net_revenue, roas, roi,
        handling_cost, cac, ltv, ltv_to_cac
-  FROM channel_roi WHERE org_id = :o AND period = 'month' AND period_start = '2026-01-01' ORDER BY channel;
+  FROM channel_roi WHERE org_id = :o AND period = 'month' AND period_start = '2026-01-01' AND breakdown = 'channel' ORDER BY channel;
 SELECT period, count(*) AS rows, sum(spend) AS spend, sum(paid_students) AS paid_students
-  FROM channel_roi WHERE org_id = :o GROUP BY period ORDER BY period;
+  FROM channel_roi WHERE org_id = :o AND breakdown = 'channel' GROUP BY period ORDER BY period;
+-- campaign rows (these journeys have none: campaign "(none)") add up to their channel
+SELECT channel, breakdown, campaign, spend, leads, paid_students, net_revenue
+  FROM channel_roi WHERE org_id = :o AND period = 'month' AND period_start = '2026-01-01' AND channel = 'baidu' ORDER BY breakdown;
 -- another model moves credit, never spend
 UPDATE org SET attribution_model = 'first_touch' WHERE org_id = :o;
 SELECT channel, spend, paid_students, net_revenue, cac FROM channel_roi
- WHERE org_id = :o AND period = 'month' AND period_start = '2026-01-01' ORDER BY channel;
+ WHERE org_id = :o AND period = 'month' AND period_start = '2026-01-01' AND breakdown = 'channel' ORDER BY channel;
 UPDATE org SET attribution_model = 'last_non_direct' WHERE org_id = :o;
 -- payback: baidu's January cohort cost 550 and its first payments (2000 on day 0) cover it
 SELECT channel, cohort_month, acquisition_cost, paid_students, net_revenue_to_date, payback_days

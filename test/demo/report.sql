@@ -88,5 +88,5 @@ SELECT channel, sum(spend) AS spend, sum(leads) AS leads, round(sum(spend) / nul
        round(sum(net_revenue) / nullif(sum(spend), 0), 2) AS roas,
        round((sum(spend) + sum(handling_cost)) / nullif(sum(paid_students), 0), 2) AS cac
   FROM leadmgmt.channel_roi
- WHERE period = 'month' AND period_start BETWEEN '2025-01-01' AND '2025-12-01'
+ WHERE period = 'month' AND period_start BETWEEN '2025-01-01' AND '2025-12-01' AND breakdown = 'channel'
  GROUP BY channel ORDER BY roas DESC NULLS LAST;

@@ -1453,27 +1453,41 @@ WITH conv AS (
     JOIN @extschema@.org o ON o.org_id = c.org_id
     JOIN net n ON n.org_id = c.org_id AND n.lead_id = c.lead_id
    GROUP BY c.org_id, c.lead_id, c.order_id, c.converted_at, o.ltv_horizon, o.attribution_lookback_days
+), direct_keys AS (
+  -- credit is computed per channel and campaign ("code|campaign id"); these keys are the direct ones
+  SELECT ch.org_id, jsonb_agg(k.key) AS keys
+    FROM @extschema@.channel ch
+   CROSS JOIN LATERAL (SELECT ch.code || '|'
+                        UNION ALL
+                       SELECT ch.code || '|' || cp.campaign_id FROM @extschema@.campaign cp
+                        WHERE cp.org_id = ch.org_id AND cp.channel_id = ch.channel_id) k(key)
+   WHERE ch.kind = 'direct'
+   GROUP BY ch.org_id
 ), credit AS (
   SELECT cv.org_id, cv.lead_id, cv.order_id, cv.converted_at, cv.net_revenue, cv.ltv_revenue, m.model,
          count(*) AS touches,
-         @extschema@.touch_credit(m.model, ch.code, tp.occurred_at, cv.converted_at, cv.options) AS credits
+         @extschema@.touch_credit(m.model, ch.code || '|' || coalesce(tp.campaign_id::text, ''), tp.occurred_at, cv.converted_at,
+                                  cv.options || jsonb_build_object('direct', coalesce(dk.keys, '[]'))) AS credits
     FROM cv
+    LEFT JOIN direct_keys dk ON dk.org_id = cv.org_id
     JOIN @extschema@.touchpoint tp ON tp.org_id = cv.org_id AND tp.lead_id = cv.lead_id
     JOIN @extschema@.channel ch ON ch.org_id = tp.org_id AND ch.channel_id = tp.channel_id
    CROSS JOIN unnest(ARRAY['first_touch', 'last_touch', 'last_non_direct', 'linear', 'position_based', 'time_decay']) m(model)
    GROUP BY cv.org_id, cv.lead_id, cv.order_id, cv.converted_at, cv.net_revenue, cv.ltv_revenue, m.model
 )
-SELECT c.org_id, c.order_id, c.lead_id, c.converted_at, c.model, x.channel, x.credit,
+SELECT c.org_id, c.order_id, c.lead_id, c.converted_at, c.model,
+       split_part(x.channel, '|', 1) AS channel, nullif(split_part(x.channel, '|', 2), '')::bigint AS campaign_id, x.credit,
        x.credit * c.net_revenue AS credited_revenue, x.credit * c.ltv_revenue AS credited_ltv_revenue, c.touches
   FROM credit c CROSS JOIN LATERAL unnest(c.credits) x;
-COMMENT ON VIEW @extschema@.conversion_credit IS 'audit of attribution: one row per conversion (a lead''s first paid order) x model x channel of its journey, with the channel''s share of the conversion and of its revenue';
+COMMENT ON VIEW @extschema@.conversion_credit IS 'audit of attribution: one row per conversion (a lead''s first paid order) x model x channel and campaign of its journey, with their share of the conversion and of its revenue';
 COMMENT ON COLUMN @extschema@.conversion_credit.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.conversion_credit.order_id IS 'the converting order';
 COMMENT ON COLUMN @extschema@.conversion_credit.lead_id IS 'the lead who converted';
 COMMENT ON COLUMN @extschema@.conversion_credit.converted_at IS 'when the order was paid';
 COMMENT ON COLUMN @extschema@.conversion_credit.model IS 'first_touch, last_touch, last_non_direct, linear, position_based or time_decay';
 COMMENT ON COLUMN @extschema@.conversion_credit.channel IS 'channel code';
-COMMENT ON COLUMN @extschema@.conversion_credit.credit IS 'the channel''s share of the conversion under the model (a journey''s shares add up to 1; 0 for a channel touched but not credited)';
+COMMENT ON COLUMN @extschema@.conversion_credit.campaign_id IS 'campaign of the touches credited, NULL for touches without one';
+COMMENT ON COLUMN @extschema@.conversion_credit.credit IS 'the share of the channel and campaign in the conversion under the model (a journey''s shares add up to 1; 0 when touched but not credited)';
 COMMENT ON COLUMN @extschema@.conversion_credit.credited_revenue IS 'share of the order''s revenue net of refunds';
 COMMENT ON COLUMN @extschema@.conversion_credit.credited_ltv_revenue IS 'share of the student''s net revenue within org.ltv_horizon, renewals included';
 COMMENT ON COLUMN @extschema@.conversion_credit.touches IS 'touches of the journey (all channels, before the lookback filter)';
@@ -1531,50 +1545,56 @@ CREATE VIEW @extschema@.channel_roi WITH (security_invoker = true) AS
 WITH o AS (
   SELECT org.org_id, org.timezone, org.attribution_model FROM @extschema@.org
 ), spend AS (
-  SELECT s.org_id, s.channel_id, s.spend_date AS day, sum(s.spend) AS spend, sum(s.impressions) AS impressions, sum(s.clicks) AS clicks
-    FROM @extschema@.ad_spend s GROUP BY 1, 2, 3
+  -- campaign 0: spend, leads and touches without a campaign
+  SELECT s.org_id, s.channel_id, coalesce(s.campaign_id, 0) AS campaign_id, s.spend_date AS day,
+         sum(s.spend) AS spend, sum(s.impressions) AS impressions, sum(s.clicks) AS clicks
+    FROM @extschema@.ad_spend s GROUP BY 1, 2, 3, 4
 ), leads AS (
-  SELECT l.org_id, l.first_channel_id AS channel_id, (l.created_at AT TIME ZONE o.timezone)::date AS day,
-         count(*) AS leads, count(*) FILTER (WHERE l.phone_valid) AS valid_leads
-    FROM @extschema@.lead l JOIN o ON o.org_id = l.org_id GROUP BY 1, 2, 3
+  SELECT l.org_id, l.first_channel_id AS channel_id, coalesce(l.first_campaign_id, 0) AS campaign_id,
+         (l.created_at AT TIME ZONE o.timezone)::date AS day, count(*) AS leads, count(*) FILTER (WHERE l.phone_valid) AS valid_leads
+    FROM @extschema@.lead l JOIN o ON o.org_id = l.org_id GROUP BY 1, 2, 3, 4
 ), handling AS (
-  -- follow-up cost goes to the lead's first channel, like spend it is not split by attribution
-  SELECT f.org_id, l.first_channel_id AS channel_id, (f.occurred_at AT TIME ZONE o.timezone)::date AS day, sum(f.cost) AS handling_cost
+  -- follow-up cost goes to the lead's first channel and campaign; like spend it is not split by attribution
+  SELECT f.org_id, l.first_channel_id AS channel_id, coalesce(l.first_campaign_id, 0) AS campaign_id,
+         (f.occurred_at AT TIME ZONE o.timezone)::date AS day, sum(f.cost) AS handling_cost
     FROM @extschema@.follow_up f
     JOIN @extschema@.lead l ON l.org_id = f.org_id AND l.lead_id = f.lead_id
-    JOIN o ON o.org_id = f.org_id GROUP BY 1, 2, 3
+    JOIN o ON o.org_id = f.org_id GROUP BY 1, 2, 3, 4
 ), trials AS (
-  SELECT t.org_id, l.first_channel_id AS channel_id, (t.booked_at AT TIME ZONE o.timezone)::date AS day, count(*) AS trials
+  SELECT t.org_id, l.first_channel_id AS channel_id, coalesce(l.first_campaign_id, 0) AS campaign_id,
+         (t.booked_at AT TIME ZONE o.timezone)::date AS day, count(*) AS trials
     FROM @extschema@.trial_lesson t
     JOIN @extschema@.lead l ON l.org_id = t.org_id AND l.lead_id = t.lead_id
-    JOIN o ON o.org_id = t.org_id GROUP BY 1, 2, 3
+    JOIN o ON o.org_id = t.org_id GROUP BY 1, 2, 3, 4
 ), credited AS (
-  SELECT cc.org_id, ch.channel_id, (cc.converted_at AT TIME ZONE o.timezone)::date AS day,
+  SELECT cc.org_id, ch.channel_id, coalesce(cc.campaign_id, 0) AS campaign_id, (cc.converted_at AT TIME ZONE o.timezone)::date AS day,
          sum(cc.credit) AS paid_students, sum(cc.credited_revenue) AS revenue, sum(cc.credited_ltv_revenue) AS ltv_revenue
     FROM @extschema@.conversion_credit cc
     JOIN o ON o.org_id = cc.org_id AND cc.model = o.attribution_model
     JOIN @extschema@.channel ch ON ch.org_id = cc.org_id AND ch.code = cc.channel
-   GROUP BY 1, 2, 3
+   GROUP BY 1, 2, 3, 4
 ), daily AS (
-  SELECT coalesce(s.org_id, l.org_id, h.org_id, t.org_id, c.org_id) AS org_id,
-         coalesce(s.channel_id, l.channel_id, h.channel_id, t.channel_id, c.channel_id) AS channel_id,
-         coalesce(s.day, l.day, h.day, t.day, c.day) AS day,
+  SELECT org_id, channel_id, campaign_id, day,
          coalesce(s.spend, 0) AS spend, coalesce(s.impressions, 0) AS impressions, coalesce(s.clicks, 0) AS clicks,
          coalesce(l.leads, 0) AS leads, coalesce(l.valid_leads, 0) AS valid_leads, coalesce(h.handling_cost, 0) AS handling_cost,
          coalesce(t.trials, 0) AS trials, coalesce(c.paid_students, 0) AS paid_students,
          coalesce(c.revenue, 0) AS revenue, coalesce(c.ltv_revenue, 0) AS ltv_revenue
     FROM spend s
-    FULL JOIN leads l USING (org_id, channel_id, day)
-    FULL JOIN handling h USING (org_id, channel_id, day)
-    FULL JOIN trials t USING (org_id, channel_id, day)
-    FULL JOIN credited c USING (org_id, channel_id, day)
+    FULL JOIN leads l USING (org_id, channel_id, campaign_id, day)
+    FULL JOIN handling h USING (org_id, channel_id, campaign_id, day)
+    FULL JOIN trials t USING (org_id, channel_id, campaign_id, day)
+    FULL JOIN credited c USING (org_id, channel_id, campaign_id, day)
 ), periods AS (
-  SELECT g.grain, d.org_id, d.channel_id,
+  SELECT g.grain, d.org_id, d.channel_id, d.campaign_id,
          CASE g.grain WHEN 'day' THEN d.day ELSE date_trunc(g.grain, d.day)::date END AS period_start,
          d.spend, d.impressions, d.clicks, d.leads, d.valid_leads, d.handling_cost, d.trials, d.paid_students, d.revenue, d.ltv_revenue
     FROM daily d CROSS JOIN (VALUES ('day'), ('week'), ('month')) g(grain)
 )
-SELECT p.org_id, p.grain AS period, p.period_start, ch.code AS channel, ch.kind AS channel_kind, o.attribution_model,
+SELECT p.org_id, p.grain AS period, p.period_start, ch.code AS channel, ch.kind AS channel_kind,
+       CASE WHEN GROUPING(p.campaign_id) = 0 THEN 'campaign' ELSE 'channel' END AS breakdown,
+       CASE WHEN GROUPING(p.campaign_id) = 0 THEN nullif(p.campaign_id, 0) END AS campaign_id,
+       CASE WHEN GROUPING(p.campaign_id) = 0 THEN coalesce(max(cp.code), '(none)') END AS campaign,
+       o.attribution_model,
        sum(p.spend) AS spend, sum(p.impressions) AS impressions, sum(p.clicks) AS clicks,
        sum(p.leads) AS leads, sum(p.valid_leads) AS valid_leads,
        round(sum(p.spend) / nullif(sum(p.leads), 0), 2) AS cpl,
@@ -1592,13 +1612,18 @@ SELECT p.org_id, p.grain AS period, p.period_start, ch.code AS channel, ch.kind 
   FROM periods p
   JOIN @extschema@.channel ch ON ch.org_id = p.org_id AND ch.channel_id = p.channel_id
   JOIN o ON o.org_id = p.org_id
- GROUP BY p.org_id, p.grain, p.period_start, ch.code, ch.kind, o.attribution_model;
-COMMENT ON VIEW @extschema@.channel_roi IS 'channel ROI by day, week and month: spend, leads, CPL, trials, paid students and net revenue credited by the org''s attribution model, CPA, ROAS, ROI, fully loaded CAC and LTV/CAC (definitions in docs/metrics.md)';
+  LEFT JOIN @extschema@.campaign cp ON cp.org_id = p.org_id AND cp.campaign_id = p.campaign_id
+ GROUP BY GROUPING SETS ((p.org_id, p.grain, p.period_start, ch.code, ch.kind, o.attribution_model),
+                        (p.org_id, p.grain, p.period_start, ch.code, ch.kind, o.attribution_model, p.campaign_id));
+COMMENT ON VIEW @extschema@.channel_roi IS 'channel and campaign ROI by day, week and month: spend, leads, CPL, trials, paid students and net revenue credited by the org''s attribution model, CPA, ROAS, ROI, fully loaded CAC and LTV/CAC (definitions in docs/metrics.md)';
 COMMENT ON COLUMN @extschema@.channel_roi.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.channel_roi.period IS 'day, week or month';
 COMMENT ON COLUMN @extschema@.channel_roi.period_start IS 'first day of the period, in the org''s time zone';
 COMMENT ON COLUMN @extschema@.channel_roi.channel IS 'channel code';
 COMMENT ON COLUMN @extschema@.channel_roi.channel_kind IS 'paid, organic, referral, direct or offline';
+COMMENT ON COLUMN @extschema@.channel_roi.breakdown IS 'channel (all its campaigns) or campaign';
+COMMENT ON COLUMN @extschema@.channel_roi.campaign_id IS 'campaign, for breakdown campaign; NULL for no campaign or a channel row';
+COMMENT ON COLUMN @extschema@.channel_roi.campaign IS 'campaign code, (none) for spend, leads and touches without a campaign; NULL on channel rows';
 COMMENT ON COLUMN @extschema@.channel_roi.attribution_model IS 'the org''s model that credited paid students and revenue';
 COMMENT ON COLUMN @extschema@.channel_roi.spend IS 'ad spend (never split by attribution)';
 COMMENT ON COLUMN @extschema@.channel_roi.impressions IS 'impressions';
@@ -1645,7 +1670,7 @@ WITH o AS (
     FROM daily d
 ), cost AS (
   SELECT r.org_id, r.channel, r.period_start AS cohort_month, r.spend + r.handling_cost AS acquisition_cost, r.paid_students
-    FROM @extschema@.channel_roi r WHERE r.period = 'month'
+    FROM @extschema@.channel_roi r WHERE r.period = 'month' AND r.breakdown = 'channel'
 )
 SELECT k.org_id, k.channel, k.cohort_month, k.acquisition_cost, k.paid_students,
        round((SELECT max(c.cumulative) FROM cum c
