@@ -19,7 +19,7 @@ SELECT i % $JOURNEYS AS journey, 'ch' || lpad((floor(random() * random() * 20)):
        '2026-02-01'::timestamptz AS converted_at
   FROM generate_series(1, $TOUCHES) i" -c "
 CREATE TABLE journeys AS
-SELECT journey, array_agg(channel ORDER BY ts) AS path, (journey % 10 < 3)::int::float8 AS conv, (journey % 7) * 100.0 AS value
+SELECT journey, array_agg(channel ORDER BY ts) AS path, (journey % 10 < 3)::int::float8 AS conv, ((journey % 7) * 100)::float8 AS value
   FROM touches GROUP BY journey" -c "VACUUM ANALYZE touches" -c "VACUUM ANALYZE journeys" >/dev/null
 
 declare -A ms
