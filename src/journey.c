@@ -27,6 +27,7 @@
 #include "miscadmin.h"
 #include "port/pg_bitutils.h"
 #include "utils/array.h"
+#include "utils/arrayaccess.h"
 #include "utils/builtins.h"
 #include "utils/expandeddatum.h"
 #include "utils/lsyscache.h"
@@ -100,6 +101,7 @@ typedef struct JourneyExpanded
 	int32		offcap;
 	int32	   *slots;			/* hash table: entry index + 1, 0 empty */
 	int32		nslots;			/* a power of two */
+	int64		total_off;		/* offset of the Markov totals entry, -1 until made */
 } JourneyExpanded;
 
 static Size JourneyFlatSize(ExpandedObjectHeader *eohptr);
@@ -199,6 +201,7 @@ JourneyNew(MemoryContext parent, uint8 kind, uint8 param)
 	je->offs = MemoryContextAlloc(cxt, sizeof(int64) * je->offcap);
 	je->nslots = 64;
 	je->slots = MemoryContextAllocZero(cxt, sizeof(int32) * je->nslots);
+	je->total_off = -1;
 	return je;
 }
 
@@ -323,8 +326,7 @@ AmountArg(FunctionCallInfo fcinfo, int i, const char *what)
 static int
 ChannelsOf(ArrayType *a, text ***out)
 {
-	Datum	   *vals;
-	bool	   *nulls;
+	array_iter	it;
 	int			n,
 				i,
 				m = 0;
@@ -333,15 +335,21 @@ ChannelsOf(ArrayType *a, text ***out)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("a journey must be a one-dimensional array of channels")));
-	deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &vals, &nulls, &n);
+	if (ARR_ELEMTYPE(a) != TEXTOID)
+		elog(ERROR, "a journey must be text[]");
+	n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
 	*out = palloc(sizeof(text *) * Max(n, 1));
+	/* walk the elements in place, without copying them out */
+	array_iter_setup(&it, (AnyArrayType *) a);
 	for (i = 0; i < n; i++)
 	{
+		bool		isnull;
+		Datum		d = array_iter_next(&it, &isnull, i, -1, false, TYPALIGN_INT);
 		text	   *t;
 
-		if (nulls[i])
+		if (isnull)
 			continue;
-		t = DatumGetTextPP(vals[i]);
+		t = DatumGetTextPP(d);
 		if (VARSIZE_ANY_EXHDR(t) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -453,8 +461,10 @@ leadmgmt_markov_transfn(PG_FUNCTION_ARGS)
 			ch[m++] = ch[i];
 	if (m == 0 || (conv == 0 && nonconv == 0))
 		PG_RETURN_DATUM(EOHPGetRWDatum(&je->hdr));
-	/* the totals, for the credit */
-	e = JourneyLookup(je, MK_TOTAL, 1);
+	/* the totals, for the credit (its place is remembered: it is met on every row) */
+	if (je->total_off < 0)
+		je->total_off = (char *) JourneyLookup(je, MK_TOTAL, 1) - je->arena;
+	e = (JourneyEntry *) (je->arena + je->total_off);
 	e->conv += conv;
 	e->nonconv += nonconv;
 	e->value += value;
