@@ -102,6 +102,14 @@ typedef struct JourneyExpanded
 	int32	   *slots;			/* hash table: entry index + 1, 0 empty */
 	int32		nslots;			/* a power of two */
 	int64		total_off;		/* offset of the Markov totals entry, -1 until made */
+	/* first-order Markov fast path: channel ids, and the entry of each transition */
+	int32		nch;			/* channels with an id */
+	int32		chcap;			/* ids below it have a tcache row; a power of two */
+	int32		chslots;		/* size of the name hash set; a power of two */
+	char	  **chname;			/* per slot: the name (a copy), NULL when empty */
+	int32	   *chlen;
+	int32	   *chid;
+	int64	   *tcache;			/* (chcap + 1) x (chcap + 2) entry offsets, -1 unknown */
 } JourneyExpanded;
 
 static Size JourneyFlatSize(ExpandedObjectHeader *eohptr);
@@ -372,6 +380,81 @@ SameChannel(text *a, text *b)
 		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
 }
 
+/* (Re)make the transition cache for room for cap channels, all unknown. */
+static void
+TransitionCacheReset(JourneyExpanded *je, int32 cap)
+{
+	Size		cells = (Size) (cap + 1) * (cap + 2);
+	Size		i;
+
+	if (je->tcache)
+		pfree(je->tcache);
+	je->chcap = cap;
+	je->tcache = MemoryContextAlloc(je->hdr.eoh_context, sizeof(int64) * cells);
+	for (i = 0; i < cells; i++)
+		je->tcache[i] = -1;
+}
+
+/* The id of channel t in the first-order fast path, giving it one when new. */
+static int32
+ChannelId(JourneyExpanded *je, text *t)
+{
+	const char *name = VARDATA_ANY(t);
+	int32		len = VARSIZE_ANY_EXHDR(t);
+	uint32		h;
+
+	if (je->chslots == 0)
+	{
+		je->chslots = 64;
+		je->chname = MemoryContextAllocZero(je->hdr.eoh_context, sizeof(char *) * je->chslots);
+		je->chlen = MemoryContextAlloc(je->hdr.eoh_context, sizeof(int32) * je->chslots);
+		je->chid = MemoryContextAlloc(je->hdr.eoh_context, sizeof(int32) * je->chslots);
+		TransitionCacheReset(je, 32);
+	}
+	h = hash_bytes((const unsigned char *) name, len) & (je->chslots - 1);
+	while (je->chname[h] != NULL)
+	{
+		if (je->chlen[h] == len && memcmp(je->chname[h], name, len) == 0)
+			return je->chid[h];
+		h = (h + 1) & (je->chslots - 1);
+	}
+	je->chname[h] = MemoryContextAlloc(je->hdr.eoh_context, len);
+	memcpy(je->chname[h], name, len);
+	je->chlen[h] = len;
+	je->chid[h] = je->nch++;
+	if (je->nch * 2 > je->chslots)
+	{
+		/* grow the name set */
+		int32		old = je->chslots,
+					i;
+		char	  **oname = je->chname;
+		int32	   *olen = je->chlen,
+				   *oid = je->chid;
+
+		je->chslots *= 2;
+		je->chname = MemoryContextAllocZero(je->hdr.eoh_context, sizeof(char *) * je->chslots);
+		je->chlen = MemoryContextAlloc(je->hdr.eoh_context, sizeof(int32) * je->chslots);
+		je->chid = MemoryContextAlloc(je->hdr.eoh_context, sizeof(int32) * je->chslots);
+		for (i = 0; i < old; i++)
+			if (oname[i] != NULL)
+			{
+				uint32		g = hash_bytes((const unsigned char *) oname[i], olen[i]) & (je->chslots - 1);
+
+				while (je->chname[g] != NULL)
+					g = (g + 1) & (je->chslots - 1);
+				je->chname[g] = oname[i];
+				je->chlen[g] = olen[i];
+				je->chid[g] = oid[i];
+			}
+		pfree(oname);
+		pfree(olen);
+		pfree(oid);
+	}
+	if (je->nch > je->chcap)
+		TransitionCacheReset(je, je->chcap * 2);
+	return je->nch - 1;
+}
+
 /* A key buffer kept for the call site, so rows do not allocate one each. */
 static StringInfo
 KeyBuffer(FunctionCallInfo fcinfo)
@@ -468,8 +551,60 @@ leadmgmt_markov_transfn(PG_FUNCTION_ARGS)
 	e->conv += conv;
 	e->nonconv += nonconv;
 	e->value += value;
-	/* the transitions: START > window 1 > ... > window m > CONV / NULL, a window being the last k channels */
 	key = KeyBuffer(fcinfo);
+	if (k == 1)
+	{
+		/* first order: each transition's entry is found through channel ids, its key built only once */
+		int32	   *id = palloc(sizeof(int32) * m);
+		int32		width;
+
+		for (i = 0; i < m; i++)
+			id[i] = ChannelId(je, ch[i]);
+		width = je->chcap + 2;
+		for (i = 0; i <= m; i++)
+		{
+			int32		row = i == 0 ? 0 : id[i - 1] + 1;
+			int			t;
+
+			for (t = 0; t < 2; t++)
+			{
+				int32		col;
+				double		w;
+				int64	   *cell;
+
+				if (i < m)
+				{
+					if (t > 0)
+						break;
+					col = id[i] + 2;
+					w = conv + nonconv;
+				}
+				else
+				{
+					col = t;	/* 0: to CONV, 1: to NULL */
+					w = t == 0 ? conv : nonconv;
+					if (w <= 0)
+						continue;
+				}
+				cell = &je->tcache[(Size) row * width + col];
+				if (*cell < 0)
+				{
+					resetStringInfo(key);
+					if (i > 0)
+						AppendWindow(key, ch + i - 1, 1);
+					appendStringInfoChar(key, MK_ARROW);
+					if (i < m)
+						AppendWindow(key, ch + i, 1);
+					else
+						appendStringInfoChar(key, t == 0 ? MK_CONV[0] : MK_NULL[0]);
+					*cell = (char *) JourneyLookup(je, key->data, key->len) - je->arena;
+				}
+				((JourneyEntry *) (je->arena + *cell))->conv += w;
+			}
+		}
+		PG_RETURN_DATUM(EOHPGetRWDatum(&je->hdr));
+	}
+	/* the transitions: START > window 1 > ... > window m > CONV / NULL, a window being the last k channels */
 	for (i = 0; i <= m; i++)
 	{
 		int			lo;
