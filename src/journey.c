@@ -330,9 +330,48 @@ AmountArg(FunctionCallInfo fcinfo, int i, const char *what)
 	return v;
 }
 
+/* per-call-site buffers, so that rows do not allocate */
+typedef struct RowBuffers
+{
+	StringInfoData key;
+	text	  **ch;
+	int32	   *id;
+	int			cap;
+} RowBuffers;
+
+/* The call site's buffers, with room for n channels. */
+static RowBuffers *
+Buffers(FunctionCallInfo fcinfo, int n)
+{
+	RowBuffers *rb = (RowBuffers *) fcinfo->flinfo->fn_extra;
+
+	if (rb == NULL || rb->cap < n)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		int			cap = Max(n, 32);
+
+		if (rb == NULL)
+		{
+			rb = palloc0(sizeof(RowBuffers));
+			initStringInfo(&rb->key);
+			fcinfo->flinfo->fn_extra = rb;
+		}
+		else
+		{
+			pfree(rb->ch);
+			pfree(rb->id);
+		}
+		rb->ch = palloc(sizeof(text *) * cap);
+		rb->id = palloc(sizeof(int32) * cap);
+		rb->cap = cap;
+		MemoryContextSwitchTo(old);
+	}
+	return rb;
+}
+
 /* The channels of a text[] (NULLs left out), each checked; returns how many. */
 static int
-ChannelsOf(ArrayType *a, text ***out)
+ChannelsOf(FunctionCallInfo fcinfo, ArrayType *a, text ***out)
 {
 	array_iter	it;
 	int			n,
@@ -346,7 +385,7 @@ ChannelsOf(ArrayType *a, text ***out)
 	if (ARR_ELEMTYPE(a) != TEXTOID)
 		elog(ERROR, "a journey must be text[]");
 	n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
-	*out = palloc(sizeof(text *) * Max(n, 1));
+	*out = Buffers(fcinfo, n)->ch;
 	/* walk the elements in place, without copying them out */
 	array_iter_setup(&it, (AnyArrayType *) a);
 	for (i = 0; i < n; i++)
@@ -455,18 +494,11 @@ ChannelId(JourneyExpanded *je, text *t)
 	return je->nch - 1;
 }
 
-/* A key buffer kept for the call site, so rows do not allocate one each. */
+/* The call site's key buffer. */
 static StringInfo
 KeyBuffer(FunctionCallInfo fcinfo)
 {
-	if (fcinfo->flinfo->fn_extra == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-
-		fcinfo->flinfo->fn_extra = makeStringInfo();
-		MemoryContextSwitchTo(old);
-	}
-	return (StringInfo) fcinfo->flinfo->fn_extra;
+	return &Buffers(fcinfo, 0)->key;
 }
 
 /* Append channels joined with the separator. */
@@ -535,7 +567,7 @@ leadmgmt_markov_transfn(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	n = ChannelsOf(PG_GETARG_ARRAYTYPE_P(1), &ch);
+	n = ChannelsOf(fcinfo, PG_GETARG_ARRAYTYPE_P(1), &ch);
 	je = JourneyState(fcinfo, JK_MARKOV, (uint8) k, "markov_attribution transition function");
 	je->rows++;
 	/* merge consecutive repeats: A > A > C is A > C */
@@ -555,7 +587,7 @@ leadmgmt_markov_transfn(PG_FUNCTION_ARGS)
 	if (k == 1)
 	{
 		/* first order: each transition's entry is found through channel ids, its key built only once */
-		int32	   *id = palloc(sizeof(int32) * m);
+		int32	   *id = Buffers(fcinfo, m)->id;
 		int32		width;
 
 		for (i = 0; i < m; i++)
@@ -689,7 +721,7 @@ leadmgmt_shapley_transfn(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	n = ChannelsOf(PG_GETARG_ARRAYTYPE_P(1), &ch);
+	n = ChannelsOf(fcinfo, PG_GETARG_ARRAYTYPE_P(1), &ch);
 	je = JourneyState(fcinfo, JK_SHAPLEY, exact ? 1 : 0, "shapley_attribution transition function");
 	je->rows++;
 	/* the distinct channel set, sorted */
