@@ -570,12 +570,28 @@ leadmgmt_markov_transfn(PG_FUNCTION_ARGS)
 	n = ChannelsOf(fcinfo, PG_GETARG_ARRAYTYPE_P(1), &ch);
 	je = JourneyState(fcinfo, JK_MARKOV, (uint8) k, "markov_attribution transition function");
 	je->rows++;
-	/* merge consecutive repeats: A > A > C is A > C */
-	for (i = 0; i < n; i++)
-		if (m == 0 || !SameChannel(ch[m - 1], ch[i]))
-			ch[m++] = ch[i];
-	if (m == 0 || (conv == 0 && nonconv == 0))
+	if (n == 0 || (conv == 0 && nonconv == 0))
 		PG_RETURN_DATUM(EOHPGetRWDatum(&je->hdr));
+	/* merge consecutive repeats: A > A > C is A > C (first order: by channel id) */
+	if (k == 1)
+	{
+		int32	   *id = Buffers(fcinfo, n)->id;
+
+		for (i = 0; i < n; i++)
+		{
+			int32		c = ChannelId(je, ch[i]);
+
+			if (m == 0 || id[m - 1] != c)
+			{
+				id[m] = c;
+				ch[m++] = ch[i];
+			}
+		}
+	}
+	else
+		for (i = 0; i < n; i++)
+			if (m == 0 || !SameChannel(ch[m - 1], ch[i]))
+				ch[m++] = ch[i];
 	/* the totals, for the credit (its place is remembered: it is met on every row) */
 	if (je->total_off < 0)
 		je->total_off = (char *) JourneyLookup(je, MK_TOTAL, 1) - je->arena;
@@ -588,11 +604,8 @@ leadmgmt_markov_transfn(PG_FUNCTION_ARGS)
 	{
 		/* first order: each transition's entry is found through channel ids, its key built only once */
 		int32	   *id = Buffers(fcinfo, m)->id;
-		int32		width;
+		int32		width = je->chcap + 2;
 
-		for (i = 0; i < m; i++)
-			id[i] = ChannelId(je, ch[i]);
-		width = je->chcap + 2;
 		for (i = 0; i <= m; i++)
 		{
 			int32		row = i == 0 ? 0 : id[i - 1] + 1;
