@@ -266,10 +266,7 @@ FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, in
 	bool	   *flags;
 	int			i;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("window_funnel transition function called in non-aggregate context")));
+	(void) LmAggContext(fcinfo, "window_funnel transition function");
 
 	if (PG_ARGISNULL(winarg))
 		ereport(ERROR,
@@ -372,10 +369,7 @@ leadmgmt_funnel_combine(PG_FUNCTION_ARGS)
 	FunnelState *a;
 	FunnelState *b;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("window_funnel combine function called in non-aggregate context")));
+	(void) LmAggContext(fcinfo, "window_funnel combine function");
 	if (PG_ARGISNULL(1))
 		PG_RETURN_DATUM(PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0));
 	b = (FunnelState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));

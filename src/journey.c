@@ -288,10 +288,7 @@ JourneyState(FunctionCallInfo fcinfo, uint8 kind, uint8 param, const char *fname
 	MemoryContext aggcxt;
 	JourneyExpanded *je;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", fname)));
+	aggcxt = LmAggContext(fcinfo, fname);
 	if (!PG_ARGISNULL(0) && IsJourneyRW(PG_GETARG_DATUM(0)))
 		je = (JourneyExpanded *) DatumGetEOHP(PG_GETARG_DATUM(0));
 	else
@@ -563,9 +560,7 @@ leadmgmt_markov_transfn(PG_FUNCTION_ARGS)
 	value = AmountArg(fcinfo, 4, "value");
 	if (PG_ARGISNULL(1))
 	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		LM_RETURN_STATE();
 	}
 	n = ChannelsOf(fcinfo, PG_GETARG_ARRAYTYPE_P(1), &ch);
 	je = JourneyState(fcinfo, JK_MARKOV, (uint8) k, "markov_attribution transition function");
@@ -730,9 +725,7 @@ leadmgmt_shapley_transfn(PG_FUNCTION_ARGS)
 	value = AmountArg(fcinfo, 3, "value");
 	if (PG_ARGISNULL(1))
 	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		LM_RETURN_STATE();
 	}
 	n = ChannelsOf(fcinfo, PG_GETARG_ARRAYTYPE_P(1), &ch);
 	je = JourneyState(fcinfo, JK_SHAPLEY, exact ? 1 : 0, "shapley_attribution transition function");
@@ -761,9 +754,7 @@ leadmgmt_journey_combine(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(1))
 	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		LM_RETURN_STATE();
 	}
 	b = JourneyRead(PG_GETARG_DATUM(1));
 	je = JourneyState(fcinfo, b->kind, b->param, "journey combine function");

@@ -20,6 +20,19 @@
 
 PG_MODULE_MAGIC;
 
+/* The aggregate context of an aggregate support function; fname names it in the error outside one. */
+MemoryContext
+LmAggContext(FunctionCallInfo fcinfo, const char *fname)
+{
+	MemoryContext aggcxt;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s called in non-aggregate context", fname)));
+	return aggcxt;
+}
+
 /* Text form of a state whose binary form is bin: "v1:<hex>". */
 char *
 LmStateTextOut(StringInfo bin)

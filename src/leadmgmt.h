@@ -18,6 +18,19 @@
 
 #include "lib/stringinfo.h"
 
+#include "fmgr.h"
+
+/* the aggregate context, or an error naming fname outside an aggregate (leadmgmt.c) */
+extern MemoryContext LmAggContext(FunctionCallInfo fcinfo, const char *fname);
+
+/* a row that adds nothing: return the aggregate state unchanged, NULL while there is none */
+#define LM_RETURN_STATE() \
+	do { \
+		if (PG_ARGISNULL(0)) \
+			PG_RETURN_NULL(); \
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0)); \
+	} while (0)
+
 /* state types' text form, "v1:" + hex of the binary form (leadmgmt.c) */
 extern char *LmStateTextOut(StringInfo bin);
 extern void LmStateTextIn(const char *str, const char *typname, StringInfo bin);

@@ -112,10 +112,7 @@ leadmgmt_logreg_transfn(PG_FUNCTION_ARGS)
 				r;
 	bool		y;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("logreg_step called in non-aggregate context")));
+	aggcxt = LmAggContext(fcinfo, "logreg_step");
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -213,15 +210,10 @@ Float8StateCombine(FunctionCallInfo fcinfo, bool skip_first)
 				nb,
 				i;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("combine function called in non-aggregate context")));
+	aggcxt = LmAggContext(fcinfo, "combine function");
 	if (PG_ARGISNULL(1))
 	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		LM_RETURN_STATE();
 	}
 	b = PG_GETARG_ARRAYTYPE_P(1);
 	if (PG_ARGISNULL(0))
@@ -607,10 +599,7 @@ Float8State(FunctionCallInfo fcinfo, int n, const char *fname)
 {
 	MemoryContext aggcxt;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", fname)));
+	aggcxt = LmAggContext(fcinfo, fname);
 	if (PG_ARGISNULL(0))
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcxt);
@@ -632,9 +621,7 @@ leadmgmt_logloss_transfn(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		LM_RETURN_STATE();
 	}
 	p = ProbabilityArg(fcinfo, 1);
 	state = Float8State(fcinfo, 2, "log_loss transition function");
@@ -688,9 +675,7 @@ leadmgmt_calibration_transfn(PG_FUNCTION_ARGS)
 				 errmsg("bins must be between 1 and 1000, not %d", bins)));
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		LM_RETURN_STATE();
 	}
 	p = ProbabilityArg(fcinfo, 1);
 	state = Float8State(fcinfo, 1 + 3 * bins, "calibration transition function");

@@ -592,10 +592,7 @@ SurvTransState(FunctionCallInfo fcinfo, uint8 kind, const char *fname)
 {
 	MemoryContext aggcxt;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", fname)));
+	aggcxt = LmAggContext(fcinfo, fname);
 	if (PG_ARGISNULL(0))
 		return SurvExpand(aggcxt, NULL, kind);
 	if (IsSurvExpandedRW(PG_GETARG_DATUM(0)))
@@ -628,9 +625,7 @@ leadmgmt_km_transfn(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || !WeightArg(fcinfo, 3, &w))
 	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		LM_RETURN_STATE();
 	}
 	eh = SurvTransState(fcinfo, SK_KM, "km_fit transition function");
 	eh->st = SurvAddRow(eh->st, 0, false, 0, PG_GETARG_FLOAT8(1), PG_GETARG_BOOL(2), w);
@@ -646,9 +641,7 @@ leadmgmt_km_transfn_entry(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || !WeightArg(fcinfo, 4, &w))
 	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		LM_RETURN_STATE();
 	}
 	eh = SurvTransState(fcinfo, SK_KM, "km_fit transition function");
 	eh->st = SurvAddRow(eh->st, 0, true, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_BOOL(3), w);
@@ -665,9 +658,7 @@ leadmgmt_logrank_transfn(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		LM_RETURN_STATE();
 	}
 	eh = SurvTransState(fcinfo, SK_GROUPED, "logrank transition function");
 	grp = PG_GETARG_TEXT_PP(1);
@@ -689,9 +680,7 @@ leadmgmt_survival_combine(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(1))
 	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		LM_RETURN_STATE();
 	}
 	b = SurvRead(PG_GETARG_DATUM(1));
 	eh = SurvTransState(fcinfo, b->kind, "survival combine function");
@@ -1614,9 +1603,7 @@ leadmgmt_auc_transfn(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		LM_RETURN_STATE();
 	}
 	score = PG_GETARG_FLOAT8(1);
 	if (isnan(score) || isinf(score))

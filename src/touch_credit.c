@@ -311,10 +311,7 @@ leadmgmt_touch_credit_transfn(PG_FUNCTION_ARGS)
 				conv;
 	int32		len;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("touch_credit transition function called in non-aggregate context")));
+	(void) LmAggContext(fcinfo, "touch_credit transition function");
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -323,9 +320,7 @@ leadmgmt_touch_credit_transfn(PG_FUNCTION_ARGS)
 	/* a journey without a conversion, or a touch without channel or time, adds nothing */
 	if (PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
 	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		LM_RETURN_STATE();
 	}
 	ch = PG_GETARG_TEXT_PP(2);
 	ts = PG_GETARG_TIMESTAMPTZ(3);
@@ -375,15 +370,10 @@ leadmgmt_touch_credit_combine(PG_FUNCTION_ARGS)
 	TouchState *a,
 			   *b;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("touch_credit combine function called in non-aggregate context")));
+	(void) LmAggContext(fcinfo, "touch_credit combine function");
 	if (PG_ARGISNULL(1))
 	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		LM_RETURN_STATE();
 	}
 	b = (TouchState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
 	if (PG_ARGISNULL(0))
