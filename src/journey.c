@@ -1055,22 +1055,13 @@ CollectChannels(JourneyFlat *f, ChannelSet *cs)
 static Datum
 CompositeArray(FunctionCallInfo fcinfo, Datum **rows_vals, bool **rows_nulls, int nrows)
 {
-	Oid			arrtype = get_fn_expr_rettype(fcinfo->flinfo);
-	Oid			elemtype = get_element_type(arrtype);
-	TupleDesc	tupdesc;
-	Datum	   *elems = palloc(sizeof(Datum) * Max(nrows, 1));
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
+	LmRowArray	ra;
 	int			i;
 
-	if (!OidIsValid(elemtype))
-		elog(ERROR, "attribution must return an array of a composite type");
-	tupdesc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(elemtype, -1));
+	LmRowArrayInit(&ra, fcinfo, nrows);
 	for (i = 0; i < nrows; i++)
-		elems[i] = HeapTupleGetDatum(heap_form_tuple(tupdesc, rows_vals[i], rows_nulls[i]));
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_array(elems, nrows, elemtype, typlen, typbyval, typalign));
+		LmRowArrayAdd(&ra, rows_vals[i], rows_nulls[i]);
+	return LmRowArrayResult(&ra);
 }
 
 /* ---- Markov ---- */

@@ -12,9 +12,14 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
 
 #include "leadmgmt.h"
 
@@ -62,4 +67,41 @@ LmStateTextIn(const char *str, const char *typname, StringInfo bin)
 	enlargeStringInfo(bin, (int) ((len - 3) / 2) + 1);
 	bin->len = (int) hex_decode(str + 3, len - 3, bin->data);
 	bin->data[bin->len] = '\0';
+}
+
+/* Start an array of rows of the composite element type the function returns. */
+void
+LmRowArrayInit(LmRowArray *ra, FunctionCallInfo fcinfo, int cap)
+{
+	ra->elemtype = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
+	if (!OidIsValid(ra->elemtype))
+		elog(ERROR, "function must return an array of a composite type");
+	ra->tupdesc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(ra->elemtype, -1));
+	ra->cap = Max(cap, 1);
+	ra->n = 0;
+	ra->elems = palloc(sizeof(Datum) * ra->cap);
+}
+
+/* Add one row. */
+void
+LmRowArrayAdd(LmRowArray *ra, Datum *values, bool *nulls)
+{
+	if (ra->n >= ra->cap)
+	{
+		ra->cap *= 2;
+		ra->elems = repalloc(ra->elems, sizeof(Datum) * ra->cap);
+	}
+	ra->elems[ra->n++] = HeapTupleGetDatum(heap_form_tuple(ra->tupdesc, values, nulls));
+}
+
+/* The array of the rows added. */
+Datum
+LmRowArrayResult(LmRowArray *ra)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	get_typlenbyvalalign(ra->elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_array(ra->elems, ra->n, ra->elemtype, typlen, typbyval, typalign));
 }

@@ -31,6 +31,19 @@ extern MemoryContext LmAggContext(FunctionCallInfo fcinfo, const char *fname);
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0)); \
 	} while (0)
 
+/* an array of composite rows, the element type the function returns (leadmgmt.c) */
+typedef struct LmRowArray
+{
+	Oid			elemtype;
+	struct TupleDescData *tupdesc;
+	Datum	   *elems;
+	int			n;
+	int			cap;
+} LmRowArray;
+extern void LmRowArrayInit(LmRowArray *ra, FunctionCallInfo fcinfo, int cap);
+extern void LmRowArrayAdd(LmRowArray *ra, Datum *values, bool *nulls);
+extern Datum LmRowArrayResult(LmRowArray *ra);
+
 /* state types' text form, "v1:" + hex of the binary form (leadmgmt.c) */
 extern char *LmStateTextOut(StringInfo bin);
 extern void LmStateTextIn(const char *str, const char *typname, StringInfo bin);

@@ -702,15 +702,8 @@ leadmgmt_calibration_final(PG_FUNCTION_ARGS)
 	float8	   *s;
 	int			n,
 				bins,
-				k,
-				m = 0;
-	Oid			arrtype,
-				elemtype;
-	TupleDesc	tupdesc;
-	Datum	   *elems;
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
+				k;
+	LmRowArray	ra;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -719,13 +712,7 @@ leadmgmt_calibration_final(PG_FUNCTION_ARGS)
 	bins = (int) s[0];
 	if (bins < 1 || n != 1 + 3 * bins)
 		PG_RETURN_NULL();
-	arrtype = get_fn_expr_rettype(fcinfo->flinfo);
-	elemtype = get_element_type(arrtype);
-	if (!OidIsValid(elemtype))
-		elog(ERROR, "calibration must return an array");
-	tupdesc = lookup_rowtype_tupdesc_copy(elemtype, -1);
-	tupdesc = BlessTupleDesc(tupdesc);
-	elems = palloc(sizeof(Datum) * bins);
+	LmRowArrayInit(&ra, fcinfo, bins);
 	for (k = 0; k < bins; k++)
 	{
 		Datum		v[6];
@@ -740,8 +727,7 @@ leadmgmt_calibration_final(PG_FUNCTION_ARGS)
 		v[3] = Int64GetDatum((int64) rows);
 		v[4] = Float8GetDatum(s[2 + 3 * k] / rows);
 		v[5] = Float8GetDatum(s[3 + 3 * k] / rows);
-		elems[m++] = HeapTupleGetDatum(heap_form_tuple(tupdesc, v, nul));
+		LmRowArrayAdd(&ra, v, nul);
 	}
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, m, elemtype, typlen, typbyval, typalign));
+	PG_RETURN_DATUM(LmRowArrayResult(&ra));
 }

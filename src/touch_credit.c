@@ -453,12 +453,7 @@ leadmgmt_touch_credit_final(PG_FUNCTION_ARGS)
 				j,
 				nc = 0;
 	char	   *p;
-	Oid			elemtype;
-	TupleDesc	tupdesc;
-	Datum	   *elems;
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
+	LmRowArray	ra;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -532,11 +527,7 @@ leadmgmt_touch_credit_final(PG_FUNCTION_ARGS)
 		cr[j].credit = total > 0 ? cr[j].credit / total : 1.0 / nc;
 	qsort(cr, nc, sizeof(Credit), CreditCmp);
 
-	elemtype = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
-	if (!OidIsValid(elemtype))
-		elog(ERROR, "touch_credit must return an array of a composite type");
-	tupdesc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(elemtype, -1));
-	elems = palloc(sizeof(Datum) * nc);
+	LmRowArrayInit(&ra, fcinfo, nc);
 	for (j = 0; j < nc; j++)
 	{
 		Datum		v[2];
@@ -544,10 +535,9 @@ leadmgmt_touch_credit_final(PG_FUNCTION_ARGS)
 
 		v[0] = PointerGetDatum(cstring_to_text_with_len(cr[j].e->name, cr[j].e->len));
 		v[1] = Float8GetDatum(cr[j].credit);
-		elems[j] = HeapTupleGetDatum(heap_form_tuple(tupdesc, v, nul));
+		LmRowArrayAdd(&ra, v, nul);
 	}
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, nc, elemtype, typlen, typbyval, typalign));
+	PG_RETURN_DATUM(LmRowArrayResult(&ra));
 }
 
 /* ---- touch_state I/O: binary, and text as "v1:" + hex of the binary ---- */
