@@ -246,8 +246,6 @@ JourneyFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
 {
 	JourneyExpanded *je = (JourneyExpanded *) eohptr;
 	JourneyFlat *f = (JourneyFlat *) result;
-	int32		i;
-	Size		off = 0;
 
 	memset(f, 0, JF_HDRSZ);
 	SET_VARSIZE(f, allocated_size);
@@ -256,15 +254,9 @@ JourneyFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
 	f->param = je->param;
 	f->nentries = je->nentries;
 	f->rows = je->rows;
-	/* entries in the order they were added: copy them one by one (the arena may hold them out of offset order) */
-	for (i = 0; i < je->nentries; i++)
-	{
-		JourneyEntry *e = JEntry(je, i);
-
-		memcpy(f->data + off, e, ENTRY_SIZE(e->len));
-		off += ENTRY_SIZE(e->len);
-	}
-	Assert(JF_HDRSZ + off == allocated_size);
+	/* the arena holds the entries back to back: it is the flat form's data */
+	memcpy(f->data, je->arena, je->used);
+	Assert(JF_HDRSZ + je->used == allocated_size);
 }
 
 /* Whether d is one of our read-write expanded states. */
@@ -516,15 +508,8 @@ AppendWindow(StringInfo buf, text **ch, int n)
 static void
 JoinKey(StringInfo buf, text **ch, int n)
 {
-	int			i;
-
 	resetStringInfo(buf);
-	for (i = 0; i < n; i++)
-	{
-		if (i > 0)
-			appendStringInfoChar(buf, JOURNEY_SEP);
-		appendBinaryStringInfo(buf, VARDATA_ANY(ch[i]), VARSIZE_ANY_EXHDR(ch[i]));
-	}
+	AppendWindow(buf, ch, n);
 }
 
 /* markov_attribution(path, conversions, non_conversions, value [, k]) transition */
@@ -976,79 +961,92 @@ NameRefCmp(const void *a, const void *b)
 	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-/* The distinct channels of all keys, sorted: a hash set of name slices first. */
+/* a set of strings (slices of the state), numbered as added */
+typedef struct StrSet
+{
+	int			n;
+	int			nslots;
+	NameRef    *slot;
+	int		   *id;
+} StrSet;
+
+/* Number of string name[len] in the set, adding it when new. */
+static int
+StrSetAdd(StrSet *ss, const char *name, int len)
+{
+	uint32		h;
+
+	if (ss->nslots == 0 || (ss->n + 1) * 2 > ss->nslots)
+	{
+		int			old_n = ss->nslots,
+					i;
+		NameRef    *old_slot = ss->slot;
+		int		   *old_id = ss->id;
+
+		ss->nslots = Max(64, ss->nslots * 2);
+		ss->slot = palloc0(sizeof(NameRef) * ss->nslots);
+		ss->id = palloc(sizeof(int) * ss->nslots);
+		for (i = 0; i < old_n; i++)
+			if (old_slot[i].name != NULL)
+			{
+				uint32		g = hash_bytes((const unsigned char *) old_slot[i].name, old_slot[i].len) & (ss->nslots - 1);
+
+				while (ss->slot[g].name != NULL)
+					g = (g + 1) & (ss->nslots - 1);
+				ss->slot[g] = old_slot[i];
+				ss->id[g] = old_id[i];
+			}
+	}
+	h = hash_bytes((const unsigned char *) name, len) & (ss->nslots - 1);
+	while (ss->slot[h].name != NULL)
+	{
+		if (ss->slot[h].len == len && memcmp(ss->slot[h].name, name, len) == 0)
+			return ss->id[h];
+		h = (h + 1) & (ss->nslots - 1);
+	}
+	ss->slot[h].name = name;
+	ss->slot[h].len = len;
+	ss->id[h] = ss->n;
+	return ss->n++;
+}
+
+/* The distinct channels of all keys (markers and the empty START window left out), sorted by name. */
 static void
 CollectChannels(JourneyFlat *f, ChannelSet *cs)
 {
+	StrSet		set;
 	char	   *p = f->data;
-	int			nslots = 256,
-				n = 0,
-				i;
-	NameRef    *slots = palloc0(sizeof(NameRef) * nslots);
+	int			i,
+				j;
 	NameRef    *refs;
 
-	for (i = 0; i < f->nentries; i++)
+	memset(&set, 0, sizeof(set));
+	for (i = 0; i < f->nentries; i++, p += ENTRY_SIZE(((JourneyEntry *) p)->len))
 	{
 		JourneyEntry *e = (JourneyEntry *) p;
-		int			start = 0,
-					j;
+		int			start = 0;
 
 		for (j = 0; j <= e->len; j++)
 			if (j == e->len || e->key[j] == JOURNEY_SEP || e->key[j] == MK_ARROW)
 			{
-				const char *name = e->key + start;
-				int			len = j - start;
-				uint32		h;
-
+				if (j > start && (unsigned char) e->key[start] >= 0x20)
+					(void) StrSetAdd(&set, e->key + start, j - start);
 				start = j + 1;
-				/* markers and the empty START window are not channels */
-				if (len == 0 || (unsigned char) name[0] < 0x20)
-					continue;
-				h = hash_bytes((const unsigned char *) name, len) & (nslots - 1);
-
-				while (slots[h].name != NULL &&
-					   !(slots[h].len == len && memcmp(slots[h].name, name, len) == 0))
-					h = (h + 1) & (nslots - 1);
-				if (slots[h].name == NULL)
-				{
-					slots[h].name = name;
-					slots[h].len = len;
-					if (++n * 2 > nslots)
-					{
-						/* grow the set */
-						NameRef    *old = slots;
-						int			k;
-
-						nslots *= 2;
-						slots = palloc0(sizeof(NameRef) * nslots);
-						for (k = 0; k < nslots / 2; k++)
-							if (old[k].name != NULL)
-							{
-								uint32		g = hash_bytes((const unsigned char *) old[k].name, old[k].len) & (nslots - 1);
-
-								while (slots[g].name != NULL)
-									g = (g + 1) & (nslots - 1);
-								slots[g] = old[k];
-							}
-						pfree(old);
-					}
-				}
 			}
-		p += ENTRY_SIZE(e->len);
 	}
-	refs = palloc(sizeof(NameRef) * Max(n, 1));
-	for (i = 0, n = 0; i < nslots; i++)
-		if (slots[i].name != NULL)
-			refs[n++] = slots[i];
-	qsort(refs, n, sizeof(NameRef), NameRefCmp);
-	cs->name = palloc(sizeof(char *) * Max(n, 1));
-	cs->len = palloc(sizeof(int) * Max(n, 1));
-	for (i = 0; i < n; i++)
+	refs = palloc(sizeof(NameRef) * Max(set.n, 1));
+	for (i = 0; i < set.nslots; i++)
+		if (set.slot[i].name != NULL)
+			refs[set.id[i]] = set.slot[i];
+	qsort(refs, set.n, sizeof(NameRef), NameRefCmp);
+	cs->n = set.n;
+	cs->name = palloc(sizeof(char *) * Max(set.n, 1));
+	cs->len = palloc(sizeof(int) * Max(set.n, 1));
+	for (i = 0; i < set.n; i++)
 	{
 		cs->name[i] = (char *) refs[i].name;
 		cs->len[i] = refs[i].len;
 	}
-	cs->n = n;
 }
 
 /* An array of composite rows of the function's declared element type. */
@@ -1104,55 +1102,6 @@ EdgeCmp(const void *a, const void *b)
 	if (x->from != y->from)
 		return x->from < y->from ? -1 : 1;
 	return (x->to > y->to) - (x->to < y->to);
-}
-
-/* a set of strings (slices of the state), numbered as added */
-typedef struct StrSet
-{
-	int			n;
-	int			nslots;
-	NameRef    *slot;
-	int		   *id;
-} StrSet;
-
-/* Number of string name[len] in the set, adding it when new. */
-static int
-StrSetAdd(StrSet *ss, const char *name, int len)
-{
-	uint32		h;
-
-	if (ss->nslots == 0 || (ss->n + 1) * 2 > ss->nslots)
-	{
-		int			old_n = ss->nslots,
-					i;
-		NameRef    *old_slot = ss->slot;
-		int		   *old_id = ss->id;
-
-		ss->nslots = Max(64, ss->nslots * 2);
-		ss->slot = palloc0(sizeof(NameRef) * ss->nslots);
-		ss->id = palloc(sizeof(int) * ss->nslots);
-		for (i = 0; i < old_n; i++)
-			if (old_slot[i].name != NULL)
-			{
-				uint32		g = hash_bytes((const unsigned char *) old_slot[i].name, old_slot[i].len) & (ss->nslots - 1);
-
-				while (ss->slot[g].name != NULL)
-					g = (g + 1) & (ss->nslots - 1);
-				ss->slot[g] = old_slot[i];
-				ss->id[g] = old_id[i];
-			}
-	}
-	h = hash_bytes((const unsigned char *) name, len) & (ss->nslots - 1);
-	while (ss->slot[h].name != NULL)
-	{
-		if (ss->slot[h].len == len && memcmp(ss->slot[h].name, name, len) == 0)
-			return ss->id[h];
-		h = (h + 1) & (ss->nslots - 1);
-	}
-	ss->slot[h].name = name;
-	ss->slot[h].len = len;
-	ss->id[h] = ss->n;
-	return ss->n++;
 }
 
 /*

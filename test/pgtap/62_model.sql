@@ -2,7 +2,7 @@
 -- The conversion model pipeline as the application runs it for org 1:
 -- versions, the active model, scoring, explanations, lift, and errors.
 BEGIN;
-SELECT plan(17);
+SELECT plan(19);
 SET LOCAL leadmgmt.org_id = '1';
 
 SELECT is((SELECT count(*) FROM leadmgmt.conversion_model WHERE active), 1::bigint, 'exactly one active model');
@@ -40,6 +40,14 @@ SELECT ok((SELECT count(*) = 10 AND max(lift) FILTER (WHERE decile = 1) > 1.5
           'ten deciles, the top one converts more than 1.5 times the average');
 SELECT ok((SELECT count(*) > 0 FROM leadmgmt.model_coefficients WHERE feature = '(intercept)'), 'model_coefficients lists intercepts');
 
+-- activate the naive Bayes baseline: score_leads then uses it, and switching back works
+SELECT lives_ok($$SELECT leadmgmt.activate_model(1, (SELECT model_id FROM leadmgmt.conversion_model WHERE kind = 'naive_bayes'))$$,
+                'activate_model makes the naive Bayes model the active one');
+SELECT leadmgmt.score_leads(1);
+SELECT is((SELECT bool_and(l.score_model_id = m.model_id AND m.kind = 'naive_bayes') AND count(DISTINCT m.model_id) = 1
+             FROM leadmgmt.lead l, leadmgmt.conversion_model m
+            WHERE m.active AND l.status NOT IN ('won', 'lost')), true,
+          'score_leads then scores with the newly active naive Bayes model, the only active one');
 SELECT throws_ok($$SELECT leadmgmt.explain_score(1, -1)$$, '23503', 'unknown lead -1 of org 1', 'unknown lead');
 SELECT throws_ok($$SELECT leadmgmt.score_leads(1, -1)$$, '23503', 'unknown model -1 of org 1', 'unknown model');
 SELECT throws_ok($$SELECT leadmgmt.train_conversion_model(1, 'x', '2026-01-01', '2025-01-01')$$, '22023',

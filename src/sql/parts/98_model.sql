@@ -444,12 +444,17 @@ COMMENT ON COLUMN @extschema@.score_distribution.median_score IS 'median score';
 COMMENT ON COLUMN @extschema@.score_distribution.p90_score IS '90th percentile of the score';
 
 CREATE VIEW @extschema@.model_lift WITH (security_invoker = true) AS
-WITH held_out AS (
+WITH features AS (
+  -- the leads' features once per org, however many models it keeps
+  SELECT o.org_id, v.created_at, v.vals, v.converted, v.label_known
+    FROM (SELECT DISTINCT cm.org_id FROM @extschema@.conversion_model cm) o
+   CROSS JOIN LATERAL @extschema@.lead_feature_values(o.org_id) v
+), held_out AS (
   -- each model's held-out leads, scored by the model
-  SELECT cm.org_id, cm.model_id, @extschema@.model_predict(cm, v.vals) AS score, v.converted
+  SELECT cm.org_id, cm.model_id, @extschema@.model_predict(cm, f.vals) AS score, f.converted
     FROM @extschema@.conversion_model cm
-   CROSS JOIN LATERAL @extschema@.lead_feature_values(cm.org_id) v
-   WHERE v.created_at >= cm.test_from AND v.created_at < cm.trained_to AND v.label_known
+    JOIN features f ON f.org_id = cm.org_id
+   WHERE f.created_at >= cm.test_from AND f.created_at < cm.trained_to AND f.label_known
 ), d AS (
   SELECT h.*, ntile(10) OVER (PARTITION BY h.org_id, h.model_id ORDER BY h.score DESC) AS decile,
          avg(h.converted::int) OVER (PARTITION BY h.org_id, h.model_id) AS base_rate

@@ -17,7 +17,7 @@ COMMENT ON COLUMN @extschema@.org.ltv_horizon IS 'how long after the first payme
 
 CREATE VIEW @extschema@.conversion_credit WITH (security_invoker = true) AS
 WITH conv AS (
-  -- each lead's first paid order, with its revenue net of refunds and the lead's net revenue within the LTV horizon
+  -- each lead's first paid order
   SELECT DISTINCT ON (so.org_id, so.lead_id) so.org_id, so.lead_id, so.order_id, so.paid_at AS converted_at
     FROM @extschema@.sales_order so
    WHERE so.status = 'paid' AND NOT so.is_renewal
@@ -28,32 +28,29 @@ WITH conv AS (
     LEFT JOIN (SELECT rf.org_id, rf.order_id, sum(rf.amount) AS refunded FROM @extschema@.refund rf GROUP BY 1, 2) r
            ON r.org_id = so.org_id AND r.order_id = so.order_id
    WHERE so.status = 'paid'
+), direct_keys AS (
+  -- credit is computed per channel and campaign ("code|campaign id"); direct channels are keyed
+  -- without their campaign, so last_non_direct needs just one key per direct channel
+  SELECT ch.org_id, jsonb_agg(ch.code || '|') AS keys
+    FROM @extschema@.channel ch WHERE ch.kind = 'direct' GROUP BY ch.org_id
 ), cv AS (
   SELECT c.org_id, c.lead_id, c.order_id, c.converted_at,
          max(n.net_amount) FILTER (WHERE n.order_id = c.order_id) AS net_revenue,
          coalesce(sum(n.net_amount) FILTER (WHERE n.paid_at >= c.converted_at AND n.paid_at < c.converted_at + o.ltv_horizon), 0) AS ltv_revenue,
-         jsonb_build_object('lookback_days', o.attribution_lookback_days) AS options
+         -- options built once per conversion, not per touch
+         jsonb_build_object('lookback_days', o.attribution_lookback_days, 'direct', coalesce(dk.keys, '[]')) AS options
     FROM conv c
     JOIN @extschema@.org o ON o.org_id = c.org_id
+    LEFT JOIN direct_keys dk ON dk.org_id = c.org_id
     JOIN net n ON n.org_id = c.org_id AND n.lead_id = c.lead_id
-   GROUP BY c.org_id, c.lead_id, c.order_id, c.converted_at, o.ltv_horizon, o.attribution_lookback_days
-), direct_keys AS (
-  -- credit is computed per channel and campaign ("code|campaign id"); these keys are the direct ones
-  SELECT ch.org_id, jsonb_agg(k.key) AS keys
-    FROM @extschema@.channel ch
-   CROSS JOIN LATERAL (SELECT ch.code || '|'
-                        UNION ALL
-                       SELECT ch.code || '|' || cp.campaign_id FROM @extschema@.campaign cp
-                        WHERE cp.org_id = ch.org_id AND cp.channel_id = ch.channel_id) k(key)
-   WHERE ch.kind = 'direct'
-   GROUP BY ch.org_id
+   GROUP BY c.org_id, c.lead_id, c.order_id, c.converted_at, o.ltv_horizon, o.attribution_lookback_days, dk.keys
 ), credit AS (
   SELECT cv.org_id, cv.lead_id, cv.order_id, cv.converted_at, cv.net_revenue, cv.ltv_revenue, m.model,
          count(*) AS touches,
-         @extschema@.touch_credit(m.model, ch.code || '|' || coalesce(tp.campaign_id::text, ''), tp.occurred_at, cv.converted_at,
-                                  cv.options || jsonb_build_object('direct', coalesce(dk.keys, '[]'))) AS credits
+         @extschema@.touch_credit(m.model, ch.code || '|' || CASE WHEN ch.kind = 'direct' THEN '' ELSE coalesce(tp.campaign_id::text, '') END,
+                                  tp.occurred_at, cv.converted_at,
+                                  cv.options) AS credits
     FROM cv
-    LEFT JOIN direct_keys dk ON dk.org_id = cv.org_id
     JOIN @extschema@.touchpoint tp ON tp.org_id = cv.org_id AND tp.lead_id = cv.lead_id
     JOIN @extschema@.channel ch ON ch.org_id = tp.org_id AND ch.channel_id = tp.channel_id
    CROSS JOIN unnest(ARRAY['first_touch', 'last_touch', 'last_non_direct', 'linear', 'position_based', 'time_decay']) m(model)
@@ -70,7 +67,7 @@ COMMENT ON COLUMN @extschema@.conversion_credit.lead_id IS 'the lead who convert
 COMMENT ON COLUMN @extschema@.conversion_credit.converted_at IS 'when the order was paid';
 COMMENT ON COLUMN @extschema@.conversion_credit.model IS 'first_touch, last_touch, last_non_direct, linear, position_based or time_decay';
 COMMENT ON COLUMN @extschema@.conversion_credit.channel IS 'channel code';
-COMMENT ON COLUMN @extschema@.conversion_credit.campaign_id IS 'campaign of the touches credited, NULL for touches without one';
+COMMENT ON COLUMN @extschema@.conversion_credit.campaign_id IS 'campaign of the touches credited; NULL for touches without one and for direct channels';
 COMMENT ON COLUMN @extschema@.conversion_credit.credit IS 'the share of the channel and campaign in the conversion under the model (a journey''s shares add up to 1; 0 when touched but not credited)';
 COMMENT ON COLUMN @extschema@.conversion_credit.credited_revenue IS 'share of the order''s revenue net of refunds';
 COMMENT ON COLUMN @extschema@.conversion_credit.credited_ltv_revenue IS 'share of the student''s net revenue within org.ltv_horizon, renewals included';
