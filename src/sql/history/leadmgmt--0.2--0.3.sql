@@ -1436,7 +1436,12 @@ COMMENT ON COLUMN @extschema@.org.attribution_model IS 'model that credits conve
 COMMENT ON COLUMN @extschema@.org.attribution_lookback_days IS 'touches this many days or fewer before a conversion count for it';
 COMMENT ON COLUMN @extschema@.org.ltv_horizon IS 'how long after the first payment a student''s net revenue counts towards LTV';
 
-CREATE VIEW @extschema@.conversion_credit WITH (security_invoker = true) AS
+CREATE FUNCTION @extschema@.conversion_credits(models text[])
+RETURNS TABLE (org_id bigint, order_id bigint, lead_id bigint, converted_at timestamptz, model text, channel text,
+               campaign_id bigint, credit float8, credited_revenue float8, credited_ltv_revenue float8, touches bigint)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
 WITH conv AS (
   -- each lead's first paid order
   SELECT DISTINCT ON (so.org_id, so.lead_id) so.org_id, so.lead_id, so.order_id, so.paid_at AS converted_at
@@ -1474,13 +1479,20 @@ WITH conv AS (
     FROM cv
     JOIN @extschema@.touchpoint tp ON tp.org_id = cv.org_id AND tp.lead_id = cv.lead_id
     JOIN @extschema@.channel ch ON ch.org_id = tp.org_id AND ch.channel_id = tp.channel_id
-   CROSS JOIN unnest(ARRAY['first_touch', 'last_touch', 'last_non_direct', 'linear', 'position_based', 'time_decay']) m(model)
+   CROSS JOIN (SELECT DISTINCT x.model FROM unnest(models) x(model)) m
    GROUP BY cv.org_id, cv.lead_id, cv.order_id, cv.converted_at, cv.net_revenue, cv.ltv_revenue, m.model
 )
 SELECT c.org_id, c.order_id, c.lead_id, c.converted_at, c.model,
        split_part(x.channel, '|', 1) AS channel, nullif(split_part(x.channel, '|', 2), '')::bigint AS campaign_id, x.credit,
        x.credit * c.net_revenue AS credited_revenue, x.credit * c.ltv_revenue AS credited_ltv_revenue, c.touches
-  FROM credit c CROSS JOIN LATERAL unnest(c.credits) x;
+  FROM credit c CROSS JOIN LATERAL unnest(c.credits) x
+$$;
+COMMENT ON FUNCTION @extschema@.conversion_credits(text[]) IS 'the rows of conversion_credit for the named models only (each model costs a pass over the journeys): channel_roi asks just for the orgs'' models';
+
+CREATE VIEW @extschema@.conversion_credit WITH (security_invoker = true) AS
+SELECT c.org_id, c.order_id, c.lead_id, c.converted_at, c.model, c.channel, c.campaign_id, c.credit,
+       c.credited_revenue, c.credited_ltv_revenue, c.touches
+  FROM @extschema@.conversion_credits(ARRAY['first_touch', 'last_touch', 'last_non_direct', 'linear', 'position_based', 'time_decay']) c;
 COMMENT ON VIEW @extschema@.conversion_credit IS 'audit of attribution: one row per conversion (a lead''s first paid order) x model x channel and campaign of its journey, with their share of the conversion and of its revenue';
 COMMENT ON COLUMN @extschema@.conversion_credit.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.conversion_credit.order_id IS 'the converting order';
@@ -1571,7 +1583,7 @@ WITH o AS (
 ), credited AS (
   SELECT cc.org_id, ch.channel_id, coalesce(cc.campaign_id, 0) AS campaign_id, (cc.converted_at AT TIME ZONE o.timezone)::date AS day,
          sum(cc.credit) AS paid_students, sum(cc.credited_revenue) AS revenue, sum(cc.credited_ltv_revenue) AS ltv_revenue
-    FROM @extschema@.conversion_credit cc
+    FROM @extschema@.conversion_credits(ARRAY(SELECT DISTINCT o2.attribution_model FROM o o2)) cc
     JOIN o ON o.org_id = cc.org_id AND cc.model = o.attribution_model
     JOIN @extschema@.channel ch ON ch.org_id = cc.org_id AND ch.code = cc.channel
    GROUP BY 1, 2, 3, 4
@@ -1651,7 +1663,7 @@ WITH o AS (
   -- credited new students by channel and month of conversion, under the org's model
   SELECT cc.org_id, cc.channel, date_trunc('month', cc.converted_at AT TIME ZONE o.timezone)::date AS cohort_month,
          cc.lead_id, cc.converted_at, cc.credit
-    FROM @extschema@.conversion_credit cc
+    FROM @extschema@.conversion_credits(ARRAY(SELECT DISTINCT o2.attribution_model FROM o o2)) cc
     JOIN o ON o.org_id = cc.org_id AND cc.model = o.attribution_model
    WHERE cc.credit > 0
 ), net AS (
