@@ -14,7 +14,7 @@
 EXTENSION   = leadmgmt
 EXTVERSION  = $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" leadmgmt.control)
 MODULE_big  = leadmgmt
-OBJS        = src/leadmgmt.o src/phone.o src/funnel.o src/stats.o src/survival.o src/logreg.o src/journey.o src/touch_credit.o
+OBJS        = src/leadmgmt.o src/phone.o src/funnel.o src/stats.o src/survival.o src/logreg.o src/journey.o src/touch_credit.o src/assign.o
 PGFILEDESC  = "leadmgmt - lead management and funnel analytics"
 
 SQL_PARTS   = $(sort $(wildcard src/sql/parts/*.sql))

@@ -9,7 +9,7 @@ CREATE TEMP VIEW t_tables AS
 CREATE TEMP VIEW t_org_attnum AS
   SELECT t.oid, a.attnum FROM t_tables t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = 'org_id';
 
-SELECT is((SELECT count(*) FROM t_tables), 38::bigint, 'schema 0.3 has 38 tables (0.3 adds conversion_model)');
+SELECT is((SELECT count(*) FROM t_tables), 41::bigint, 'schema 0.4 has 41 tables (0.4 adds the engine state rep_load, rep_load_change, assign_rotation)');
 SELECT is(array(SELECT relname FROM t_tables t WHERE NOT EXISTS
           (SELECT 1 FROM pg_attribute a WHERE a.attrelid = t.oid AND a.attname = 'org_id' AND a.attnotnull AND a.atttypid = 'int8'::regtype)
           ORDER BY 1), '{}'::name[], 'every table has org_id bigint NOT NULL');
@@ -47,7 +47,8 @@ SELECT is(array(SELECT relname FROM t_tables t WHERE NOT EXISTS (SELECT 1 FROM p
           '{}'::name[], 'every table has a policy');
 SELECT is(array(SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'leadmgmt'::regnamespace AND c.relkind IN ('r', 'S')
                    AND NOT c.oid = ANY ((SELECT extconfig FROM pg_extension WHERE extname = 'leadmgmt')::oid[]) ORDER BY 1),
-          '{}'::name[], 'every table and sequence is registered with pg_extension_config_dump');
+          '{assign_rotation,rep_load,rep_load_change,rep_load_change_change_id_seq}'::name[],
+          'every table and sequence is registered with pg_extension_config_dump, but the derived engine state');
 SELECT is(array(SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'leadmgmt'::regnamespace AND c.relkind = 'v'
                    AND NOT coalesce('security_invoker=true' = ANY (c.reloptions), false) ORDER BY 1),
           '{}'::name[], 'every view is security_invoker');
@@ -72,7 +73,8 @@ SELECT is(array(SELECT p.oid::regprocedure::text FROM pg_proc p
           '{}'::text[], 'SECURITY DEFINER functions pin search_path and are not executable by PUBLIC');
 SELECT is(array(SELECT p.oid::regprocedure::text FROM pg_proc p
                  WHERE p.pronamespace = 'leadmgmt'::regnamespace AND p.prosecdef ORDER BY 1),
-          '{"leadmgmt.lead_phone(bigint,bigint)"}'::text[], 'lead_phone is the only SECURITY DEFINER function');
+          '{"leadmgmt.claim_lead(bigint,bigint,bigint,timestamp with time zone)","leadmgmt.lead_phone(bigint,bigint)","leadmgmt.log_follow_up(bigint,bigint,bigint,text,text,numeric,timestamp with time zone,integer,text)","leadmgmt.release_lead(bigint,bigint,bigint,timestamp with time zone)","leadmgmt.rep_load_track()"}'::text[],
+          'the SECURITY DEFINER functions are lead_phone, the rep-facing engine functions that check the caller, and the open-lead trigger');
 SELECT is(array(SELECT p.proname::text FROM pg_proc p
                  WHERE p.pronamespace = 'leadmgmt'::regnamespace
                    AND p.proname IN ('grant_access', 'revoke_access', 'apply_privileges', 'register_table')

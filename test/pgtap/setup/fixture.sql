@@ -9,6 +9,10 @@ SELECT leadmgmt.grant_access('lm_sales1', 1, 'sales',
 SELECT leadmgmt.grant_access('lm_sales2', 1, 'sales',
   (SELECT max(rep_id) FROM leadmgmt.sales_rep WHERE org_id = 1 AND role = 'sales'));
 
+-- the assignment engine has run for both orgs, on a Friday morning when every
+-- rep is on shift, so that its state tables hold rows of both orgs
+SELECT count(*) FROM (VALUES (1), (2)) v(o), leadmgmt.assign_pending(o, 200, at => '2026-06-19 10:00+08');
+
 CREATE TABLE public.tap_fixture (name text PRIMARY KEY, v bigint NOT NULL);
 GRANT SELECT ON public.tap_fixture TO PUBLIC;
 WITH r AS (SELECT min(rep_id) AS r1, max(rep_id) AS r2 FROM leadmgmt.sales_rep WHERE org_id = 1 AND role = 'sales')

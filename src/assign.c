@@ -1,0 +1,422 @@
+/*
+ * src/assign.c
+ *
+ * Lead assignment: which rep gets each lead (docs/reference/assignment.md).
+ *
+ * plan_assignments() is the selection core.  It is a pure function: the SQL
+ * engine (assign_lead, assign_pending) reads the eligible reps and the
+ * rotation state under the org's assignment lock, calls it once for a whole
+ * batch of leads, and writes the plan back set-based.
+ *
+ * For each lead, in order:
+ *   - the candidates are the reps with room left (under the daily and holding
+ *     caps of the snapshot, less what this batch already gave them), weight
+ *     above zero, skilled for the lead's tier and not the lead's excluded
+ *     rep (the owner it was just taken from);
+ *   - when some candidates are the tier's preferred handlers (their role is
+ *     the tier policy's handler_role), only those compete;
+ *   - round_robin is smooth weighted round-robin (as in nginx): every
+ *     candidate's current weight grows by its weight, the largest wins and
+ *     gives back the candidates' total.  Its counts stay within one of each
+ *     rep's share.  A rep outside the candidates keeps its current weight,
+ *     so a rep coming back on shift is taken in at once, without a burst;
+ *   - least_busy takes the fewest open leads per unit of weight;
+ *   - ties go to the rep picked least recently, then the smaller rep id, so
+ *     the choice is deterministic and never favours the oldest reps.
+ */
+#include "leadmgmt.h"
+
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+PG_FUNCTION_INFO_V1(leadmgmt_plan_assignments);
+
+#define NTIERS 4
+
+typedef enum
+{
+	ST_ROUND_ROBIN,
+	ST_LEAST_BUSY
+} Strategy;
+
+/* one eligible rep of the snapshot */
+typedef struct Rep
+{
+	int64		id;
+	int64		weight;
+	int64		open;
+	int64		room;
+	int32		skills;			/* bit t: skilled for tier t; bit 4+t: preferred */
+	int32		taken;			/* leads this batch gave the rep */
+	int			slot;			/* index in the rotation state */
+} Rep;
+
+/* the rotation state: one current weight and last pick per rep ever seen */
+typedef struct Slot
+{
+	int64		id;
+	int64		current;
+	int64		last;
+} Slot;
+
+/*
+ * The elements of a one-dimensional int4[] or int8[] as int64; NULL elements
+ * are an error unless nulls is given, where they are flagged.
+ */
+static int64 *
+Int64Array(ArrayType *a, const char *what, int *n, bool **nulls)
+{
+	Oid			t = ARR_ELEMTYPE(a);
+	Datum	   *d;
+	bool	   *isnull;
+	int64	   *out;
+	int			i;
+
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", what)));
+	if (t == INT8OID)
+		deconstruct_array(a, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &d, &isnull, n);
+	else if (t == INT4OID)
+		deconstruct_array(a, INT4OID, 4, true, TYPALIGN_INT, &d, &isnull, n);
+	else
+		elog(ERROR, "%s must be an integer array", what);
+	out = palloc(sizeof(int64) * Max(*n, 1));
+	if (nulls)
+		*nulls = palloc0(sizeof(bool) * Max(*n, 1));
+	for (i = 0; i < *n; i++)
+	{
+		if (isnull[i])
+		{
+			if (!nulls)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("%s must not contain nulls", what)));
+			(*nulls)[i] = true;
+			out[i] = 0;
+		}
+		else
+			out[i] = t == INT8OID ? DatumGetInt64(d[i]) : (int64) DatumGetInt32(d[i]);
+	}
+	return out;
+}
+
+static void
+CheckLength(int n, int want, const char *what)
+{
+	if (n != want)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s has %d elements, but rep_ids has %d", what, n, want)));
+}
+
+static int
+CompareSlotId(const void *a, const void *b)
+{
+	int64		x = ((const Slot *) a)->id,
+				y = ((const Slot *) b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+/* index of id among the sorted slots, or -1 */
+static int
+FindSlot(Slot *slots, int n, int64 id)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (slots[mid].id == id)
+			return mid;
+		if (slots[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+/* does rep a win a tie against rep b: picked less recently, then smaller id */
+static bool
+WinsTie(Slot *slots, Rep *a, Rep *b)
+{
+	int64		la = slots[a->slot].last,
+				lb = slots[b->slot].last;
+
+	if (la != lb)
+		return la < lb;
+	return a->id < b->id;
+}
+
+static ArrayType *
+Int64Result(int64 *v, bool *nulls, int n, Oid type)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = type == INT8OID ? Int64GetDatum(v[i]) : Int32GetDatum((int32) v[i]);
+	if (n == 0)
+		return construct_empty_array(type);
+	return type == INT8OID
+		? construct_md_array(d, nulls, 1, dims, lbs, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)
+		: construct_md_array(d, nulls, 1, dims, lbs, INT4OID, 4, true, TYPALIGN_INT);
+}
+
+/*
+ * plan_assignments(strategy text,
+ *                  state_rep_ids bigint[], state_current bigint[], state_last bigint[], picks bigint,
+ *                  rep_ids bigint[], weights int[], open_leads int[], room int[], skills int[],
+ *                  lead_tiers text, lead_excluded bigint[])
+ *   RETURNS assignment_plan (lead_rep_ids bigint[], state_rep_ids bigint[],
+ *                            state_current bigint[], state_last bigint[], picks bigint, taken int[])
+ */
+Datum
+leadmgmt_plan_assignments(PG_FUNCTION_ARGS)
+{
+	char	   *strategy_name;
+	Strategy	strategy;
+	int			i,
+				j,
+				nstate,
+				n,
+				nleads,
+				nslots;
+	int64	   *sid,
+			   *scur,
+			   *slast,
+				picks;
+	int64	   *rid,
+			   *rw,
+			   *ropen,
+			   *rroom,
+			   *rskill,
+			   *excl;
+	bool	   *exclnull;
+	bool	   *seen;
+	Slot	   *slots;
+	Rep		   *reps;
+	text	   *tiers_text;
+	char	   *tiers;
+	int64	   *lead_rep;
+	bool	   *lead_null;
+	TupleDesc	tupdesc;
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, false};
+	int64	   *out_id,
+			   *out_cur,
+			   *out_last,
+			   *out_taken;
+
+	for (i = 0; i < 12; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("plan_assignments arguments must not be null")));
+
+	strategy_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (strcmp(strategy_name, "round_robin") == 0)
+		strategy = ST_ROUND_ROBIN;
+	else if (strcmp(strategy_name, "least_busy") == 0)
+		strategy = ST_LEAST_BUSY;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown assignment strategy \"%s\"", strategy_name),
+				 errhint("Valid strategies: round_robin, least_busy.")));
+
+	/* the rotation state */
+	sid = Int64Array(PG_GETARG_ARRAYTYPE_P(1), "state_rep_ids", &nstate, NULL);
+	scur = Int64Array(PG_GETARG_ARRAYTYPE_P(2), "state_current", &n, NULL);
+	if (n != nstate)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("state_current has %d elements, but state_rep_ids has %d", n, nstate)));
+	slast = Int64Array(PG_GETARG_ARRAYTYPE_P(3), "state_last", &n, NULL);
+	if (n != nstate)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("state_last has %d elements, but state_rep_ids has %d", n, nstate)));
+	picks = PG_GETARG_INT64(4);
+	if (picks < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("picks must not be negative")));
+
+	/* the eligible reps */
+	rid = Int64Array(PG_GETARG_ARRAYTYPE_P(5), "rep_ids", &n, NULL);
+	rw = Int64Array(PG_GETARG_ARRAYTYPE_P(6), "weights", &j, NULL);
+	CheckLength(j, n, "weights");
+	ropen = Int64Array(PG_GETARG_ARRAYTYPE_P(7), "open_leads", &j, NULL);
+	CheckLength(j, n, "open_leads");
+	rroom = Int64Array(PG_GETARG_ARRAYTYPE_P(8), "room", &j, NULL);
+	CheckLength(j, n, "room");
+	rskill = Int64Array(PG_GETARG_ARRAYTYPE_P(9), "skills", &j, NULL);
+	CheckLength(j, n, "skills");
+
+	/* the leads */
+	tiers_text = PG_GETARG_TEXT_PP(10);
+	nleads = VARSIZE_ANY_EXHDR(tiers_text);
+	tiers = VARDATA_ANY(tiers_text);
+	excl = Int64Array(PG_GETARG_ARRAYTYPE_P(11), "lead_excluded", &j, &exclnull);
+	if (j != nleads)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("lead_excluded has %d elements, but lead_tiers has %d", j, nleads)));
+	for (j = 0; j < nleads; j++)
+		if (tiers[j] < 'A' || tiers[j] > 'D')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("lead_tiers must hold one tier letter A to D per lead"),
+					 errdetail("Character %d is \"%c\".", j + 1, tiers[j])));
+
+	/* slots: the state's reps and any new eligible rep, sorted by id */
+	slots = palloc(sizeof(Slot) * (nstate + n + 1));
+	for (i = 0; i < nstate; i++)
+	{
+		slots[i].id = sid[i];
+		slots[i].current = scur[i];
+		slots[i].last = slast[i];
+	}
+	qsort(slots, nstate, sizeof(Slot), CompareSlotId);
+	for (i = 1; i < nstate; i++)
+		if (slots[i].id == slots[i - 1].id)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("state_rep_ids holds rep %lld twice", (long long) slots[i].id)));
+	nslots = nstate;
+	for (i = 0; i < n; i++)
+	{
+		if (FindSlot(slots, nstate, rid[i]) < 0)
+		{
+			slots[nslots].id = rid[i];
+			slots[nslots].current = 0;	/* a new rep starts level: no burst */
+			slots[nslots].last = 0;
+			nslots++;
+		}
+	}
+	qsort(slots, nslots, sizeof(Slot), CompareSlotId);
+
+	reps = palloc0(sizeof(Rep) * Max(n, 1));
+	seen = palloc0(sizeof(bool) * (nslots + 1));
+	for (i = 0; i < n; i++)
+	{
+		reps[i].id = rid[i];
+		/* a weight of zero or less means never; clamp huge ones so sums cannot overflow */
+		reps[i].weight = Min(rw[i], (int64) 1000000);
+		reps[i].open = Max(ropen[i], 0);
+		reps[i].room = rroom[i];
+		reps[i].skills = (int32) rskill[i];
+		reps[i].slot = FindSlot(slots, nslots, rid[i]);
+		if (seen[reps[i].slot])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("rep_ids holds rep %lld twice", (long long) rid[i])));
+		seen[reps[i].slot] = true;
+	}
+
+	lead_rep = palloc0(sizeof(int64) * Max(nleads, 1));
+	lead_null = palloc(sizeof(bool) * Max(nleads, 1));
+	for (j = 0; j < nleads; j++)
+	{
+		int			t = tiers[j] - 'A';
+		int32		skilled = 1 << t,
+					preferred = 1 << (NTIERS + t);
+		bool		any_preferred = false;
+		int64		total = 0;
+		Rep		   *best = NULL;
+
+		CHECK_FOR_INTERRUPTS();
+		lead_null[j] = true;
+		/* are any preferred handlers among the candidates? */
+		for (i = 0; i < n; i++)
+		{
+			Rep		   *r = &reps[i];
+
+			if (r->weight > 0 && r->room > 0 && (r->skills & skilled) &&
+				(exclnull[j] || r->id != excl[j]) && (r->skills & preferred))
+			{
+				any_preferred = true;
+				break;
+			}
+		}
+		for (i = 0; i < n; i++)
+		{
+			Rep		   *r = &reps[i];
+			Slot	   *s = &slots[r->slot];
+
+			if (r->weight <= 0 || r->room <= 0 || !(r->skills & skilled) ||
+				(!exclnull[j] && r->id == excl[j]) ||
+				(any_preferred && !(r->skills & preferred)))
+				continue;
+			if (strategy == ST_ROUND_ROBIN)
+			{
+				s->current += r->weight;
+				total += r->weight;
+				if (best == NULL || s->current > slots[best->slot].current ||
+					(s->current == slots[best->slot].current && WinsTie(slots, r, best)))
+					best = r;
+			}
+			else
+			{
+				/* fewest open leads per weight: open_r / w_r < open_b / w_b */
+				if (best == NULL)
+					best = r;
+				else
+				{
+					int64		lhs = r->open * best->weight,
+								rhs = best->open * r->weight;
+
+					if (lhs < rhs || (lhs == rhs && WinsTie(slots, r, best)))
+						best = r;
+				}
+			}
+		}
+		if (best == NULL)
+			continue;			/* nobody eligible: the lead stays in the public pool */
+		if (strategy == ST_ROUND_ROBIN)
+			slots[best->slot].current -= total;
+		slots[best->slot].last = ++picks;
+		best->room--;
+		best->open++;
+		best->taken++;
+		lead_rep[j] = best->id;
+		lead_null[j] = false;
+	}
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "plan_assignments must return a composite type");
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	out_id = palloc(sizeof(int64) * Max(nslots, 1));
+	out_cur = palloc(sizeof(int64) * Max(nslots, 1));
+	out_last = palloc(sizeof(int64) * Max(nslots, 1));
+	for (i = 0; i < nslots; i++)
+	{
+		out_id[i] = slots[i].id;
+		out_cur[i] = slots[i].current;
+		out_last[i] = slots[i].last;
+	}
+	out_taken = palloc(sizeof(int64) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		out_taken[i] = reps[i].taken;
+
+	values[0] = PointerGetDatum(Int64Result(lead_rep, lead_null, nleads, INT8OID));
+	values[1] = PointerGetDatum(Int64Result(out_id, NULL, nslots, INT8OID));
+	values[2] = PointerGetDatum(Int64Result(out_cur, NULL, nslots, INT8OID));
+	values[3] = PointerGetDatum(Int64Result(out_last, NULL, nslots, INT8OID));
+	values[4] = Int64GetDatum(picks);
+	values[5] = PointerGetDatum(Int64Result(out_taken, NULL, n, INT4OID));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}

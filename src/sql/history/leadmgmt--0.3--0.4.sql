@@ -1,0 +1,963 @@
+-- leadmgmt 0.3 -> 0.4, built from src/sql/parts: 99c_assignment 99d_assignment_views 99e_privileges
+
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.4'" to load this file. \quit
+
+-- ---------------------------------------------------------------------------
+-- Lead assignment engine: rotation, pools, claims, recycling
+-- (src/assign.c, docs/reference/assignment.md): since 0.4
+--
+-- Every change of who owns a lead, and of each rep's counters, happens under
+-- the org's assignment lock (assign_lock), taken before any lead row is
+-- waited for; batches lock their leads with SKIP LOCKED.  So assignment,
+-- claims and recycling of one org are serialised, fair and deadlock-free.
+-- ---------------------------------------------------------------------------
+
+ALTER TABLE @extschema@.org
+  ADD COLUMN assign_strategy text NOT NULL DEFAULT 'round_robin' CHECK (assign_strategy IN ('round_robin', 'least_busy')),
+  ADD COLUMN recycle_no_deal_after interval NOT NULL DEFAULT '30 days' CHECK (recycle_no_deal_after > interval '0'),
+  ADD COLUMN recycle_warning interval NOT NULL DEFAULT '1 day' CHECK (recycle_warning >= interval '0'),
+  ADD COLUMN reclaim_cooldown interval NOT NULL DEFAULT '7 days' CHECK (reclaim_cooldown >= interval '0');
+COMMENT ON COLUMN @extschema@.org.assign_strategy IS 'how assign_lead and assign_pending pick a rep: round_robin (smooth weighted round-robin) or least_busy (fewest open leads per weight)';
+COMMENT ON COLUMN @extschema@.org.recycle_no_deal_after IS 'an owned lead without a deal (status won) for this long goes back to the public pool (回收)';
+COMMENT ON COLUMN @extschema@.org.recycle_warning IS 'recycle_warnings lists leads due to be recycled within this time';
+COMMENT ON COLUMN @extschema@.org.reclaim_cooldown IS 'a rep who released a lead, or lost it to recycling, may not claim or be assigned it again for this long';
+
+ALTER TABLE @extschema@.team
+  ADD COLUMN assign_strategy text CHECK (assign_strategy IN ('round_robin', 'least_busy'));
+COMMENT ON COLUMN @extschema@.team.assign_strategy IS 'strategy when leads are assigned to this team; NULL: the org''s';
+
+ALTER TABLE @extschema@.sales_rep
+  ADD COLUMN daily_claim_cap integer NOT NULL DEFAULT 20 CHECK (daily_claim_cap >= 0);
+COMMENT ON COLUMN @extschema@.sales_rep.daily_claim_cap IS 'most leads the rep may claim from the public pool per day';
+
+CREATE INDEX lead_pool_order_idx ON @extschema@.lead (org_id, tier, score DESC NULLS LAST, created_at, lead_id) WHERE pool = 'public';
+
+-- Engine state.  These tables are derived: they are not dumped, and after a
+-- restore (or when emptied) the engine rebuilds them from lead and assignment
+-- on first use, so they never hold data that exists nowhere else.
+CREATE TABLE @extschema@.rep_load (
+  org_id            bigint NOT NULL,
+  rep_id            bigint NOT NULL,
+  open_leads        integer NOT NULL CHECK (open_leads >= 0),
+  counted_day       date NOT NULL,
+  assigned_today    integer NOT NULL DEFAULT 0 CHECK (assigned_today >= 0),
+  claimed_today     integer NOT NULL DEFAULT 0 CHECK (claimed_today >= 0),
+  last_assigned_at  timestamptz,
+  PRIMARY KEY (org_id, rep_id),
+  FOREIGN KEY (org_id, rep_id) REFERENCES @extschema@.sales_rep (org_id, rep_id) ON DELETE CASCADE
+);
+COMMENT ON TABLE @extschema@.rep_load IS 'engine state, derived and not dumped: each rep''s open leads and today''s assignments and claims, kept under the org''s assignment lock and rebuilt from lead and assignment when missing';
+COMMENT ON COLUMN @extschema@.rep_load.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.rep_load.rep_id IS 'rep';
+COMMENT ON COLUMN @extschema@.rep_load.open_leads IS 'leads the rep owns that are not won or lost, less the changes still in rep_load_change';
+COMMENT ON COLUMN @extschema@.rep_load.counted_day IS 'day (org time zone) that assigned_today and claimed_today count';
+COMMENT ON COLUMN @extschema@.rep_load.assigned_today IS 'leads the engine assigned to the rep on counted_day';
+COMMENT ON COLUMN @extschema@.rep_load.claimed_today IS 'leads the rep claimed on counted_day';
+COMMENT ON COLUMN @extschema@.rep_load.last_assigned_at IS 'when the rep last got a lead';
+
+CREATE TABLE @extschema@.rep_load_change (
+  org_id     bigint NOT NULL,
+  change_id  bigint GENERATED ALWAYS AS IDENTITY,
+  rep_id     bigint NOT NULL,
+  delta      integer NOT NULL,
+  PRIMARY KEY (org_id, change_id),
+  FOREIGN KEY (org_id, rep_id) REFERENCES @extschema@.sales_rep (org_id, rep_id) ON DELETE CASCADE
+);
+COMMENT ON TABLE @extschema@.rep_load_change IS 'engine state, derived and not dumped: changes of open leads per rep written by the lead trigger without waiting for any lock, folded into rep_load by the next engine call';
+COMMENT ON COLUMN @extschema@.rep_load_change.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.rep_load_change.change_id IS 'change id';
+COMMENT ON COLUMN @extschema@.rep_load_change.rep_id IS 'rep';
+COMMENT ON COLUMN @extschema@.rep_load_change.delta IS '+1 or -1 open lead';
+
+CREATE TABLE @extschema@.assign_rotation (
+  org_id           bigint NOT NULL REFERENCES @extschema@.org (org_id),
+  rep_ids          bigint[] NOT NULL,
+  current_weights  bigint[] NOT NULL,
+  last_picks       bigint[] NOT NULL,
+  picks            bigint NOT NULL CHECK (picks >= 0),
+  updated_at       timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (org_id),
+  CHECK (cardinality(rep_ids) = cardinality(current_weights) AND cardinality(rep_ids) = cardinality(last_picks))
+);
+COMMENT ON TABLE @extschema@.assign_rotation IS 'engine state, not dumped: the smooth weighted round-robin of each org (a restore starts a fresh, equally fair rotation)';
+COMMENT ON COLUMN @extschema@.assign_rotation.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.assign_rotation.rep_ids IS 'reps of the rotation, ascending';
+COMMENT ON COLUMN @extschema@.assign_rotation.current_weights IS 'current weight of each rep';
+COMMENT ON COLUMN @extschema@.assign_rotation.last_picks IS 'number of the pick that last chose each rep (0: never), for ties';
+COMMENT ON COLUMN @extschema@.assign_rotation.picks IS 'picks made so far';
+COMMENT ON COLUMN @extschema@.assign_rotation.updated_at IS 'when the rotation last moved';
+
+DO $$
+DECLARE
+  t text;
+BEGIN
+  FOREACH t IN ARRAY '{rep_load,rep_load_change,assign_rotation}'::text[] LOOP
+    EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format($f$CREATE POLICY tenant_read ON @extschema@.%I FOR SELECT
+      USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{reporting,app,admin,sales}'))::bigint[])) $f$, t);
+    EXECUTE format($f$CREATE POLICY tenant_write ON @extschema@.%I FOR ALL
+      USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{app,admin}'))::bigint[]))
+      WITH CHECK (org_id = ANY ((SELECT @extschema@.acting_org_ids('{app,admin}'))::bigint[])) $f$, t);
+  END LOOP;
+END
+$$;
+
+CREATE TYPE @extschema@.assignment_plan AS (
+  lead_rep_ids     bigint[],
+  state_rep_ids    bigint[],
+  state_current    bigint[],
+  state_last       bigint[],
+  picks            bigint,
+  taken            integer[]
+);
+COMMENT ON TYPE @extschema@.assignment_plan IS 'result of plan_assignments: the rep of each lead (NULL: none eligible), the new rotation state, and the leads each eligible rep took';
+
+CREATE FUNCTION @extschema@.plan_assignments(strategy text,
+    state_rep_ids bigint[], state_current bigint[], state_last bigint[], picks bigint,
+    rep_ids bigint[], weights integer[], open_leads integer[], room integer[], skills integer[],
+    lead_tiers text, lead_excluded bigint[])
+RETURNS @extschema@.assignment_plan
+AS 'MODULE_PATHNAME', 'leadmgmt_plan_assignments' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.plan_assignments(text, bigint[], bigint[], bigint[], bigint, bigint[], integer[], integer[], integer[], integer[], text, bigint[]) IS 'the selection core: gives each lead (tier letters in order, each with a rep it must not get) a rep among the eligible ones by smooth weighted round-robin or least busy, honouring room, tier skills (bit t) and preferred handlers (bit 4+t); pure, deterministic';
+
+-- the org's assignment lock: held to the end of the transaction
+CREATE FUNCTION @extschema@.assign_lock(org_id bigint) RETURNS void
+LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('leadmgmt.assign', assign_lock.org_id))
+$$;
+COMMENT ON FUNCTION @extschema@.assign_lock(bigint) IS 'takes the org''s assignment lock until the end of the transaction; every change of lead ownership by the engine happens under it';
+
+-- open-lead changes: one row per change, never waiting for a lock
+CREATE FUNCTION @extschema@.rep_load_track() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.owner_rep_id IS NOT NULL AND OLD.status NOT IN ('won', 'lost') THEN
+    INSERT INTO @extschema@.rep_load_change (org_id, rep_id, delta) VALUES (OLD.org_id, OLD.owner_rep_id, -1);
+  END IF;
+  IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.owner_rep_id IS NOT NULL AND NEW.status NOT IN ('won', 'lost') THEN
+    INSERT INTO @extschema@.rep_load_change (org_id, rep_id, delta) VALUES (NEW.org_id, NEW.owner_rep_id, 1);
+  END IF;
+  RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.rep_load_track() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.rep_load_track() IS 'trigger: records each change of a rep''s open leads (owner or won/lost status changed) in rep_load_change';
+CREATE TRIGGER rep_load_track_insert AFTER INSERT ON @extschema@.lead FOR EACH ROW
+  WHEN (NEW.owner_rep_id IS NOT NULL AND NEW.status NOT IN ('won', 'lost'))
+  EXECUTE FUNCTION @extschema@.rep_load_track();
+CREATE TRIGGER rep_load_track_update AFTER UPDATE OF owner_rep_id, status ON @extschema@.lead FOR EACH ROW
+  WHEN (OLD.owner_rep_id IS DISTINCT FROM NEW.owner_rep_id
+        OR (OLD.status IN ('won', 'lost')) IS DISTINCT FROM (NEW.status IN ('won', 'lost')))
+  EXECUTE FUNCTION @extschema@.rep_load_track();
+CREATE TRIGGER rep_load_track_delete AFTER DELETE ON @extschema@.lead FOR EACH ROW
+  WHEN (OLD.owner_rep_id IS NOT NULL AND OLD.status NOT IN ('won', 'lost'))
+  EXECUTE FUNCTION @extschema@.rep_load_track();
+
+-- under the assignment lock: fold the pending changes into rep_load, and
+-- build the rows of reps that have none by counting (one statement, so one
+-- snapshot: a change is either counted or folded later, never both)
+CREATE FUNCTION @extschema@.rep_load_sync(o @extschema@.org, at timestamptz) RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  today date := (at AT TIME ZONE o.timezone)::date;
+BEGIN
+  WITH d AS (
+    DELETE FROM @extschema@.rep_load_change c WHERE c.org_id = o.org_id RETURNING c.rep_id, c.delta
+  ), s AS (
+    SELECT d.rep_id, sum(d.delta)::integer AS delta FROM d GROUP BY d.rep_id
+  ), folded AS (
+    UPDATE @extschema@.rep_load l SET open_leads = l.open_leads + s.delta
+      FROM s WHERE l.org_id = o.org_id AND l.rep_id = s.rep_id
+  )
+  INSERT INTO @extschema@.rep_load AS l (org_id, rep_id, open_leads, counted_day, assigned_today, claimed_today, last_assigned_at)
+  SELECT r.org_id, r.rep_id,
+         (SELECT count(*) FROM @extschema@.lead x
+           WHERE x.org_id = r.org_id AND x.owner_rep_id = r.rep_id AND x.status NOT IN ('won', 'lost')),
+         today, coalesce(a.assigned, 0), coalesce(a.claimed, 0), a.last_at
+    FROM @extschema@.sales_rep r
+    LEFT JOIN LATERAL (
+      SELECT count(*) FILTER (WHERE y.reason IN ('round_robin', 'least_busy')
+                                AND y.assigned_at >= today::timestamp AT TIME ZONE o.timezone) AS assigned,
+             count(*) FILTER (WHERE y.reason = 'claim'
+                                AND y.assigned_at >= today::timestamp AT TIME ZONE o.timezone) AS claimed,
+             max(y.assigned_at) AS last_at
+        FROM @extschema@.assignment y WHERE y.org_id = r.org_id AND y.rep_id = r.rep_id) a ON true
+   WHERE r.org_id = o.org_id
+     AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = r.org_id AND z.rep_id = r.rep_id);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.rep_load_sync(@extschema@.org, timestamptz) IS 'under the assignment lock: folds rep_load_change into rep_load and builds missing rep_load rows from lead and assignment';
+
+-- who calls a SECURITY DEFINER function: the role set with SET ROLE, else the session user
+CREATE FUNCTION @extschema@.check_rep_access(org_id bigint, rep_id bigint) RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  caller name := coalesce(nullif(current_setting('role'), 'none'), session_user);
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = caller AND rolsuper) THEN
+    RETURN;
+  END IF;
+  IF NOT EXISTS (
+    SELECT 1 FROM @extschema@.access_grant g JOIN pg_roles r ON r.rolname = g.role_name
+     WHERE g.org_id = check_rep_access.org_id
+       AND pg_has_role(caller, r.oid, 'USAGE')
+       AND CASE WHEN @extschema@.current_org() IS NULL THEN g.access <> 'app'
+                ELSE g.org_id = @extschema@.current_org() END
+       AND (g.access IN ('app', 'admin') OR (g.access = 'sales' AND g.rep_id = check_rep_access.rep_id))) THEN
+    RAISE EXCEPTION USING ERRCODE = '42501',
+      MESSAGE = format('permission denied to act for rep %s in org %s', rep_id, org_id),
+      HINT = 'A sales role acts only for its own rep; app and admin roles for any rep of their org.';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.check_rep_access(bigint, bigint) IS 'raises 42501 unless the caller (the SET ROLE role, else the session user) has app or admin access to the org, or sales access as that rep';
+
+-- the eligible reps now, as plan_assignments takes them
+CREATE FUNCTION @extschema@.eligible_reps(o @extschema@.org, team_id bigint, at timestamptz,
+    OUT rep_ids bigint[], OUT weights integer[], OUT open_leads integer[], OUT room integer[], OUT skills integer[])
+LANGUAGE sql STABLE CALLED ON NULL INPUT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  WITH pol AS (
+    SELECT array_agg(p.handler_role ORDER BY p.tier) AS roles
+      FROM @extschema@.effective_tier_policy p WHERE p.org_id = o.org_id
+  ), t AS (
+    SELECT (at AT TIME ZONE o.timezone) AS local, (at AT TIME ZONE o.timezone)::date AS today
+  )
+  SELECT array_agg(r.rep_id ORDER BY r.rep_id),
+         array_agg(r.weight ORDER BY r.rep_id),
+         array_agg(l.open_leads ORDER BY r.rep_id),
+         array_agg(least(r.daily_cap - CASE WHEN l.counted_day = t.today THEN l.assigned_today ELSE 0 END,
+                         r.holding_cap - l.open_leads) ORDER BY r.rep_id),
+         array_agg(('A' = ANY (r.tiers))::int + ('B' = ANY (r.tiers))::int * 2
+                   + ('C' = ANY (r.tiers))::int * 4 + ('D' = ANY (r.tiers))::int * 8
+                   + (r.role = pol.roles[1])::int * 16 + (r.role = pol.roles[2])::int * 32
+                   + (r.role = pol.roles[3])::int * 64 + (r.role = pol.roles[4])::int * 128 ORDER BY r.rep_id)
+    FROM @extschema@.sales_rep r
+    JOIN @extschema@.rep_load l ON l.org_id = r.org_id AND l.rep_id = r.rep_id
+    CROSS JOIN pol CROSS JOIN t
+   WHERE r.org_id = o.org_id AND r.active
+     AND (eligible_reps.team_id IS NULL OR r.team_id = eligible_reps.team_id)
+     AND (NOT EXISTS (SELECT 1 FROM @extschema@.rep_shift s WHERE s.org_id = r.org_id AND s.rep_id = r.rep_id)
+          OR EXISTS (SELECT 1 FROM @extschema@.rep_shift s
+                      WHERE s.org_id = r.org_id AND s.rep_id = r.rep_id
+                        AND s.weekday = extract(isodow FROM t.local)
+                        AND t.local::time >= s.starts_at AND t.local::time < s.ends_at))
+$$;
+COMMENT ON FUNCTION @extschema@.eligible_reps(@extschema@.org, bigint, timestamptz) IS 'reps that may get leads at a time: active, of the team if one is given, on shift in the org time zone (a rep without shifts always is); with open leads, room under the daily and holding caps, and tier skills as plan_assignments takes them';
+
+-- assigns leads already locked by the caller, all in the public pool; under the assignment lock
+CREATE FUNCTION @extschema@.assign_locked(o @extschema@.org, lead_ids bigint[], tiers text, excluded bigint[],
+                                          team_id bigint, at timestamptz)
+RETURNS bigint[]
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  strategy text := o.assign_strategy;
+  today date := (at AT TIME ZONE o.timezone)::date;
+  e record;
+  rot @extschema@.assign_rotation;
+  p @extschema@.assignment_plan;
+BEGIN
+  IF team_id IS NOT NULL THEN
+    SELECT coalesce(tm.assign_strategy, strategy) INTO strategy FROM @extschema@.team tm
+     WHERE tm.org_id = o.org_id AND tm.team_id = assign_locked.team_id;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown team %s in org %s', team_id, o.org_id);
+    END IF;
+  END IF;
+  PERFORM @extschema@.rep_load_sync(o, at);
+  e := @extschema@.eligible_reps(o, team_id, at);
+  SELECT * INTO rot FROM @extschema@.assign_rotation r WHERE r.org_id = o.org_id;
+  p := @extschema@.plan_assignments(strategy, coalesce(rot.rep_ids, '{}'), coalesce(rot.current_weights, '{}'),
+         coalesce(rot.last_picks, '{}'), coalesce(rot.picks, 0),
+         coalesce(e.rep_ids, '{}'), coalesce(e.weights, '{}'), coalesce(e.open_leads, '{}'),
+         coalesce(e.room, '{}'), coalesce(e.skills, '{}'), tiers, excluded);
+  IF p.picks = coalesce(rot.picks, 0) THEN
+    RETURN p.lead_rep_ids;  -- nobody eligible: nothing changes
+  END IF;
+
+  UPDATE @extschema@.lead l
+     SET pool = 'private', owner_rep_id = x.rep_id, owned_since = at, updated_at = now()
+    FROM unnest(lead_ids, p.lead_rep_ids) AS x(lead_id, rep_id)
+   WHERE l.org_id = o.org_id AND l.lead_id = x.lead_id AND x.rep_id IS NOT NULL;
+  INSERT INTO @extschema@.assignment (org_id, lead_id, rep_id, assigned_at, reason)
+  SELECT o.org_id, x.lead_id, x.rep_id, at, strategy
+    FROM unnest(lead_ids, p.lead_rep_ids) WITH ORDINALITY AS x(lead_id, rep_id, n)
+   WHERE x.rep_id IS NOT NULL ORDER BY x.n;
+  UPDATE @extschema@.rep_load l
+     SET assigned_today = CASE WHEN l.counted_day = today THEN l.assigned_today ELSE 0 END + x.taken,
+         claimed_today = CASE WHEN l.counted_day = today THEN l.claimed_today ELSE 0 END,
+         counted_day = today, last_assigned_at = at
+    FROM unnest(e.rep_ids, p.taken) AS x(rep_id, taken)
+   WHERE l.org_id = o.org_id AND l.rep_id = x.rep_id AND x.taken > 0;
+  INSERT INTO @extschema@.assign_rotation AS r (org_id, rep_ids, current_weights, last_picks, picks)
+  VALUES (o.org_id, p.state_rep_ids, p.state_current, p.state_last, p.picks)
+  ON CONFLICT (org_id) DO UPDATE
+    SET rep_ids = EXCLUDED.rep_ids, current_weights = EXCLUDED.current_weights,
+        last_picks = EXCLUDED.last_picks, picks = EXCLUDED.picks, updated_at = now();
+  RETURN p.lead_rep_ids;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.assign_locked(@extschema@.org, bigint[], text, bigint[], bigint, timestamptz) IS 'engine step shared by assign_lead and assign_pending: plans the given public leads (locked by the caller) against the eligible reps and writes owners, history, counters and rotation; returns the rep of each lead';
+
+-- the rep a lead may not get back yet: the last owner, released within the cool-down
+CREATE FUNCTION @extschema@.cooling_rep(o @extschema@.org, lead_id bigint, at timestamptz) RETURNS bigint
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT last.rep_id
+    FROM (SELECT a.rep_id, a.released_at FROM @extschema@.assignment a
+           WHERE a.org_id = o.org_id AND a.lead_id = cooling_rep.lead_id
+           ORDER BY a.assigned_at DESC, a.assignment_id DESC LIMIT 1) last
+   WHERE last.released_at > at - o.reclaim_cooldown
+$$;
+COMMENT ON FUNCTION @extschema@.cooling_rep(@extschema@.org, bigint, timestamptz) IS 'the last owner of a lead if it lost the lead within the org''s reclaim_cooldown before the given time, else NULL';
+
+CREATE FUNCTION @extschema@.assign_lead(org_id bigint, lead_id bigint, team_id bigint DEFAULT NULL, at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  o @extschema@.org := @extschema@.ingest_org(assign_lead.org_id);
+  t timestamptz := coalesce(assign_lead.at, now());
+  l record;
+BEGIN
+  IF assign_lead.lead_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'lead_id must not be null';
+  END IF;
+  IF t IN ('infinity', '-infinity') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'at must be finite';
+  END IF;
+  -- the lead first, then the org lock: under the org lock nobody waits for a lead
+  SELECT x.pool, x.owner_rep_id, coalesce(x.tier, 'D') AS tier INTO l
+    FROM @extschema@.lead x WHERE x.org_id = o.org_id AND x.lead_id = assign_lead.lead_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s in org %s', assign_lead.lead_id, o.org_id);
+  END IF;
+  IF l.pool = 'private' THEN
+    RETURN l.owner_rep_id;  -- already owned: assigning again changes nothing
+  END IF;
+  PERFORM @extschema@.assign_lock(o.org_id);
+  RETURN (@extschema@.assign_locked(o, ARRAY[assign_lead.lead_id], l.tier,
+            ARRAY[@extschema@.cooling_rep(o, assign_lead.lead_id, t)], assign_lead.team_id, t))[1];
+END
+$$;
+COMMENT ON FUNCTION @extschema@.assign_lead(bigint, bigint, bigint, timestamptz) IS 'assigns a public-pool lead to a rep by the org''s (or the team''s) strategy and returns the rep; NULL, leaving the lead in the public pool, when no rep is eligible; a lead already owned keeps its owner, who is returned';
+
+CREATE FUNCTION @extschema@.assign_pending(org_id bigint, max_leads integer DEFAULT 1000, team_id bigint DEFAULT NULL,
+                                          at timestamptz DEFAULT NULL)
+RETURNS TABLE (lead_id bigint, rep_id bigint)
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o @extschema@.org := @extschema@.ingest_org(assign_pending.org_id);
+  t timestamptz := coalesce(assign_pending.at, now());
+  ids bigint[];
+  tiers text;
+  excluded bigint[];
+  reps bigint[];
+BEGIN
+  IF max_leads IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'max_leads must not be null';
+  END IF;
+  IF max_leads < 1 OR max_leads > 100000 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('max_leads must be between 1 and 100000, not %s', max_leads);
+  END IF;
+  IF t IN ('infinity', '-infinity') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'at must be finite';
+  END IF;
+  PERFORM @extschema@.assign_lock(o.org_id);
+  -- best first: tier A before D, higher score, then older; leads another
+  -- transaction holds are skipped, not waited for
+  WITH c AS MATERIALIZED (
+    SELECT l.lead_id, coalesce(l.tier, 'D') AS tier,
+           row_number() OVER (ORDER BY l.tier, l.score DESC NULLS LAST, l.created_at, l.lead_id) AS n
+      FROM (SELECT x.lead_id, x.tier, x.score, x.created_at FROM @extschema@.lead x
+             WHERE x.org_id = o.org_id AND x.pool = 'public'
+             ORDER BY x.tier, x.score DESC NULLS LAST, x.created_at, x.lead_id
+             LIMIT max_leads FOR UPDATE SKIP LOCKED) l
+  )
+  SELECT array_agg(c.lead_id ORDER BY c.n), string_agg(c.tier, '' ORDER BY c.n),
+         array_agg(@extschema@.cooling_rep(o, c.lead_id, t) ORDER BY c.n)
+    INTO ids, tiers, excluded FROM c;
+  IF ids IS NULL THEN
+    RETURN;
+  END IF;
+  reps := @extschema@.assign_locked(o, ids, tiers, excluded, assign_pending.team_id, t);
+  RETURN QUERY SELECT x.lead_id, x.rep_id FROM unnest(ids, reps) WITH ORDINALITY AS x(lead_id, rep_id, n)
+                WHERE x.rep_id IS NOT NULL ORDER BY x.n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.assign_pending(bigint, integer, bigint, timestamptz) IS 'assigns up to max_leads public-pool leads in one call, best first (tier A to D, higher score, older), skipping leads locked by others; returns each lead assigned and its rep; leads no rep can take stay in the pool';
+
+CREATE FUNCTION @extschema@.claim_lead(org_id bigint, lead_id bigint, rep_id bigint, at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  t timestamptz := coalesce(claim_lead.at, now());
+  o @extschema@.org;
+  r @extschema@.sales_rep;
+  l record;
+  ld @extschema@.rep_load;
+  today date;
+  cooling bigint;
+  last_release timestamptz;
+  claimed integer;
+  new_id bigint;
+BEGIN
+  IF claim_lead.org_id IS NULL OR claim_lead.lead_id IS NULL OR claim_lead.rep_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'org_id, lead_id and rep_id must not be null';
+  END IF;
+  IF t IN ('infinity', '-infinity') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'at must be finite';
+  END IF;
+  PERFORM @extschema@.check_rep_access(claim_lead.org_id, claim_lead.rep_id);
+  o := @extschema@.ingest_org(claim_lead.org_id);
+  today := (t AT TIME ZONE o.timezone)::date;
+  SELECT * INTO r FROM @extschema@.sales_rep x WHERE x.org_id = o.org_id AND x.rep_id = claim_lead.rep_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown sales rep %s in org %s', claim_lead.rep_id, o.org_id);
+  END IF;
+  IF NOT r.active THEN
+    RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = format('rep %s is inactive and cannot claim leads', r.rep_id);
+  END IF;
+  SELECT x.pool, x.owner_rep_id, coalesce(x.tier, 'D') AS tier INTO l
+    FROM @extschema@.lead x WHERE x.org_id = o.org_id AND x.lead_id = claim_lead.lead_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s in org %s', claim_lead.lead_id, o.org_id);
+  END IF;
+  IF l.pool <> 'public' THEN
+    RAISE EXCEPTION USING ERRCODE = '55000',
+      MESSAGE = format('lead %s is not in the public pool', claim_lead.lead_id),
+      DETAIL = CASE WHEN l.owner_rep_id = r.rep_id THEN format('Rep %s owns it already.', r.rep_id)
+                    ELSE format('It is in the private pool of rep %s (撞单 protection).', l.owner_rep_id) END;
+  END IF;
+  IF NOT l.tier = ANY (r.tiers) THEN
+    RAISE EXCEPTION USING ERRCODE = '55000',
+      MESSAGE = format('rep %s does not take tier %s leads', r.rep_id, l.tier),
+      HINT = format('The rep takes tiers %s (sales_rep.tiers).', array_to_string(r.tiers, ', '));
+  END IF;
+  PERFORM @extschema@.assign_lock(o.org_id);
+  cooling := @extschema@.cooling_rep(o, claim_lead.lead_id, t);
+  IF cooling = r.rep_id THEN
+    SELECT max(a.released_at) INTO last_release FROM @extschema@.assignment a
+     WHERE a.org_id = o.org_id AND a.lead_id = claim_lead.lead_id AND a.rep_id = r.rep_id;
+    RAISE EXCEPTION USING ERRCODE = '55000',
+      MESSAGE = format('rep %s lost lead %s less than %s ago and may not claim it back yet', r.rep_id, claim_lead.lead_id, o.reclaim_cooldown),
+      DETAIL = format('Released at %s; the cool-down ends at %s.', last_release, last_release + o.reclaim_cooldown),
+      HINT = 'The cool-down is org.reclaim_cooldown.';
+  END IF;
+  PERFORM @extschema@.rep_load_sync(o, t);
+  SELECT * INTO ld FROM @extschema@.rep_load x WHERE x.org_id = o.org_id AND x.rep_id = r.rep_id;
+  IF ld.open_leads >= r.holding_cap THEN
+    RAISE EXCEPTION USING ERRCODE = '53400',
+      MESSAGE = format('rep %s holds %s open leads, its holding cap', r.rep_id, ld.open_leads),
+      HINT = 'Release a lead, or raise sales_rep.holding_cap.';
+  END IF;
+  claimed := CASE WHEN ld.counted_day = today THEN ld.claimed_today ELSE 0 END;
+  IF claimed >= r.daily_claim_cap THEN
+    RAISE EXCEPTION USING ERRCODE = '53400',
+      MESSAGE = format('rep %s has claimed %s leads today, its daily claim cap', r.rep_id, claimed),
+      HINT = 'Claim again tomorrow, or raise sales_rep.daily_claim_cap.';
+  END IF;
+  UPDATE @extschema@.lead x SET pool = 'private', owner_rep_id = r.rep_id, owned_since = t, updated_at = now()
+   WHERE x.org_id = o.org_id AND x.lead_id = claim_lead.lead_id;
+  INSERT INTO @extschema@.assignment (org_id, lead_id, rep_id, assigned_at, reason)
+  VALUES (o.org_id, claim_lead.lead_id, r.rep_id, t, 'claim') RETURNING assignment_id INTO new_id;
+  UPDATE @extschema@.rep_load x
+     SET claimed_today = claimed + 1,
+         assigned_today = CASE WHEN x.counted_day = today THEN x.assigned_today ELSE 0 END,
+         counted_day = today, last_assigned_at = t
+   WHERE x.org_id = o.org_id AND x.rep_id = r.rep_id;
+  RETURN new_id;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.claim_lead(bigint, bigint, bigint, timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.claim_lead(bigint, bigint, bigint, timestamptz) IS 'a rep claims a public-pool lead into its private pool; refused with its own error when the lead is owned (55000), the rep is inactive or not skilled for the tier (55000), lost the lead within the cool-down (55000), or is at its holding cap or daily claim cap (53400); returns the assignment id';
+
+CREATE FUNCTION @extschema@.release_lead(org_id bigint, lead_id bigint, rep_id bigint DEFAULT NULL, at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  t timestamptz := coalesce(release_lead.at, now());
+  l record;
+BEGIN
+  IF release_lead.org_id IS NULL OR release_lead.lead_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'org_id and lead_id must not be null';
+  END IF;
+  IF t IN ('infinity', '-infinity') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'at must be finite';
+  END IF;
+  PERFORM @extschema@.check_rep_access(release_lead.org_id, release_lead.rep_id);
+  SELECT x.pool, x.owner_rep_id INTO l
+    FROM @extschema@.lead x WHERE x.org_id = release_lead.org_id AND x.lead_id = release_lead.lead_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s in org %s', release_lead.lead_id, release_lead.org_id);
+  END IF;
+  IF l.pool = 'public' THEN
+    RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = format('lead %s is already in the public pool', release_lead.lead_id);
+  END IF;
+  IF release_lead.rep_id IS NOT NULL AND l.owner_rep_id <> release_lead.rep_id THEN
+    RAISE EXCEPTION USING ERRCODE = '55000',
+      MESSAGE = format('lead %s is owned by rep %s, not rep %s', release_lead.lead_id, l.owner_rep_id, release_lead.rep_id);
+  END IF;
+  PERFORM @extschema@.check_rep_access(release_lead.org_id, l.owner_rep_id);
+  PERFORM @extschema@.assign_lock(release_lead.org_id);
+  UPDATE @extschema@.lead x SET pool = 'public', owner_rep_id = NULL, owned_since = NULL, updated_at = now()
+   WHERE x.org_id = release_lead.org_id AND x.lead_id = release_lead.lead_id;
+  UPDATE @extschema@.assignment a SET released_at = greatest(t, a.assigned_at), release_reason = 'release'
+   WHERE a.org_id = release_lead.org_id AND a.lead_id = release_lead.lead_id AND a.released_at IS NULL;
+  RETURN l.owner_rep_id;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.release_lead(bigint, bigint, bigint, timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.release_lead(bigint, bigint, bigint, timestamptz) IS 'puts an owned lead back in the public pool and closes its assignment with reason release; a sales role releases only its own leads; returns the previous owner';
+
+CREATE FUNCTION @extschema@.log_follow_up(org_id bigint, lead_id bigint, rep_id bigint, channel text, outcome text,
+                                         cost numeric DEFAULT NULL, occurred_at timestamptz DEFAULT NULL,
+                                         duration_s integer DEFAULT NULL, note text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  t timestamptz := coalesce(log_follow_up.occurred_at, now());
+  o @extschema@.org;
+  l record;
+  c numeric(14,2);
+  new_id bigint;
+BEGIN
+  IF log_follow_up.org_id IS NULL OR log_follow_up.lead_id IS NULL OR log_follow_up.rep_id IS NULL
+     OR log_follow_up.channel IS NULL OR log_follow_up.outcome IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'org_id, lead_id, rep_id, channel and outcome must not be null';
+  END IF;
+  PERFORM @extschema@.check_rep_access(log_follow_up.org_id, log_follow_up.rep_id);
+  o := @extschema@.ingest_org(log_follow_up.org_id);
+  IF log_follow_up.channel NOT IN ('call', 'sms', 'wechat', 'ai_call', 'visit', 'email') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('invalid follow-up channel "%s"', log_follow_up.channel),
+      HINT = 'Valid channels: call, sms, wechat, ai_call, visit, email.';
+  END IF;
+  IF log_follow_up.outcome NOT IN ('connected', 'no_answer', 'busy', 'refused', 'interested', 'not_interested',
+                                   'trial_booked', 'wrong_number', 'sent') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('invalid follow-up outcome "%s"', log_follow_up.outcome),
+      HINT = 'Valid outcomes: connected, no_answer, busy, refused, interested, not_interested, trial_booked, wrong_number, sent.';
+  END IF;
+  IF log_follow_up.cost < 0 OR log_follow_up.cost = 'NaN' OR log_follow_up.duration_s < 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'cost and duration_s must not be negative';
+  END IF;
+  PERFORM @extschema@.ingest_check_time(o, t, 'occurred_at');
+  SELECT x.owner_rep_id, coalesce(x.tier, 'D') AS tier, x.status, x.owned_since INTO l
+    FROM @extschema@.lead x WHERE x.org_id = o.org_id AND x.lead_id = log_follow_up.lead_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s in org %s', log_follow_up.lead_id, o.org_id);
+  END IF;
+  IF l.owner_rep_id IS DISTINCT FROM log_follow_up.rep_id THEN
+    RAISE EXCEPTION USING ERRCODE = '55000',
+      MESSAGE = format('lead %s is not owned by rep %s', log_follow_up.lead_id, log_follow_up.rep_id),
+      HINT = 'A rep follows up its own leads; claim the lead or have it assigned first.';
+  END IF;
+  c := coalesce(log_follow_up.cost, (SELECT p.cost_per_contact FROM @extschema@.effective_tier_policy p
+                                      WHERE p.org_id = o.org_id AND p.tier = l.tier));
+  INSERT INTO @extschema@.follow_up (org_id, lead_id, rep_id, channel, outcome, cost, duration_s, occurred_at, note)
+  VALUES (o.org_id, log_follow_up.lead_id, log_follow_up.rep_id, log_follow_up.channel, log_follow_up.outcome,
+          c, log_follow_up.duration_s, t, log_follow_up.note)
+  RETURNING follow_up_id INTO new_id;
+  IF l.status = 'new' THEN
+    UPDATE @extschema@.lead x SET status = 'contacting', updated_at = now()
+     WHERE x.org_id = o.org_id AND x.lead_id = log_follow_up.lead_id;
+  END IF;
+  RETURN new_id;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.log_follow_up(bigint, bigint, bigint, text, text, numeric, timestamptz, integer, text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.log_follow_up(bigint, bigint, bigint, text, text, numeric, timestamptz, integer, text) IS 'records a call, SMS, WeChat or other contact of a rep with a lead it owns, with its outcome and cost (default: the tier policy''s cost per contact); a new lead becomes contacting; returns the follow-up id';
+
+-- when each owned lead falls due for recycling, and why
+CREATE FUNCTION @extschema@.recycle_due(org_id bigint)
+RETURNS TABLE (lead_id bigint, rep_id bigint, tier char(1), owned_since timestamptz, first_follow_up_at timestamptz,
+               follow_up_due_at timestamptz, deal_due_at timestamptz, recycle_at timestamptz, reason text)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT d.lead_id, d.owner_rep_id, d.tier, d.owned_since, d.first_at, d.fu_due, d.deal_due,
+         least(d.fu_due, d.deal_due),
+         CASE WHEN d.fu_due <= d.deal_due THEN 'recycle_no_follow_up' ELSE 'recycle_no_deal' END
+    FROM (SELECT l.lead_id, l.owner_rep_id, coalesce(l.tier, 'D')::char(1) AS tier, l.owned_since, f.first_at,
+                 CASE WHEN f.first_at IS NULL THEN l.owned_since + p.follow_up_sla END AS fu_due,
+                 l.owned_since + o.recycle_no_deal_after AS deal_due
+            FROM @extschema@.lead l
+            JOIN @extschema@.org o ON o.org_id = l.org_id
+            JOIN @extschema@.effective_tier_policy p ON p.org_id = l.org_id AND p.tier = coalesce(l.tier, 'D')
+            LEFT JOIN LATERAL (SELECT min(x.occurred_at) AS first_at FROM @extschema@.follow_up x
+                                WHERE x.org_id = l.org_id AND x.lead_id = l.lead_id AND x.rep_id = l.owner_rep_id
+                                  AND x.occurred_at >= l.owned_since) f ON true
+           WHERE l.org_id = recycle_due.org_id AND l.pool = 'private' AND l.status NOT IN ('won', 'lost')) d
+$$;
+COMMENT ON FUNCTION @extschema@.recycle_due(bigint) IS 'every owned open lead of an org with the time it falls due for recycling: its tier''s follow-up SLA after it was taken while the owner has not followed up, else the org''s recycle_no_deal_after';
+
+CREATE FUNCTION @extschema@.recycle_stale(org_id bigint, at timestamptz DEFAULT NULL)
+RETURNS TABLE (lead_id bigint, previous_rep_id bigint, reason text)
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o @extschema@.org := @extschema@.ingest_org(recycle_stale.org_id);
+  t timestamptz := coalesce(recycle_stale.at, now());
+BEGIN
+  IF t IN ('infinity', '-infinity') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'at must be finite';
+  END IF;
+  PERFORM @extschema@.assign_lock(o.org_id);
+  RETURN QUERY
+  WITH due AS MATERIALIZED (
+    SELECT d.lead_id, d.rep_id, d.reason
+      FROM @extschema@.recycle_due(o.org_id) d
+      JOIN LATERAL (SELECT 1 FROM @extschema@.lead l
+                     WHERE l.org_id = o.org_id AND l.lead_id = d.lead_id AND l.owner_rep_id = d.rep_id
+                     FOR UPDATE SKIP LOCKED) locked ON true
+     WHERE d.recycle_at <= t
+  ), moved AS (
+    UPDATE @extschema@.lead l SET pool = 'public', owner_rep_id = NULL, owned_since = NULL, updated_at = now()
+      FROM due WHERE l.org_id = o.org_id AND l.lead_id = due.lead_id
+    RETURNING l.lead_id
+  ), closed AS (
+    UPDATE @extschema@.assignment a SET released_at = greatest(t, a.assigned_at), release_reason = due.reason
+      FROM due WHERE a.org_id = o.org_id AND a.lead_id = due.lead_id AND a.released_at IS NULL
+    RETURNING a.lead_id
+  )
+  -- data-modifying CTEs run to completion whether read or not
+  SELECT due.lead_id, due.rep_id, due.reason FROM due ORDER BY due.lead_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.recycle_stale(bigint, timestamptz) IS 'returns to the public pool (回收) every owned open lead whose owner has not followed up within the tier''s SLA, or that has had no deal within the org''s recycle_no_deal_after; closes its assignment with the reason and returns the leads, previous owners and reasons; leads locked by others wait for the next run';
+
+-- ---------------------------------------------------------------------------
+-- Assignment reports for BI (docs/reference/assignment.md): since 0.4.
+-- "Now" is the org's report_as_of when set, else now().
+-- ---------------------------------------------------------------------------
+
+CREATE VIEW @extschema@.recycle_warnings WITH (security_invoker = true) AS
+SELECT o.org_id, d.lead_id, d.rep_id, r.name AS rep_name, d.tier, d.owned_since, d.follow_up_due_at, d.deal_due_at,
+       d.recycle_at, d.reason AS recycle_reason,
+       d.recycle_at - coalesce(o.report_as_of, now()) AS due_in,
+       d.recycle_at <= coalesce(o.report_as_of, now()) AS overdue
+  FROM @extschema@.org o
+ CROSS JOIN LATERAL @extschema@.recycle_due(o.org_id) d
+  JOIN @extschema@.sales_rep r ON r.org_id = o.org_id AND r.rep_id = d.rep_id
+ WHERE d.recycle_at <= coalesce(o.report_as_of, now()) + o.recycle_warning;
+COMMENT ON VIEW @extschema@.recycle_warnings IS 'owned leads that recycle_stale will return to the public pool within the org''s recycle_warning (or already should have), with when and why';
+COMMENT ON COLUMN @extschema@.recycle_warnings.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.recycle_warnings.lead_id IS 'lead';
+COMMENT ON COLUMN @extschema@.recycle_warnings.rep_id IS 'rep who owns it now';
+COMMENT ON COLUMN @extschema@.recycle_warnings.rep_name IS 'name of the rep';
+COMMENT ON COLUMN @extschema@.recycle_warnings.tier IS 'tier of the lead (D when it has none)';
+COMMENT ON COLUMN @extschema@.recycle_warnings.owned_since IS 'when the rep got the lead';
+COMMENT ON COLUMN @extschema@.recycle_warnings.follow_up_due_at IS 'first follow-up due by this time under the tier''s SLA; empty once the rep followed up';
+COMMENT ON COLUMN @extschema@.recycle_warnings.deal_due_at IS 'deal (status won) due by this time';
+COMMENT ON COLUMN @extschema@.recycle_warnings.recycle_at IS 'when the lead is recycled: the earlier of the two';
+COMMENT ON COLUMN @extschema@.recycle_warnings.recycle_reason IS 'recycle_no_follow_up or recycle_no_deal';
+COMMENT ON COLUMN @extschema@.recycle_warnings.due_in IS 'time left until recycling; negative when overdue';
+COMMENT ON COLUMN @extschema@.recycle_warnings.overdue IS 'true when the next recycle_stale run takes it';
+
+CREATE VIEW @extschema@.rep_workload WITH (security_invoker = true) AS
+SELECT r.org_id, r.team_id, tm.name AS team_name, r.rep_id, r.name AS rep_name, r.role, r.active,
+       NOT EXISTS (SELECT 1 FROM @extschema@.rep_shift s WHERE s.org_id = r.org_id AND s.rep_id = r.rep_id)
+       OR EXISTS (SELECT 1 FROM @extschema@.rep_shift s
+                   WHERE s.org_id = r.org_id AND s.rep_id = r.rep_id
+                     AND s.weekday = extract(isodow FROM n.local)
+                     AND n.local::time >= s.starts_at AND n.local::time < s.ends_at) AS on_shift_now,
+       ol.open_leads, r.holding_cap, greatest(r.holding_cap - ol.open_leads, 0) AS holding_room,
+       td.assigned_today, r.daily_cap, td.claimed_today, r.daily_claim_cap, td.last_assigned_at
+  FROM @extschema@.sales_rep r
+  JOIN @extschema@.org o ON o.org_id = r.org_id
+  LEFT JOIN @extschema@.team tm ON tm.org_id = r.org_id AND tm.team_id = r.team_id
+ CROSS JOIN LATERAL (SELECT coalesce(o.report_as_of, now()) AT TIME ZONE o.timezone AS local) n
+ CROSS JOIN LATERAL (SELECT count(*) AS open_leads FROM @extschema@.lead l
+                      WHERE l.org_id = r.org_id AND l.owner_rep_id = r.rep_id AND l.status NOT IN ('won', 'lost')) ol
+ CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE a.reason IN ('round_robin', 'least_busy')
+                                               AND a.assigned_at >= n.local::date::timestamp AT TIME ZONE o.timezone) AS assigned_today,
+                            count(*) FILTER (WHERE a.reason = 'claim'
+                                               AND a.assigned_at >= n.local::date::timestamp AT TIME ZONE o.timezone) AS claimed_today,
+                            max(a.assigned_at) AS last_assigned_at
+                       FROM @extschema@.assignment a WHERE a.org_id = r.org_id AND a.rep_id = r.rep_id) td;
+COMMENT ON VIEW @extschema@.rep_workload IS 'each rep now: on shift or not, open leads against the holding cap, and today''s assignments and claims against the daily caps';
+COMMENT ON COLUMN @extschema@.rep_workload.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.rep_workload.team_id IS 'team of the rep';
+COMMENT ON COLUMN @extschema@.rep_workload.team_name IS 'name of the team';
+COMMENT ON COLUMN @extschema@.rep_workload.rep_id IS 'rep';
+COMMENT ON COLUMN @extschema@.rep_workload.rep_name IS 'name of the rep';
+COMMENT ON COLUMN @extschema@.rep_workload.role IS 'ai_bot, tmk, sales or top_sales';
+COMMENT ON COLUMN @extschema@.rep_workload.active IS 'false when the rep takes no leads';
+COMMENT ON COLUMN @extschema@.rep_workload.on_shift_now IS 'true when the rep works now (org time zone); a rep without shifts always does';
+COMMENT ON COLUMN @extschema@.rep_workload.open_leads IS 'leads the rep owns that are not won or lost';
+COMMENT ON COLUMN @extschema@.rep_workload.holding_cap IS 'most open leads the rep may hold';
+COMMENT ON COLUMN @extschema@.rep_workload.holding_room IS 'leads the rep can still take before the holding cap';
+COMMENT ON COLUMN @extschema@.rep_workload.assigned_today IS 'leads assigned to the rep today by round-robin or least-busy';
+COMMENT ON COLUMN @extschema@.rep_workload.daily_cap IS 'most leads assigned per day';
+COMMENT ON COLUMN @extschema@.rep_workload.claimed_today IS 'leads the rep claimed from the public pool today';
+COMMENT ON COLUMN @extschema@.rep_workload.daily_claim_cap IS 'most claims per day';
+COMMENT ON COLUMN @extschema@.rep_workload.last_assigned_at IS 'when the rep last got a lead';
+
+CREATE VIEW @extschema@.rep_sla WITH (security_invoker = true) AS
+WITH a AS (
+  SELECT a.org_id, a.rep_id, coalesce(l.tier, 'D')::char(1) AS tier, p.follow_up_sla, a.assigned_at,
+         date_trunc('month', a.assigned_at AT TIME ZONE o.timezone)::date AS month,
+         coalesce(o.report_as_of, now()) AS as_of,
+         (SELECT min(f.occurred_at) FROM @extschema@.follow_up f
+           WHERE f.org_id = a.org_id AND f.lead_id = a.lead_id AND f.rep_id = a.rep_id AND f.occurred_at >= a.assigned_at
+             AND (a.released_at IS NULL OR f.occurred_at < a.released_at)) AS first_contact_at,
+         EXISTS (SELECT 1 FROM @extschema@.lead_event e
+                  WHERE e.org_id = a.org_id AND e.lead_id = a.lead_id AND e.event_type = 'paid' AND e.occurred_at >= a.assigned_at
+                    AND (a.released_at IS NULL OR e.occurred_at < a.released_at)) AS converted
+    FROM @extschema@.assignment a
+    JOIN @extschema@.lead l ON l.org_id = a.org_id AND l.lead_id = a.lead_id
+    JOIN @extschema@.org o ON o.org_id = a.org_id
+    JOIN @extschema@.effective_tier_policy p ON p.org_id = a.org_id AND p.tier = coalesce(l.tier, 'D')
+)
+SELECT a.org_id, a.month, a.rep_id, r.name AS rep_name, a.tier, a.follow_up_sla,
+       count(*) AS leads_assigned,
+       count(a.first_contact_at) AS leads_contacted,
+       count(*) FILTER (WHERE a.first_contact_at <= a.assigned_at + a.follow_up_sla) AS contacted_within_sla,
+       count(*) FILTER (WHERE a.first_contact_at IS NOT NULL OR a.assigned_at + a.follow_up_sla <= a.as_of) AS sla_due,
+       round(count(*) FILTER (WHERE a.first_contact_at <= a.assigned_at + a.follow_up_sla)::numeric
+             / nullif(count(*) FILTER (WHERE a.first_contact_at IS NOT NULL OR a.assigned_at + a.follow_up_sla <= a.as_of), 0), 4)
+         AS sla_compliance,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY a.first_contact_at - a.assigned_at) AS median_time_to_first_contact,
+       count(*) FILTER (WHERE a.converted) AS leads_paid,
+       round(count(*) FILTER (WHERE a.converted)::numeric / count(*), 4) AS conversion_rate
+  FROM a JOIN @extschema@.sales_rep r ON r.org_id = a.org_id AND r.rep_id = a.rep_id
+ GROUP BY a.org_id, a.month, a.rep_id, r.name, a.tier, a.follow_up_sla;
+COMMENT ON VIEW @extschema@.rep_sla IS 'per month of assignment, rep and lead tier: follow-up SLA compliance, time to first contact and conversion of the leads the rep got';
+COMMENT ON COLUMN @extschema@.rep_sla.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.rep_sla.month IS 'month the rep got the leads (org time zone)';
+COMMENT ON COLUMN @extschema@.rep_sla.rep_id IS 'rep';
+COMMENT ON COLUMN @extschema@.rep_sla.rep_name IS 'name of the rep';
+COMMENT ON COLUMN @extschema@.rep_sla.tier IS 'tier of the leads (their tier now; D when none)';
+COMMENT ON COLUMN @extschema@.rep_sla.follow_up_sla IS 'first follow-up due within this time of getting the lead';
+COMMENT ON COLUMN @extschema@.rep_sla.leads_assigned IS 'leads the rep got (assigned, claimed or otherwise)';
+COMMENT ON COLUMN @extschema@.rep_sla.leads_contacted IS 'of those, leads the rep followed up while owning them';
+COMMENT ON COLUMN @extschema@.rep_sla.contacted_within_sla IS 'leads first followed up within the SLA';
+COMMENT ON COLUMN @extschema@.rep_sla.sla_due IS 'leads whose SLA has run out or that were followed up: the denominator of sla_compliance';
+COMMENT ON COLUMN @extschema@.rep_sla.sla_compliance IS 'contacted_within_sla / sla_due, 0 to 1';
+COMMENT ON COLUMN @extschema@.rep_sla.median_time_to_first_contact IS 'median time from getting a lead to its first follow-up';
+COMMENT ON COLUMN @extschema@.rep_sla.leads_paid IS 'leads that paid while the rep owned them';
+COMMENT ON COLUMN @extschema@.rep_sla.conversion_rate IS 'leads_paid / leads_assigned, 0 to 1';
+
+CREATE VIEW @extschema@.rep_leaderboard WITH (security_invoker = true) AS
+WITH m AS (
+  SELECT a.org_id, a.rep_id, date_trunc('month', a.assigned_at AT TIME ZONE o.timezone)::date AS month,
+         1 AS assigned, 0 AS follow_ups, 0 AS trials, 0 AS paid, 0::numeric AS revenue
+    FROM @extschema@.assignment a JOIN @extschema@.org o ON o.org_id = a.org_id
+  UNION ALL
+  SELECT f.org_id, f.rep_id, date_trunc('month', f.occurred_at AT TIME ZONE o.timezone)::date,
+         0, 1, (f.outcome = 'trial_booked')::int, 0, 0
+    FROM @extschema@.follow_up f JOIN @extschema@.org o ON o.org_id = f.org_id
+  UNION ALL
+  SELECT so.org_id, so.rep_id, date_trunc('month', so.paid_at AT TIME ZONE o.timezone)::date,
+         0, 0, 0, (NOT so.is_renewal)::int, so.amount
+    FROM @extschema@.sales_order so JOIN @extschema@.org o ON o.org_id = so.org_id
+   WHERE so.status = 'paid' AND so.rep_id IS NOT NULL
+), g AS (
+  SELECT m.org_id, m.month, m.rep_id, sum(m.assigned) AS leads_assigned, sum(m.follow_ups) AS follow_ups,
+         sum(m.trials) AS trials_booked, sum(m.paid) AS new_students, sum(m.revenue) AS revenue
+    FROM m GROUP BY m.org_id, m.month, m.rep_id
+)
+SELECT g.org_id, g.month, g.rep_id, r.name AS rep_name, r.role, g.leads_assigned, g.follow_ups, g.trials_booked,
+       g.new_students, g.revenue::numeric(14,2) AS revenue,
+       round(g.new_students::numeric / nullif(g.leads_assigned, 0), 4) AS students_per_lead,
+       rank() OVER (PARTITION BY g.org_id, g.month ORDER BY g.revenue DESC, g.new_students DESC) AS revenue_rank
+  FROM g JOIN @extschema@.sales_rep r ON r.org_id = g.org_id AND r.rep_id = g.rep_id;
+COMMENT ON VIEW @extschema@.rep_leaderboard IS 'per month and rep: leads got, follow-ups, trials booked, new students and revenue credited, ranked by revenue within the org and month';
+COMMENT ON COLUMN @extschema@.rep_leaderboard.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.rep_leaderboard.month IS 'month (org time zone)';
+COMMENT ON COLUMN @extschema@.rep_leaderboard.rep_id IS 'rep';
+COMMENT ON COLUMN @extschema@.rep_leaderboard.rep_name IS 'name of the rep';
+COMMENT ON COLUMN @extschema@.rep_leaderboard.role IS 'ai_bot, tmk, sales or top_sales';
+COMMENT ON COLUMN @extschema@.rep_leaderboard.leads_assigned IS 'leads the rep got in the month';
+COMMENT ON COLUMN @extschema@.rep_leaderboard.follow_ups IS 'follow-up contacts the rep made in the month';
+COMMENT ON COLUMN @extschema@.rep_leaderboard.trials_booked IS 'follow-ups of the month that booked a trial lesson';
+COMMENT ON COLUMN @extschema@.rep_leaderboard.new_students IS 'first (not renewal) orders paid in the month credited to the rep';
+COMMENT ON COLUMN @extschema@.rep_leaderboard.revenue IS 'amount of all orders paid in the month credited to the rep';
+COMMENT ON COLUMN @extschema@.rep_leaderboard.students_per_lead IS 'new_students / leads_assigned of the month';
+COMMENT ON COLUMN @extschema@.rep_leaderboard.revenue_rank IS 'rank by revenue (then new students) in the org and month, 1 = best';
+
+CREATE VIEW @extschema@.pool_health WITH (security_invoker = true) AS
+SELECT o.org_id, coalesce(o.report_as_of, now()) AS as_of,
+       p.public_leads, p.public_tier_a, p.public_tier_b, p.public_tier_c, p.public_tier_d, p.public_untiered,
+       p.oldest_public_created_at, coalesce(o.report_as_of, now()) - p.oldest_public_created_at AS oldest_public_age,
+       p.private_leads,
+       h.assigned_today, h.claimed_today, h.recycled_today, h.recycled_last_7_days,
+       (SELECT count(*) FROM @extschema@.recycle_warnings w WHERE w.org_id = o.org_id) AS due_for_recycling
+  FROM @extschema@.org o
+ CROSS JOIN LATERAL (
+   SELECT count(*) FILTER (WHERE l.pool = 'public') AS public_leads,
+          count(*) FILTER (WHERE l.pool = 'public' AND l.tier = 'A') AS public_tier_a,
+          count(*) FILTER (WHERE l.pool = 'public' AND l.tier = 'B') AS public_tier_b,
+          count(*) FILTER (WHERE l.pool = 'public' AND l.tier = 'C') AS public_tier_c,
+          count(*) FILTER (WHERE l.pool = 'public' AND l.tier = 'D') AS public_tier_d,
+          count(*) FILTER (WHERE l.pool = 'public' AND l.tier IS NULL) AS public_untiered,
+          min(l.created_at) FILTER (WHERE l.pool = 'public') AS oldest_public_created_at,
+          count(*) FILTER (WHERE l.pool = 'private') AS private_leads
+     FROM @extschema@.lead l WHERE l.org_id = o.org_id AND l.status NOT IN ('won', 'lost')) p
+ CROSS JOIN LATERAL (
+   SELECT count(*) FILTER (WHERE a.reason IN ('round_robin', 'least_busy') AND a.assigned_at >= d.day_start) AS assigned_today,
+          count(*) FILTER (WHERE a.reason = 'claim' AND a.assigned_at >= d.day_start) AS claimed_today,
+          count(*) FILTER (WHERE a.release_reason LIKE 'recycle%' AND a.released_at >= d.day_start) AS recycled_today,
+          count(*) FILTER (WHERE a.release_reason LIKE 'recycle%' AND a.released_at >= d.day_start - interval '6 days') AS recycled_last_7_days
+     FROM (SELECT (coalesce(o.report_as_of, now()) AT TIME ZONE o.timezone)::date::timestamp AT TIME ZONE o.timezone AS day_start) d
+     LEFT JOIN @extschema@.assignment a ON a.org_id = o.org_id
+      AND (a.assigned_at >= d.day_start OR a.released_at >= d.day_start - interval '6 days')) h;
+COMMENT ON VIEW @extschema@.pool_health IS 'per org now: open leads waiting in the public pool by tier and the oldest of them, leads held privately, today''s assignments, claims and recycling, and leads due for recycling';
+COMMENT ON COLUMN @extschema@.pool_health.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.pool_health.as_of IS 'time the figures are for';
+COMMENT ON COLUMN @extschema@.pool_health.public_leads IS 'open leads in the public pool (公海)';
+COMMENT ON COLUMN @extschema@.pool_health.public_tier_a IS 'of those, tier A';
+COMMENT ON COLUMN @extschema@.pool_health.public_tier_b IS 'of those, tier B';
+COMMENT ON COLUMN @extschema@.pool_health.public_tier_c IS 'of those, tier C';
+COMMENT ON COLUMN @extschema@.pool_health.public_tier_d IS 'of those, tier D';
+COMMENT ON COLUMN @extschema@.pool_health.public_untiered IS 'of those, not tiered yet';
+COMMENT ON COLUMN @extschema@.pool_health.oldest_public_created_at IS 'creation time of the oldest lead in the public pool';
+COMMENT ON COLUMN @extschema@.pool_health.oldest_public_age IS 'age of the oldest lead in the public pool';
+COMMENT ON COLUMN @extschema@.pool_health.private_leads IS 'open leads held in private pools (私海)';
+COMMENT ON COLUMN @extschema@.pool_health.assigned_today IS 'leads assigned today by round-robin or least-busy';
+COMMENT ON COLUMN @extschema@.pool_health.claimed_today IS 'leads claimed from the public pool today';
+COMMENT ON COLUMN @extschema@.pool_health.recycled_today IS 'leads recycled (回收) to the public pool today';
+COMMENT ON COLUMN @extschema@.pool_health.recycled_last_7_days IS 'leads recycled today and in the 6 days before';
+COMMENT ON COLUMN @extschema@.pool_health.due_for_recycling IS 'leads in recycle_warnings';
+
+CREATE VIEW @extschema@.pool_daily WITH (security_invoker = true) AS
+WITH ev AS (
+  SELECT a.org_id, (a.assigned_at AT TIME ZONE o.timezone)::date AS day, a.reason AS what
+    FROM @extschema@.assignment a JOIN @extschema@.org o ON o.org_id = a.org_id
+  UNION ALL
+  SELECT a.org_id, (a.released_at AT TIME ZONE o.timezone)::date, a.release_reason
+    FROM @extschema@.assignment a JOIN @extschema@.org o ON o.org_id = a.org_id
+   WHERE a.released_at IS NOT NULL
+)
+SELECT ev.org_id, ev.day,
+       count(*) FILTER (WHERE ev.what IN ('round_robin', 'least_busy')) AS assigned,
+       count(*) FILTER (WHERE ev.what = 'claim') AS claimed,
+       count(*) FILTER (WHERE ev.what IN ('manual', 'transfer', 'import')) AS assigned_otherwise,
+       count(*) FILTER (WHERE ev.what = 'release') AS released,
+       count(*) FILTER (WHERE ev.what = 'recycle_no_follow_up') AS recycled_no_follow_up,
+       count(*) FILTER (WHERE ev.what = 'recycle_no_deal') AS recycled_no_deal
+  FROM ev GROUP BY ev.org_id, ev.day;
+COMMENT ON VIEW @extschema@.pool_daily IS 'per org and day (org time zone): leads moved between the pools by assignment, claims, releases and recycling';
+COMMENT ON COLUMN @extschema@.pool_daily.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.pool_daily.day IS 'day';
+COMMENT ON COLUMN @extschema@.pool_daily.assigned IS 'leads assigned by round-robin or least-busy';
+COMMENT ON COLUMN @extschema@.pool_daily.claimed IS 'leads claimed from the public pool';
+COMMENT ON COLUMN @extschema@.pool_daily.assigned_otherwise IS 'leads given by hand, transfer or import';
+COMMENT ON COLUMN @extschema@.pool_daily.released IS 'leads released by their owner';
+COMMENT ON COLUMN @extschema@.pool_daily.recycled_no_follow_up IS 'leads recycled for no follow-up within the SLA';
+COMMENT ON COLUMN @extschema@.pool_daily.recycled_no_deal IS 'leads recycled for no deal in time';
+
+-- ---------------------------------------------------------------------------
+-- apply_privileges: the privileges of a role from its rows in access_grant
+-- (docs/dba/security.md).  Replaced by every version that adds functions for
+-- roles (0.4: the engine functions claim_lead, release_lead, log_follow_up).
+-- ---------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@.apply_privileges(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  kinds text[];
+  rel record;
+  -- what a sales role may read: the sales side of the funnel, nothing about money
+  sales_tables text[] := '{org,channel,campaign,team,sales_rep,rep_shift,lead,touchpoint,lead_event,tag,lead_tag,'
+                         'assignment,follow_up,trial_lesson,teacher,course,course_class}';
+  sales_views text[] := '{lead_overview}';
+  lead_cols text;
+  -- SECURITY DEFINER engine functions a rep calls; each checks the caller itself
+  engine_fns text := '@extschema@.claim_lead(bigint, bigint, bigint, timestamptz), '
+                     '@extschema@.release_lead(bigint, bigint, bigint, timestamptz), '
+                     '@extschema@.log_follow_up(bigint, bigint, bigint, text, text, numeric, timestamptz, integer, text)';
+BEGIN
+  SELECT coalesce(array_agg(DISTINCT g.access), '{}') INTO kinds
+    FROM @extschema@.access_grant g WHERE g.role_name = (SELECT rolname FROM pg_roles WHERE oid = role);
+
+  -- start from nothing, then grant what the role's kinds of access need
+  EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA @extschema@ FROM %I', role::text);
+  EXECUTE format('REVOKE ALL ON FUNCTION @extschema@.lead_phone(bigint, bigint) FROM %I', role::text);
+  EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %I', engine_fns, role::text);
+  FOR rel IN SELECT attname FROM pg_attribute
+              WHERE attrelid = '@extschema@.lead'::regclass AND attnum > 0 AND NOT attisdropped LOOP
+    EXECUTE format('REVOKE ALL (%I) ON @extschema@.lead FROM %I', rel.attname, role::text);
+  END LOOP;
+  IF cardinality(kinds) = 0 THEN
+    EXECUTE format('REVOKE USAGE ON SCHEMA @extschema@ FROM %I', role::text);
+    RETURN;
+  END IF;
+
+  EXECUTE format('GRANT USAGE ON SCHEMA @extschema@ TO %I', role::text);
+  EXECUTE format('GRANT SELECT ON @extschema@.access_grant TO %I', role::text);
+  SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO lead_cols
+    FROM pg_attribute
+   WHERE attrelid = '@extschema@.lead'::regclass AND attnum > 0 AND NOT attisdropped
+     AND attname NOT IN ('phone', 'phone_raw');
+
+  FOR rel IN SELECT c.relname, c.relkind FROM pg_class c
+              WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'v')
+                AND c.relname <> 'access_grant' LOOP
+    IF kinds && '{app,admin}' THEN
+      EXECUTE format(CASE rel.relkind WHEN 'r' THEN 'GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.%I TO %I'
+                                      ELSE 'GRANT SELECT ON @extschema@.%I TO %I' END, rel.relname, role::text);
+    ELSIF 'reporting' = ANY (kinds) AND rel.relname <> 'lead' THEN
+      EXECUTE format('GRANT SELECT ON @extschema@.%I TO %I', rel.relname, role::text);
+    ELSIF 'sales' = ANY (kinds) AND (rel.relname = ANY (sales_tables) OR rel.relname = ANY (sales_views))
+          AND rel.relname <> 'lead' THEN
+      EXECUTE format('GRANT SELECT ON @extschema@.%I TO %I', rel.relname, role::text);
+    END IF;
+  END LOOP;
+
+  IF NOT kinds && '{app,admin}' THEN
+    -- reporting and sales roles see the lead without its phone (phone_masked instead)
+    EXECUTE format('GRANT SELECT (%s) ON @extschema@.lead TO %I', lead_cols, role::text);
+  END IF;
+  IF 'sales' = ANY (kinds) AND NOT kinds && '{app,admin}' THEN
+    EXECUTE format('GRANT INSERT ON @extschema@.follow_up, @extschema@.lead_event, @extschema@.lead_tag, '
+                   '@extschema@.trial_lesson TO %I', role::text);
+    EXECUTE format('GRANT UPDATE (name, child_age, grade, subject, city, city_tier, status, attrs, updated_at) '
+                   'ON @extschema@.lead TO %I', role::text);
+  END IF;
+  IF 'sales' = ANY (kinds) THEN
+    EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.lead_phone(bigint, bigint) TO %I', role::text);
+  END IF;
+  IF kinds && '{sales,app,admin}' THEN
+    EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', engine_fns, role::text);
+  END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.apply_privileges(regrole) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.apply_privileges(regrole) IS 'recomputes the table, column and function privileges of a role from its rows in access_grant';
+
+-- roles granted access before the update get the same privileges on the new
+-- tables and views as roles granted afterwards
+SELECT @extschema@.apply_privileges(r.oid::regrole)
+  FROM (SELECT DISTINCT role_name FROM @extschema@.access_grant) g
+  JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name;
