@@ -21,8 +21,9 @@
  *     rep's share.  A rep outside the candidates keeps its current weight,
  *     so a rep coming back on shift is taken in at once, without a burst;
  *   - least_busy takes the fewest open leads per unit of weight;
- *   - ties go to the rep picked least recently, then the smaller rep id, so
- *     the choice is deterministic and never favours the oldest reps.
+ *   - ties go to the larger weight, then the rep picked least recently, then
+ *     the smaller rep id, so the choice is deterministic and never favours
+ *     the oldest reps.
  */
 #include "leadmgmt.h"
 
@@ -145,13 +146,18 @@ FindSlot(Slot *slots, int n, int64 id)
 	return -1;
 }
 
-/* does rep a win a tie against rep b: picked less recently, then smaller id */
+/*
+ * does rep a win a tie against rep b: the larger weight (as nginx's smooth
+ * round-robin tends to), then the rep picked less recently, then the smaller id
+ */
 static bool
 WinsTie(Slot *slots, Rep *a, Rep *b)
 {
 	int64		la = slots[a->slot].last,
 				lb = slots[b->slot].last;
 
+	if (a->weight != b->weight)
+		return a->weight > b->weight;
 	if (la != lb)
 		return la < lb;
 	return a->id < b->id;

@@ -1,0 +1,255 @@
+-- lead assignment engine: fairness of the rotation, shifts, caps, tier skills,
+-- the pools (claim, release, recycle, cool-down), follow-ups, history, views
+-- and every refusal with its SQLSTATE
+\pset null '<null>'
+SET search_path = public, leadmgmt;
+SET timezone = 'Asia/Shanghai';
+SET datestyle = 'ISO, YMD';
+CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN EXECUTE q; RETURN 'no error';
+EXCEPTION WHEN others THEN RETURN SQLSTATE || ': ' || SQLERRM; END $$;
+-- worst distance of any rep's count from its share, over every prefix of a pick sequence
+CREATE FUNCTION pg_temp.worst_share_error(picks bigint[], reps bigint[], weights int[]) RETURNS numeric
+LANGUAGE sql AS $$
+  SELECT coalesce(max(abs(c.cnt - c.n * w.w::numeric / (SELECT sum(x) FROM unnest(weights) x))), 0)
+    FROM unnest(reps, weights) w(rep, w)
+   CROSS JOIN LATERAL (SELECT p.n, count(*) FILTER (WHERE p.rep = w.rep) OVER (ORDER BY p.n) AS cnt
+                         FROM unnest(picks) WITH ORDINALITY p(rep, n)) c
+$$;
+
+-- ---------------------------------------------------------------------------
+-- the selection core on its own: plan_assignments is pure and deterministic
+-- ---------------------------------------------------------------------------
+-- equal weights: a plain rotation, ties to the rep picked least recently
+SELECT (plan_assignments('round_robin', '{}', '{}', '{}', 0, '{11,12,13}', '{1,1,1}', '{0,0,0}', '{99,99,99}',
+                         '{15,15,15}', 'BBBBBBB', '{NULL,NULL,NULL,NULL,NULL,NULL,NULL}')).lead_rep_ids;
+-- weights 2:1:1 over 1000 leads: every rep within one lead of its share after every pick
+SELECT pg_temp.worst_share_error(p.lead_rep_ids, '{1,2,3}', '{2,1,1}') <= 1 AS within_one,
+       (SELECT array_agg(c ORDER BY r) FROM (SELECT r, count(*) c FROM unnest(p.lead_rep_ids) r GROUP BY r) x) AS counts
+  FROM plan_assignments('round_robin', '{}', '{}', '{}', 0, '{1,2,3}', '{2,1,1}', '{0,0,0}', '{5000,5000,5000}',
+                        '{15,15,15}', repeat('B', 1000), array_fill(NULL::bigint, ARRAY[1000])) p;
+-- 200 random weight sets of 2 to 12 reps, weights 1 to 20: the worst distance
+-- from a share over every prefix (smooth round-robin keeps it near one lead;
+-- with many uneven weights it can pass one by a hair)
+SELECT setseed(0.42);
+WITH sets AS (
+  SELECT s, array_agg(i::bigint ORDER BY i) AS reps, array_agg((1 + floor(random() * 20))::int ORDER BY i) AS w
+    FROM generate_series(1, 200) s, LATERAL generate_series(1, 2 + (s % 11)) i GROUP BY s
+)
+SELECT round(max(pg_temp.worst_share_error(p.lead_rep_ids, sets.reps, sets.w)), 4) AS worst
+  FROM sets, LATERAL plan_assignments('round_robin', '{}', '{}', '{}', 0, sets.reps, sets.w,
+                       array_fill(0, ARRAY[cardinality(sets.reps)]), array_fill(100000, ARRAY[cardinality(sets.reps)]),
+                       array_fill(15, ARRAY[cardinality(sets.reps)]), repeat('B', 300), array_fill(NULL::bigint, ARRAY[300])) p;
+-- the state carries over between calls: one call of 8 equals 8 calls of 1
+WITH RECURSIVE s(k, st_r, st_c, st_l, picks, got) AS (
+  SELECT 0, '{}'::bigint[], '{}'::bigint[], '{}'::bigint[], 0::bigint, '{}'::bigint[]
+  UNION ALL
+  SELECT s.k + 1, p.state_rep_ids, p.state_current, p.state_last, p.picks, s.got || p.lead_rep_ids
+    FROM s, plan_assignments('round_robin', s.st_r, s.st_c, s.st_l, s.picks, '{1,2,3}', '{3,2,1}', '{0,0,0}',
+                             '{99,99,99}', '{15,15,15}', 'B', '{NULL}') p
+   WHERE s.k < 8
+)
+SELECT (SELECT got FROM s WHERE k = 8) AS one_by_one,
+       (plan_assignments('round_robin', '{}', '{}', '{}', 0, '{1,2,3}', '{3,2,1}', '{0,0,0}', '{99,99,99}',
+                         '{15,15,15}', 'BBBBBBBB', array_fill(NULL::bigint, ARRAY[8]))).lead_rep_ids AS in_one_call;
+-- a rep coming back (here: new to the rotation) joins at once, without a burst
+SELECT p2.lead_rep_ids AS after_rep_3_joins
+  FROM plan_assignments('round_robin', '{}', '{}', '{}', 0, '{1,2}', '{1,1}', '{0,0}', '{99,99}', '{15,15}',
+                        repeat('B', 30), array_fill(NULL::bigint, ARRAY[30])) p1,
+       plan_assignments('round_robin', p1.state_rep_ids, p1.state_current, p1.state_last, p1.picks, '{1,2,3}', '{1,1,1}',
+                        '{0,0,0}', '{99,99,99}', '{15,15,15}', 'BBBBBB', array_fill(NULL::bigint, ARRAY[6])) p2;
+-- room, weight 0 (never), skills, preferred handlers, the excluded rep, nobody eligible
+SELECT (plan_assignments('round_robin', '{}', '{}', '{}', 0, '{1,2,3}', '{1,0,1}', '{0,0,0}', '{2,9,9}', '{15,15,15}',
+                         'BBBBB', '{NULL,NULL,NULL,NULL,NULL}')).lead_rep_ids AS room_and_zero_weight,
+       -- rep 1 takes A and B and is preferred for A (bit 4); rep 2 takes B only; rep 3 takes D
+       (plan_assignments('round_robin', '{}', '{}', '{}', 0, '{1,2,3}', '{1,1,1}', '{0,0,0}', '{9,9,9}', '{19,2,8}',
+                         'AABBDC', '{NULL,NULL,NULL,NULL,NULL,NULL}')).lead_rep_ids AS by_tier,
+       (plan_assignments('round_robin', '{}', '{}', '{}', 0, '{1,2}', '{1,1}', '{0,0}', '{9,9}', '{15,15}',
+                         'BBB', '{1,1,2}')).lead_rep_ids AS excluded,
+       (plan_assignments('round_robin', '{}', '{}', '{}', 0, '{}', '{}', '{}', '{}', '{}', 'AB', '{NULL,NULL}')).lead_rep_ids AS no_reps,
+       (plan_assignments('round_robin', '{}', '{}', '{}', 0, '{1}', '{1}', '{0}', '{9}', '{15}', '', '{}')) AS no_leads;
+-- least busy: fewest open leads per weight (rep 2 holds 4 at weight 2, so counts as 2)
+SELECT (plan_assignments('least_busy', '{}', '{}', '{}', 0, '{1,2,3}', '{1,2,1}', '{3,4,5}', '{99,99,99}', '{15,15,15}',
+                         'BBBBBB', array_fill(NULL::bigint, ARRAY[6]))).lead_rep_ids AS least_busy;
+-- bad input
+SELECT pg_temp.err($$SELECT plan_assignments('random', '{}', '{}', '{}', 0, '{1}', '{1}', '{0}', '{1}', '{15}', 'B', '{NULL}')$$);
+SELECT pg_temp.err($$SELECT plan_assignments('round_robin', '{}', '{}', '{}', 0, '{1,2}', '{1}', '{0,0}', '{1,1}', '{15,15}', 'B', '{NULL}')$$);
+SELECT pg_temp.err($$SELECT plan_assignments('round_robin', '{}', '{}', '{}', 0, '{1}', '{1}', '{0}', '{1}', '{15}', 'BB', '{NULL}')$$);
+SELECT pg_temp.err($$SELECT plan_assignments('round_robin', '{}', '{}', '{}', 0, '{1}', '{1}', '{0}', '{1}', '{15}', 'E', '{NULL}')$$);
+SELECT pg_temp.err($$SELECT plan_assignments('round_robin', '{}', '{}', '{}', 0, '{1,1}', '{1,1}', '{0,0}', '{1,1}', '{15,15}', 'B', '{NULL}')$$);
+SELECT pg_temp.err($$SELECT plan_assignments('round_robin', '{1,1}', '{0,0}', '{0,0}', 0, '{1}', '{1}', '{0}', '{1}', '{15}', 'B', '{NULL}')$$);
+SELECT pg_temp.err($$SELECT plan_assignments('round_robin', '{}', '{}', '{}', 0, '{{1},{2}}', '{1,1}', '{0,0}', '{1,1}', '{15,15}', 'B', '{NULL}')$$);
+SELECT pg_temp.err($$SELECT plan_assignments('round_robin', '{}', '{}', '{}', 0, '{1,NULL}', '{1,1}', '{0,0}', '{1,1}', '{15,15}', 'B', '{NULL}')$$);
+SELECT pg_temp.err($$SELECT plan_assignments('round_robin', '{}', '{}', '{}', -1, '{1}', '{1}', '{0}', '{1}', '{15}', 'B', '{NULL}')$$);
+SELECT pg_temp.err($$SELECT plan_assignments(NULL, '{}', '{}', '{}', 0, '{1}', '{1}', '{0}', '{1}', '{15}', 'B', '{NULL}')$$);
+-- huge weights and counts do not overflow
+SELECT (plan_assignments('round_robin', '{1,2}', '{9000000000000000,-9000000000000000}', '{0,0}', 0, '{1,2}', '{2147483647,1}',
+                         '{2147483647,0}', '{2147483647,1}', '{15,15}', 'BBB', '{NULL,NULL,NULL}')).lead_rep_ids AS huge;
+
+-- ---------------------------------------------------------------------------
+-- the engine on an org: four sales reps, a top sales, a bot, a telemarketer
+-- ---------------------------------------------------------------------------
+SELECT create_org('Assign School') AS o \gset
+SELECT add_channel(:o, 'douyin', 'Douyin', 'paid') > 0 AS channel;
+INSERT INTO team (org_id, name) VALUES (:o, 'North'), (:o, 'South');
+INSERT INTO sales_rep (org_id, team_id, name, role, tiers)
+SELECT :o, (SELECT team_id FROM team WHERE org_id = :o AND name = t), n, r, tiers::text[]
+  FROM (VALUES ('s1', 'sales', 'North', '{B,C,D}'), ('s2', 'sales', 'North', '{B,C,D}'), ('s3', 'sales', 'South', '{B,C,D}'),
+               ('s4', 'sales', 'South', '{B,C,D}'), ('top', 'top_sales', 'North', '{A,B}'), ('bot', 'ai_bot', 'South', '{D}'),
+               ('tmk', 'tmk', 'South', '{C}')) v(n, r, t, tiers);
+CREATE TEMP TABLE rep AS SELECT name, rep_id FROM sales_rep WHERE org_id = :o;
+CREATE FUNCTION pg_temp.rep(n text) RETURNS bigint LANGUAGE sql AS $$ SELECT rep_id FROM rep WHERE name = n $$;
+CREATE FUNCTION pg_temp.who(id bigint) RETURNS text LANGUAGE sql AS $$ SELECT name FROM rep WHERE rep_id = id $$;
+-- zero or NULL weights are refused by the table
+SELECT pg_temp.err(format($$INSERT INTO sales_rep (org_id, name, role, weight) VALUES (%s, 'z', 'sales', 0)$$, :o));
+SELECT pg_temp.err(format($$INSERT INTO sales_rep (org_id, name, role, weight) VALUES (%s, 'z', 'sales', NULL)$$, :o));
+-- 60 leads created on Monday 5 Jan 2026 (Shanghai), tiers set by hand
+CREATE TEMP TABLE ld AS
+SELECT g AS n, (SELECT lead_id FROM ingest_lead(:o, '1390000' || lpad(g::text, 4, '0'), 'douyin', NULL,
+                 timestamptz '2026-01-05 08:00' + g * interval '1 minute')) AS lead_id
+  FROM generate_series(1, 60) g;
+UPDATE lead SET tier = 'B' WHERE org_id = :o;
+-- only the four sales reps take B leads by preference (policy: B to sales); the
+-- top sales also takes B but is not preferred, so it gets none while they have room
+SELECT string_agg(pg_temp.who(p.rep_id), ' ' ORDER BY p.ordinality) AS first_twelve
+  FROM assign_pending(:o, 12, at => '2026-01-05 10:00') WITH ORDINALITY p;
+-- one by one is the same rotation; assigning an owned lead again changes nothing
+SELECT pg_temp.who(assign_lead(:o, lead_id, at => '2026-01-05 10:01')) FROM ld WHERE n BETWEEN 13 AND 16 ORDER BY n;
+SELECT pg_temp.who(assign_lead(:o, lead_id, at => '2026-01-05 10:02')) AS again, (SELECT count(*) FROM assignment WHERE org_id = :o) AS history
+  FROM ld WHERE n = 13;
+SELECT pg_temp.who(rep_id) AS rep, count(*) FROM assignment WHERE org_id = :o GROUP BY 1 ORDER BY 1;
+
+-- shifts: s4 works only Monday 09:00-12:00, so at 14:00 the other three share
+-- the leads; back on shift next Monday it is taken in at once, one lead per round
+INSERT INTO rep_shift (org_id, rep_id, weekday, starts_at, ends_at) VALUES (:o, pg_temp.rep('s4'), 1, '09:00', '12:00');
+SELECT string_agg(pg_temp.who(p.rep_id), ' ' ORDER BY p.ordinality) AS monday_afternoon
+  FROM assign_pending(:o, 6, at => '2026-01-05 14:00') WITH ORDINALITY p;
+SELECT string_agg(pg_temp.who(p.rep_id), ' ' ORDER BY p.ordinality) AS next_monday_morning
+  FROM assign_pending(:o, 8, at => '2026-01-12 10:00') WITH ORDINALITY p;
+-- s4 missed the afternoon and does not catch up (no burst): the reps on shift
+-- throughout are level, s4 stays two behind
+SELECT pg_temp.who(rep_id) AS rep, count(*) FROM assignment WHERE org_id = :o GROUP BY 1 ORDER BY 1;
+
+-- inactive reps and caps: s1 leaves, s2 may take only 1 more today (daily cap)
+UPDATE sales_rep SET active = false WHERE rep_id = pg_temp.rep('s1');
+UPDATE sales_rep SET daily_cap = (SELECT count(*) + 1 FROM assignment a WHERE a.rep_id = pg_temp.rep('s2')
+                                                                       AND a.assigned_at >= '2026-01-12')
+ WHERE rep_id = pg_temp.rep('s2');
+SELECT string_agg(pg_temp.who(p.rep_id), ' ' ORDER BY p.ordinality) AS with_caps
+  FROM assign_pending(:o, 5, at => '2026-01-12 10:30') WITH ORDINALITY p;
+-- holding cap: s3 and s4 are full, s2 is capped for today: the sales team is
+-- full, so B leads fall back to the top sales, then stay in the pool
+UPDATE sales_rep SET holding_cap = (SELECT count(*) FROM lead l WHERE l.owner_rep_id = sales_rep.rep_id)
+ WHERE rep_id IN (pg_temp.rep('s3'), pg_temp.rep('s4'));
+UPDATE sales_rep SET holding_cap = (SELECT count(*) + 2 FROM lead l WHERE l.owner_rep_id = sales_rep.rep_id)
+ WHERE rep_id = pg_temp.rep('top');
+SELECT string_agg(pg_temp.who(p.rep_id), ' ' ORDER BY p.ordinality) AS fallback FROM assign_pending(:o, 5, at => '2026-01-12 10:40') WITH ORDINALITY p;
+SELECT assign_lead(:o, lead_id, at => '2026-01-12 10:41') AS nobody, (SELECT pool FROM lead l WHERE l.lead_id = ld.lead_id)
+  FROM ld WHERE ld.lead_id = (SELECT min(lead_id) FROM lead WHERE org_id = :o AND pool = 'public');
+
+-- tiers: A to the top sales, D to the bot, C to the telemarketer; best first
+UPDATE sales_rep SET holding_cap = 300, daily_cap = 50, active = true WHERE org_id = :o;
+UPDATE lead SET tier = t, score = s
+  FROM (VALUES (50, 'D', NULL), (51, 'C', 0.2), (52, 'A', 0.5), (53, 'A', 0.9), (54, 'D', 0.3)) v(n, t, s), ld
+ WHERE lead.lead_id = ld.lead_id AND ld.n = v.n;
+SELECT p.ordinality, ld.n, l.tier, l.score, pg_temp.who(p.rep_id)
+  FROM assign_pending(:o, 30, at => '2026-01-12 11:00') WITH ORDINALITY p JOIN ld USING (lead_id)
+  JOIN lead l ON l.lead_id = ld.lead_id WHERE p.ordinality <= 3 OR ld.n BETWEEN 50 AND 54 ORDER BY p.ordinality;
+-- the bot is switched off: D leads fall back to the sales reps skilled for D
+UPDATE sales_rep SET active = false WHERE rep_id = pg_temp.rep('bot');
+UPDATE lead SET tier = 'D' WHERE lead_id = (SELECT lead_id FROM ld WHERE n = 55);
+SELECT pg_temp.who(assign_lead(:o, lead_id, at => '2026-01-12 11:05')) AS d_without_bot FROM ld WHERE n = 55;
+
+-- teams: North only, with its own strategy
+UPDATE team SET assign_strategy = 'least_busy' WHERE org_id = :o AND name = 'North';
+SELECT pg_temp.who(assign_lead(:o, lead_id, (SELECT team_id FROM team WHERE org_id = :o AND name = 'North'), '2026-01-12 11:10')),
+       (SELECT reason FROM assignment a WHERE a.lead_id = ld.lead_id) AS reason
+  FROM ld WHERE n = 56;
+SELECT pg_temp.err(format('SELECT assign_lead(%s, %s, 999999)', :o, (SELECT lead_id FROM ld WHERE n = 57)));
+
+-- ---------------------------------------------------------------------------
+-- follow-ups, release, claim, recycle and the cool-down
+-- ---------------------------------------------------------------------------
+CREATE TEMP TABLE fx AS SELECT ld.lead_id, l.owner_rep_id AS rep_id FROM ld JOIN lead l USING (lead_id) WHERE ld.n = 1;
+SELECT log_follow_up(:o, lead_id, rep_id, 'call', 'connected', occurred_at => '2026-01-05 10:30') > 0 AS logged FROM fx;
+-- the cost is the tier policy's (B: 20.00); a new lead becomes contacting
+SELECT f.cost, l.status FROM follow_up f JOIN lead l USING (org_id, lead_id) JOIN fx USING (lead_id);
+SELECT pg_temp.err(format($$SELECT log_follow_up(%s, %s, %s, 'call', 'connected')$$, :o, lead_id, pg_temp.rep('tmk'))) FROM fx;
+SELECT pg_temp.err(format($$SELECT log_follow_up(%s, %s, %s, 'fax', 'connected')$$, :o, lead_id, rep_id)) FROM fx;
+SELECT pg_temp.err(format($$SELECT log_follow_up(%s, %s, %s, 'call', 'maybe')$$, :o, lead_id, rep_id)) FROM fx;
+SELECT pg_temp.err(format($$SELECT log_follow_up(%s, %s, %s, 'call', 'connected', -1)$$, :o, lead_id, rep_id)) FROM fx;
+SELECT pg_temp.err(format($$SELECT log_follow_up(%s, %s, %s, 'call', 'connected', occurred_at => now() + interval '1 day')$$, :o, lead_id, rep_id)) FROM fx;
+SELECT pg_temp.err(format($$SELECT log_follow_up(%s, %s, NULL, 'call', 'connected')$$, :o, lead_id)) FROM fx;
+
+-- release: back to the public pool, history closed; the owner may not claim it back during the cool-down
+SELECT pg_temp.who(release_lead(:o, lead_id, rep_id, '2026-01-12 12:00')) AS released_by FROM fx;
+SELECT pool, owner_rep_id, (SELECT release_reason FROM assignment a WHERE a.lead_id = fx.lead_id AND a.released_at IS NOT NULL)
+  FROM lead JOIN fx USING (lead_id);
+SELECT pg_temp.err(format('SELECT release_lead(%s, %s)', :o, lead_id)) FROM fx;
+SELECT pg_temp.err(format('SELECT claim_lead(%s, %s, %s, %L)', :o, lead_id, rep_id, '2026-01-13 12:00')) FROM fx;
+-- nor is it assigned back to it: assign_lead skips the cooling rep
+SELECT pg_temp.who(assign_lead(:o, lead_id, at => '2026-01-12 12:05')) <> pg_temp.who(rep_id) AS not_back FROM fx;
+SELECT pg_temp.who(release_lead(:o, lead_id, at => '2026-01-12 12:06')) IS NOT NULL AS released_again FROM fx;
+-- a claim by another rep, and each refusal with its own error
+SELECT claim_lead(:o, lead_id, pg_temp.rep('top'), '2026-01-12 12:10') > 0 AS claimed FROM fx;
+SELECT pg_temp.err(format('SELECT claim_lead(%s, %s, %s)', :o, lead_id, pg_temp.rep('s2'))) FROM fx;
+SELECT pg_temp.err(format('SELECT claim_lead(%s, %s, %s)', :o, lead_id, pg_temp.rep('top'))) FROM fx;
+SELECT pg_temp.err(format('SELECT release_lead(%s, %s, %s)', :o, lead_id, pg_temp.rep('s2'))) FROM fx;
+SELECT release_lead(:o, lead_id, pg_temp.rep('top'), '2026-01-12 12:20') > 0 AS released FROM fx;
+SELECT pg_temp.err(format('SELECT claim_lead(%s, %s, %s)', :o, lead_id, pg_temp.rep('bot'))) FROM fx;
+UPDATE sales_rep SET active = true WHERE rep_id = pg_temp.rep('bot');
+SELECT pg_temp.err(format('SELECT claim_lead(%s, %s, %s)', :o, lead_id, pg_temp.rep('tmk'))) FROM fx;
+UPDATE sales_rep SET holding_cap = 1 WHERE rep_id = pg_temp.rep('s3');
+SELECT pg_temp.err(format('SELECT claim_lead(%s, %s, %s)', :o, lead_id, pg_temp.rep('s3'))) FROM fx;
+UPDATE sales_rep SET holding_cap = 300, daily_claim_cap = 0 WHERE rep_id = pg_temp.rep('s3');
+SELECT pg_temp.err(format('SELECT claim_lead(%s, %s, %s, %L)', :o, lead_id, pg_temp.rep('s3'), '2026-01-12 12:30')) FROM fx;
+UPDATE sales_rep SET daily_claim_cap = 1 WHERE rep_id = pg_temp.rep('s3');
+SELECT claim_lead(:o, lead_id, pg_temp.rep('s3'), '2026-01-12 12:30') > 0 AS claimed FROM fx;
+SELECT pg_temp.err(format('SELECT claim_lead(%s, %s, %s, %L)', :o, (SELECT lead_id FROM ld WHERE n = 58), pg_temp.rep('s3'), '2026-01-12 12:31'));
+SELECT pg_temp.err(format('SELECT claim_lead(%s, 0, %s)', :o, pg_temp.rep('s3')));
+SELECT pg_temp.err(format('SELECT claim_lead(%s, %s, 0)', :o, (SELECT lead_id FROM ld WHERE n = 58)));
+SELECT pg_temp.err(format('SELECT claim_lead(%s, NULL, 1)', :o));
+SELECT pg_temp.err(format('SELECT assign_lead(%s, 0)', :o));
+SELECT pg_temp.err(format('SELECT assign_lead(%s, NULL)', :o));
+SELECT pg_temp.err(format('SELECT assign_pending(%s, 0)', :o));
+SELECT pg_temp.err(format('SELECT assign_pending(%s, NULL)', :o));
+SELECT pg_temp.err(format($$SELECT assign_pending(%s, 1, at => 'infinity')$$, :o));
+SELECT pg_temp.err('SELECT assign_pending(0)');
+
+-- recycling: the SLA of tier B is 4 hours without a follow-up; no deal in 30 days
+UPDATE org SET report_as_of = '2026-01-12 15:00' WHERE org_id = :o;
+SELECT pg_temp.who(rep_id) AS rep, tier, recycle_reason, overdue, count(*)
+  FROM recycle_warnings WHERE org_id = :o GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4;
+SELECT reason, count(*), count(DISTINCT previous_rep_id) AS reps
+  FROM recycle_stale(:o, '2026-01-12 15:00') GROUP BY 1 ORDER BY 1;
+-- three leads were taken after 11:00 and keep their 4 hours; s3 calls lead 1,
+-- which then waits for its deal, due 30 days after the claim
+SELECT count(*) AS left_in_private_pools FROM lead WHERE org_id = :o AND pool = 'private';
+SELECT log_follow_up(:o, lead_id, pg_temp.rep('s3'), 'wechat', 'interested', 0, '2026-01-12 13:00') > 0 AS called FROM fx;
+SELECT reason, count(*) FROM recycle_stale(:o, '2026-01-20') GROUP BY 1 ORDER BY 1;
+SELECT d.reason, d.recycle_at FROM recycle_due(:o) d JOIN fx USING (lead_id);
+SELECT reason, count(*) FROM recycle_stale(:o, '2026-02-11 12:30') GROUP BY 1 ORDER BY 1;
+SELECT count(*) AS left_in_private_pools FROM lead WHERE org_id = :o AND pool = 'private';
+-- every assignment is closed with its reason; every open-lead count is back to zero
+SELECT reason, release_reason, count(*) FROM assignment WHERE org_id = :o GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT count(*) FILTER (WHERE open_leads <> 0) AS reps_holding FROM rep_workload WHERE org_id = :o;
+
+-- ---------------------------------------------------------------------------
+-- least busy for the whole org; the views
+-- ---------------------------------------------------------------------------
+UPDATE org SET assign_strategy = 'least_busy' WHERE org_id = :o;
+UPDATE sales_rep SET weight = 2 WHERE rep_id = pg_temp.rep('s2');
+UPDATE lead SET tier = 'B', status = 'new' WHERE org_id = :o;
+SELECT string_agg(pg_temp.who(p.rep_id), ' ' ORDER BY p.ordinality) AS least_busy
+  FROM assign_pending(:o, 10, at => '2026-03-02 10:00') WITH ORDINALITY p;
+SELECT rep_name, on_shift_now, open_leads, holding_room, assigned_today, claimed_today
+  FROM rep_workload WHERE org_id = :o ORDER BY rep_id;
+SELECT day, assigned, claimed, released, recycled_no_follow_up, recycled_no_deal
+  FROM pool_daily WHERE org_id = :o ORDER BY day;
+SELECT public_leads, public_tier_b, private_leads, recycled_last_7_days, due_for_recycling
+  FROM pool_health WHERE org_id = :o;
+SELECT month, rep_name, tier, leads_assigned, leads_contacted, contacted_within_sla, sla_due, sla_compliance,
+       median_time_to_first_contact
+  FROM rep_sla WHERE org_id = :o AND leads_contacted > 0 ORDER BY month, rep_name, tier;
+SELECT month, rep_name, leads_assigned, follow_ups, revenue_rank
+  FROM rep_leaderboard WHERE org_id = :o ORDER BY month, revenue_rank, rep_name;
