@@ -8,8 +8,9 @@
 -- (src/assign.c, docs/reference/assignment.md): since 0.4
 --
 -- Every change of who owns a lead, and of each rep's counters, happens under
--- the org's assignment lock (assign_lock), taken before any lead row is
--- waited for; batches lock their leads with SKIP LOCKED.  So assignment,
+-- the org's assignment lock (a transaction advisory lock on
+-- hashtextextended('leadmgmt.assign', org_id)); under it nobody waits for a
+-- lead row; batches lock their leads with SKIP LOCKED.  So assignment,
 -- claims and recycling of one org are serialised, fair and deadlock-free.
 -- ---------------------------------------------------------------------------
 
@@ -121,16 +122,9 @@ RETURNS @extschema@.assignment_plan
 AS 'MODULE_PATHNAME', 'leadmgmt_plan_assignments' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.plan_assignments(text, bigint[], bigint[], bigint[], bigint, bigint[], integer[], integer[], integer[], integer[], text, bigint[]) IS 'the selection core: gives each lead (tier letters in order, each with a rep it must not get) a rep among the eligible ones by smooth weighted round-robin or least busy, honouring room, tier skills (bit t) and preferred handlers (bit 4+t); pure, deterministic';
 
--- the org's assignment lock: held to the end of the transaction
-CREATE FUNCTION @extschema@.assign_lock(org_id bigint) RETURNS void
-LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-  SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('leadmgmt.assign', assign_lock.org_id))
-$$;
-COMMENT ON FUNCTION @extschema@.assign_lock(bigint) IS 'takes the org''s assignment lock until the end of the transaction; every change of lead ownership by the engine happens under it';
-
--- open-lead changes: one row per change, never waiting for a lock
+-- open-lead changes made outside the engine (the engine counts its own, with
+-- leadmgmt.engine_update on around its updates): one row per change, never
+-- waiting for a lock
 CREATE FUNCTION @extschema@.rep_load_track() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -148,14 +142,17 @@ $$;
 REVOKE ALL ON FUNCTION @extschema@.rep_load_track() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.rep_load_track() IS 'trigger: records each change of a rep''s open leads (owner or won/lost status changed) in rep_load_change';
 CREATE TRIGGER rep_load_track_insert AFTER INSERT ON @extschema@.lead FOR EACH ROW
-  WHEN (NEW.owner_rep_id IS NOT NULL AND NEW.status NOT IN ('won', 'lost'))
+  WHEN (NEW.owner_rep_id IS NOT NULL AND NEW.status NOT IN ('won', 'lost')
+        AND current_setting('leadmgmt.engine_update', true) IS DISTINCT FROM 'on')
   EXECUTE FUNCTION @extschema@.rep_load_track();
 CREATE TRIGGER rep_load_track_update AFTER UPDATE OF owner_rep_id, status ON @extschema@.lead FOR EACH ROW
-  WHEN (OLD.owner_rep_id IS DISTINCT FROM NEW.owner_rep_id
-        OR (OLD.status IN ('won', 'lost')) IS DISTINCT FROM (NEW.status IN ('won', 'lost')))
+  WHEN ((OLD.owner_rep_id IS DISTINCT FROM NEW.owner_rep_id
+         OR (OLD.status IN ('won', 'lost')) IS DISTINCT FROM (NEW.status IN ('won', 'lost')))
+        AND current_setting('leadmgmt.engine_update', true) IS DISTINCT FROM 'on')
   EXECUTE FUNCTION @extschema@.rep_load_track();
 CREATE TRIGGER rep_load_track_delete AFTER DELETE ON @extschema@.lead FOR EACH ROW
-  WHEN (OLD.owner_rep_id IS NOT NULL AND OLD.status NOT IN ('won', 'lost'))
+  WHEN (OLD.owner_rep_id IS NOT NULL AND OLD.status NOT IN ('won', 'lost')
+        AND current_setting('leadmgmt.engine_update', true) IS DISTINCT FROM 'on')
   EXECUTE FUNCTION @extschema@.rep_load_track();
 
 -- under the assignment lock: fold the pending changes into rep_load, and
@@ -168,29 +165,39 @@ AS $$
 DECLARE
   today date := (at AT TIME ZONE o.timezone)::date;
 BEGIN
-  WITH d AS (
-    DELETE FROM @extschema@.rep_load_change c WHERE c.org_id = o.org_id RETURNING c.rep_id, c.delta
-  ), s AS (
-    SELECT d.rep_id, sum(d.delta)::integer AS delta FROM d GROUP BY d.rep_id
-  ), folded AS (
-    UPDATE @extschema@.rep_load l SET open_leads = l.open_leads + s.delta
-      FROM s WHERE l.org_id = o.org_id AND l.rep_id = s.rep_id
-  )
-  INSERT INTO @extschema@.rep_load AS l (org_id, rep_id, open_leads, counted_day, assigned_today, claimed_today, last_assigned_at)
-  SELECT r.org_id, r.rep_id,
-         (SELECT count(*) FROM @extschema@.lead x
-           WHERE x.org_id = r.org_id AND x.owner_rep_id = r.rep_id AND x.status NOT IN ('won', 'lost')),
-         today, coalesce(a.assigned, 0), coalesce(a.claimed, 0), a.last_at
-    FROM @extschema@.sales_rep r
-    LEFT JOIN LATERAL (
-      SELECT count(*) FILTER (WHERE y.reason IN ('round_robin', 'least_busy')
-                                AND y.assigned_at >= today::timestamp AT TIME ZONE o.timezone) AS assigned,
-             count(*) FILTER (WHERE y.reason = 'claim'
-                                AND y.assigned_at >= today::timestamp AT TIME ZONE o.timezone) AS claimed,
-             max(y.assigned_at) AS last_at
-        FROM @extschema@.assignment y WHERE y.org_id = r.org_id AND y.rep_id = r.rep_id) a ON true
-   WHERE r.org_id = o.org_id
-     AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = r.org_id AND z.rep_id = r.rep_id);
+  -- reps without a row (new, or after a restore): count their leads and drop
+  -- their pending changes in one statement, so one snapshot sees both
+  IF EXISTS (SELECT 1 FROM @extschema@.sales_rep r WHERE r.org_id = o.org_id
+                AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = r.org_id AND z.rep_id = r.rep_id)) THEN
+    WITH gone AS (
+      DELETE FROM @extschema@.rep_load_change c WHERE c.org_id = o.org_id
+         AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = c.org_id AND z.rep_id = c.rep_id)
+    )
+    INSERT INTO @extschema@.rep_load AS l (org_id, rep_id, open_leads, counted_day, assigned_today, claimed_today, last_assigned_at)
+    SELECT r.org_id, r.rep_id,
+           (SELECT count(*) FROM @extschema@.lead x
+             WHERE x.org_id = r.org_id AND x.owner_rep_id = r.rep_id AND x.status NOT IN ('won', 'lost')),
+           today, coalesce(a.assigned, 0), coalesce(a.claimed, 0), a.last_at
+      FROM @extschema@.sales_rep r
+      LEFT JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE y.reason IN ('round_robin', 'least_busy')
+                                  AND y.assigned_at >= today::timestamp AT TIME ZONE o.timezone) AS assigned,
+               count(*) FILTER (WHERE y.reason = 'claim'
+                                  AND y.assigned_at >= today::timestamp AT TIME ZONE o.timezone) AS claimed,
+               max(y.assigned_at) AS last_at
+          FROM @extschema@.assignment y WHERE y.org_id = r.org_id AND y.rep_id = r.rep_id) a ON true
+     WHERE r.org_id = o.org_id
+       AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = r.org_id AND z.rep_id = r.rep_id);
+  END IF;
+  -- changes made outside the engine since the last call
+  IF EXISTS (SELECT 1 FROM @extschema@.rep_load_change c WHERE c.org_id = o.org_id) THEN
+    WITH d AS (
+      DELETE FROM @extschema@.rep_load_change c WHERE c.org_id = o.org_id RETURNING c.rep_id, c.delta
+    )
+    UPDATE @extschema@.rep_load l SET open_leads = greatest(l.open_leads + s.delta, 0)
+      FROM (SELECT d.rep_id, sum(d.delta)::integer AS delta FROM d GROUP BY d.rep_id) s
+     WHERE l.org_id = o.org_id AND l.rep_id = s.rep_id;
+  END IF;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.rep_load_sync(@extschema@.org, timestamptz) IS 'under the assignment lock: folds rep_load_change into rep_load and builds missing rep_load rows from lead and assignment';
@@ -287,16 +294,19 @@ BEGIN
     RETURN p.lead_rep_ids;  -- nobody eligible: nothing changes
   END IF;
 
+  PERFORM set_config('leadmgmt.engine_update', 'on', true);
   UPDATE @extschema@.lead l
      SET pool = 'private', owner_rep_id = x.rep_id, owned_since = at, updated_at = now()
     FROM unnest(lead_ids, p.lead_rep_ids) AS x(lead_id, rep_id)
    WHERE l.org_id = o.org_id AND l.lead_id = x.lead_id AND x.rep_id IS NOT NULL;
+  PERFORM set_config('leadmgmt.engine_update', 'off', true);
   INSERT INTO @extschema@.assignment (org_id, lead_id, rep_id, assigned_at, reason)
   SELECT o.org_id, x.lead_id, x.rep_id, at, strategy
     FROM unnest(lead_ids, p.lead_rep_ids) WITH ORDINALITY AS x(lead_id, rep_id, n)
    WHERE x.rep_id IS NOT NULL ORDER BY x.n;
   UPDATE @extschema@.rep_load l
-     SET assigned_today = CASE WHEN l.counted_day = today THEN l.assigned_today ELSE 0 END + x.taken,
+     SET open_leads = l.open_leads + x.taken,
+         assigned_today = CASE WHEN l.counted_day = today THEN l.assigned_today ELSE 0 END + x.taken,
          claimed_today = CASE WHEN l.counted_day = today THEN l.claimed_today ELSE 0 END,
          counted_day = today, last_assigned_at = at
     FROM unnest(e.rep_ids, p.taken) AS x(rep_id, taken)
@@ -349,7 +359,7 @@ BEGIN
   IF l.pool = 'private' THEN
     RETURN l.owner_rep_id;  -- already owned: assigning again changes nothing
   END IF;
-  PERFORM @extschema@.assign_lock(o.org_id);
+  PERFORM pg_advisory_xact_lock(hashtextextended('leadmgmt.assign', o.org_id));
   RETURN (@extschema@.assign_locked(o, ARRAY[assign_lead.lead_id], l.tier,
             ARRAY[@extschema@.cooling_rep(o, assign_lead.lead_id, t)], assign_lead.team_id, t))[1];
 END
@@ -380,7 +390,7 @@ BEGIN
   IF t IN ('infinity', '-infinity') THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'at must be finite';
   END IF;
-  PERFORM @extschema@.assign_lock(o.org_id);
+  PERFORM pg_advisory_xact_lock(hashtextextended('leadmgmt.assign', o.org_id));
   -- best first: tier A before D, higher score, then older; leads another
   -- transaction holds are skipped, not waited for
   WITH c AS MATERIALIZED (
@@ -438,7 +448,7 @@ BEGIN
   IF NOT r.active THEN
     RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = format('rep %s is inactive and cannot claim leads', r.rep_id);
   END IF;
-  SELECT x.pool, x.owner_rep_id, coalesce(x.tier, 'D') AS tier INTO l
+  SELECT x.pool, x.owner_rep_id, coalesce(x.tier, 'D') AS tier, x.status INTO l
     FROM @extschema@.lead x WHERE x.org_id = o.org_id AND x.lead_id = claim_lead.lead_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s in org %s', claim_lead.lead_id, o.org_id);
@@ -454,7 +464,7 @@ BEGIN
       MESSAGE = format('rep %s does not take tier %s leads', r.rep_id, l.tier),
       HINT = format('The rep takes tiers %s (sales_rep.tiers).', array_to_string(r.tiers, ', '));
   END IF;
-  PERFORM @extschema@.assign_lock(o.org_id);
+  PERFORM pg_advisory_xact_lock(hashtextextended('leadmgmt.assign', o.org_id));
   cooling := @extschema@.cooling_rep(o, claim_lead.lead_id, t);
   IF cooling = r.rep_id THEN
     SELECT max(a.released_at) INTO last_release FROM @extschema@.assignment a
@@ -477,12 +487,15 @@ BEGIN
       MESSAGE = format('rep %s has claimed %s leads today, its daily claim cap', r.rep_id, claimed),
       HINT = 'Claim again tomorrow, or raise sales_rep.daily_claim_cap.';
   END IF;
+  PERFORM set_config('leadmgmt.engine_update', 'on', true);
   UPDATE @extschema@.lead x SET pool = 'private', owner_rep_id = r.rep_id, owned_since = t, updated_at = now()
    WHERE x.org_id = o.org_id AND x.lead_id = claim_lead.lead_id;
+  PERFORM set_config('leadmgmt.engine_update', 'off', true);
   INSERT INTO @extschema@.assignment (org_id, lead_id, rep_id, assigned_at, reason)
   VALUES (o.org_id, claim_lead.lead_id, r.rep_id, t, 'claim') RETURNING assignment_id INTO new_id;
   UPDATE @extschema@.rep_load x
-     SET claimed_today = claimed + 1,
+     SET open_leads = x.open_leads + (l.status NOT IN ('won', 'lost'))::int,
+         claimed_today = claimed + 1,
          assigned_today = CASE WHEN x.counted_day = today THEN x.assigned_today ELSE 0 END,
          counted_day = today, last_assigned_at = t
    WHERE x.org_id = o.org_id AND x.rep_id = r.rep_id;
@@ -509,7 +522,7 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'at must be finite';
   END IF;
   PERFORM @extschema@.check_rep_access(release_lead.org_id, release_lead.rep_id);
-  SELECT x.pool, x.owner_rep_id INTO l
+  SELECT x.pool, x.owner_rep_id, x.status INTO l
     FROM @extschema@.lead x WHERE x.org_id = release_lead.org_id AND x.lead_id = release_lead.lead_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s in org %s', release_lead.lead_id, release_lead.org_id);
@@ -522,9 +535,14 @@ BEGIN
       MESSAGE = format('lead %s is owned by rep %s, not rep %s', release_lead.lead_id, l.owner_rep_id, release_lead.rep_id);
   END IF;
   PERFORM @extschema@.check_rep_access(release_lead.org_id, l.owner_rep_id);
-  PERFORM @extschema@.assign_lock(release_lead.org_id);
+  PERFORM pg_advisory_xact_lock(hashtextextended('leadmgmt.assign', release_lead.org_id));
+  PERFORM set_config('leadmgmt.engine_update', 'on', true);
   UPDATE @extschema@.lead x SET pool = 'public', owner_rep_id = NULL, owned_since = NULL, updated_at = now()
    WHERE x.org_id = release_lead.org_id AND x.lead_id = release_lead.lead_id;
+  PERFORM set_config('leadmgmt.engine_update', 'off', true);
+  -- a row that rep_load_sync builds later counts from the leads, so only an existing row changes
+  UPDATE @extschema@.rep_load x SET open_leads = greatest(x.open_leads - (l.status NOT IN ('won', 'lost'))::int, 0)
+   WHERE x.org_id = release_lead.org_id AND x.rep_id = l.owner_rep_id;
   UPDATE @extschema@.assignment a SET released_at = greatest(t, a.assigned_at), release_reason = 'release'
    WHERE a.org_id = release_lead.org_id AND a.lead_id = release_lead.lead_id AND a.released_at IS NULL;
   RETURN l.owner_rep_id;
@@ -629,7 +647,9 @@ BEGIN
   IF t IN ('infinity', '-infinity') THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'at must be finite';
   END IF;
-  PERFORM @extschema@.assign_lock(o.org_id);
+  PERFORM pg_advisory_xact_lock(hashtextextended('leadmgmt.assign', o.org_id));
+  PERFORM @extschema@.rep_load_sync(o, t);
+  PERFORM set_config('leadmgmt.engine_update', 'on', true);
   RETURN QUERY
   WITH due AS MATERIALIZED (
     SELECT d.lead_id, d.rep_id, d.reason
@@ -646,9 +666,14 @@ BEGIN
     UPDATE @extschema@.assignment a SET released_at = greatest(t, a.assigned_at), release_reason = due.reason
       FROM due WHERE a.org_id = o.org_id AND a.lead_id = due.lead_id AND a.released_at IS NULL
     RETURNING a.lead_id
+  ), counted AS (
+    UPDATE @extschema@.rep_load r SET open_leads = greatest(r.open_leads - c.n, 0)
+      FROM (SELECT due.rep_id, count(*)::integer AS n FROM due GROUP BY due.rep_id) c
+     WHERE r.org_id = o.org_id AND r.rep_id = c.rep_id
   )
   -- data-modifying CTEs run to completion whether read or not
   SELECT due.lead_id, due.rep_id, due.reason FROM due ORDER BY due.lead_id;
+  PERFORM set_config('leadmgmt.engine_update', 'off', true);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.recycle_stale(bigint, timestamptz) IS 'returns to the public pool (回收) every owned open lead whose owner has not followed up within the tier''s SLA, or that has had no deal within the org''s recycle_no_deal_after; closes its assignment with the reason and returns the leads, previous owners and reasons; leads locked by others wait for the next run';

@@ -12,6 +12,12 @@ SELECT leadmgmt.grant_access('lm_sales2', 1, 'sales',
 -- the assignment engine has run for both orgs, on a Friday morning when every
 -- rep is on shift, so that its state tables hold rows of both orgs
 SELECT count(*) FROM (VALUES (1), (2)) v(o), leadmgmt.assign_pending(o, 200, at => '2026-06-19 10:00+08');
+-- and a lead imported already owned, a change the engine has not folded yet
+INSERT INTO leadmgmt.lead (org_id, first_channel_id, latest_channel_id, created_at, last_touch_at, pool, owner_rep_id, owned_since)
+SELECT o, c, c, '2026-06-19 11:00+08', '2026-06-19 11:00+08', 'private', r, '2026-06-19 11:00+08'
+  FROM (VALUES (1), (2)) v(o),
+       LATERAL (SELECT min(channel_id) AS c FROM leadmgmt.channel WHERE org_id = o) ch,
+       LATERAL (SELECT max(rep_id) AS r FROM leadmgmt.sales_rep WHERE org_id = o AND role = 'sales') rp;
 
 CREATE TABLE public.tap_fixture (name text PRIMARY KEY, v bigint NOT NULL);
 GRANT SELECT ON public.tap_fixture TO PUBLIC;

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Real concurrent sessions (pgbench).  32 clients ingest 100,000 leads; most
+# assign each new lead at once (assign_lead), some leave it in the public pool,
+# and some assign the pool in batches (assign_pending).  Afterwards every lead
+# is assigned exactly once, the 10 equal reps are at most one lead apart, and
+# no client saw an error (a deadlock or serialization failure would be one).
+# Then a backend is killed in the middle of a big assign_pending: every lead
+# is fully assigned with its history, or still in the pool.
+source "$(dirname "$0")/lib.sh"
+db=lm_assign_race
+dropdb --if-exists "$db"; createdb "$db"
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" \
+  -c "SELECT leadmgmt.create_org('Assign Race School')" -c "SELECT leadmgmt.add_channel(1, 'douyin', 'Douyin', 'paid')" \
+  -c "INSERT INTO leadmgmt.sales_rep (org_id, name, role, daily_cap, holding_cap)
+      SELECT 1, 'rep ' || g, 'sales', 1000000, 1000000 FROM generate_series(1, 10) g" \
+  -c "CREATE SEQUENCE public.phone_seq" >/dev/null
+cat >"$LM_TMP/ingest_assign.sql" <<'SQL'
+SELECT leadmgmt.assign_lead(1, (SELECT lead_id FROM leadmgmt.ingest_lead(1,
+  '138' || lpad(nextval('public.phone_seq')::text, 8, '0'), 'douyin', NULL, now())));
+SQL
+cat >"$LM_TMP/ingest_only.sql" <<'SQL'
+SELECT lead_id FROM leadmgmt.ingest_lead(1, '138' || lpad(nextval('public.phone_seq')::text, 8, '0'), 'douyin', NULL, now());
+SQL
+cat >"$LM_TMP/batch.sql" <<'SQL'
+SELECT leadmgmt.ingest_lead(1, '138' || lpad(nextval('public.phone_seq')::text, 8, '0'), 'douyin', NULL, now());
+SELECT count(*) FROM leadmgmt.assign_pending(1, 50);
+SQL
+start=$(date +%s)
+"$LM_PGBIN/pgbench" -n -c 32 -j 4 -t 3125 -f "$LM_TMP/ingest_assign.sql@6" -f "$LM_TMP/ingest_only.sql@3" \
+  -f "$LM_TMP/batch.sql@1" "$db" >"$LM_TMP/pgbench.log" 2>&1
+rc=$?
+grep -E 'transactions actually processed|failed|tps' "$LM_TMP/pgbench.log" | sed 's/^/# /'
+echo "# $(( $(date +%s) - start )) s"
+check "32 concurrent clients ingested 100,000 leads, assigning one by one and in batches, without an error" \
+  [ $rc -eq 0 ] && grep -q 'number of transactions actually processed: 100000/100000' "$LM_TMP/pgbench.log"
+q() { psql -X -At -d "$db" -c "$1"; }
+# what the batches left behind (leads ingested after the last batch) is assigned now
+q "SELECT count(*) FROM leadmgmt.assign_pending(1, 100000)" >/dev/null
+check "every lead is assigned exactly once: 100,000 leads, all private, one assignment row each" \
+  [ "$(q "SELECT (SELECT count(*) FROM leadmgmt.lead) || '/' || (SELECT count(*) FROM leadmgmt.lead WHERE pool = 'private')
+             || '/' || (SELECT count(*) FROM leadmgmt.assignment) || '/' || (SELECT count(DISTINCT lead_id) FROM leadmgmt.assignment)
+             || '/' || (SELECT count(*) FROM leadmgmt.lead l JOIN leadmgmt.assignment a USING (org_id, lead_id)
+                         WHERE a.rep_id = l.owner_rep_id AND a.released_at IS NULL)")" = "100000/100000/100000/100000/100000" ]
+spread=$(q "SELECT max(c) - min(c) FROM (SELECT count(*) c FROM leadmgmt.assignment GROUP BY rep_id) x")
+check "equal weights: the 10 reps are at most one lead apart after 100,000 assignments (spread $spread)" [ "$spread" -le 1 ]
+check "both ways of assigning were used (one by one and in batches)" \
+  [ "$(q "SELECT count(DISTINCT assigned_at = (SELECT min(assigned_at) FROM leadmgmt.assignment b WHERE b.assigned_at = a.assigned_at)) FROM leadmgmt.assignment a WHERE reason = 'round_robin'")" -ge 1 ] \
+  && [ "$(q "SELECT count(*) FROM (SELECT assigned_at FROM leadmgmt.assignment GROUP BY assigned_at HAVING count(*) > 1) x")" -gt 0 ]
+check "the engine's counters equal the rows (open leads and today's assignments of every rep)" \
+  [ "$(q "SELECT leadmgmt.rep_load_sync(o, now()) FROM leadmgmt.org o" >/dev/null;
+       q "SELECT count(*) FROM leadmgmt.rep_load l JOIN leadmgmt.rep_workload w USING (org_id, rep_id)
+           WHERE l.open_leads = w.open_leads AND l.assigned_today = w.assigned_today")" = 10 ]
+
+# kill a backend in the middle of assigning 60,000 leads in one call
+q "INSERT INTO leadmgmt.lead (org_id, first_channel_id, latest_channel_id, created_at, last_touch_at)
+   SELECT 1, 1, 1, now(), now() FROM generate_series(1, 60000)" >/dev/null
+before=$(q "SELECT count(*) FROM leadmgmt.assignment")
+psql -X -q -d "$db" -c "SET application_name = 'lm_victim'" -c "SELECT count(*) FROM leadmgmt.assign_pending(1, 60000)" \
+  >"$LM_TMP/victim.log" 2>&1 &
+victim=$!
+for _ in $(seq 1 100); do
+  [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'lm_victim' AND query LIKE '%assign_pending%' AND state = 'active'")" = 1 ] && break
+  sleep 0.05
+done
+sleep 0.3
+killed=$(q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'lm_victim' AND state = 'active'")
+wait $victim
+check "the backend was killed in the middle of assign_pending" [ "$killed" = t ] && grep -q 'terminat' "$LM_TMP/victim.log"
+check "after the kill every lead is fully assigned with its history, or still in the pool without any" \
+  [ "$(q "SELECT count(*) FROM leadmgmt.lead l
+           WHERE (l.pool = 'private') <> EXISTS (SELECT 1 FROM leadmgmt.assignment a
+                                                  WHERE a.org_id = l.org_id AND a.lead_id = l.lead_id AND a.released_at IS NULL
+                                                    AND a.rep_id = l.owner_rep_id)")" = 0 ] \
+  && [ "$(q "SELECT count(*) FROM leadmgmt.assignment")" = "$before" ]
+check "the pool is assigned after the kill as if nothing happened: 160,000 leads, spread at most one" \
+  [ "$(q "SELECT count(*) FROM leadmgmt.assign_pending(1, 60000)")" = 60000 ] \
+  && [ "$(q "SELECT max(c) - min(c) <= 1 FROM (SELECT count(*) c FROM leadmgmt.assignment GROUP BY rep_id) x")" = t ]
+dropdb "$db"
