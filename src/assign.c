@@ -107,13 +107,14 @@ Int64Array(ArrayType *a, const char *what, int *n, bool **nulls)
 	return out;
 }
 
+/* what must have as many elements as other */
 static void
-CheckLength(int n, int want, const char *what)
+CheckLength(int n, int want, const char *what, const char *other)
 {
 	if (n != want)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s has %d elements, but rep_ids has %d", what, n, want)));
+				 errmsg("%s has %d elements, but %s has %d", what, n, other, want)));
 }
 
 static int
@@ -245,15 +246,9 @@ leadmgmt_plan_assignments(PG_FUNCTION_ARGS)
 	/* the rotation state */
 	sid = Int64Array(PG_GETARG_ARRAYTYPE_P(1), "state_rep_ids", &nstate, NULL);
 	scur = Int64Array(PG_GETARG_ARRAYTYPE_P(2), "state_current", &n, NULL);
-	if (n != nstate)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("state_current has %d elements, but state_rep_ids has %d", n, nstate)));
+	CheckLength(n, nstate, "state_current", "state_rep_ids");
 	slast = Int64Array(PG_GETARG_ARRAYTYPE_P(3), "state_last", &n, NULL);
-	if (n != nstate)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("state_last has %d elements, but state_rep_ids has %d", n, nstate)));
+	CheckLength(n, nstate, "state_last", "state_rep_ids");
 	picks = PG_GETARG_INT64(4);
 	if (picks < 0)
 		ereport(ERROR,
@@ -263,23 +258,20 @@ leadmgmt_plan_assignments(PG_FUNCTION_ARGS)
 	/* the eligible reps */
 	rid = Int64Array(PG_GETARG_ARRAYTYPE_P(5), "rep_ids", &n, NULL);
 	rw = Int64Array(PG_GETARG_ARRAYTYPE_P(6), "weights", &j, NULL);
-	CheckLength(j, n, "weights");
+	CheckLength(j, n, "weights", "rep_ids");
 	ropen = Int64Array(PG_GETARG_ARRAYTYPE_P(7), "open_leads", &j, NULL);
-	CheckLength(j, n, "open_leads");
+	CheckLength(j, n, "open_leads", "rep_ids");
 	rroom = Int64Array(PG_GETARG_ARRAYTYPE_P(8), "room", &j, NULL);
-	CheckLength(j, n, "room");
+	CheckLength(j, n, "room", "rep_ids");
 	rskill = Int64Array(PG_GETARG_ARRAYTYPE_P(9), "skills", &j, NULL);
-	CheckLength(j, n, "skills");
+	CheckLength(j, n, "skills", "rep_ids");
 
 	/* the leads */
 	tiers_text = PG_GETARG_TEXT_PP(10);
 	nleads = VARSIZE_ANY_EXHDR(tiers_text);
 	tiers = VARDATA_ANY(tiers_text);
 	excl = Int64Array(PG_GETARG_ARRAYTYPE_P(11), "lead_excluded", &j, &exclnull);
-	if (j != nleads)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("lead_excluded has %d elements, but lead_tiers has %d", j, nleads)));
+	CheckLength(j, nleads, "lead_excluded", "lead_tiers");
 	for (j = 0; j < nleads; j++)
 		if (tiers[j] < 'A' || tiers[j] > 'D')
 			ereport(ERROR,

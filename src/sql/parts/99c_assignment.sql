@@ -150,9 +150,8 @@ CREATE TRIGGER rep_load_track_delete AFTER DELETE ON @extschema@.lead FOR EACH R
         AND current_setting('leadmgmt.engine_update', true) IS DISTINCT FROM 'on')
   EXECUTE FUNCTION @extschema@.rep_load_track();
 
--- under the assignment lock: fold the pending changes into rep_load, and
--- build the rows of reps that have none by counting (one statement, so one
--- snapshot: a change is either counted or folded later, never both)
+-- under the assignment lock: build the rows of reps that have none by
+-- counting, then fold the pending changes into the others
 CREATE FUNCTION @extschema@.rep_load_sync(o @extschema@.org, at timestamptz) RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -222,6 +221,22 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.check_rep_access(bigint, bigint) IS 'raises 42501 unless the caller (the SET ROLE role, else the session user) has app or admin access to the org, or sales access as that rep';
+
+-- the org-wide engine calls (assign_lead, assign_pending, recycle_stale) are for app and admin roles
+CREATE FUNCTION @extschema@.check_org_engine(org_id bigint) RETURNS void
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF NOT check_org_engine.org_id = ANY (@extschema@.acting_org_ids('{app,admin}'))
+     AND NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = current_user AND rolsuper) THEN
+    RAISE EXCEPTION USING ERRCODE = '42501',
+      MESSAGE = format('permission denied to assign or recycle the leads of org %s', org_id),
+      HINT = 'Assignment and recycling need app or admin access to the org; a sales rep claims and releases instead.';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.check_org_engine(bigint) IS 'raises 42501 unless the current role has app or admin access to the org (or is a superuser): the right to run assignment and recycling';
 
 -- the eligible reps now, as plan_assignments takes them
 CREATE FUNCTION @extschema@.eligible_reps(o @extschema@.org, team_id bigint, at timestamptz,
@@ -339,6 +354,7 @@ DECLARE
   t timestamptz := coalesce(assign_lead.at, now());
   l record;
 BEGIN
+  PERFORM @extschema@.check_org_engine(o.org_id);
   IF assign_lead.lead_id IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'lead_id must not be null';
   END IF;
@@ -376,6 +392,7 @@ DECLARE
   excluded bigint[];
   reps bigint[];
 BEGIN
+  PERFORM @extschema@.check_org_engine(o.org_id);
   IF max_leads IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'max_leads must not be null';
   END IF;
@@ -516,7 +533,9 @@ BEGIN
   IF t IN ('infinity', '-infinity') THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'at must be finite';
   END IF;
-  PERFORM @extschema@.check_rep_access(release_lead.org_id, release_lead.rep_id);
+  IF release_lead.rep_id IS NOT NULL THEN
+    PERFORM @extschema@.check_rep_access(release_lead.org_id, release_lead.rep_id);
+  END IF;
   SELECT x.pool, x.owner_rep_id, x.status INTO l
     FROM @extschema@.lead x WHERE x.org_id = release_lead.org_id AND x.lead_id = release_lead.lead_id FOR UPDATE;
   IF NOT FOUND THEN
@@ -639,6 +658,7 @@ DECLARE
   o @extschema@.org := @extschema@.ingest_org(recycle_stale.org_id);
   t timestamptz := coalesce(recycle_stale.at, now());
 BEGIN
+  PERFORM @extschema@.check_org_engine(o.org_id);
   IF t IN ('infinity', '-infinity') THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'at must be finite';
   END IF;

@@ -1,0 +1,31 @@
+-- role: lm_sales1
+-- The assignment engine as a sales rep's role: it releases, claims and follows
+-- up its own leads through the engine functions, which check the caller; it
+-- may not act as another rep, nor run the org's assignment.
+BEGIN;
+SELECT * FROM no_plan();
+
+SELECT is(leadmgmt.log_follow_up(1, tap.v('own_lead'), tap.v('rep1'), 'wechat', 'sent') > 0, true,
+          'follows up its own lead through log_follow_up');
+SELECT throws_ok(format($$SELECT leadmgmt.log_follow_up(1, %s, %s, 'call', 'connected')$$, tap.v('own_lead'), tap.v('rep2')),
+                 '42501', NULL, 'may not log a follow-up as another rep');
+SELECT throws_ok(format('SELECT leadmgmt.release_lead(1, %s)', tap.v('other_private_lead')),
+                 '42501', NULL, 'may not release another rep''s lead');
+SELECT is(leadmgmt.release_lead(1, tap.v('own_lead')), tap.v('rep1'), 'releases its own lead without naming itself');
+SELECT is((SELECT pool FROM leadmgmt.lead WHERE lead_id = tap.v('own_lead')), 'public', 'the lead is in the public pool');
+SELECT throws_ok(format('SELECT leadmgmt.claim_lead(1, %s, %s)', tap.v('own_lead'), tap.v('rep2')),
+                 '42501', NULL, 'may not claim for another rep');
+SELECT throws_ok(format('SELECT leadmgmt.claim_lead(1, %s, %s)', tap.v('own_lead'), tap.v('rep1')),
+                 '55000', NULL, 'may not claim back a lead it released, during the cool-down');
+SELECT is(leadmgmt.claim_lead(1, tap.v('own_lead'), tap.v('rep1'), now() + interval '8 days') > 0, true,
+          'claims it once the cool-down is over');
+SELECT is((SELECT owner_rep_id FROM leadmgmt.lead WHERE lead_id = tap.v('own_lead')), tap.v('rep1'), 'and owns it again');
+SELECT is((SELECT count(*) FROM leadmgmt.assignment WHERE lead_id = tap.v('own_lead') AND reason = 'claim'), 1::bigint,
+          'the claim is in the history it can read');
+SELECT throws_ok('SELECT count(*) FROM leadmgmt.assign_pending(1, 5)', '42501', NULL, 'may not run the org''s assignment');
+SELECT throws_ok(format('SELECT leadmgmt.assign_lead(1, %s)', tap.v('public_lead')), '42501', NULL, 'nor assign a lead');
+SELECT throws_ok('SELECT count(*) FROM leadmgmt.recycle_stale(1)', '42501', NULL, 'nor recycle');
+SELECT throws_ok('SELECT count(*) FROM leadmgmt.claim_lead(2, 1, 1)', '42501', NULL, 'nor act in another org');
+
+SELECT * FROM finish();
+ROLLBACK;
