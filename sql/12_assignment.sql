@@ -129,6 +129,15 @@ SELECT string_agg(pg_temp.who(p.rep_id), ' ' ORDER BY p.ordinality) AS next_mond
 -- s4 missed the afternoon and does not catch up (no burst): the reps on shift
 -- throughout are level, s4 stays two behind
 SELECT pg_temp.who(rep_id) AS rep, count(*) FROM assignment WHERE org_id = :o GROUP BY 1 ORDER BY 1;
+-- the roster the engine reads before it takes the org lock: who may get leads
+-- at a time, with weights, caps and skill bits (bit t: tier t; bit 4+t: the
+-- tier policy's handler role); s4 is off shift on Monday afternoon
+SELECT strategy, array(SELECT pg_temp.who(x) FROM unnest(rep_ids) x) AS monday_afternoon, weights, skills
+  FROM rep_roster((SELECT o FROM org o WHERE org_id = :o), NULL, '2026-01-05 14:00');
+SELECT array(SELECT pg_temp.who(x) FROM unnest(rep_ids) x) AS north_monday_morning, daily_caps, holding_caps
+  FROM rep_roster((SELECT o FROM org o WHERE org_id = :o), (SELECT team_id FROM team WHERE org_id = :o AND name = 'North'),
+                  '2026-01-05 10:00');
+SELECT pg_temp.err(format($$SELECT rep_roster(o, -1, now()) FROM org o WHERE org_id = %s$$, :o)) AS unknown_team;
 
 -- inactive reps and caps: s1 leaves, s2 may take only 1 more today (daily cap)
 UPDATE sales_rep SET active = false WHERE rep_id = pg_temp.rep('s1');

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# test/harness/build-upgrade.sh FROM TO PART... -- write
-# src/sql/history/leadmgmt--FROM--TO.sql from the install parts a version
-# adds (names without .sql), followed by re-applying the privileges of roles
-# granted before the update.  For the version under development only: once it
-# lands, its upgrade script is frozen and edited by nobody.  Upgrades that
-# must ALTER what exists are written by hand instead.
+# test/harness/build-upgrade.sh FROM TO ITEM... -- write
+# src/sql/history/leadmgmt--FROM--TO.sql from the install parts, followed by
+# re-applying the privileges of roles granted before the update.  Each ITEM is
+#   PART       a whole part the version adds (its name without .sql)
+#   fn:NAME    a function the version changes or adds in an existing part: its
+#              CREATE FUNCTION ... through its COMMENT ON FUNCTION, taken from
+#              the parts as CREATE OR REPLACE FUNCTION
+#   sql:TEXT   a statement written as is (a DROP of what the version removes)
+# For the version under development only: once it lands, its upgrade script
+# is frozen and edited by nobody.
 source "$(dirname "$0")/common.sh"
 from=${1:?usage: build-upgrade.sh FROM TO PART...}; to=${2:?}; shift 2
 out=$LM_TOP/src/sql/history/leadmgmt--$from--$to.sql
@@ -12,7 +16,21 @@ out=$LM_TOP/src/sql/history/leadmgmt--$from--$to.sql
   printf -- '-- leadmgmt %s -> %s, built from src/sql/parts: %s\n\n' "$from" "$to" "$*"
   printf -- '-- complain if script is sourced in psql, rather than via ALTER EXTENSION\n'
   printf -- '\\echo Use "ALTER EXTENSION leadmgmt UPDATE TO '"'"'%s'"'"'" to load this file. \\quit\n' "$to"
-  for part in "$@"; do echo; cat "$LM_TOP/src/sql/parts/$part.sql"; done
+  for item in "$@"; do
+    echo
+    case $item in
+      sql:*) printf '%s\n' "${item#sql:}" ;;
+      fn:*)
+        name=${item#fn:}
+        text=$(awk -v name="$name" '
+          index($0, "CREATE FUNCTION @extschema@." name "(") == 1 {on = 1; sub(/^CREATE FUNCTION/, "CREATE OR REPLACE FUNCTION")}
+          on {print}
+          on && index($0, "COMMENT ON FUNCTION @extschema@." name "(") == 1 {exit}' "$LM_TOP"/src/sql/parts/*.sql)
+        if [ -z "$text" ]; then echo "build-upgrade.sh: no function $name in src/sql/parts" >&2; exit 1; fi
+        printf '%s\n' "$text" ;;
+      *) cat "$LM_TOP/src/sql/parts/$item.sql" ;;
+    esac
+  done
   cat <<'SQL'
 
 -- roles granted access before the update get the same privileges on the new

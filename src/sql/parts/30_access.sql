@@ -48,40 +48,51 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.current_org() IS 'org chosen for this transaction or session with SET leadmgmt.org_id, or NULL when none is set';
 
+-- PL/pgSQL, not SQL, so that the query is planned once per session: the
+-- row-level security policies call these in every statement
 CREATE FUNCTION @extschema@.acting_org_ids(kinds text[]) RETURNS bigint[]
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT coalesce(array_agg(DISTINCT g.org_id ORDER BY g.org_id), '{}')
-    FROM @extschema@.access_grant g
-    JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name
-   WHERE g.access = ANY (kinds)
-     AND pg_catalog.pg_has_role(r.oid, 'USAGE')
-     AND CASE WHEN @extschema@.current_org() IS NULL THEN g.access <> 'app'
-              ELSE g.org_id = @extschema@.current_org() END
+DECLARE
+  chosen bigint := @extschema@.current_org();
+BEGIN
+  RETURN (SELECT coalesce(array_agg(DISTINCT g.org_id ORDER BY g.org_id), '{}')
+            FROM @extschema@.access_grant g
+            JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name
+           WHERE g.access = ANY (kinds)
+             AND pg_catalog.pg_has_role(r.oid, 'USAGE')
+             AND CASE WHEN chosen IS NULL THEN g.access <> 'app' ELSE g.org_id = chosen END);
+END
 $$;
 COMMENT ON FUNCTION @extschema@.acting_org_ids(text[]) IS 'orgs the current role may act for with one of the given kinds of access; app access counts only for the org set in leadmgmt.org_id, and a set leadmgmt.org_id narrows every kind to that org';
 
 CREATE FUNCTION @extschema@.my_rep_ids() RETURNS bigint[]
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT coalesce(array_agg(DISTINCT g.rep_id ORDER BY g.rep_id), '{}')
-    FROM @extschema@.access_grant g
-    JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name
-   WHERE g.access = 'sales'
-     AND pg_catalog.pg_has_role(r.oid, 'USAGE')
-     AND (@extschema@.current_org() IS NULL OR g.org_id = @extschema@.current_org())
+DECLARE
+  chosen bigint := @extschema@.current_org();
+BEGIN
+  RETURN (SELECT coalesce(array_agg(DISTINCT g.rep_id ORDER BY g.rep_id), '{}')
+            FROM @extschema@.access_grant g
+            JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name
+           WHERE g.access = 'sales'
+             AND pg_catalog.pg_has_role(r.oid, 'USAGE')
+             AND (chosen IS NULL OR g.org_id = chosen));
+END
 $$;
 COMMENT ON FUNCTION @extschema@.my_rep_ids() IS 'sales reps the current role acts as';
 
 CREATE FUNCTION @extschema@.sales_scope_org_ids() RETURNS bigint[]
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT coalesce(array_agg(o ORDER BY o), '{}')
-    FROM unnest(@extschema@.acting_org_ids('{sales}')) AS o
-   WHERE o <> ALL (@extschema@.acting_org_ids('{reporting,app,admin}'))
+BEGIN
+  RETURN (SELECT coalesce(array_agg(o ORDER BY o), '{}')
+            FROM unnest(@extschema@.acting_org_ids('{sales}')) AS o
+           WHERE o <> ALL (@extschema@.acting_org_ids('{reporting,app,admin}')));
+END
 $$;
 COMMENT ON FUNCTION @extschema@.sales_scope_org_ids() IS 'orgs where the current role has only sales access, and so sees only its own leads and the public pool';
 
