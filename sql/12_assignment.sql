@@ -138,6 +138,13 @@ SELECT array(SELECT pg_temp.who(x) FROM unnest(rep_ids) x) AS north_monday_morni
   FROM rep_roster((SELECT o FROM org o WHERE org_id = :o), (SELECT team_id FROM team WHERE org_id = :o AND name = 'North'),
                   '2026-01-05 10:00');
 SELECT pg_temp.err(format($$SELECT rep_roster(o, -1, now()) FROM org o WHERE org_id = %s$$, :o)) AS unknown_team;
+-- no org, or an org without reps: no roster (NULL arrays), which the engine reads as nobody eligible
+SELECT strategy, rep_ids, weights, skills FROM rep_roster(NULL, NULL, now());
+SELECT create_org('Empty School') AS empty_org \gset
+SELECT strategy, rep_ids IS NULL AS no_reps FROM rep_roster((SELECT o FROM org o WHERE org_id = :empty_org), NULL, now());
+-- without a time, reps with shifts are not on shift; the others are
+SELECT array(SELECT pg_temp.who(x) FROM unnest(rep_ids) x) AS no_time
+  FROM rep_roster((SELECT o FROM org o WHERE org_id = :o), NULL, NULL);
 
 -- inactive reps and caps: s1 leaves, s2 may take only 1 more today (daily cap)
 UPDATE sales_rep SET active = false WHERE rep_id = pg_temp.rep('s1');
