@@ -61,17 +61,31 @@ PG_FUNCTION_INFO_V1(leadmgmt_funnel_final_detail);
 #define FM_FIRST_ENTRY			0x0008
 #define FM_ALL					0x000F
 
-/* event kinds, in their tie order after the step index */
+/* event kinds, in their tie order after the step index (the binary format) */
 #define FK_STEP			0
 #define FK_NONSTEP		1		/* a row matching no step (kept for strict_order) */
 #define FK_EXCLUDED		2		/* an excluded row (window_funnel_excluding) */
 
+/*
+ * One event in memory.  rank is its order among events of the same time,
+ * computed once when the event is added: the lowest matched step index for
+ * a step row, FUNNEL_MAX_STEPS + kind for the others.
+ */
 typedef struct FunnelEvent
 {
 	int64		ts;				/* microseconds, as TimestampTz */
 	uint32		mask;			/* bit k set: the row matches step k + 1 */
-	uint32		kind;			/* FK_* */
+	uint32		rank;			/* tie order; >= FUNNEL_MAX_STEPS: not a step */
 } FunnelEvent;
+
+#define EventKind(e)	((e)->rank < FUNNEL_MAX_STEPS ? FK_STEP : (int) ((e)->rank - FUNNEL_MAX_STEPS))
+
+/* rank of an event of the given kind and mask */
+static inline uint32
+EventRank(int kind, uint32 mask)
+{
+	return kind == FK_STEP ? (uint32) pg_rightmost_one_pos32(mask) : (uint32) (FUNNEL_MAX_STEPS + kind);
+}
 
 typedef struct FunnelState
 {
@@ -143,13 +157,11 @@ FunnelCapacityFor(int64 need)
  * frees the old one, so allocating it there ourselves would leak a copy.
  */
 static FunnelState *
-FunnelStateReserve(FunnelState *st, int extra)
+FunnelStateGrow(FunnelState *st, int extra)
 {
 	int64		need = (int64) st->nevents + extra;
 	FunnelState *bigger;
 
-	if (need <= st->capacity)
-		return st;
 	if (need > FUNNEL_MAX_EVENTS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -160,6 +172,14 @@ FunnelStateReserve(FunnelState *st, int extra)
 	bigger->nevents = st->nevents;
 	memcpy(bigger->events, st->events, sizeof(FunnelEvent) * st->nevents);
 	return bigger;
+}
+
+static inline FunnelState *
+FunnelStateReserve(FunnelState *st, int extra)
+{
+	if ((int64) st->nevents + extra <= st->capacity)
+		return st;
+	return FunnelStateGrow(st, extra);
 }
 
 /* Window length in microseconds; months count as in EXTRACT(epoch). */
@@ -336,7 +356,7 @@ FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, in
 	st = FunnelStateReserve(st, 1);
 	st->events[st->nevents].ts = ts;
 	st->events[st->nevents].mask = mask;
-	st->events[st->nevents].kind = kind;
+	st->events[st->nevents].rank = EventRank(kind, mask);
 	st->nevents++;
 	PG_RETURN_POINTER(st);
 }
@@ -393,23 +413,54 @@ leadmgmt_funnel_combine(PG_FUNCTION_ARGS)
 }
 
 /* sort order: time, then lowest matched step, then non-step rows, then exclusions */
+static inline bool
+EventBefore(const FunnelEvent *a, const FunnelEvent *b)
+{
+	if (a->ts != b->ts)
+		return a->ts < b->ts;
+	if (a->rank != b->rank)
+		return a->rank < b->rank;
+	return a->mask < b->mask;
+}
+
 static int
 FunnelEventCmp(const void *pa, const void *pb)
 {
 	const FunnelEvent *a = (const FunnelEvent *) pa;
 	const FunnelEvent *b = (const FunnelEvent *) pb;
-	int			sa,
-				sb;
 
-	if (a->ts != b->ts)
-		return a->ts < b->ts ? -1 : 1;
-	sa = a->kind == FK_STEP ? pg_rightmost_one_pos32(a->mask) : FUNNEL_MAX_STEPS + (int) a->kind;
-	sb = b->kind == FK_STEP ? pg_rightmost_one_pos32(b->mask) : FUNNEL_MAX_STEPS + (int) b->kind;
-	if (sa != sb)
-		return sa < sb ? -1 : 1;
-	if (a->mask != b->mask)
-		return a->mask < b->mask ? -1 : 1;
-	return 0;
+	return EventBefore(a, b) ? -1 : (EventBefore(b, a) ? 1 : 0);
+}
+
+/* events up to which insertion sort beats qsort's calls through a pointer */
+#define FUNNEL_INSERTION_MAX	48
+
+/*
+ * Sort events.  A group usually holds a handful of events, often nearly in
+ * order, so an inline insertion sort does it; big groups go to qsort.
+ */
+static void
+FunnelSortEvents(FunnelEvent *ev, int n)
+{
+	int			i;
+
+	if (n > FUNNEL_INSERTION_MAX)
+	{
+		qsort(ev, n, sizeof(FunnelEvent), FunnelEventCmp);
+		return;
+	}
+	for (i = 1; i < n; i++)
+	{
+		FunnelEvent x = ev[i];
+		int			j = i;
+
+		while (j > 0 && EventBefore(&x, &ev[j - 1]))
+		{
+			ev[j] = ev[j - 1];
+			j--;
+		}
+		ev[j] = x;
+	}
 }
 
 /* Result of walking the events: the level and, when asked, each step's time. */
@@ -428,7 +479,8 @@ WindowEnd(int64 start, int64 window)
 
 /*
  * Walk the events in order, keeping for each level k the chain that reached
- * step k + 1 with the latest start (so it has the most window left).
+ * step k + 1 with the latest start (so it has the most window left).  The
+ * levels reached are a bit set: bit k, level k reached.
  */
 static void
 FunnelWalkEvents(const FunnelState *st, bool want_times, FunnelWalk *out)
@@ -436,9 +488,10 @@ FunnelWalkEvents(const FunnelState *st, bool want_times, FunnelWalk *out)
 	int			n = st->nevents;
 	int			nsteps = st->nsteps;
 	uint16		mode = st->mode;
+	int64		window = st->window;
 	FunnelEvent *ev;
-	bool		reached[FUNNEL_MAX_STEPS] = {false};
-	int64		start[FUNNEL_MAX_STEPS] = {0};	/* chain start of level k */
+	uint32		reached = 0;
+	int64		start[FUNNEL_MAX_STEPS];	/* chain start of level k, when reached */
 	int64	   *chain = NULL;	/* want_times: chain[k * nsteps + j] */
 
 	/*
@@ -447,25 +500,26 @@ FunnelWalkEvents(const FunnelState *st, bool want_times, FunnelWalk *out)
 	 * time (the "seen" copies); otherwise on the live levels.
 	 */
 	bool		strict_inc = (mode & FM_STRICT_INCREASE) != 0;
-	bool		seen_reached[FUNNEL_MAX_STEPS] = {false};
-	int64		seen_start[FUNNEL_MAX_STEPS] = {0};
+	uint32		seen_reached = 0;
+	int64		seen_start[FUNNEL_MAX_STEPS];
 	int64	   *seen_chain = NULL;
 	int64		seen_ts = 0;
-	bool	   *r_reached = strict_inc ? seen_reached : reached;
+	FunnelEvent local[FUNNEL_INSERTION_MAX];
+	uint32	   *r_reached = strict_inc ? &seen_reached : &reached;
 	int64	   *r_start = strict_inc ? seen_start : start;
 	int64	   *r_chain;
 	bool		started = false;
 	int			best = 0;
 	int			i;
 
-	memset(out, 0, sizeof(FunnelWalk));
+	out->level = 0;
 	if (n == 0)
 		return;
 
 	/* sort a copy: the final function must leave the state as it found it */
-	ev = palloc(sizeof(FunnelEvent) * n);
+	ev = n <= FUNNEL_INSERTION_MAX ? local : palloc(sizeof(FunnelEvent) * n);
 	memcpy(ev, st->events, sizeof(FunnelEvent) * n);
-	qsort(ev, n, sizeof(FunnelEvent), FunnelEventCmp);
+	FunnelSortEvents(ev, n);
 	if (want_times)
 	{
 		chain = palloc(sizeof(int64) * nsteps * nsteps);
@@ -476,47 +530,48 @@ FunnelWalkEvents(const FunnelState *st, bool want_times, FunnelWalk *out)
 	for (i = 0; i < n; i++)
 	{
 		FunnelEvent *e = &ev[i];
+		uint32		fills,
+					bits;
 		int			k;
-		uint32		fills;
 
-		CHECK_FOR_INTERRUPTS();
+		if ((i & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
 
 		if (strict_inc && (i == 0 || e->ts != seen_ts))
 		{
 			/* a new time: what was reached before it is what its rows may extend */
-			memcpy(seen_reached, reached, sizeof(reached));
-			memcpy(seen_start, start, sizeof(start));
+			seen_reached = reached;
+			memcpy(seen_start, start, sizeof(int64) * nsteps);
 			if (want_times)
 				memcpy(seen_chain, chain, sizeof(int64) * nsteps * nsteps);
 			seen_ts = e->ts;
 		}
 
-		if (e->kind == FK_EXCLUDED)
+		if (e->rank >= FUNNEL_MAX_STEPS)
 		{
-			/* no chain may continue across an excluded row */
-			memset(reached, 0, sizeof(reached));
-			continue;
-		}
-		if (e->kind == FK_NONSTEP)
-		{
-			if (started)
+			if (e->rank == FUNNEL_MAX_STEPS + FK_EXCLUDED)
+				reached = 0;	/* no chain may continue across an excluded row */
+			else if (started)
 				break;			/* strict_order: another event interrupts */
 			continue;
 		}
 
 		/*
 		 * Every chain this row can extend, judged on the state before the
-		 * row: level k grows from level k - 1, so walking k downwards reads
-		 * each level before this row rewrites it.  Each chain uses the row
-		 * once, so one row never fills two steps of the same chain.
+		 * row: level k grows from level k - 1 within its window.  Each chain
+		 * uses the row once, so one row never fills two steps of the same
+		 * chain.  A step-1 row starts a chain, unless first_entry keeps the
+		 * first one.
 		 */
 		fills = 0;
-		for (k = nsteps - 1; k >= 0; k--)
+		if ((e->mask & 1) && !((mode & FM_FIRST_ENTRY) && (reached & 1)))
+			fills = 1;
+		bits = e->mask & (*r_reached << 1);
+		while (bits)
 		{
-			if (!(e->mask & ((uint32) 1 << k)))
-				continue;
-			if (k == 0 ? !((mode & FM_FIRST_ENTRY) && reached[0])
-				: (r_reached[k - 1] && e->ts <= WindowEnd(r_start[k - 1], st->window)))
+			k = pg_rightmost_one_pos32(bits);
+			bits &= bits - 1;
+			if (e->ts <= WindowEnd(r_start[k - 1], window))
 				fills |= (uint32) 1 << k;
 		}
 		if (fills == 0)
@@ -528,21 +583,17 @@ FunnelWalkEvents(const FunnelState *st, bool want_times, FunnelWalk *out)
 			continue;
 		}
 		/* strict_deduplication: a step the chain already has interrupts */
-		if (mode & FM_STRICT_DEDUP && (fills & ~(uint32) 1))
-		{
-			for (k = 1; k < nsteps; k++)
-				if ((fills & ((uint32) 1 << k)) && reached[k])
-					break;
-			if (k < nsteps)
-				break;
-		}
+		if (mode & FM_STRICT_DEDUP && (fills & reached & ~(uint32) 1))
+			break;
 
-		for (k = nsteps - 1; k >= 0; k--)
+		/* downwards, so level k - 1 is read before this row rewrites it */
+		bits = fills;
+		while (bits)
 		{
-			if (!(fills & ((uint32) 1 << k)))
-				continue;
+			k = pg_leftmost_one_pos32(bits);
+			bits &= ~((uint32) 1 << k);
 			start[k] = k == 0 ? e->ts : r_start[k - 1];
-			reached[k] = true;
+			reached |= (uint32) 1 << k;
 			if (want_times)
 			{
 				if (k > 0)
@@ -561,7 +612,8 @@ FunnelWalkEvents(const FunnelState *st, bool want_times, FunnelWalk *out)
 			break;				/* cannot do better */
 	}
 	out->level = best;
-	pfree(ev);
+	if (ev != local)
+		pfree(ev);
 	if (chain)
 		pfree(chain);
 	if (seen_chain)
@@ -626,7 +678,7 @@ FunnelStateSend(StringInfo buf, const FunnelState *st)
 	{
 		pq_sendint64(buf, st->events[i].ts);
 		pq_sendint32(buf, st->events[i].mask);
-		pq_sendbyte(buf, (uint8) st->events[i].kind);
+		pq_sendbyte(buf, (uint8) EventKind(&st->events[i]));
 	}
 }
 
@@ -667,15 +719,17 @@ FunnelStateRecv(StringInfo buf)
 	for (i = 0; i < nevents; i++)
 	{
 		FunnelEvent *e = &st->events[i];
+		int			kind;
 
 		e->ts = pq_getmsgint64(buf);
 		e->mask = (uint32) pq_getmsgint(buf, 4);
-		e->kind = pq_getmsgbyte(buf);
-		if (e->kind > FK_EXCLUDED || (nsteps < 32 && (e->mask >> nsteps) != 0) ||
-			(e->kind == FK_STEP) != (e->mask != 0) || TIMESTAMP_NOT_FINITE(e->ts))
+		kind = pq_getmsgbyte(buf);
+		if (kind > FK_EXCLUDED || (nsteps < 32 && (e->mask >> nsteps) != 0) ||
+			(kind == FK_STEP) != (e->mask != 0) || TIMESTAMP_NOT_FINITE(e->ts))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 					 errmsg("invalid funnel_state event %d", i + 1)));
+		e->rank = EventRank(kind, e->mask);
 	}
 	st->nevents = nevents;
 	return st;
