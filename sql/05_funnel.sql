@@ -101,6 +101,15 @@ SELECT pg_temp.err($$SELECT leadmgmt.window_funnel('1 hour', ts, VARIADIC s)
                       FROM (VALUES (now(), '{true}'::boolean[]), (now(), '{true,false}')) v(ts, s)$$) AS steps_differ;
 SELECT pg_temp.err($$SELECT leadmgmt.window_funnel(w::interval, now(), true) FROM (VALUES ('1 hour'), ('2 hours')) v(w)$$) AS window_differs;
 SELECT pg_temp.err($$SELECT leadmgmt.funnel_transfn(NULL, '1 hour', now(), '{true}')$$) AS outside_aggregate;
+-- the overloads with 2 to 8 separate steps (0.6) check the same
+SELECT pg_temp.err($$SELECT leadmgmt.window_funnel('0', now(), true, false)$$) AS zero_window_args;
+SELECT pg_temp.err($$SELECT leadmgmt.window_funnel(NULL, now(), true, false)$$) AS null_window_args;
+SELECT pg_temp.err($$SELECT leadmgmt.window_funnel_excluding('1 hour', 'sideways', now(), false, true, false)$$) AS unknown_mode_args;
+SELECT pg_temp.err($$SELECT leadmgmt.funnel_detail(w::interval, 'first_entry', now(), true, false, true)
+                      FROM (VALUES ('1 hour'), ('2 hours')) v(w)$$) AS window_differs_args;
+SELECT pg_temp.err($$SELECT leadmgmt.funnel_excluding_transfn(NULL, '1 hour', '', now(), false, true, true)$$) AS outside_aggregate_args;
+SELECT leadmgmt.window_funnel('1 hour', now(), NULL, NULL) AS untyped_null_flags,
+       leadmgmt.window_funnel_excluding('1 hour', '', now(), NULL, true, NULL) AS null_excluded_flag;
 
 -- the state's text form is exact and versioned: v1: and the hex of the binary form
 -- (version 1, 2 steps, no mode, window 1 h, events at 2000-01-01 00:00 step A and 00:30 step B)

@@ -45,6 +45,9 @@ PG_FUNCTION_INFO_V1(leadmgmt_funnel_state_send);
 PG_FUNCTION_INFO_V1(leadmgmt_funnel_transfn);
 PG_FUNCTION_INFO_V1(leadmgmt_funnel_transfn_mode);
 PG_FUNCTION_INFO_V1(leadmgmt_funnel_transfn_excluding);
+PG_FUNCTION_INFO_V1(leadmgmt_funnel_transfn_args);
+PG_FUNCTION_INFO_V1(leadmgmt_funnel_transfn_mode_args);
+PG_FUNCTION_INFO_V1(leadmgmt_funnel_transfn_excluding_args);
 PG_FUNCTION_INFO_V1(leadmgmt_funnel_combine);
 PG_FUNCTION_INFO_V1(leadmgmt_funnel_final_level);
 PG_FUNCTION_INFO_V1(leadmgmt_funnel_final_detail);
@@ -269,10 +272,14 @@ CachedMode(FunctionCallInfo fcinfo, int argno)
 
 /*
  * Shared transition: add one row.  modearg and exclarg are argument numbers,
- * or -1 when this aggregate has no such argument.
+ * or -1 when this aggregate has no such argument.  The steps are one boolean
+ * array at stepsarg (the VARIADIC forms), or when spread, every argument from
+ * stepsarg on: the fixed-arity overloads, which PostgreSQL prefers to a
+ * VARIADIC match, so no array is built for each row.
  */
 static Datum
-FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, int exclarg, int stepsarg)
+FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, int exclarg, int stepsarg,
+				 bool spread)
 {
 	FunnelState *st = PG_ARGISNULL(0) ? NULL : (FunnelState *) PG_GETARG_POINTER(0);
 	int64		window;
@@ -296,7 +303,7 @@ FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, in
 	mode = modearg >= 0 ? CachedMode(fcinfo, modearg) : 0;
 
 	/* rows without a time or without steps take no part */
-	if (PG_ARGISNULL(tsarg) || PG_ARGISNULL(stepsarg) ||
+	if (PG_ARGISNULL(tsarg) || (!spread && PG_ARGISNULL(stepsarg)) ||
 		TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMPTZ(tsarg)))
 	{
 		if (st == NULL)
@@ -305,32 +312,45 @@ FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, in
 	}
 	ts = PG_GETARG_TIMESTAMPTZ(tsarg);
 
-	steps = PG_GETARG_ARRAYTYPE_P(stepsarg);
-	if (ARR_NDIM(steps) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("window_funnel steps must be a one-dimensional array")));
-	if (ARR_ELEMTYPE(steps) != BOOLOID)
-		elog(ERROR, "window_funnel steps must be boolean, not type %u", ARR_ELEMTYPE(steps));
-	nsteps = ARR_NDIM(steps) == 0 ? 0 : ARR_DIMS(steps)[0];
-	if (nsteps < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("window_funnel needs at least one step")));
-	if (nsteps > FUNNEL_MAX_STEPS)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("window_funnel supports at most %d steps, got %d", FUNNEL_MAX_STEPS, nsteps)));
-
-	/* booleans are one byte each and never toasted; NULL flags are false */
-	flags = (bool *) ARR_DATA_PTR(steps);
-	nulls = ARR_NULLBITMAP(steps);
-	for (i = 0; i < nsteps; i++)
+	if (spread)
 	{
-		if (nulls && !(nulls[i / 8] & (1 << (i % 8))))
-			continue;			/* NULL element: does not occupy data space */
-		if (*flags++)
-			mask |= (uint32) 1 << i;
+		/* one boolean argument per step; NULL flags are false */
+		nsteps = PG_NARGS() - stepsarg;
+		if (nsteps < 1 || nsteps > FUNNEL_MAX_STEPS)
+			elog(ERROR, "window_funnel transition declared with %d step arguments", nsteps);
+		for (i = 0; i < nsteps; i++)
+			if (!PG_ARGISNULL(stepsarg + i) && PG_GETARG_BOOL(stepsarg + i))
+				mask |= (uint32) 1 << i;
+	}
+	else
+	{
+		steps = PG_GETARG_ARRAYTYPE_P(stepsarg);
+		if (ARR_NDIM(steps) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("window_funnel steps must be a one-dimensional array")));
+		if (ARR_ELEMTYPE(steps) != BOOLOID)
+			elog(ERROR, "window_funnel steps must be boolean, not type %u", ARR_ELEMTYPE(steps));
+		nsteps = ARR_NDIM(steps) == 0 ? 0 : ARR_DIMS(steps)[0];
+		if (nsteps < 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("window_funnel needs at least one step")));
+		if (nsteps > FUNNEL_MAX_STEPS)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("window_funnel supports at most %d steps, got %d", FUNNEL_MAX_STEPS, nsteps)));
+
+		/* booleans are one byte each and never toasted; NULL flags are false */
+		flags = (bool *) ARR_DATA_PTR(steps);
+		nulls = ARR_NULLBITMAP(steps);
+		for (i = 0; i < nsteps; i++)
+		{
+			if (nulls && !(nulls[i / 8] & (1 << (i % 8))))
+				continue;		/* NULL element: does not occupy data space */
+			if (*flags++)
+				mask |= (uint32) 1 << i;
+		}
 	}
 
 	if (st == NULL)
@@ -365,21 +385,42 @@ FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, in
 Datum
 leadmgmt_funnel_transfn(PG_FUNCTION_ARGS)
 {
-	return FunnelTransition(fcinfo, 1, -1, 2, -1, 3);
+	return FunnelTransition(fcinfo, 1, -1, 2, -1, 3, false);
 }
 
 /* window_funnel(win, mode, ts, VARIADIC steps) transition */
 Datum
 leadmgmt_funnel_transfn_mode(PG_FUNCTION_ARGS)
 {
-	return FunnelTransition(fcinfo, 1, 2, 3, -1, 4);
+	return FunnelTransition(fcinfo, 1, 2, 3, -1, 4, false);
 }
 
 /* window_funnel_excluding(win, mode, ts, excluded, VARIADIC steps) transition */
 Datum
 leadmgmt_funnel_transfn_excluding(PG_FUNCTION_ARGS)
 {
-	return FunnelTransition(fcinfo, 1, 2, 3, 4, 5);
+	return FunnelTransition(fcinfo, 1, 2, 3, 4, 5, false);
+}
+
+/* window_funnel(win, ts, step1, step2, ...) transition: fixed arity */
+Datum
+leadmgmt_funnel_transfn_args(PG_FUNCTION_ARGS)
+{
+	return FunnelTransition(fcinfo, 1, -1, 2, -1, 3, true);
+}
+
+/* window_funnel(win, mode, ts, step1, step2, ...) transition: fixed arity */
+Datum
+leadmgmt_funnel_transfn_mode_args(PG_FUNCTION_ARGS)
+{
+	return FunnelTransition(fcinfo, 1, 2, 3, -1, 4, true);
+}
+
+/* window_funnel_excluding(win, mode, ts, excluded, step1, step2, ...) transition: fixed arity */
+Datum
+leadmgmt_funnel_transfn_excluding_args(PG_FUNCTION_ARGS)
+{
+	return FunnelTransition(fcinfo, 1, 2, 3, 4, 5, true);
 }
 
 /* combine two partial states: the union of their events */

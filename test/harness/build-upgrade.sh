@@ -6,6 +6,10 @@
 #   fn:NAME    a function the version changes or adds in an existing part: its
 #              CREATE FUNCTION ... through its COMMENT ON FUNCTION, taken from
 #              the parts as CREATE OR REPLACE FUNCTION
+#   view:NAME  a view to bind again to what the version adds (a new overload):
+#              its CREATE VIEW ... through the first line ending in ';', taken
+#              from the parts as CREATE OR REPLACE VIEW (columns, comments and
+#              grants stay)
 #   sql:TEXT   a statement written as is (a DROP of what the version removes)
 # For the version under development only: once it lands, its upgrade script
 # is frozen and edited by nobody.
@@ -27,6 +31,14 @@ out=$LM_TOP/src/sql/history/leadmgmt--$from--$to.sql
           on {print}
           on && index($0, "COMMENT ON FUNCTION @extschema@." name "(") == 1 {exit}' "$LM_TOP"/src/sql/parts/*.sql)
         if [ -z "$text" ]; then echo "build-upgrade.sh: no function $name in src/sql/parts" >&2; exit 1; fi
+        printf '%s\n' "$text" ;;
+      view:*)
+        name=${item#view:}
+        text=$(awk -v name="$name" '
+          index($0, "CREATE VIEW @extschema@." name " ") == 1 {on = 1; sub(/^CREATE VIEW/, "CREATE OR REPLACE VIEW")}
+          on {print}
+          on && /;$/ {exit}' "$LM_TOP"/src/sql/parts/*.sql)
+        if [ -z "$text" ]; then echo "build-upgrade.sh: no view $name in src/sql/parts" >&2; exit 1; fi
         printf '%s\n' "$text" ;;
       *) cat "$LM_TOP/src/sql/parts/$item.sql" ;;
     esac

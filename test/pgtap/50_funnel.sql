@@ -2,7 +2,7 @@
 -- window_funnel against an independent reference on random journeys, and the
 -- same results serial and with forced parallel workers (states combined).
 BEGIN;
-SELECT plan(9);
+SELECT plan(13);
 SELECT setseed(0.17);
 
 -- 3000 leads with 1..9 events each in a few hours: mostly one step, some two
@@ -71,6 +71,54 @@ SELECT is((SELECT count(*) FROM (
 SELECT cmp_ok((SELECT count(DISTINCT level) FROM pg_temp.reference('1 hour', false, false, false)), '=', 5::bigint,
               'the journeys reach every level from 0 to 4');
 
+-- the overloads with 2 to 8 separate steps (0.6) give exactly what the
+-- VARIADIC array gives, in every mode, for every aggregate and arity
+CREATE TABLE fx_events8 AS
+SELECT l AS lead, '2026-01-01'::timestamptz + floor(random() * 24) * interval '10 minutes' AS ts,
+       CASE WHEN random() < 0.1 THEN 0
+            ELSE (1 << floor(random() * 8)::int) | (CASE WHEN random() < 0.2 THEN 1 << floor(random() * 8)::int ELSE 0 END) END AS mask,
+       random() < 0.08 AS excluded
+  FROM generate_series(1, 1500) l, LATERAL generate_series(1, 1 + (l * 5) % 14) e;
+CREATE FUNCTION pg_temp.args_against_array() RETURNS TABLE (what text, mismatches bigint) LANGUAGE plpgsql AS $$
+DECLARE
+  n int;
+  flags text;
+  agg text;
+BEGIN
+  FOR n IN 2..8 LOOP
+    SELECT string_agg(format('mask & %s <> 0', 1 << k), ', ') INTO flags FROM generate_series(0, n - 1) k;
+    FOREACH agg IN ARRAY ARRAY[
+        'leadmgmt.window_funnel(''1 hour'', ts, %s)',
+        'leadmgmt.window_funnel(''1 hour'', m, ts, %s)',
+        'leadmgmt.window_funnel_excluding(''1 hour'', m, ts, excluded, %s)',
+        'leadmgmt.funnel_detail(''1 hour'', ts, %s)::text',
+        'leadmgmt.funnel_detail(''1 hour'', m, ts, %s)::text'] LOOP
+      what := format('%s steps: %s', n, format(agg, '...'));
+      EXECUTE format($q$SELECT count(*) FROM (SELECT m, lead, %s AS a, %s AS v FROM fx_events8,
+                          unnest(ARRAY['', 'first_entry', 'strict_increase', 'strict_order', 'strict_deduplication',
+                                       'strict_order,strict_deduplication,strict_increase,first_entry']) m
+                        GROUP BY m, lead) x WHERE a IS DISTINCT FROM v$q$,
+                     format(agg, flags), format(agg, 'VARIADIC ARRAY[' || flags || ']'))
+        INTO mismatches;
+      RETURN NEXT;
+    END LOOP;
+  END LOOP;
+END
+$$;
+SELECT is((SELECT string_agg(what || ': ' || mismatches, '; ') FROM pg_temp.args_against_array() WHERE mismatches > 0),
+          NULL, 'separate step arguments (2 to 8) give what the VARIADIC array gives: 5 aggregates, 7 arities, 6 modes, 1500 journeys');
+SELECT is((SELECT count(*) FROM pg_aggregate g JOIN pg_proc p ON p.oid = g.aggfnoid
+            WHERE p.pronamespace = 'leadmgmt'::regnamespace AND p.provariadic = 0
+              AND p.proname IN ('window_funnel', 'window_funnel_excluding', 'funnel_detail')),
+          35::bigint, 'window_funnel (2 forms), window_funnel_excluding and funnel_detail (2 forms) have overloads for 2 to 8 steps');
+CREATE TEMP VIEW fx_resolved AS
+SELECT leadmgmt.window_funnel('1 hour', ts, true, NULL) AS two,
+       leadmgmt.funnel_detail('1 hour', ts, true, false, true, true, true, true, true, true) AS eight,
+       leadmgmt.window_funnel('1 hour', ts, true, false, true, true, true, true, true, true, true) AS nine
+  FROM fx_events;
+SELECT is((SELECT (length(v) - length(replace(v, 'VARIADIC', ''))) / 8 FROM pg_get_viewdef('fx_resolved'::regclass) v), 1,
+          'calls with 2 to 8 separate steps resolve to the overloads, 9 steps to the VARIADIC array');
+
 -- the text form of a state carries every event exactly, excluded rows too
 -- (Citus moves partial states as text): a test aggregate returns the states
 CREATE SCHEMA fx;
@@ -106,6 +154,13 @@ SELECT ok((SELECT count(*) FROM (
            FULL JOIN fx_serial s USING (lead)
            WHERE p.level IS DISTINCT FROM s.level OR p.detail IS DISTINCT FROM s.detail) = 0,
           'the same levels and details serial and with parallel workers');
+SELECT ok((SELECT count(*) FROM (
+             SELECT lead, leadmgmt.window_funnel('1 hour', ts, VARIADIC ARRAY[mask & 1 <> 0, mask & 2 <> 0, mask & 4 <> 0, mask & 8 <> 0]) AS level,
+                    leadmgmt.funnel_detail('1 hour', 'strict_order', ts, VARIADIC ARRAY[mask & 1 <> 0, mask & 2 <> 0, mask & 4 <> 0, mask & 8 <> 0])::text AS detail
+               FROM fx_events GROUP BY lead) p
+           FULL JOIN fx_serial s USING (lead)
+           WHERE p.level IS DISTINCT FROM s.level OR p.detail IS DISTINCT FROM s.detail) = 0,
+          'the VARIADIC array forms with parallel workers equal the serial separate-argument forms');
 SELECT is((SELECT leadmgmt.funnel_detail('3 hours', 'strict_increase', ts, mask & 1 <> 0, mask & 2 <> 0, mask & 4 <> 0, mask & 8 <> 0)::text
              FROM fx_events),
           (SELECT detail FROM fx_whole_serial),
