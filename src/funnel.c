@@ -35,6 +35,8 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
+#include "nodes/pg_list.h"
+#include "nodes/primnodes.h"
 
 #include "leadmgmt.h"
 
@@ -117,13 +119,24 @@ static const struct
 	{"first_entry", FM_FIRST_ENTRY},
 };
 
-/* cached parse of the last mode text seen by one call site (fn_extra) */
-typedef struct ModeCache
+/*
+ * What one call site of a transition function keeps between rows (fn_extra):
+ * it exists once the aggregate context has been checked.  A window or mode
+ * given as a constant is converted once; a mode computed per row is parsed
+ * again only when its text changes.
+ */
+typedef struct FunnelCallCache
 {
-	int			len;
+	bool		window_const;	/* the window argument is a Const */
+	bool		mode_const;		/* the mode argument is a Const */
+	bool		have_window;	/* window holds the constant's value */
+	bool		have_mode;		/* mode holds the parse of text */
+	int64		window;
 	uint16		mode;
-	char		text[FLEXIBLE_ARRAY_MEMBER];
-} ModeCache;
+	int			len;			/* text: the mode text last parsed */
+	int			cap;
+	char	   *text;
+} FunnelCallCache;
 
 /* Allocate an empty state with room for capacity events in context cxt. */
 static FunnelState *
@@ -245,29 +258,88 @@ ParseMode(const char *str, int len)
 	return mode;
 }
 
-/* The mode of this call, parsed once per distinct text and cached in fn_extra. */
+/* Is argument argno (of the aggregate, not counting the state) a constant? */
+static bool
+AggArgIsConst(FunctionCallInfo fcinfo, int argno)
+{
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+	TargetEntry *tle;
+
+	if (aggref == NULL || argno < 0 || argno >= list_length(aggref->args))
+		return false;
+	tle = (TargetEntry *) list_nth(aggref->args, argno);
+	return tle != NULL && IsA(tle, TargetEntry) && IsA(tle->expr, Const);
+}
+
+/*
+ * The call site's cache; the first call checks that this is an aggregate
+ * and which arguments are constants.
+ */
+static FunnelCallCache *
+FunnelCache(FunctionCallInfo fcinfo, int winarg, int modearg)
+{
+	FunnelCallCache *cc = (FunnelCallCache *) fcinfo->flinfo->fn_extra;
+
+	if (cc == NULL)
+	{
+		(void) LmAggContext(fcinfo, "window_funnel transition function");
+		cc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FunnelCallCache));
+		cc->window_const = AggArgIsConst(fcinfo, winarg - 1);
+		cc->mode_const = modearg >= 0 && AggArgIsConst(fcinfo, modearg - 1);
+		fcinfo->flinfo->fn_extra = cc;
+	}
+	return cc;
+}
+
+/* The window of this row in microseconds: a constant's is converted once. */
+static int64
+CachedWindow(FunctionCallInfo fcinfo, FunnelCallCache *cc, int argno)
+{
+	int64		window;
+
+	if (cc->have_window)
+		return cc->window;
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("window must not be null")));
+	window = WindowMicroseconds(PG_GETARG_INTERVAL_P(argno));
+	if (cc->window_const)
+	{
+		cc->window = window;
+		cc->have_window = true;
+	}
+	return window;
+}
+
+/* The mode of this row: a constant's is parsed once, other texts when they change. */
 static uint16
-CachedMode(FunctionCallInfo fcinfo, int argno)
+CachedMode(FunctionCallInfo fcinfo, FunnelCallCache *cc, int argno)
 {
 	text	   *t;
-	ModeCache  *cache = (ModeCache *) fcinfo->flinfo->fn_extra;
 	int			len;
 
+	if (cc->have_mode && cc->mode_const)
+		return cc->mode;
 	if (PG_ARGISNULL(argno))
 		return 0;
 	t = PG_GETARG_TEXT_PP(argno);
 	len = VARSIZE_ANY_EXHDR(t);
-	if (cache == NULL || cache->len != len || memcmp(cache->text, VARDATA_ANY(t), len) != 0)
+	if (!cc->have_mode || cc->len != len || memcmp(cc->text, VARDATA_ANY(t), len) != 0)
 	{
 		uint16		mode = ParseMode(VARDATA_ANY(t), len);
 
-		cache = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, offsetof(ModeCache, text) + len);
-		cache->len = len;
-		cache->mode = mode;
-		memcpy(cache->text, VARDATA_ANY(t), len);
-		fcinfo->flinfo->fn_extra = cache;
+		if (len > cc->cap)
+		{
+			cc->cap = Max(len, 32);
+			cc->text = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, cc->cap);
+		}
+		memcpy(cc->text, VARDATA_ANY(t), len);
+		cc->len = len;
+		cc->mode = mode;
+		cc->have_mode = true;
 	}
-	return cache->mode;
+	return cc->mode;
 }
 
 /*
@@ -293,14 +365,10 @@ FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, in
 	bool	   *flags;
 	int			i;
 
-	(void) LmAggContext(fcinfo, "window_funnel transition function");
+	FunnelCallCache *cc = FunnelCache(fcinfo, winarg, modearg);
 
-	if (PG_ARGISNULL(winarg))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("window must not be null")));
-	window = WindowMicroseconds(PG_GETARG_INTERVAL_P(winarg));
-	mode = modearg >= 0 ? CachedMode(fcinfo, modearg) : 0;
+	window = CachedWindow(fcinfo, cc, winarg);
+	mode = modearg >= 0 ? CachedMode(fcinfo, cc, modearg) : 0;
 
 	/* rows without a time or without steps take no part */
 	if (PG_ARGISNULL(tsarg) || (!spread && PG_ARGISNULL(stepsarg)) ||
