@@ -78,13 +78,16 @@ for r in $(seq "$RUNS"); do
   for q in limit funnel funnel_first plain; do time_ms "$tmp/$q.sql" >>"$tmp/$q.ms"; done
 done
 for q in limit funnel funnel_first plain; do eval "m_$q=$(median <"$tmp/$q.ms")"; done
-printf '%-52s %10s %10s %14s %16s\n' what events median_ms ratio_to_limit ratio_to_plain_sql
-row() { awk -v n="$1" -v e="$EVENTS" -v m="$2" -v l="$m_limit" -v p="$m_plain" \
-          'BEGIN {printf "%-52s %10d %10.0f %14.2f %16.2f\n", n, e, m, m / l, m / p}'; }
-row "limit: count(*) GROUP BY lead" "$m_limit"
-row "leadmgmt.window_funnel (default mode)" "$m_funnel"
-row "leadmgmt.window_funnel (first_entry)" "$m_funnel_first"
-row "plain SQL funnel (first_entry, 5 self-joins)" "$m_plain"
+# ratio_to_limit: of the medians; same_run_ratio: the median of the ratios
+# within each turn, which a machine whose speed drifts between turns moves less
+printf '%-46s %10s %10s %14s %15s %16s\n' what events median_ms ratio_to_limit same_run_ratio ratio_to_plain_sql
+row() { awk -v n="$1" -v e="$EVENTS" -v m="$(eval echo "\$m_$2")" -v l="$m_limit" -v p="$m_plain" \
+          -v s="$(paste "$tmp/$2.ms" "$tmp/limit.ms" | awk '{print $1 / $2}' | median)" \
+          'BEGIN {printf "%-46s %10d %10.0f %14.2f %15.2f %16.2f\n", n, e, m, m / l, s, m / p}'; }
+row "limit: count(*) GROUP BY lead" limit
+row "leadmgmt.window_funnel (default mode)" funnel
+row "leadmgmt.window_funnel (first_entry)" funnel_first
+row "plain SQL funnel (first_entry, 5 self-joins)" plain
 
 psql -X -At -d "$db" >"$tmp/check" <<SQL
 SELECT count(*) FROM (
