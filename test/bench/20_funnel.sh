@@ -102,4 +102,17 @@ psql -X -At -d "$db" -c "SELECT 'state memory per group: ' || round(avg(128 * po
                           FROM (SELECT count(*) AS n FROM ev GROUP BY lead_id) g"
 echo "EXPLAIN (ANALYZE, BUFFERS) of the window_funnel query:"
 psql -X -d "$db" -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) $(cat "$tmp/funnel.sql")" | sed 's/^/  /'
+
+# without the index the planner reads the table in parallel: partial states
+# built in the workers, then combined
+psql -X -q -d "$db" -c "DROP INDEX ev_lead_id_step_ts_idx"
+for r in $(seq "$RUNS"); do
+  for q in limit funnel; do time_ms "$tmp/$q.sql" >>"$tmp/noindex_$q.ms"; done
+done
+m_nl=$(median <"$tmp/noindex_limit.ms"); m_nf=$(median <"$tmp/noindex_funnel.ms")
+printf '\n== the same without the index: parallel plans (median of %s runs)\n' "$RUNS"
+awk -v l="$m_nl" -v f="$m_nf" 'BEGIN {printf "%-46s %10.0f\n%-46s %10.0f %14.2f\n", "limit: count(*) GROUP BY lead", l,
+                                          "leadmgmt.window_funnel (default mode)", f, f / l}'
+echo "EXPLAIN of the window_funnel query without the index:"
+psql -X -d "$db" -c "EXPLAIN (COSTS OFF) $(cat "$tmp/funnel.sql")" | sed 's/^/  /'
 dropdb "$db"
