@@ -9,10 +9,7 @@
 #              to be identical.
 # All queries run on the same table with an index on (lead_id, step, ts).
 # Median of RUNS runs (default 5), the queries taking turns; EXPLAIN (ANALYZE, BUFFERS) of the main query.
-source "$(dirname "$0")/../harness/common.sh"
-set +e
-source "$LM_BASE/bench/env"
-RUNS=${RUNS:-5}
+source "$(dirname "$0")/lib.sh"
 EVENTS=${EVENTS:-10000000}
 LEADS=${LEADS:-1000000}
 db=lm_bench_funnel
@@ -66,23 +63,18 @@ SELECT l.lead_id, CASE WHEN s5.lead_id IS NOT NULL THEN 5 WHEN s4.lead_id IS NOT
 SQL
 { echo 'SELECT count(*), sum(level) FROM ('; cat "$tmp/plain_body.sql"; echo ') s;'; } >"$tmp/plain.sql"
 
-# time FILE -> milliseconds of one run, as psql's \timing reports it
-time_ms() {
-  psql -X -q -d "$db" -c '\timing on' -f "$1" 2>&1 | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1
-}
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 printf '\n== window_funnel: %s events, %s leads, 5 steps, GROUP BY lead (median of %s runs)\n' "$EVENTS" "$LEADS" "$RUNS"
 # the queries take turns, so a slow spell of the machine hits all of them alike
 for r in $(seq "$RUNS"); do
-  for q in limit funnel funnel_first plain; do time_ms "$tmp/$q.sql" >>"$tmp/$q.ms"; done
+  for q in limit funnel funnel_first plain; do bench_ms "$db" "$(cat "$tmp/$q.sql")" >>"$tmp/$q.ms"; done
 done
-for q in limit funnel funnel_first plain; do eval "m_$q=$(median <"$tmp/$q.ms")"; done
+for q in limit funnel funnel_first plain; do eval "m_$q=$(bench_median <"$tmp/$q.ms")"; done
 # ratio_to_limit: of the medians; same_run_ratio: the median of the ratios
 # within each turn, which a machine whose speed drifts between turns moves less
 printf '%-46s %10s %10s %14s %15s %16s\n' what events median_ms ratio_to_limit same_run_ratio ratio_to_plain_sql
 row() { awk -v n="$1" -v e="$EVENTS" -v m="$(eval echo "\$m_$2")" -v l="$m_limit" -v p="$m_plain" \
-          -v s="$(paste "$tmp/$2.ms" "$tmp/limit.ms" | awk '{print $1 / $2}' | median)" \
+          -v s="$(paste "$tmp/$2.ms" "$tmp/limit.ms" | awk '{print $1 / $2}' | bench_median)" \
           'BEGIN {printf "%-46s %10d %10.0f %14.2f %15.2f %16.2f\n", n, e, m, m / l, s, m / p}'; }
 row "limit: count(*) GROUP BY lead" limit
 row "leadmgmt.window_funnel (default mode)" funnel
@@ -107,9 +99,9 @@ psql -X -d "$db" -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) $(cat "$tmp/funnel.sq
 # built in the workers, then combined
 psql -X -q -d "$db" -c "DROP INDEX ev_lead_id_step_ts_idx"
 for r in $(seq "$RUNS"); do
-  for q in limit funnel; do time_ms "$tmp/$q.sql" >>"$tmp/noindex_$q.ms"; done
+  for q in limit funnel; do bench_ms "$db" "$(cat "$tmp/$q.sql")" >>"$tmp/noindex_$q.ms"; done
 done
-m_nl=$(median <"$tmp/noindex_limit.ms"); m_nf=$(median <"$tmp/noindex_funnel.ms")
+m_nl=$(bench_median <"$tmp/noindex_limit.ms"); m_nf=$(bench_median <"$tmp/noindex_funnel.ms")
 printf '\n== the same without the index: parallel plans (median of %s runs)\n' "$RUNS"
 awk -v l="$m_nl" -v f="$m_nf" 'BEGIN {printf "%-46s %10.0f\n%-46s %10.0f %14.2f\n", "limit: count(*) GROUP BY lead", l,
                                           "leadmgmt.window_funnel (default mode)", f, f / l}'
