@@ -108,6 +108,10 @@ SELECT pg_temp.err($$SELECT leadmgmt.window_funnel_excluding('1 hour', 'sideways
 SELECT pg_temp.err($$SELECT leadmgmt.funnel_detail(w::interval, 'first_entry', now(), true, false, true)
                       FROM (VALUES ('1 hour'), ('2 hours')) v(w)$$) AS window_differs_args;
 SELECT pg_temp.err($$SELECT leadmgmt.funnel_excluding_transfn(NULL, '1 hour', '', now(), false, true, true)$$) AS outside_aggregate_args;
+SELECT leadmgmt.window_funnel('1 hour', ts, true, false) AS empty_args,
+       leadmgmt.window_funnel_excluding('1 hour', '', ts, false, true, false) AS empty_excluding_args,
+       leadmgmt.funnel_detail('1 hour', 'first_entry', ts, true, false) AS empty_detail_args
+  FROM e WHERE false;
 SELECT leadmgmt.window_funnel('1 hour', now(), NULL, NULL) AS untyped_null_flags,
        leadmgmt.window_funnel_excluding('1 hour', '', now(), NULL, true, NULL) AS null_excluded_flag;
 

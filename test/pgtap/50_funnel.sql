@@ -2,7 +2,7 @@
 -- window_funnel against an independent reference on random journeys, and the
 -- same results serial and with forced parallel workers (states combined).
 BEGIN;
-SELECT plan(13);
+SELECT plan(14);
 SELECT setseed(0.17);
 
 -- 3000 leads with 1..9 events each in a few hours: mostly one step, some two
@@ -135,7 +135,9 @@ SELECT is((SELECT count(*) FROM (
 -- serial against forced parallel: partial states built in workers and combined
 CREATE TABLE fx_serial AS
   SELECT lead, leadmgmt.window_funnel('1 hour', ts, mask & 1 <> 0, mask & 2 <> 0, mask & 4 <> 0, mask & 8 <> 0) AS level,
-         leadmgmt.funnel_detail('1 hour', 'strict_order', ts, mask & 1 <> 0, mask & 2 <> 0, mask & 4 <> 0, mask & 8 <> 0)::text AS detail
+         leadmgmt.funnel_detail('1 hour', 'strict_order', ts, mask & 1 <> 0, mask & 2 <> 0, mask & 4 <> 0, mask & 8 <> 0)::text AS detail,
+         leadmgmt.window_funnel('1 hour', 'first_entry', ts, mask & 1 <> 0, mask & 2 <> 0, mask & 4 <> 0) AS first_level,
+         leadmgmt.window_funnel_excluding('1 hour', 'strict_increase', ts, excluded, mask & 1 <> 0, mask & 2 <> 0, mask & 4 <> 0, mask & 8 <> 0) AS excl_level
     FROM fx_events GROUP BY lead;
 CREATE TABLE fx_whole_serial AS
   SELECT leadmgmt.funnel_detail('3 hours', 'strict_increase', ts, mask & 1 <> 0, mask & 2 <> 0, mask & 4 <> 0, mask & 8 <> 0)::text AS detail
@@ -154,6 +156,13 @@ SELECT ok((SELECT count(*) FROM (
            FULL JOIN fx_serial s USING (lead)
            WHERE p.level IS DISTINCT FROM s.level OR p.detail IS DISTINCT FROM s.detail) = 0,
           'the same levels and details serial and with parallel workers');
+SELECT ok((SELECT count(*) FROM (
+             SELECT lead, leadmgmt.window_funnel('1 hour', 'first_entry', ts, mask & 1 <> 0, mask & 2 <> 0, mask & 4 <> 0) AS first_level,
+                    leadmgmt.window_funnel_excluding('1 hour', 'strict_increase', ts, excluded, mask & 1 <> 0, mask & 2 <> 0, mask & 4 <> 0, mask & 8 <> 0) AS excl_level
+               FROM fx_events GROUP BY lead) p
+           FULL JOIN fx_serial s USING (lead)
+           WHERE p.first_level IS DISTINCT FROM s.first_level OR p.excl_level IS DISTINCT FROM s.excl_level) = 0,
+          'the mode and excluding overloads (3 and 4 separate steps) give the same results serial and with parallel workers');
 SELECT ok((SELECT count(*) FROM (
              SELECT lead, leadmgmt.window_funnel('1 hour', ts, VARIADIC ARRAY[mask & 1 <> 0, mask & 2 <> 0, mask & 4 <> 0, mask & 8 <> 0]) AS level,
                     leadmgmt.funnel_detail('1 hour', 'strict_order', ts, VARIADIC ARRAY[mask & 1 <> 0, mask & 2 <> 0, mask & 4 <> 0, mask & 8 <> 0])::text AS detail
