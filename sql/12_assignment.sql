@@ -269,3 +269,40 @@ SELECT month, rep_name, tier, leads_assigned, leads_contacted, contacted_within_
   FROM rep_sla WHERE org_id = :o AND leads_contacted > 0 ORDER BY month, rep_name, tier;
 SELECT month, rep_name, leads_assigned, follow_ups, revenue_rank
   FROM rep_leaderboard WHERE org_id = :o ORDER BY month, revenue_rank, rep_name;
+
+-- ---------------------------------------------------------------------------
+-- the engine's decision and state (0.7): engine_assign, engine_load, the
+-- pick journal assign_pick and its fold
+-- ---------------------------------------------------------------------------
+-- a decision writes one journal row and leaves the lock free: another
+-- transaction could take it at once
+BEGIN;
+SELECT needs_sync, lead_rep_ids, assigned
+  FROM engine_assign(:o, '2026-03-02', '2026-03-02 10:00', false, 'round_robin', '{}', '{}', '{}', '{}', '{}', 'B', '{NULL}');
+SELECT count(*) AS assignment_locks_held FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid();
+ROLLBACK;
+-- the journal holds the picks not yet folded; a fold empties it into the
+-- rotation and the counters, and the counters equal the rows
+SELECT count(*) > 0 AS journal_rows FROM assign_pick WHERE org_id = :o;
+SELECT rep_load_sync(o, '2026-03-02 10:00') FROM org o WHERE org_id = :o;
+SELECT count(*) AS journal_rows_after_fold FROM assign_pick WHERE org_id = :o;
+SELECT count(*) FILTER (WHERE l.open_leads = w.open_leads) = count(*) AS counters_equal_rows
+  FROM rep_load l JOIN rep_workload w USING (org_id, rep_id) WHERE l.org_id = :o;
+-- engine_load: open leads and assignments on a day as the engine counts them
+SELECT (engine_load(:o, '2026-03-02', rep_id)).open_leads = open_leads AS open_leads_match
+  FROM rep_workload WHERE org_id = :o ORDER BY rep_id LIMIT 1;
+SELECT * FROM engine_load(:o, '2026-03-02', 0);
+-- refusals
+SELECT pg_temp.err($$SELECT engine_assign(NULL, '2026-03-02', now(), false, 'round_robin', '{}', '{}', '{}', '{}', '{}', 'B', '{NULL}')$$);
+SELECT pg_temp.err(format($$SELECT engine_assign(%s, 'infinity', now(), false, 'round_robin', '{}', '{}', '{}', '{}', '{}', 'B', '{NULL}')$$, :o));
+SELECT pg_temp.err(format($$SELECT engine_assign(%s, '2026-03-02', 'infinity', false, 'round_robin', '{}', '{}', '{}', '{}', '{}', 'B', '{NULL}')$$, :o));
+SELECT pg_temp.err(format($$SELECT engine_assign(%s, '2026-03-02', now(), false, 'random', '{}', '{}', '{}', '{}', '{}', 'B', '{NULL}')$$, :o));
+SELECT pg_temp.err(format($$SELECT engine_assign(%s, '2026-03-02', now(), false, 'round_robin', '{1,2}', '{1}', '{1,1}', '{1,1}', '{15,15}', 'B', '{NULL}')$$, :o));
+SELECT pg_temp.err(format($$SELECT engine_assign(%s, '2026-03-02', now(), false, 'round_robin', '{{1}}', '{{1}}', '{{1}}', '{{1}}', '{{15}}', 'B', '{NULL}')$$, :o));
+SELECT pg_temp.err(format($$SELECT engine_assign(%s, '2026-03-02', now(), false, 'round_robin', '{NULL}', '{1}', '{1}', '{1}', '{15}', 'B', '{NULL}')$$, :o));
+SELECT pg_temp.err(format($$SELECT engine_assign(%s, '2026-03-02', now(), false, 'round_robin', '{}', '{}', '{}', '{}', '{}', 'X', '{NULL}')$$, :o));
+SELECT pg_temp.err(format($$SELECT engine_assign(%s, '2026-03-02', now(), false, 'round_robin', '{}', '{}', '{}', '{}', '{}', 'BB', '{NULL}')$$, :o));
+-- synced means "I hold the lock and have folded": without the lock it is refused
+SELECT pg_temp.err(format($$SELECT engine_assign(%s, '2026-03-02', now(), true, 'round_robin', '{}', '{}', '{}', '{}', '{}', 'B', '{NULL}')$$, :o));
+SELECT pg_temp.err($$SELECT engine_load(NULL, '2026-03-02', 1)$$);
+SELECT pg_temp.err(format($$SELECT engine_load(%s, '-infinity', 1)$$, :o));

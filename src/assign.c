@@ -181,119 +181,53 @@ Int64Result(int64 *v, bool *nulls, int n, Oid type)
 		: construct_md_array(d, nulls, 1, dims, lbs, INT4OID, 4, true, TYPALIGN_INT);
 }
 
-/*
- * plan_assignments(strategy text,
- *                  state_rep_ids bigint[], state_current bigint[], state_last bigint[], picks bigint,
- *                  rep_ids bigint[], weights int[], open_leads int[], room int[], skills int[],
- *                  lead_tiers text, lead_excluded bigint[])
- *   RETURNS assignment_plan (lead_rep_ids bigint[], state_rep_ids bigint[],
- *                            state_current bigint[], state_last bigint[], picks bigint, taken int[])
- */
-Datum
-leadmgmt_plan_assignments(PG_FUNCTION_ARGS)
+static Strategy
+ParseStrategy(text *t)
 {
-	char	   *strategy_name;
-	Strategy	strategy;
-	int			i,
-				j,
-				nstate,
-				n,
-				nleads,
-				nslots;
-	int64	   *sid,
-			   *scur,
-			   *slast,
-				picks;
-	int64	   *rid,
-			   *rw,
-			   *ropen,
-			   *rroom,
-			   *rskill,
-			   *excl;
-	bool	   *exclnull;
-	bool	   *seen;
-	Slot	   *slots;
-	Rep		   *reps;
-	text	   *tiers_text;
-	char	   *tiers;
-	int64	   *lead_rep;
-	bool	   *lead_null;
-	TupleDesc	tupdesc;
-	Datum		values[6];
-	bool		nulls[6] = {false, false, false, false, false, false};
-	int64	   *out_id,
-			   *out_cur,
-			   *out_last,
-			   *out_taken;
+	char	   *name = text_to_cstring(t);
 
-	for (i = 0; i < 12; i++)
-		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("plan_assignments arguments must not be null")));
+	if (strcmp(name, "round_robin") == 0)
+		return ST_ROUND_ROBIN;
+	if (strcmp(name, "least_busy") == 0)
+		return ST_LEAST_BUSY;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown assignment strategy \"%s\"", name),
+			 errhint("Valid strategies: round_robin, least_busy.")));
+	return ST_ROUND_ROBIN;		/* keep the compiler quiet */
+}
 
-	strategy_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	if (strcmp(strategy_name, "round_robin") == 0)
-		strategy = ST_ROUND_ROBIN;
-	else if (strcmp(strategy_name, "least_busy") == 0)
-		strategy = ST_LEAST_BUSY;
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown assignment strategy \"%s\"", strategy_name),
-				 errhint("Valid strategies: round_robin, least_busy.")));
+/* one tier letter A to D per lead */
+static void
+CheckTiers(const char *tiers, int nleads)
+{
+	int			j;
 
-	/* the rotation state */
-	sid = Int64Array(PG_GETARG_ARRAYTYPE_P(1), "state_rep_ids", &nstate, NULL);
-	scur = Int64Array(PG_GETARG_ARRAYTYPE_P(2), "state_current", &n, NULL);
-	CheckLength(n, nstate, "state_current", "state_rep_ids");
-	slast = Int64Array(PG_GETARG_ARRAYTYPE_P(3), "state_last", &n, NULL);
-	CheckLength(n, nstate, "state_last", "state_rep_ids");
-	picks = PG_GETARG_INT64(4);
-	if (picks < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("picks must not be negative")));
-
-	/* the eligible reps */
-	rid = Int64Array(PG_GETARG_ARRAYTYPE_P(5), "rep_ids", &n, NULL);
-	rw = Int64Array(PG_GETARG_ARRAYTYPE_P(6), "weights", &j, NULL);
-	CheckLength(j, n, "weights", "rep_ids");
-	ropen = Int64Array(PG_GETARG_ARRAYTYPE_P(7), "open_leads", &j, NULL);
-	CheckLength(j, n, "open_leads", "rep_ids");
-	rroom = Int64Array(PG_GETARG_ARRAYTYPE_P(8), "room", &j, NULL);
-	CheckLength(j, n, "room", "rep_ids");
-	rskill = Int64Array(PG_GETARG_ARRAYTYPE_P(9), "skills", &j, NULL);
-	CheckLength(j, n, "skills", "rep_ids");
-
-	/* the leads */
-	tiers_text = PG_GETARG_TEXT_PP(10);
-	nleads = VARSIZE_ANY_EXHDR(tiers_text);
-	tiers = VARDATA_ANY(tiers_text);
-	excl = Int64Array(PG_GETARG_ARRAYTYPE_P(11), "lead_excluded", &j, &exclnull);
-	CheckLength(j, nleads, "lead_excluded", "lead_tiers");
 	for (j = 0; j < nleads; j++)
 		if (tiers[j] < 'A' || tiers[j] > 'D')
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("lead_tiers must hold one tier letter A to D per lead"),
 					 errdetail("Character %d is \"%c\".", j + 1, tiers[j])));
+}
 
-	/* slots: the state's reps and any new eligible rep, sorted by id */
-	slots = palloc(sizeof(Slot) * (nstate + n + 1));
-	for (i = 0; i < nstate; i++)
-	{
-		slots[i].id = sid[i];
-		slots[i].current = scur[i];
-		slots[i].last = slast[i];
-	}
+/*
+ * The slots: the nstate of the state (unsorted, distinct ids) and one for
+ * each of the n reps without one (the array has room for them), sorted by
+ * id.  Returns the number of slots.
+ */
+static int
+AddRepSlots(Slot *slots, int nstate, const int64 *rid, int n)
+{
+	int			i,
+				nslots = nstate;
+
 	qsort(slots, nstate, sizeof(Slot), CompareSlotId);
 	for (i = 1; i < nstate; i++)
 		if (slots[i].id == slots[i - 1].id)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("state_rep_ids holds rep %lld twice", (long long) slots[i].id)));
-	nslots = nstate;
 	for (i = 0; i < n; i++)
 	{
 		if (FindSlot(slots, nstate, rid[i]) < 0)
@@ -305,9 +239,18 @@ leadmgmt_plan_assignments(PG_FUNCTION_ARGS)
 		}
 	}
 	qsort(slots, nslots, sizeof(Slot), CompareSlotId);
+	return nslots;
+}
 
-	reps = palloc0(sizeof(Rep) * Max(n, 1));
-	seen = palloc0(sizeof(bool) * (nslots + 1));
+/* the eligible reps, each with its slot */
+static Rep *
+MakeReps(Slot *slots, int nslots, const int64 *rid, const int64 *rw, const int64 *ropen,
+		 const int64 *rroom, const int64 *rskill, int n)
+{
+	Rep		   *reps = palloc0(sizeof(Rep) * Max(n, 1));
+	bool	   *seen = palloc0(sizeof(bool) * (nslots + 1));
+	int			i;
+
 	for (i = 0; i < n; i++)
 	{
 		reps[i].id = rid[i];
@@ -323,9 +266,24 @@ leadmgmt_plan_assignments(PG_FUNCTION_ARGS)
 					 errmsg("rep_ids holds rep %lld twice", (long long) rid[i])));
 		seen[reps[i].slot] = true;
 	}
+	pfree(seen);
+	return reps;
+}
 
-	lead_rep = palloc0(sizeof(int64) * Max(nleads, 1));
-	lead_null = palloc(sizeof(bool) * Max(nleads, 1));
+/*
+ * Plan the leads in order (tier letters, each with an excluded rep unless
+ * flagged null): moves the slots' current weights and last picks and the
+ * reps' room, open and taken, and gives each lead its rep (lead_null: none).
+ * Returns the new number of picks.
+ */
+static int64
+PlanLeads(Strategy strategy, Slot *slots, Rep *reps, int n,
+		  const char *tiers, int nleads, const int64 *excl, const bool *exclnull,
+		  int64 picks, int64 *lead_rep, bool *lead_null)
+{
+	int			i,
+				j;
+
 	for (j = 0; j < nleads; j++)
 	{
 		int			t = tiers[j] - 'A';
@@ -392,6 +350,105 @@ leadmgmt_plan_assignments(PG_FUNCTION_ARGS)
 		lead_rep[j] = best->id;
 		lead_null[j] = false;
 	}
+	return picks;
+}
+
+/*
+ * plan_assignments(strategy text,
+ *                  state_rep_ids bigint[], state_current bigint[], state_last bigint[], picks bigint,
+ *                  rep_ids bigint[], weights int[], open_leads int[], room int[], skills int[],
+ *                  lead_tiers text, lead_excluded bigint[])
+ *   RETURNS assignment_plan (lead_rep_ids bigint[], state_rep_ids bigint[],
+ *                            state_current bigint[], state_last bigint[], picks bigint, taken int[])
+ */
+Datum
+leadmgmt_plan_assignments(PG_FUNCTION_ARGS)
+{
+	Strategy	strategy;
+	int			i,
+				j,
+				nstate,
+				n,
+				nleads,
+				nslots;
+	int64	   *sid,
+			   *scur,
+			   *slast,
+				picks;
+	int64	   *rid,
+			   *rw,
+			   *ropen,
+			   *rroom,
+			   *rskill,
+			   *excl;
+	bool	   *exclnull;
+	Slot	   *slots;
+	Rep		   *reps;
+	text	   *tiers_text;
+	char	   *tiers;
+	int64	   *lead_rep;
+	bool	   *lead_null;
+	TupleDesc	tupdesc;
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, false};
+	int64	   *out_id,
+			   *out_cur,
+			   *out_last,
+			   *out_taken;
+
+	for (i = 0; i < 12; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("plan_assignments arguments must not be null")));
+
+	strategy = ParseStrategy(PG_GETARG_TEXT_PP(0));
+
+	/* the rotation state */
+	sid = Int64Array(PG_GETARG_ARRAYTYPE_P(1), "state_rep_ids", &nstate, NULL);
+	scur = Int64Array(PG_GETARG_ARRAYTYPE_P(2), "state_current", &n, NULL);
+	CheckLength(n, nstate, "state_current", "state_rep_ids");
+	slast = Int64Array(PG_GETARG_ARRAYTYPE_P(3), "state_last", &n, NULL);
+	CheckLength(n, nstate, "state_last", "state_rep_ids");
+	picks = PG_GETARG_INT64(4);
+	if (picks < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("picks must not be negative")));
+
+	/* the eligible reps */
+	rid = Int64Array(PG_GETARG_ARRAYTYPE_P(5), "rep_ids", &n, NULL);
+	rw = Int64Array(PG_GETARG_ARRAYTYPE_P(6), "weights", &j, NULL);
+	CheckLength(j, n, "weights", "rep_ids");
+	ropen = Int64Array(PG_GETARG_ARRAYTYPE_P(7), "open_leads", &j, NULL);
+	CheckLength(j, n, "open_leads", "rep_ids");
+	rroom = Int64Array(PG_GETARG_ARRAYTYPE_P(8), "room", &j, NULL);
+	CheckLength(j, n, "room", "rep_ids");
+	rskill = Int64Array(PG_GETARG_ARRAYTYPE_P(9), "skills", &j, NULL);
+	CheckLength(j, n, "skills", "rep_ids");
+
+	/* the leads */
+	tiers_text = PG_GETARG_TEXT_PP(10);
+	nleads = VARSIZE_ANY_EXHDR(tiers_text);
+	tiers = VARDATA_ANY(tiers_text);
+	excl = Int64Array(PG_GETARG_ARRAYTYPE_P(11), "lead_excluded", &j, &exclnull);
+	CheckLength(j, nleads, "lead_excluded", "lead_tiers");
+	CheckTiers(tiers, nleads);
+
+	/* slots: the state's reps and any new eligible rep, sorted by id */
+	slots = palloc(sizeof(Slot) * (nstate + n + 1));
+	for (i = 0; i < nstate; i++)
+	{
+		slots[i].id = sid[i];
+		slots[i].current = scur[i];
+		slots[i].last = slast[i];
+	}
+	nslots = AddRepSlots(slots, nstate, rid, n);
+	reps = MakeReps(slots, nslots, rid, rw, ropen, rroom, rskill, n);
+
+	lead_rep = palloc0(sizeof(int64) * Max(nleads, 1));
+	lead_null = palloc(sizeof(bool) * Max(nleads, 1));
+	picks = PlanLeads(strategy, slots, reps, n, tiers, nleads, excl, exclnull, picks, lead_rep, lead_null);
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "plan_assignments must return a composite type");
@@ -416,5 +473,896 @@ leadmgmt_plan_assignments(PG_FUNCTION_ARGS)
 	values[3] = PointerGetDatum(Int64Result(out_last, NULL, nslots, INT8OID));
 	values[4] = Int64GetDatum(picks);
 	values[5] = PointerGetDatum(Int64Result(out_taken, NULL, n, INT4OID));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/* ------------------------------------------------------------------------
+ * The engine's state in tables: engine_assign, engine_load
+ *
+ * The org's assignment lock (a transaction advisory lock) serialises the
+ * decisions.  A call that only assigns does not hold it until commit: under
+ * it, it reads the state, plans, writes one row to the pick journal
+ * (assign_pick) and releases it, then writes owners and history.  The next
+ * decision must see that pick before it commits, so the journal is read with
+ * a dirty snapshot: rows of transactions still in flight count, rows of
+ * aborted ones (a rollback, a killed backend) vanish with their picks.
+ *
+ * The state is therefore the base (assign_rotation and rep_load, changed only
+ * by calls that keep the lock until commit, so never in flight when read
+ * under the lock) plus the deltas of every live journal row.  Settled rows
+ * are folded into the base by rep_load_sync now and then.
+ * ------------------------------------------------------------------------
+ */
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "catalog/index.h"
+#include "nodes/execnodes.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "common/hashfn.h"
+#include "parser/parse_func.h"
+#include "storage/lock.h"
+#include "storage/procarray.h"
+#include "access/transam.h"
+#include "utils/acl.h"
+#include "utils/date.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(leadmgmt_engine_assign);
+PG_FUNCTION_INFO_V1(leadmgmt_engine_load);
+
+/* settled journal rows that make a decision fold the journal first */
+#define FOLD_AFTER 64
+
+
+/* a rep's counters: rep_load plus the live journal rows */
+typedef struct LoadRow
+{
+	int64		rep;
+	int64		open;
+	int64		assigned;		/* on the day asked for */
+} LoadRow;
+
+/* a rep's rotation and journal totals, while the state is read */
+typedef struct Acc
+{
+	int64		rep;
+	int64		current;
+	int64		last;
+	int64		taken;
+	int64		taken_today;
+} Acc;
+
+typedef struct EngineState
+{
+	Slot	   *slots;			/* base rotation plus journal, sorted by id */
+	int			nslots;
+	int64		picks;
+	LoadRow    *load;			/* sorted by rep */
+	int			nload;
+	bool		pending;		/* rep_load_change has rows for the org */
+	int			settled;		/* journal rows of finished transactions (or ours) */
+	int			inflight;		/* journal rows of transactions in flight */
+} EngineState;
+
+static int
+CompareLoadRow(const void *a, const void *b)
+{
+	int64		x = ((const LoadRow *) a)->rep,
+				y = ((const LoadRow *) b)->rep;
+
+	return x < y ? -1 : x > y;
+}
+
+static LoadRow *
+FindLoad(EngineState *st, int64 rep)
+{
+	LoadRow		key;
+
+	key.rep = rep;
+	return bsearch(&key, st->load, st->nload, sizeof(LoadRow), CompareLoadRow);
+}
+
+/* the totals of rep, added in order of rep id when new (few reps, many rows) */
+static Acc *
+AccFind(Acc **acc, int *n, int *cap, int64 rep)
+{
+	int			lo = 0,
+				hi = *n;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if ((*acc)[mid].rep < rep)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < *n && (*acc)[lo].rep == rep)
+		return &(*acc)[lo];
+	if (*n == *cap)
+	{
+		*cap = Max(32, *cap * 2);
+		*acc = *acc ? repalloc(*acc, sizeof(Acc) * *cap) : palloc(sizeof(Acc) * *cap);
+	}
+	memmove(&(*acc)[lo + 1], &(*acc)[lo], sizeof(Acc) * (*n - lo));
+	(*n)++;
+	memset(&(*acc)[lo], 0, sizeof(Acc));
+	(*acc)[lo].rep = rep;
+	return &(*acc)[lo];
+}
+
+/*
+ * One of the engine's tables, open for reading, with the attribute numbers
+ * of the columns asked for.  The caller needs SELECT on it; a caller that
+ * row-level security applies to must have app or admin access to the org
+ * (check_org_engine), as the low-level scans below do not apply policies.
+ */
+typedef struct EngineRel
+{
+	Relation	rel;
+	TupleDesc	desc;
+	AttrNumber	att[8];
+} EngineRel;
+
+static void
+EngineOpen(EngineRel *er, const char *name, const char *const *cols, int ncols, int64 org, bool *checked)
+{
+	Oid			nsp = get_namespace_oid("leadmgmt", false);
+	Oid			relid = get_relname_relid(name, nsp);
+	AclResult	acl;
+	int			i;
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "table leadmgmt.%s does not exist", name);
+	acl = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+	if (acl != ACLCHECK_OK)
+		aclcheck_error(acl, OBJECT_TABLE, name);
+	if (!*checked && check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+	{
+		Oid			argtypes[1] = {INT8OID};
+		Oid			fn = LookupFuncName(list_make2(makeString("leadmgmt"), makeString("check_org_engine")),
+										1, argtypes, false);
+
+		OidFunctionCall1(fn, Int64GetDatum(org));
+		*checked = true;
+	}
+	er->rel = table_open(relid, AccessShareLock);
+	er->desc = RelationGetDescr(er->rel);
+	Assert(ncols <= (int) lengthof(er->att));
+	for (i = 0; i < ncols; i++)
+	{
+		er->att[i] = get_attnum(relid, cols[i]);
+		if (er->att[i] == InvalidAttrNumber)
+			elog(ERROR, "column leadmgmt.%s.%s does not exist", name, cols[i]);
+	}
+}
+
+/* a scan of the org's rows of an engine table, by its primary key (org_id first) */
+static SysScanDesc
+EngineScan(EngineRel *er, int64 org, Snapshot snap, ScanKeyData *key)
+{
+	Oid			pk;
+
+	ScanKeyInit(key, get_attnum(RelationGetRelid(er->rel), "org_id"), BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(org));
+	list_free(RelationGetIndexList(er->rel));
+	pk = er->rel->rd_pkindex;
+	return systable_beginscan(er->rel, pk, OidIsValid(pk), snap, 1, key);
+}
+
+static void
+EngineClose(EngineRel *er, SysScanDesc scan)
+{
+	systable_endscan(scan);
+	table_close(er->rel, AccessShareLock);
+}
+
+static Datum
+EngineAttr(EngineRel *er, HeapTuple tup, int col)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, er->att[col], er->desc, &isnull);
+
+	if (isnull)
+		elog(ERROR, "a column of leadmgmt.%s is null", RelationGetRelationName(er->rel));
+	return d;
+}
+
+/* the elements of a one-dimensional int8[] (int4[] when int4) column without nulls, in place */
+static void *
+EngineArray(EngineRel *er, HeapTuple tup, int col, bool int4, int *n)
+{
+	ArrayType  *a = DatumGetArrayTypeP(EngineAttr(er, tup, col));
+
+	if (ARR_NDIM(a) > 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != (int4 ? INT4OID : INT8OID))
+		elog(ERROR, "leadmgmt.%s holds an array of the wrong shape", RelationGetRelationName(er->rel));
+	*n = ARR_NDIM(a) == 0 ? 0 : ARR_DIMS(a)[0];
+	return ARR_DATA_PTR(a);
+}
+
+/*
+ * The journal as one scan saw it: each live row (its pick number, the
+ * transaction that inserted it while that is in flight, else invalid) and
+ * its parts.
+ */
+typedef struct JRow
+{
+	int64		pick_no;
+	TransactionId xid;			/* in flight: the inserting transaction */
+	bool		today;
+	int			off;			/* its parts: parts[off .. off + n) */
+	int			n;
+} JRow;
+
+typedef struct JPart
+{
+	int64		rep;
+	int64		current;
+	int64		last;
+	int64		taken;
+} JPart;
+
+typedef struct Journal
+{
+	JRow	   *rows;
+	int			nrows,
+				caprows;
+	JPart	   *parts;
+	int			nparts,
+				capparts;
+} Journal;
+
+/* the org's journal rows with a pick number above after, read with a dirty snapshot */
+static void
+JournalScan(int64 org, int64 after, DateADT today, Journal *j, bool *checked)
+{
+	static const char *const pick_cols[] = {"pick_no", "day", "rep_ids", "current_delta", "last_picks", "taken"};
+	SnapshotData dirty;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	EngineRel	er;
+	Oid			pk;
+
+	InitDirtySnapshot(dirty);
+	EngineOpen(&er, "assign_pick", pick_cols, 6, org, checked);
+	ScanKeyInit(&key[0], get_attnum(RelationGetRelid(er.rel), "org_id"), BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(org));
+	ScanKeyInit(&key[1], er.att[0], BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(after));
+	list_free(RelationGetIndexList(er.rel));
+	pk = er.rel->rd_pkindex;
+	scan = systable_beginscan(er.rel, pk, OidIsValid(pk), &dirty, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		int			n1,
+					n2,
+					n3,
+					n4,
+					i;
+		const int64 *id,
+				   *cur,
+				   *last;
+		const int32 *taken;
+		JRow	   *r;
+
+		id = EngineArray(&er, tup, 2, false, &n1);
+		cur = EngineArray(&er, tup, 3, false, &n2);
+		last = EngineArray(&er, tup, 4, false, &n3);
+		taken = EngineArray(&er, tup, 5, true, &n4);
+		if (n1 != n2 || n1 != n3 || n1 != n4)
+			elog(ERROR, "a leadmgmt.assign_pick row of org " INT64_FORMAT " has arrays of different lengths", org);
+		if (j->nrows == j->caprows)
+		{
+			j->caprows = Max(64, j->caprows * 2);
+			j->rows = j->rows ? repalloc(j->rows, sizeof(JRow) * j->caprows) : palloc(sizeof(JRow) * j->caprows);
+		}
+		if (j->nparts + n1 > j->capparts)
+		{
+			j->capparts = Max(j->capparts * 2, j->nparts + n1 + 256);
+			j->parts = j->parts ? repalloc(j->parts, sizeof(JPart) * j->capparts) : palloc(sizeof(JPart) * j->capparts);
+		}
+		r = &j->rows[j->nrows++];
+		r->pick_no = DatumGetInt64(EngineAttr(&er, tup, 0));
+		/* the dirty snapshot names the inserting transaction while it is in flight */
+		r->xid = dirty.xmin;
+		r->today = DatumGetDateADT(EngineAttr(&er, tup, 1)) == today;
+		r->off = j->nparts;
+		r->n = n1;
+		for (i = 0; i < n1; i++)
+		{
+			JPart	   *p = &j->parts[j->nparts++];
+
+			p->rep = id[i];
+			p->current = cur[i];
+			p->last = last[i];
+			p->taken = taken[i];
+		}
+	}
+	EngineClose(&er, scan);
+}
+
+/* add a journal row's parts to the totals */
+static void
+JournalAdd(Journal *j, JRow *r, Acc **acc, int *nacc, int *cap)
+{
+	int			i;
+
+	for (i = 0; i < r->n; i++)
+	{
+		JPart	   *p = &j->parts[r->off + i];
+		Acc		   *a = AccFind(acc, nacc, cap, p->rep);
+
+		a->current += p->current;
+		a->last = Max(a->last, p->last);
+		a->taken += p->taken;
+		if (r->today)
+			a->taken_today += p->taken;
+	}
+}
+
+/*
+ * What a read before the lock learnt: the journal's settled rows up to
+ * settled_max (they cannot vanish, but by a fold, which rewrites the
+ * rotation row), and the rows below it still in flight then.
+ */
+typedef struct EnginePreRead
+{
+	bool		valid;
+	Journal		j;
+	int64		settled_max;
+	bool		had_rotation;
+	ItemPointerData rot_tid;	/* the rotation row version seen */
+	TransactionId rot_xmin;
+} EnginePreRead;
+
+/* the rotation row's version, for telling whether a fold came in between */
+static bool
+RotationVersion(int64 org, ItemPointer tid, TransactionId *xmin, bool *checked)
+{
+	static const char *const rot_cols[] = {"picks"};
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	EngineRel	er;
+	bool		found;
+
+	EngineOpen(&er, "assign_rotation", rot_cols, 1, org, checked);
+	scan = EngineScan(&er, org, snap, &key);
+	found = HeapTupleIsValid(tup = systable_getnext(scan));
+	if (found)
+	{
+		*tid = tup->t_self;
+		*xmin = HeapTupleHeaderGetRawXmin(tup->t_data);
+	}
+	EngineClose(&er, scan);
+	UnregisterSnapshot(snap);
+	return found;
+}
+
+/*
+ * Before the lock: read the journal, which is most of the state, so that
+ * under the lock only what changed since is read.
+ */
+static void
+EnginePreReadJournal(int64 org, DateADT today, EnginePreRead *pre)
+{
+	bool		checked = false;
+	int			i;
+
+	memset(pre, 0, sizeof(*pre));
+	pre->had_rotation = RotationVersion(org, &pre->rot_tid, &pre->rot_xmin, &checked);
+	JournalScan(org, 0, today, &pre->j, &checked);
+	for (i = 0; i < pre->j.nrows; i++)
+		if (!TransactionIdIsValid(pre->j.rows[i].xid))
+			pre->settled_max = Max(pre->settled_max, pre->j.rows[i].pick_no);
+	pre->valid = true;
+}
+
+/*
+ * Read the org's state under the lock: the base with a fresh snapshot
+ * (under the lock nobody else has it in flight), the journal with a dirty
+ * one.  With a read from before the lock (pre), and no fold since, only the
+ * journal rows above its settled rows are read again, and the rows it saw
+ * in flight below them are kept unless their transactions aborted.
+ * want_slots: also the rotation.
+ */
+static void
+EngineRead(int64 org, DateADT today, bool want_slots, EnginePreRead *pre, EngineState *st)
+{
+	static const char *const rot_cols[] = {"rep_ids", "current_weights", "last_picks", "picks"};
+	static const char *const load_cols[] = {"rep_id", "open_leads", "counted_day", "assigned_today"};
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	EngineRel	er;
+	bool		checked = false;
+	bool		have_rotation = false;
+	ItemPointerData rot_tid;
+	TransactionId rot_xmin = InvalidTransactionId;
+	Acc		   *acc = NULL;
+	Journal		tail;
+	int64		after = 0;
+	int			nacc = 0,
+				cap = 0,
+				i,
+				k;
+
+	memset(st, 0, sizeof(*st));
+	memset(&tail, 0, sizeof(tail));
+	ItemPointerSetInvalid(&rot_tid);
+
+	/* the base rotation */
+	EngineOpen(&er, "assign_rotation", rot_cols, 4, org, &checked);
+	scan = EngineScan(&er, org, snap, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		have_rotation = true;
+		rot_tid = tup->t_self;
+		rot_xmin = HeapTupleHeaderGetRawXmin(tup->t_data);
+		if (want_slots)
+		{
+			int			n1,
+						n2,
+						n3;
+			const int64 *id = EngineArray(&er, tup, 0, false, &n1);
+			const int64 *cur = EngineArray(&er, tup, 1, false, &n2);
+			const int64 *last = EngineArray(&er, tup, 2, false, &n3);
+
+			if (n1 != n2 || n1 != n3)
+				elog(ERROR, "leadmgmt.assign_rotation of org " INT64_FORMAT " has arrays of different lengths", org);
+			st->picks = DatumGetInt64(EngineAttr(&er, tup, 3));
+			for (i = 0; i < n1; i++)
+			{
+				Acc		   *a = AccFind(&acc, &nacc, &cap, id[i]);
+
+				a->current += cur[i];
+				a->last = Max(a->last, last[i]);
+			}
+		}
+	}
+	EngineClose(&er, scan);
+
+	/* the counters */
+	EngineOpen(&er, "rep_load", load_cols, 4, org, &checked);
+	scan = EngineScan(&er, org, snap, &key);
+	k = 0;
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		LoadRow    *l;
+
+		if (st->nload == k)
+		{
+			k = Max(32, k * 2);
+			st->load = st->load ? repalloc(st->load, sizeof(LoadRow) * k) : palloc(sizeof(LoadRow) * k);
+		}
+		l = &st->load[st->nload++];
+		l->rep = DatumGetInt64(EngineAttr(&er, tup, 0));
+		l->open = DatumGetInt32(EngineAttr(&er, tup, 1));
+		l->assigned = DatumGetDateADT(EngineAttr(&er, tup, 2)) == today
+			? DatumGetInt32(EngineAttr(&er, tup, 3)) : 0;
+	}
+	EngineClose(&er, scan);
+	if (st->nload > 1)
+		qsort(st->load, st->nload, sizeof(LoadRow), CompareLoadRow);
+
+	/* changes of open leads made outside the engine, waiting to be folded */
+	EngineOpen(&er, "rep_load_change", NULL, 0, org, &checked);
+	scan = EngineScan(&er, org, snap, &key);
+	st->pending = HeapTupleIsValid(systable_getnext(scan));
+	EngineClose(&er, scan);
+	UnregisterSnapshot(snap);
+
+	/* the journal: what the read before the lock saw still holds unless a fold came in between */
+	if (pre && pre->valid && pre->had_rotation == have_rotation &&
+		(!have_rotation || (ItemPointerEquals(&pre->rot_tid, &rot_tid) && pre->rot_xmin == rot_xmin)))
+	{
+		for (i = 0; i < pre->j.nrows; i++)
+		{
+			JRow	   *r = &pre->j.rows[i];
+
+			if (r->pick_no > pre->settled_max)
+				continue;		/* read again below */
+			if (TransactionIdIsValid(r->xid))
+			{
+				/* in flight then: it counts unless it has aborted since */
+				if (!TransactionIdIsInProgress(r->xid) && !TransactionIdDidCommit(r->xid))
+					continue;
+				st->inflight++;
+			}
+			else
+				st->settled++;
+			st->picks = Max(st->picks, r->pick_no);
+			JournalAdd(&pre->j, r, &acc, &nacc, &cap);
+		}
+		after = pre->settled_max;
+	}
+	JournalScan(org, after, today, &tail, &checked);
+	for (i = 0; i < tail.nrows; i++)
+	{
+		JRow	   *r = &tail.rows[i];
+
+		if (TransactionIdIsValid(r->xid))
+			st->inflight++;
+		else
+			st->settled++;
+		st->picks = Max(st->picks, r->pick_no);
+		JournalAdd(&tail, r, &acc, &nacc, &cap);
+	}
+
+	/* the slots, and the journal's picks added to the counters */
+	st->slots = palloc(sizeof(Slot) * (nacc + 1));
+	for (i = 0; i < nacc; i++)
+	{
+		Slot	   *s = &st->slots[st->nslots++];
+		LoadRow    *l;
+
+		s->id = acc[i].rep;
+		s->current = acc[i].current;
+		s->last = acc[i].last;
+		if ((acc[i].taken || acc[i].taken_today) && (l = FindLoad(st, s->id)) != NULL)
+		{
+			l->open += acc[i].taken;
+			l->assigned += acc[i].taken_today;
+		}
+	}
+	if (acc)
+		pfree(acc);
+}
+
+static DateADT
+DateArg(FunctionCallInfo fcinfo, int i)
+{
+	DateADT		d = PG_GETARG_DATEADT(i);
+
+	if (DATE_NOT_FINITE(d))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the day must be finite")));
+	return d;
+}
+
+/* the org's assignment lock, as pg_advisory_xact_lock(hashtextextended('leadmgmt.assign', org)) names it */
+static void
+AssignLockTag(LOCKTAG *tag, int64 org)
+{
+	static const char name[] = "leadmgmt.assign";
+	int64		key = DatumGetInt64(hash_any_extended((const unsigned char *) name, sizeof(name) - 1, (uint64) org));
+
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, (uint32) (key >> 32), (uint32) key, 1);
+}
+
+static bool
+AssignLockHeld(LOCKTAG *tag)
+{
+#if PG_VERSION_NUM >= 170000
+	return LockHeldByMe(tag, ExclusiveLock, false);
+#else
+	return LockHeldByMe(tag, ExclusiveLock);
+#endif
+}
+
+/*
+ * Write the journal row straight into assign_pick and its primary key, as
+ * the catalogs are written: no executor, no triggers (it has none), its
+ * checks hold by construction.  The caller needs INSERT on it; row-level
+ * security was checked when the state was read.
+ */
+static void
+JournalInsert(int64 org, int64 pick_no, DateADT day, TimestampTz at,
+			  const int64 *id, const int64 *cur, const int64 *last, const int64 *taken, int n)
+{
+	static const char *const cols[] = {"org_id", "pick_no", "day", "at", "rep_ids", "current_delta", "last_picks", "taken"};
+	Oid			relid = get_relname_relid("assign_pick", get_namespace_oid("leadmgmt", false));
+	Relation	rel;
+	TupleDesc	desc;
+	Datum	   *values;
+	bool	   *nulls;
+	HeapTuple	tup;
+	List	   *indexes;
+	ListCell   *lc;
+	AclResult	acl;
+	int			i;
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "table leadmgmt.assign_pick does not exist");
+	acl = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT);
+	if (acl != ACLCHECK_OK)
+		aclcheck_error(acl, OBJECT_TABLE, "assign_pick");
+	rel = table_open(relid, RowExclusiveLock);
+	desc = RelationGetDescr(rel);
+	values = palloc0(sizeof(Datum) * desc->natts);
+	nulls = palloc(sizeof(bool) * desc->natts);
+	memset(nulls, true, sizeof(bool) * desc->natts);
+	for (i = 0; i < (int) lengthof(cols); i++)
+	{
+		AttrNumber	att = get_attnum(relid, cols[i]);
+
+		if (att == InvalidAttrNumber)
+			elog(ERROR, "column leadmgmt.assign_pick.%s does not exist", cols[i]);
+		nulls[att - 1] = false;
+		switch (i)
+		{
+			case 0:
+				values[att - 1] = Int64GetDatum(org);
+				break;
+			case 1:
+				values[att - 1] = Int64GetDatum(pick_no);
+				break;
+			case 2:
+				values[att - 1] = DateADTGetDatum(day);
+				break;
+			case 3:
+				values[att - 1] = TimestampTzGetDatum(at);
+				break;
+			case 4:
+				values[att - 1] = PointerGetDatum(Int64Result((int64 *) id, NULL, n, INT8OID));
+				break;
+			case 5:
+				values[att - 1] = PointerGetDatum(Int64Result((int64 *) cur, NULL, n, INT8OID));
+				break;
+			case 6:
+				values[att - 1] = PointerGetDatum(Int64Result((int64 *) last, NULL, n, INT8OID));
+				break;
+			case 7:
+				values[att - 1] = PointerGetDatum(Int64Result((int64 *) taken, NULL, n, INT4OID));
+				break;
+		}
+	}
+	tup = heap_form_tuple(desc, values, nulls);
+	simple_heap_insert(rel, tup);
+
+	/* its indexes: plain columns only */
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+	{
+		Relation	irel = index_open(lfirst_oid(lc), RowExclusiveLock);
+		IndexInfo  *ii = BuildIndexInfo(irel);
+		Datum		iv[INDEX_MAX_KEYS];
+		bool		in[INDEX_MAX_KEYS];
+		int			k;
+
+		if (ii->ii_Expressions != NIL || ii->ii_Predicate != NIL)
+			elog(ERROR, "an index of leadmgmt.assign_pick has expressions or a predicate");
+		for (k = 0; k < ii->ii_NumIndexAttrs; k++)
+			iv[k] = heap_getattr(tup, ii->ii_IndexAttrNumbers[k], desc, &in[k]);
+		index_insert(irel, iv, in, &tup->t_self, rel,
+					 ii->ii_Unique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+#if PG_VERSION_NUM >= 140000
+					 false,
+#endif
+					 ii);
+		index_close(irel, RowExclusiveLock);
+	}
+	list_free(indexes);
+	table_close(rel, RowExclusiveLock);
+}
+
+/*
+ * engine_assign(org_id bigint, today date, at timestamptz, synced boolean, strategy text,
+ *               rep_ids bigint[], weights int[], daily_caps int[], holding_caps int[], skills int[],
+ *               lead_tiers text, lead_excluded bigint[],
+ *               OUT needs_sync boolean, OUT lead_rep_ids bigint[], OUT assigned integer)
+ *
+ * The decision: takes the org's assignment lock, reads the state, plans the
+ * leads for the roster's reps as plan_assignments does, writes the journal
+ * row and releases the lock; returns the rep of each lead and how many got
+ * one.  Unless synced,
+ * it first asks for a fold (needs_sync, keeping the lock, nothing else) when
+ * a roster rep has no counters yet, open-lead changes wait, or FOLD_AFTER
+ * journal rows have settled.  synced: the caller holds the lock and has
+ * folded (rep_load_sync) in this transaction; the lock stays until commit,
+ * and reps still without counters (deleted meanwhile) drop out.
+ */
+Datum
+leadmgmt_engine_assign(PG_FUNCTION_ARGS)
+{
+	int64		org;
+	DateADT		today;
+	TimestampTz at;
+	bool		synced;
+	Strategy	strategy;
+	int64	   *rid,
+			   *rw,
+			   *rdaily,
+			   *rhold,
+			   *rskill,
+			   *excl;
+	bool	   *exclnull;
+	int			n,
+				j,
+				i,
+				m,
+				nleads,
+				nslots;
+	text	   *tiers_text;
+	char	   *tiers;
+	EngineState st;
+	Slot	   *slots,
+			   *before;
+	Rep		   *reps;
+	int64	   *eid,
+			   *ew,
+			   *eopen,
+			   *eroom,
+			   *eskill;
+	int64	   *lead_rep,
+				picks;
+	bool	   *lead_null;
+	LOCKTAG		tag;
+	EnginePreRead pre;
+	TupleDesc	tupdesc;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	for (i = 0; i < 12; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("engine_assign arguments must not be null")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "engine_assign must return a composite type");
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	org = PG_GETARG_INT64(0);
+	today = DateArg(fcinfo, 1);
+	at = PG_GETARG_TIMESTAMPTZ(2);
+	if (TIMESTAMP_NOT_FINITE(at))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("at must be finite")));
+	synced = PG_GETARG_BOOL(3);
+	strategy = ParseStrategy(PG_GETARG_TEXT_PP(4));
+	rid = Int64Array(PG_GETARG_ARRAYTYPE_P(5), "rep_ids", &n, NULL);
+	rw = Int64Array(PG_GETARG_ARRAYTYPE_P(6), "weights", &j, NULL);
+	CheckLength(j, n, "weights", "rep_ids");
+	rdaily = Int64Array(PG_GETARG_ARRAYTYPE_P(7), "daily_caps", &j, NULL);
+	CheckLength(j, n, "daily_caps", "rep_ids");
+	rhold = Int64Array(PG_GETARG_ARRAYTYPE_P(8), "holding_caps", &j, NULL);
+	CheckLength(j, n, "holding_caps", "rep_ids");
+	rskill = Int64Array(PG_GETARG_ARRAYTYPE_P(9), "skills", &j, NULL);
+	CheckLength(j, n, "skills", "rep_ids");
+	tiers_text = PG_GETARG_TEXT_PP(10);
+	nleads = VARSIZE_ANY_EXHDR(tiers_text);
+	tiers = VARDATA_ANY(tiers_text);
+	CheckTiers(tiers, nleads);
+	excl = Int64Array(PG_GETARG_ARRAYTYPE_P(11), "lead_excluded", &j, &exclnull);
+	CheckLength(j, nleads, "lead_excluded", "lead_tiers");
+
+	/* most of the state is read before the lock; under it, what changed since */
+	EnginePreReadJournal(org, today, &pre);
+
+	AssignLockTag(&tag, org);
+	if (synced)
+	{
+		if (!AssignLockHeld(&tag))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("engine_assign with synced needs the assignment lock of org " INT64_FORMAT, org),
+					 errhint("Call it without synced first; it asks for rep_load_sync when it must.")));
+	}
+	else
+		(void) LockAcquire(&tag, ExclusiveLock, false, false);
+
+	EngineRead(org, today, true, &pre, &st);
+
+	/* the roster's reps with counters; the others need a fold, or drop out */
+	eid = palloc(sizeof(int64) * Max(n, 1));
+	ew = palloc(sizeof(int64) * Max(n, 1));
+	eopen = palloc(sizeof(int64) * Max(n, 1));
+	eroom = palloc(sizeof(int64) * Max(n, 1));
+	eskill = palloc(sizeof(int64) * Max(n, 1));
+	m = 0;
+	for (i = 0; i < n; i++)
+	{
+		LoadRow    *l = FindLoad(&st, rid[i]);
+
+		if (l == NULL)
+		{
+			if (!synced)
+				break;
+			continue;
+		}
+		eid[m] = rid[i];
+		ew[m] = rw[i];
+		eopen[m] = l->open;
+		eroom[m] = Min(rdaily[i] - l->assigned, rhold[i] - l->open);
+		eskill[m] = rskill[i];
+		m++;
+	}
+	if (!synced && (i < n || st.pending || st.settled >= FOLD_AFTER))
+	{
+		/* the lock stays: the fold changes the base, so it is kept until commit */
+		values[0] = BoolGetDatum(true);
+		nulls[1] = nulls[2] = true;
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	}
+
+	/* the slots, and a copy to tell what the plan moved */
+	slots = palloc(sizeof(Slot) * (st.nslots + m + 1));
+	memcpy(slots, st.slots, sizeof(Slot) * st.nslots);
+	nslots = AddRepSlots(slots, st.nslots, eid, m);
+	before = palloc(sizeof(Slot) * (nslots + 1));
+	memcpy(before, slots, sizeof(Slot) * nslots);
+	reps = MakeReps(slots, nslots, eid, ew, eopen, eroom, eskill, m);
+
+	lead_rep = palloc0(sizeof(int64) * Max(nleads, 1));
+	lead_null = palloc(sizeof(bool) * Max(nleads, 1));
+	picks = PlanLeads(strategy, slots, reps, m, tiers, nleads, excl, exclnull, st.picks, lead_rep, lead_null);
+
+	if (picks != st.picks)
+	{
+		/* the journal row: what moved, in slot (rep id) order */
+		int64	   *jid = palloc(sizeof(int64) * nslots),
+				   *jcur = palloc(sizeof(int64) * nslots),
+				   *jlast = palloc(sizeof(int64) * nslots),
+				   *jtaken = palloc0(sizeof(int64) * nslots);
+		int			nj = 0;
+
+		for (i = 0; i < m; i++)
+			jtaken[reps[i].slot] = reps[i].taken;
+		for (i = 0; i < nslots; i++)
+		{
+			if (slots[i].current == before[i].current && slots[i].last == before[i].last && jtaken[i] == 0)
+				continue;
+			jid[nj] = slots[i].id;
+			jcur[nj] = slots[i].current - before[i].current;
+			jlast[nj] = slots[i].last != before[i].last ? slots[i].last : 0;
+			jtaken[nj] = jtaken[i];
+			nj++;
+		}
+		JournalInsert(org, picks, today, at, jid, jcur, jlast, jtaken, nj);
+	}
+	/* the base did not change: the next decision may start now, it sees this one in the journal */
+	if (!synced)
+		LockRelease(&tag, ExclusiveLock, false);
+
+	values[0] = BoolGetDatum(false);
+	values[1] = PointerGetDatum(Int64Result(lead_rep, lead_null, nleads, INT8OID));
+	values[2] = Int32GetDatum((int32) (picks - st.picks));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * engine_load(org_id bigint, today date, rep_id bigint,
+ *             OUT open_leads integer, OUT assigned_today integer)
+ *
+ * A rep's counters as the engine sees them under the lock: rep_load plus the
+ * picks of the journal, in flight or not.  NULLs when the rep has no row in
+ * rep_load (rep_load_sync builds it).
+ */
+Datum
+leadmgmt_engine_load(PG_FUNCTION_ARGS)
+{
+	EngineState st;
+	LoadRow    *l;
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("engine_load arguments must not be null")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "engine_load must return a composite type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	EngineRead(PG_GETARG_INT64(0), DateArg(fcinfo, 1), false, NULL, &st);
+	l = FindLoad(&st, PG_GETARG_INT64(2));
+	if (l == NULL)
+		nulls[0] = nulls[1] = true;
+	else
+	{
+		values[0] = Int32GetDatum((int32) Min(l->open, PG_INT32_MAX));
+		values[1] = Int32GetDatum((int32) Min(l->assigned, PG_INT32_MAX));
+	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -61,7 +61,7 @@ rate() { "$LM_PGBIN/pgbench" -n -M prepared -c "$2" -j "$(( $2 < 8 ? $2 : 8 ))" 
            | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | awk -v k="$3" '{printf "%.0f\n", $1 * k}'; }
 median_rate() { for r in $(seq "$RUNS"); do rate "$@"; done | bench_median; }
 # every run starts from the same state: nothing assigned
-reset() { psql -X -q -d "$db" -c "TRUNCATE leadmgmt.assignment, leadmgmt.rep_load, leadmgmt.rep_load_change, leadmgmt.assign_rotation" \
+reset() { psql -X -q -d "$db" -c "TRUNCATE leadmgmt.assignment, leadmgmt.rep_load, leadmgmt.rep_load_change, leadmgmt.assign_rotation, leadmgmt.assign_pick" \
             -c "UPDATE leadmgmt.lead SET pool = 'public', owner_rep_id = NULL, owned_since = NULL WHERE pool = 'private'" \
             -c "VACUUM ANALYZE leadmgmt.lead" -c "SELECT setval('public.next_lead', 1)" >/dev/null; }
 

@@ -9,7 +9,7 @@ CREATE TEMP VIEW t_tables AS
 CREATE TEMP VIEW t_org_attnum AS
   SELECT t.oid, a.attnum FROM t_tables t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = 'org_id';
 
-SELECT is((SELECT count(*) FROM t_tables), 41::bigint, 'schema 0.4 has 41 tables (0.4 adds the engine state rep_load, rep_load_change, assign_rotation)');
+SELECT is((SELECT count(*) FROM t_tables), 42::bigint, 'schema 0.7 has 42 tables (0.4 adds the engine state rep_load, rep_load_change, assign_rotation; 0.7 the pick journal assign_pick)');
 SELECT is(array(SELECT relname FROM t_tables t WHERE NOT EXISTS
           (SELECT 1 FROM pg_attribute a WHERE a.attrelid = t.oid AND a.attname = 'org_id' AND a.attnotnull AND a.atttypid = 'int8'::regtype)
           ORDER BY 1), '{}'::name[], 'every table has org_id bigint NOT NULL');
@@ -47,7 +47,7 @@ SELECT is(array(SELECT relname FROM t_tables t WHERE NOT EXISTS (SELECT 1 FROM p
           '{}'::name[], 'every table has a policy');
 SELECT is(array(SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'leadmgmt'::regnamespace AND c.relkind IN ('r', 'S')
                    AND NOT c.oid = ANY ((SELECT extconfig FROM pg_extension WHERE extname = 'leadmgmt')::oid[]) ORDER BY 1),
-          '{assign_rotation,rep_load,rep_load_change,rep_load_change_change_id_seq}'::name[],
+          '{assign_pick,assign_rotation,rep_load,rep_load_change,rep_load_change_change_id_seq}'::name[],
           'every table and sequence is registered with pg_extension_config_dump, but the derived engine state');
 SELECT is(array(SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'leadmgmt'::regnamespace AND c.relkind = 'v'
                    AND NOT coalesce('security_invoker=true' = ANY (c.reloptions), false) ORDER BY 1),

@@ -14,6 +14,10 @@ SELECT throws_ok('SELECT * FROM leadmgmt.lead LIMIT 1', '42501', NULL, 'SELECT *
 SELECT is((SELECT count(*) FROM leadmgmt.lead_overview WHERE phone_is_valid AND phone_masked !~ '^1[3-9][0-9]\*{4}[0-9]{4}$'),
           0::bigint, 'phones are shown masked as 138****5678');
 SELECT throws_ok($$SELECT leadmgmt.lead_phone(1, 1)$$, '42501', NULL, 'may not call lead_phone');
+SELECT throws_ok($$SELECT leadmgmt.engine_load(1, current_date, 1)$$, '42501', NULL,
+                 'may not read the engine''s state through engine_load, which bypasses row-level security');
+SELECT throws_ok($$SELECT leadmgmt.engine_assign(1, current_date, now(), false, 'round_robin', '{}', '{}', '{}', '{}', '{}', 'B', '{NULL}')$$,
+                 '42501', NULL, 'may not decide assignments (engine_assign)');
 
 SELECT throws_ok($$UPDATE leadmgmt.org SET name = 'x'$$, '42501', NULL, 'may not update');
 SELECT throws_ok($$DELETE FROM leadmgmt.touchpoint$$, '42501', NULL, 'may not delete');

@@ -2,11 +2,13 @@
 -- Lead assignment engine: rotation, pools, claims, recycling
 -- (src/assign.c, docs/reference/assignment.md): since 0.4
 --
--- Every change of who owns a lead, and of each rep's counters, happens under
--- the org's assignment lock (a transaction advisory lock on
--- hashtextextended('leadmgmt.assign', org_id)); under it nobody waits for a
--- lead row; batches lock their leads with SKIP LOCKED.  So assignment,
+-- Every decision of who gets a lead, and every change of each rep's
+-- counters, happens under the org's assignment lock (a transaction advisory
+-- lock on hashtextextended('leadmgmt.assign', org_id)); under it nobody waits
+-- for a lead row; batches lock their leads with SKIP LOCKED.  So assignment,
 -- claims and recycling of one org are serialised, fair and deadlock-free.
+-- Since 0.7 a call that only assigns releases the lock before it writes
+-- owners and history (the pick journal, 99f_assign_journal.sql).
 -- ---------------------------------------------------------------------------
 
 ALTER TABLE @extschema@.org
@@ -150,20 +152,64 @@ CREATE TRIGGER rep_load_track_delete AFTER DELETE ON @extschema@.lead FOR EACH R
         AND current_setting('leadmgmt.engine_update', true) IS DISTINCT FROM 'on')
   EXECUTE FUNCTION @extschema@.rep_load_track();
 
--- under the assignment lock: build the rows of reps that have none by
--- counting, then fold the pending changes into the others
+-- under the assignment lock: fold the settled picks of the journal into the
+-- rotation and the counters, build the rows of reps that have none by
+-- counting, then fold the pending open-lead changes into the others
 CREATE FUNCTION @extschema@.rep_load_sync(o @extschema@.org, at timestamptz) RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
-DECLARE
-  today date := (at AT TIME ZONE o.timezone)::date;
 BEGIN
-  -- reps without a row (new, or after a restore): count their leads and drop
-  -- their pending changes in one statement, so one snapshot sees both
-  IF EXISTS (SELECT 1 FROM @extschema@.sales_rep r WHERE r.org_id = o.org_id
-                AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = r.org_id AND z.rep_id = r.rep_id)) THEN
-    WITH gone AS (
+  -- journal rows this snapshot sees (settled, or this transaction's) and
+  -- reps without a row (new, or after a restore) in one statement: the
+  -- picks it folds are exactly those whose leads it counts for the new rows.
+  -- Picks still in flight stay in the journal.
+  IF EXISTS (SELECT 1 FROM @extschema@.assign_pick p WHERE p.org_id = o.org_id)
+     OR EXISTS (SELECT 1 FROM @extschema@.sales_rep r WHERE r.org_id = o.org_id
+                   AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = r.org_id AND z.rep_id = r.rep_id)) THEN
+    WITH picks AS (
+      DELETE FROM @extschema@.assign_pick p WHERE p.org_id = o.org_id
+      RETURNING p.pick_no, p.day, p.at, p.rep_ids, p.current_delta, p.last_picks, p.taken
+    ), part AS (
+      SELECT u.rep_id, u.cur, u.last, u.taken, k.day, k.at
+        FROM picks k, unnest(k.rep_ids, k.current_delta, k.last_picks, k.taken) AS u(rep_id, cur, last, taken)
+    ), per_day AS (
+      SELECT part.rep_id, part.day, sum(part.taken)::integer AS taken, max(part.at) AS last_at
+        FROM part WHERE part.taken > 0 GROUP BY part.rep_id, part.day
+    ), per_rep AS (
+      SELECT d.rep_id, sum(d.taken)::integer AS taken, max(d.day) AS day,
+             (array_agg(d.taken ORDER BY d.day DESC))[1] AS taken_on_day, max(d.last_at) AS last_at
+        FROM per_day d GROUP BY d.rep_id
+    ), rotation AS (
+      INSERT INTO @extschema@.assign_rotation AS r (org_id, rep_ids, current_weights, last_picks, picks)
+      SELECT o.org_id, array_agg(m.rep_id ORDER BY m.rep_id), array_agg(m.cur ORDER BY m.rep_id),
+             array_agg(m.last ORDER BY m.rep_id),
+             greatest((SELECT max(k.pick_no) FROM picks k),
+                      (SELECT ar.picks FROM @extschema@.assign_rotation ar WHERE ar.org_id = o.org_id))
+        FROM (SELECT coalesce(b.rep_id, d.rep_id) AS rep_id, coalesce(b.cur, 0) + coalesce(d.cur, 0) AS cur,
+                     greatest(b.last, d.last, 0) AS last
+                FROM (SELECT u.rep_id, u.cur, u.last FROM @extschema@.assign_rotation ar,
+                             unnest(ar.rep_ids, ar.current_weights, ar.last_picks) AS u(rep_id, cur, last)
+                       WHERE ar.org_id = o.org_id) b
+                FULL JOIN (SELECT part.rep_id, sum(part.cur) AS cur, max(part.last) AS last
+                             FROM part GROUP BY part.rep_id) d ON d.rep_id = b.rep_id) m
+      HAVING EXISTS (SELECT 1 FROM picks)
+      ON CONFLICT (org_id) DO UPDATE
+        SET rep_ids = excluded.rep_ids, current_weights = excluded.current_weights,
+            last_picks = excluded.last_picks, picks = excluded.picks, updated_at = now()
+    ), counters AS (
+      UPDATE @extschema@.rep_load l
+         SET open_leads = l.open_leads + s.taken,
+             assigned_today = CASE WHEN s.day > l.counted_day THEN s.taken_on_day
+                                   WHEN s.day = l.counted_day THEN l.assigned_today + s.taken_on_day
+                                   ELSE l.assigned_today END,
+             claimed_today = CASE WHEN s.day > l.counted_day THEN 0 ELSE l.claimed_today END,
+             counted_day = greatest(l.counted_day, s.day),
+             last_assigned_at = greatest(l.last_assigned_at, s.last_at)
+        FROM per_rep s WHERE l.org_id = o.org_id AND l.rep_id = s.rep_id
+    ), gone AS (
+      -- the changes of reps without a row: the count below includes them
       DELETE FROM @extschema@.rep_load_change c WHERE c.org_id = o.org_id
          AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = c.org_id AND z.rep_id = c.rep_id)
     )
@@ -171,17 +217,21 @@ BEGIN
     SELECT r.org_id, r.rep_id,
            (SELECT count(*) FROM @extschema@.lead x
              WHERE x.org_id = r.org_id AND x.owner_rep_id = r.rep_id AND x.status NOT IN ('won', 'lost')),
-           today, coalesce(a.assigned, 0), coalesce(a.claimed, 0), a.last_at
-      FROM @extschema@.sales_rep r
+           t.today, coalesce(a.assigned, 0), coalesce(a.claimed, 0), a.last_at
+      -- the reps without a row first (OFFSET 0 keeps the planner from
+      -- counting the assignments of every rep before it filters)
+      FROM (SELECT r.org_id, r.rep_id FROM @extschema@.sales_rep r
+             WHERE r.org_id = o.org_id
+               AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = r.org_id AND z.rep_id = r.rep_id)
+            OFFSET 0) r
+      CROSS JOIN (SELECT (at AT TIME ZONE o.timezone)::date AS today) t
       LEFT JOIN LATERAL (
         SELECT count(*) FILTER (WHERE y.reason IN ('round_robin', 'least_busy')
-                                  AND y.assigned_at >= today::timestamp AT TIME ZONE o.timezone) AS assigned,
+                                  AND y.assigned_at >= t.today::timestamp AT TIME ZONE o.timezone) AS assigned,
                count(*) FILTER (WHERE y.reason = 'claim'
-                                  AND y.assigned_at >= today::timestamp AT TIME ZONE o.timezone) AS claimed,
+                                  AND y.assigned_at >= t.today::timestamp AT TIME ZONE o.timezone) AS claimed,
                max(y.assigned_at) AS last_at
-          FROM @extschema@.assignment y WHERE y.org_id = r.org_id AND y.rep_id = r.rep_id) a ON true
-     WHERE r.org_id = o.org_id
-       AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = r.org_id AND z.rep_id = r.rep_id);
+          FROM @extschema@.assignment y WHERE y.org_id = r.org_id AND y.rep_id = r.rep_id) a ON true;
   END IF;
   -- changes made outside the engine since the last call
   IF EXISTS (SELECT 1 FROM @extschema@.rep_load_change c WHERE c.org_id = o.org_id) THEN
@@ -194,7 +244,7 @@ BEGIN
   END IF;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.rep_load_sync(@extschema@.org, timestamptz) IS 'under the assignment lock: folds rep_load_change into rep_load and builds missing rep_load rows from lead and assignment';
+COMMENT ON FUNCTION @extschema@.rep_load_sync(@extschema@.org, timestamptz) IS 'under the assignment lock, which the caller then keeps until commit: folds the settled assign_pick rows into assign_rotation and rep_load, builds missing rep_load rows from lead and assignment, and folds rep_load_change';
 
 -- who calls a SECURITY DEFINER function: the role set with SET ROLE, else the session user
 CREATE FUNCTION @extschema@.check_rep_access(org_id bigint, rep_id bigint) RETURNS void
@@ -283,10 +333,11 @@ $$;
 COMMENT ON FUNCTION @extschema@.rep_roster(@extschema@.org, bigint, timestamptz) IS 'the strategy (the team''s, else the org''s) and the reps that may get leads at a time: active, of the team if one is given, on shift in the org time zone (a rep without shifts always is), with weights, caps and tier skills as plan_assignments takes them (bit t: skilled for tier t; bit 4+t: the tier policy''s handler role)';
 
 -- assigns leads already locked by the caller, all in the public pool, among
--- the reps of a roster: takes the assignment lock, reads the counters and the
--- rotation in one statement, plans, and writes in one statement.  Generic
--- plans: the array parameters would make every call plan afresh, and one plan
--- suits any batch size.
+-- the reps of a roster: the decision (engine_assign, in C) takes the
+-- assignment lock, plans against the state, writes the journal row and,
+-- unless it had to fold first, releases the lock; then owners and history
+-- are written in one statement while the next call decides.  Generic plans:
+-- one plan suits any batch size.
 CREATE FUNCTION @extschema@.assign_locked(o @extschema@.org, lead_ids bigint[], tiers text, excluded bigint[],
                                           at timestamptz, strategy text, rep_ids bigint[], weights integer[],
                                           daily_caps integer[], holding_caps integer[], skills integer[])
@@ -297,46 +348,22 @@ SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
   today date := (at AT TIME ZONE o.timezone)::date;
-  e record;
-  rot @extschema@.assign_rotation;
-  p @extschema@.assignment_plan;
+  p record;
 BEGIN
-  PERFORM pg_advisory_xact_lock(hashtextextended('leadmgmt.assign', o.org_id));
-  -- the counters, read under the lock; pending open-lead changes are folded,
-  -- and missing counters built, first when there are any.  A rep deleted
-  -- since the roster was read drops out.
-  FOR pass IN 1..2 LOOP
-    SELECT array_agg(x.rep_id ORDER BY x.n) AS rep_ids, array_agg(x.weight ORDER BY x.n) AS weights,
-           array_agg(l.open_leads ORDER BY x.n) AS open_leads,
-           array_agg(least(x.daily_cap - CASE WHEN l.counted_day = today THEN l.assigned_today ELSE 0 END,
-                           x.holding_cap - l.open_leads) ORDER BY x.n) AS room,
-           array_agg(x.skills ORDER BY x.n) AS skills,
-           count(l.rep_id) < count(*) AS missing,
-           EXISTS (SELECT 1 FROM @extschema@.rep_load_change c WHERE c.org_id = o.org_id) AS pending,
-           (SELECT ar FROM @extschema@.assign_rotation ar WHERE ar.org_id = o.org_id) AS rot
-      INTO e
-      FROM unnest(rep_ids, weights, daily_caps, holding_caps, skills) WITH ORDINALITY
-             AS x(rep_id, weight, daily_cap, holding_cap, skills, n)
-      LEFT JOIN @extschema@.rep_load l ON l.org_id = o.org_id AND l.rep_id = x.rep_id
-     WHERE l.rep_id IS NOT NULL OR pass = 1;
-    EXIT WHEN pass = 2 OR NOT (e.missing OR e.pending);
+  p := @extschema@.engine_assign(o.org_id, today, at, false, strategy, coalesce(rep_ids, '{}'), coalesce(weights, '{}'),
+         coalesce(daily_caps, '{}'), coalesce(holding_caps, '{}'), coalesce(skills, '{}'), tiers, excluded);
+  IF p.needs_sync THEN
+    -- it kept the lock: a fold changes the base, so this call holds it until commit
     PERFORM @extschema@.rep_load_sync(o, at);
-  END LOOP;
-  rot := e.rot;
-  p := @extschema@.plan_assignments(strategy, coalesce(rot.rep_ids, '{}'), coalesce(rot.current_weights, '{}'),
-         coalesce(rot.last_picks, '{}'), coalesce(rot.picks, 0),
-         coalesce(e.rep_ids, '{}'), coalesce(e.weights, '{}'), coalesce(e.open_leads, '{}'),
-         coalesce(e.room, '{}'), coalesce(e.skills, '{}'), tiers, excluded);
-  IF p.picks = coalesce(rot.picks, 0) THEN
+    p := @extschema@.engine_assign(o.org_id, today, at, true, strategy, coalesce(rep_ids, '{}'), coalesce(weights, '{}'),
+           coalesce(daily_caps, '{}'), coalesce(holding_caps, '{}'), coalesce(skills, '{}'), tiers, excluded);
+  END IF;
+  IF p.assigned = 0 THEN
     RETURN p.lead_rep_ids;  -- nobody eligible: nothing changes
   END IF;
-  IF rot.org_id IS NULL THEN  -- the org's first pick: the rotation row the update below moves
-    INSERT INTO @extschema@.assign_rotation (org_id, rep_ids, current_weights, last_picks, picks)
-    VALUES (o.org_id, '{}', '{}', '{}', 0);
-  END IF;
 
-  -- owners, history, counters and rotation in one statement; the engine
-  -- counts its own open-lead changes, so the lead trigger stays quiet
+  -- owners and history in one statement; the engine counts its own
+  -- open-lead changes (in the journal), so the lead trigger stays quiet
   PERFORM set_config('leadmgmt.engine_update', 'on', true);
   WITH x AS (
     SELECT x.lead_id, x.rep_id, x.n FROM unnest(lead_ids, p.lead_rep_ids) WITH ORDINALITY AS x(lead_id, rep_id, n)
@@ -345,27 +372,14 @@ BEGIN
     UPDATE @extschema@.lead l
        SET pool = 'private', owner_rep_id = x.rep_id, owned_since = at, updated_at = now()
       FROM x WHERE l.org_id = o.org_id AND l.lead_id = x.lead_id
-  ), history AS (
-    INSERT INTO @extschema@.assignment (org_id, lead_id, rep_id, assigned_at, reason)
-    SELECT o.org_id, x.lead_id, x.rep_id, at, strategy FROM x ORDER BY x.n
-  ), counters AS (
-    UPDATE @extschema@.rep_load l
-       SET open_leads = l.open_leads + t.taken,
-           assigned_today = CASE WHEN l.counted_day = today THEN l.assigned_today ELSE 0 END + t.taken,
-           claimed_today = CASE WHEN l.counted_day = today THEN l.claimed_today ELSE 0 END,
-           counted_day = today, last_assigned_at = at
-      FROM unnest(e.rep_ids, p.taken) AS t(rep_id, taken)
-     WHERE l.org_id = o.org_id AND l.rep_id = t.rep_id AND t.taken > 0
   )
-  UPDATE @extschema@.assign_rotation r
-     SET rep_ids = p.state_rep_ids, current_weights = p.state_current, last_picks = p.state_last,
-         picks = p.picks, updated_at = now()
-   WHERE r.org_id = o.org_id;
+  INSERT INTO @extschema@.assignment (org_id, lead_id, rep_id, assigned_at, reason)
+  SELECT o.org_id, x.lead_id, x.rep_id, at, strategy FROM x ORDER BY x.n;
   PERFORM set_config('leadmgmt.engine_update', 'off', true);
   RETURN p.lead_rep_ids;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.assign_locked(@extschema@.org, bigint[], text, bigint[], timestamptz, text, bigint[], integer[], integer[], integer[], integer[]) IS 'engine step shared by assign_lead and assign_pending: takes the assignment lock, plans the given public leads (locked by the caller) against the roster''s reps (rep_roster) and their counters, and writes owners, history, counters and rotation; returns the rep of each lead';
+COMMENT ON FUNCTION @extschema@.assign_locked(@extschema@.org, bigint[], text, bigint[], timestamptz, text, bigint[], integer[], integer[], integer[], integer[]) IS 'engine step shared by assign_lead and assign_pending: decides for the given public leads (locked by the caller) among the roster''s reps (rep_roster) with engine_assign, folding first when it asks, and writes owners and history; returns the rep of each lead';
 
 -- the rep a lead may not get back yet: the last owner, released within the cool-down
 CREATE FUNCTION @extschema@.cooling_rep(o @extschema@.org, lead_id bigint, at timestamptz) RETURNS bigint
@@ -482,6 +496,7 @@ DECLARE
   r @extschema@.sales_rep;
   l record;
   ld @extschema@.rep_load;
+  open_now integer;
   today date;
   cooling bigint;
   last_release timestamptz;
@@ -532,9 +547,11 @@ BEGIN
   END IF;
   PERFORM @extschema@.rep_load_sync(o, t);
   SELECT * INTO ld FROM @extschema@.rep_load x WHERE x.org_id = o.org_id AND x.rep_id = r.rep_id;
-  IF ld.open_leads >= r.holding_cap THEN
+  -- open leads with the assignments still in flight
+  open_now := (@extschema@.engine_load(o.org_id, today, r.rep_id)).open_leads;
+  IF open_now >= r.holding_cap THEN
     RAISE EXCEPTION USING ERRCODE = '53400',
-      MESSAGE = format('rep %s holds %s open leads, its holding cap', r.rep_id, ld.open_leads),
+      MESSAGE = format('rep %s holds %s open leads, its holding cap', r.rep_id, open_now),
       HINT = 'Release a lead, or raise sales_rep.holding_cap.';
   END IF;
   claimed := CASE WHEN ld.counted_day = today THEN ld.claimed_today ELSE 0 END;
@@ -594,6 +611,8 @@ BEGIN
   END IF;
   PERFORM @extschema@.check_rep_access(release_lead.org_id, l.owner_rep_id);
   PERFORM pg_advisory_xact_lock(hashtextextended('leadmgmt.assign', release_lead.org_id));
+  -- the lead's own pick may still be in the journal: fold it first
+  PERFORM @extschema@.rep_load_sync(o, t) FROM @extschema@.org o WHERE o.org_id = release_lead.org_id;
   PERFORM set_config('leadmgmt.engine_update', 'on', true);
   UPDATE @extschema@.lead x SET pool = 'public', owner_rep_id = NULL, owned_since = NULL, updated_at = now()
    WHERE x.org_id = release_lead.org_id AND x.lead_id = release_lead.lead_id;

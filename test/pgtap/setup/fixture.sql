@@ -10,8 +10,12 @@ SELECT leadmgmt.grant_access('lm_sales2', 1, 'sales',
   (SELECT max(rep_id) FROM leadmgmt.sales_rep WHERE org_id = 1 AND role = 'sales'));
 
 -- the assignment engine has run for both orgs, on a Friday morning when every
--- rep is on shift, so that its state tables hold rows of both orgs
-SELECT count(*) FROM (VALUES (1), (2)) v(o), leadmgmt.assign_pending(o, 200, at => '2026-06-19 10:00+08');
+-- rep is on shift, so that its state tables hold rows of both orgs: 190
+-- leads each, folded into the rotation and counters, then 10 more, whose
+-- picks are still in the journal
+SELECT count(*) FROM (VALUES (1), (2)) v(o), leadmgmt.assign_pending(o, 190, at => '2026-06-19 10:00+08');
+SELECT leadmgmt.rep_load_sync(o, '2026-06-19 10:00+08') FROM leadmgmt.org o WHERE o.org_id IN (1, 2);
+SELECT count(*) FROM (VALUES (1), (2)) v(o), leadmgmt.assign_pending(o, 10, at => '2026-06-19 10:00+08');
 -- and a lead imported already owned, a change the engine has not folded yet
 INSERT INTO leadmgmt.lead (org_id, first_channel_id, latest_channel_id, created_at, last_touch_at, pool, owner_rep_id, owned_since)
 SELECT o, c, c, '2026-06-19 11:00+08', '2026-06-19 11:00+08', 'private', r, '2026-06-19 11:00+08'
