@@ -27,7 +27,7 @@ CREATE TABLE @extschema@.assign_pick (
   PRIMARY KEY (org_id, pick_no),
   CHECK (cardinality(rep_ids) = cardinality(current_delta) AND cardinality(rep_ids) = cardinality(last_picks)
          AND cardinality(rep_ids) = cardinality(taken))
-) WITH (fillfactor = 50, autovacuum_vacuum_threshold = 200, autovacuum_vacuum_scale_factor = 0);
+) WITH (autovacuum_vacuum_threshold = 200, autovacuum_vacuum_scale_factor = 0);
 COMMENT ON TABLE @extschema@.assign_pick IS 'engine state, not dumped: the pick journal, one row per assign_lead or assign_pending call since the last fold; the engine reads it with a dirty snapshot, so picks in flight count and rolled-back ones vanish; rep_load_sync folds settled rows into assign_rotation and rep_load (no foreign key: its rows live for seconds, and a key check would lock the org row in every call)';
 COMMENT ON COLUMN @extschema@.assign_pick.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.assign_pick.pick_no IS 'the rotation''s pick count after this call''s picks';
