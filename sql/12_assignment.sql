@@ -280,6 +280,9 @@ BEGIN;
 SELECT needs_sync, lead_rep_ids, assigned
   FROM engine_assign(:o, '2026-03-02', '2026-03-02 10:00', false, 'round_robin', '{}', '{}', '{}', '{}', '{}', 'B', '{NULL}');
 SELECT count(*) AS assignment_locks_held FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid();
+-- no leads at all: nothing decided, nothing written
+SELECT needs_sync, lead_rep_ids, assigned
+  FROM engine_assign(:o, '2026-03-02', '2026-03-02 10:00', false, 'round_robin', '{}', '{}', '{}', '{}', '{}', '', '{}');
 ROLLBACK;
 -- the journal holds the picks not yet folded; a fold empties it into the
 -- rotation and the counters, and the counters equal the rows

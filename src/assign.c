@@ -27,12 +27,31 @@
  */
 #include "leadmgmt.h"
 
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/transam.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/execnodes.h"
+#include "parser/parse_func.h"
+#include "storage/lock.h"
+#include "storage/procarray.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(leadmgmt_plan_assignments);
 
@@ -211,6 +230,19 @@ CheckTiers(const char *tiers, int nleads)
 					 errdetail("Character %d is \"%c\".", j + 1, tiers[j])));
 }
 
+/* the leads: one tier letter each, and one excluded rep each (NULL: none) */
+static void
+ParseLeads(text *tiers_text, ArrayType *excluded, char **tiers, int *nleads, int64 **excl, bool **exclnull)
+{
+	int			n;
+
+	*nleads = VARSIZE_ANY_EXHDR(tiers_text);
+	*tiers = VARDATA_ANY(tiers_text);
+	*excl = Int64Array(excluded, "lead_excluded", &n, exclnull);
+	CheckLength(n, *nleads, "lead_excluded", "lead_tiers");
+	CheckTiers(*tiers, *nleads);
+}
+
 /*
  * The slots: the nstate of the state (unsorted, distinct ids) and one for
  * each of the n reps without one (the array has room for them), sorted by
@@ -384,7 +416,6 @@ leadmgmt_plan_assignments(PG_FUNCTION_ARGS)
 	bool	   *exclnull;
 	Slot	   *slots;
 	Rep		   *reps;
-	text	   *tiers_text;
 	char	   *tiers;
 	int64	   *lead_rep;
 	bool	   *lead_null;
@@ -428,12 +459,7 @@ leadmgmt_plan_assignments(PG_FUNCTION_ARGS)
 	CheckLength(j, n, "skills", "rep_ids");
 
 	/* the leads */
-	tiers_text = PG_GETARG_TEXT_PP(10);
-	nleads = VARSIZE_ANY_EXHDR(tiers_text);
-	tiers = VARDATA_ANY(tiers_text);
-	excl = Int64Array(PG_GETARG_ARRAYTYPE_P(11), "lead_excluded", &j, &exclnull);
-	CheckLength(j, nleads, "lead_excluded", "lead_tiers");
-	CheckTiers(tiers, nleads);
+	ParseLeads(PG_GETARG_TEXT_PP(10), PG_GETARG_ARRAYTYPE_P(11), &tiers, &nleads, &excl, &exclnull);
 
 	/* slots: the state's reps and any new eligible rep, sorted by id */
 	slots = palloc(sizeof(Slot) * (nstate + n + 1));
@@ -493,26 +519,6 @@ leadmgmt_plan_assignments(PG_FUNCTION_ARGS)
  * are folded into the base by rep_load_sync now and then.
  * ------------------------------------------------------------------------
  */
-#include "access/genam.h"
-#include "access/heapam.h"
-#include "catalog/index.h"
-#include "nodes/execnodes.h"
-#include "access/htup_details.h"
-#include "access/table.h"
-#include "catalog/namespace.h"
-#include "common/hashfn.h"
-#include "parser/parse_func.h"
-#include "storage/lock.h"
-#include "storage/procarray.h"
-#include "access/transam.h"
-#include "utils/acl.h"
-#include "utils/date.h"
-#include "utils/fmgroids.h"
-#include "utils/rel.h"
-#include "utils/rls.h"
-#include "utils/snapmgr.h"
-#include "utils/timestamp.h"
-
 PG_FUNCTION_INFO_V1(leadmgmt_engine_assign);
 PG_FUNCTION_INFO_V1(leadmgmt_engine_load);
 
@@ -547,7 +553,6 @@ typedef struct EngineState
 	int			nload;
 	bool		pending;		/* rep_load_change has rows for the org */
 	int			settled;		/* journal rows of finished transactions (or ours) */
-	int			inflight;		/* journal rows of transactions in flight */
 } EngineState;
 
 static int
@@ -644,17 +649,23 @@ EngineOpen(EngineRel *er, const char *name, const char *const *cols, int ncols, 
 	}
 }
 
-/* a scan of the org's rows of an engine table, by its primary key (org_id first) */
+/*
+ * A scan of the org's rows of an engine table, by its primary key (org_id
+ * first); with after_att, only rows whose column after_att (the key's second
+ * column) is above after.
+ */
 static SysScanDesc
-EngineScan(EngineRel *er, int64 org, Snapshot snap, ScanKeyData *key)
+EngineScan(EngineRel *er, int64 org, Snapshot snap, ScanKeyData *key, AttrNumber after_att, int64 after)
 {
 	Oid			pk;
 
-	ScanKeyInit(key, get_attnum(RelationGetRelid(er->rel), "org_id"), BTEqualStrategyNumber, F_INT8EQ,
+	ScanKeyInit(&key[0], get_attnum(RelationGetRelid(er->rel), "org_id"), BTEqualStrategyNumber, F_INT8EQ,
 				Int64GetDatum(org));
+	if (after_att != InvalidAttrNumber)
+		ScanKeyInit(&key[1], after_att, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(after));
 	list_free(RelationGetIndexList(er->rel));
 	pk = er->rel->rd_pkindex;
-	return systable_beginscan(er->rel, pk, OidIsValid(pk), snap, 1, key);
+	return systable_beginscan(er->rel, pk, OidIsValid(pk), snap, after_att != InvalidAttrNumber ? 2 : 1, key);
 }
 
 static void
@@ -729,16 +740,10 @@ JournalScan(int64 org, int64 after, DateADT today, Journal *j, bool *checked)
 	SysScanDesc scan;
 	HeapTuple	tup;
 	EngineRel	er;
-	Oid			pk;
 
 	InitDirtySnapshot(dirty);
 	EngineOpen(&er, "assign_pick", pick_cols, 6, org, checked);
-	ScanKeyInit(&key[0], get_attnum(RelationGetRelid(er.rel), "org_id"), BTEqualStrategyNumber, F_INT8EQ,
-				Int64GetDatum(org));
-	ScanKeyInit(&key[1], er.att[0], BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(after));
-	list_free(RelationGetIndexList(er.rel));
-	pk = er.rel->rd_pkindex;
-	scan = systable_beginscan(er.rel, pk, OidIsValid(pk), &dirty, 2, key);
+	scan = EngineScan(&er, org, &dirty, key, er.att[0], after);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		int			n1,
@@ -835,7 +840,7 @@ RotationVersion(int64 org, ItemPointer tid, TransactionId *xmin, bool *checked)
 	bool		found;
 
 	EngineOpen(&er, "assign_rotation", rot_cols, 1, org, checked);
-	scan = EngineScan(&er, org, snap, &key);
+	scan = EngineScan(&er, org, snap, &key, InvalidAttrNumber, 0);
 	found = HeapTupleIsValid(tup = systable_getnext(scan));
 	if (found)
 	{
@@ -902,7 +907,7 @@ EngineRead(int64 org, DateADT today, bool want_slots, EnginePreRead *pre, Engine
 
 	/* the base rotation */
 	EngineOpen(&er, "assign_rotation", rot_cols, 4, org, &checked);
-	scan = EngineScan(&er, org, snap, &key);
+	scan = EngineScan(&er, org, snap, &key, InvalidAttrNumber, 0);
 	if (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		have_rotation = true;
@@ -933,7 +938,7 @@ EngineRead(int64 org, DateADT today, bool want_slots, EnginePreRead *pre, Engine
 
 	/* the counters */
 	EngineOpen(&er, "rep_load", load_cols, 4, org, &checked);
-	scan = EngineScan(&er, org, snap, &key);
+	scan = EngineScan(&er, org, snap, &key, InvalidAttrNumber, 0);
 	k = 0;
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
@@ -956,7 +961,7 @@ EngineRead(int64 org, DateADT today, bool want_slots, EnginePreRead *pre, Engine
 
 	/* changes of open leads made outside the engine, waiting to be folded */
 	EngineOpen(&er, "rep_load_change", NULL, 0, org, &checked);
-	scan = EngineScan(&er, org, snap, &key);
+	scan = EngineScan(&er, org, snap, &key, InvalidAttrNumber, 0);
 	st->pending = HeapTupleIsValid(systable_getnext(scan));
 	EngineClose(&er, scan);
 	UnregisterSnapshot(snap);
@@ -976,7 +981,6 @@ EngineRead(int64 org, DateADT today, bool want_slots, EnginePreRead *pre, Engine
 				/* in flight then: it counts unless it has aborted since */
 				if (!TransactionIdIsInProgress(r->xid) && !TransactionIdDidCommit(r->xid))
 					continue;
-				st->inflight++;
 			}
 			else
 				st->settled++;
@@ -990,9 +994,7 @@ EngineRead(int64 org, DateADT today, bool want_slots, EnginePreRead *pre, Engine
 	{
 		JRow	   *r = &tail.rows[i];
 
-		if (TransactionIdIsValid(r->xid))
-			st->inflight++;
-		else
+		if (!TransactionIdIsValid(r->xid))
 			st->settled++;
 		st->picks = Max(st->picks, r->pick_no);
 		JournalAdd(&tail, r, &acc, &nacc, &cap);
@@ -1183,7 +1185,6 @@ leadmgmt_engine_assign(PG_FUNCTION_ARGS)
 				m,
 				nleads,
 				nslots;
-	text	   *tiers_text;
 	char	   *tiers;
 	EngineState st;
 	Slot	   *slots,
@@ -1230,15 +1231,16 @@ leadmgmt_engine_assign(PG_FUNCTION_ARGS)
 	CheckLength(j, n, "holding_caps", "rep_ids");
 	rskill = Int64Array(PG_GETARG_ARRAYTYPE_P(9), "skills", &j, NULL);
 	CheckLength(j, n, "skills", "rep_ids");
-	tiers_text = PG_GETARG_TEXT_PP(10);
-	nleads = VARSIZE_ANY_EXHDR(tiers_text);
-	tiers = VARDATA_ANY(tiers_text);
-	CheckTiers(tiers, nleads);
-	excl = Int64Array(PG_GETARG_ARRAYTYPE_P(11), "lead_excluded", &j, &exclnull);
-	CheckLength(j, nleads, "lead_excluded", "lead_tiers");
+	ParseLeads(PG_GETARG_TEXT_PP(10), PG_GETARG_ARRAYTYPE_P(11), &tiers, &nleads, &excl, &exclnull);
 
-	/* most of the state is read before the lock; under it, what changed since */
-	EnginePreReadJournal(org, today, &pre);
+	/*
+	 * Most of the state is read before the lock; under it, what changed
+	 * since.  After a fold the caller holds the lock already.
+	 */
+	if (synced)
+		pre.valid = false;
+	else
+		EnginePreReadJournal(org, today, &pre);
 
 	AssignLockTag(&tag, org);
 	if (synced)
