@@ -40,6 +40,7 @@
 #include "miscadmin.h"
 #include "nodes/execnodes.h"
 #include "parser/parse_func.h"
+#include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "storage/procarray.h"
 #include "utils/acl.h"
@@ -505,18 +506,23 @@ leadmgmt_plan_assignments(PG_FUNCTION_ARGS)
 /* ------------------------------------------------------------------------
  * The engine's state in tables: engine_assign, engine_load
  *
- * The org's assignment lock (a transaction advisory lock) serialises the
- * decisions.  A call that only assigns does not hold it until commit: under
- * it, it reads the state, plans, writes one row to the pick journal
- * (assign_pick) and releases it, then writes owners and history.  The next
- * decision must see that pick before it commits, so the journal is read with
- * a dirty snapshot: rows of transactions still in flight count, rows of
- * aborted ones (a rollback, a killed backend) vanish with their picks.
+ * A call that only assigns does not hold the org's assignment lock (a
+ * transaction advisory lock) until commit: under it, it reads the state,
+ * plans, writes one row to the pick journal (assign_pick) and releases it,
+ * then writes owners and history.  The next decision must see that pick
+ * before it commits, so the journal is read with a dirty snapshot: rows of
+ * transactions still in flight count, rows of aborted ones (a rollback, a
+ * killed backend) vanish with their picks.
  *
  * The state is therefore the base (assign_rotation and rep_load, changed only
- * by calls that keep the lock until commit, so never in flight when read
- * under the lock) plus the deltas of every live journal row.  Settled rows
- * are folded into the base by rep_load_sync now and then.
+ * by calls that hold the lock in exclusive mode until commit, so never in
+ * flight when read under the lock) plus the deltas of every live journal
+ * row.  Settled rows are folded into the base by rep_load_sync now and then.
+ *
+ * Decisions hold the lock in share mode and run side by side: each writes
+ * its row as a speculative insertion and confirms it only if it was first
+ * (JournalPublish), else decides again; so every confirmed decision counted
+ * every other live one.
  * ------------------------------------------------------------------------
  */
 PG_FUNCTION_INFO_V1(leadmgmt_engine_assign);
@@ -544,17 +550,6 @@ typedef struct Acc
 	int64		taken_today;
 } Acc;
 
-typedef struct EngineState
-{
-	Slot	   *slots;			/* base rotation plus journal, sorted by id */
-	int			nslots;
-	int64		picks;
-	LoadRow    *load;			/* sorted by rep */
-	int			nload;
-	bool		pending;		/* rep_load_change has rows for the org */
-	int			settled;		/* journal rows of finished transactions (or ours) */
-} EngineState;
-
 static int
 CompareLoadRow(const void *a, const void *b)
 {
@@ -562,15 +557,6 @@ CompareLoadRow(const void *a, const void *b)
 				y = ((const LoadRow *) b)->rep;
 
 	return x < y ? -1 : x > y;
-}
-
-static LoadRow *
-FindLoad(EngineState *st, int64 rep)
-{
-	LoadRow		key;
-
-	key.rep = rep;
-	return bsearch(&key, st->load, st->nload, sizeof(LoadRow), CompareLoadRow);
 }
 
 /* the totals of rep, added in order of rep id when new (few reps, many rows) */
@@ -706,6 +692,8 @@ EngineArray(EngineRel *er, HeapTuple tup, int col, bool int4, int *n)
 typedef struct JRow
 {
 	int64		pick_no;
+	ItemPointerData tid;		/* the row version, to tell it again */
+	TransactionId xmin;			/* with its inserting transaction */
 	TransactionId xid;			/* in flight: the inserting transaction */
 	bool		today;
 	int			off;			/* its parts: parts[off .. off + n) */
@@ -730,21 +718,64 @@ typedef struct Journal
 				capparts;
 } Journal;
 
-/* the org's journal rows with a pick number above after, read with a dirty snapshot */
+typedef struct EngineState
+{
+	Slot	   *slots;			/* base rotation plus journal, sorted by id */
+	int			nslots;
+	int64		picks;
+	LoadRow    *load;			/* sorted by rep */
+	int			nload;
+	bool		pending;		/* rep_load_change has rows for the org */
+	int			settled;		/* journal rows of finished transactions (or ours) */
+	Journal		journal;		/* the journal rows counted */
+} EngineState;
+
+static LoadRow *
+FindLoad(EngineState *st, int64 rep)
+{
+	LoadRow		key;
+
+	key.rep = rep;
+	return bsearch(&key, st->load, st->nload, sizeof(LoadRow), CompareLoadRow);
+}
+
+/*
+ * The org's live journal rows, read with a dirty snapshot: in flight or
+ * settled.  A row another call is still writing (a speculative insertion
+ * not yet confirmed, see JournalPublish) is waited for, as INSERT ... ON
+ * CONFLICT waits for one, for the few microseconds until it is confirmed or
+ * killed; then the journal is read again.  The read runs from the highest
+ * pick number down (JournalNothingNew relies on it); the rows are returned
+ * in ascending order.
+ */
 static void
-JournalScan(int64 org, int64 after, DateADT today, Journal *j, bool *checked)
+JournalScan(int64 org, DateADT today, Journal *j, bool *checked)
 {
 	static const char *const pick_cols[] = {"pick_no", "day", "rep_ids", "current_delta", "last_picks", "taken"};
 	SnapshotData dirty;
-	ScanKeyData key[2];
+	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tup;
 	EngineRel	er;
+	Relation	pk;
+	TransactionId wait_xid;
+	uint32		wait_token;
+	int			k;
 
+again:
+	j->nrows = j->nparts = 0;
+	wait_xid = InvalidTransactionId;
+	wait_token = 0;
 	InitDirtySnapshot(dirty);
 	EngineOpen(&er, "assign_pick", pick_cols, 6, org, checked);
-	scan = EngineScan(&er, org, &dirty, key, er.att[0], after);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	list_free(RelationGetIndexList(er.rel));
+	if (!OidIsValid(er.rel->rd_pkindex))
+		elog(ERROR, "table leadmgmt.assign_pick has no primary key");
+	pk = index_open(er.rel->rd_pkindex, AccessShareLock);
+	ScanKeyInit(&key, get_attnum(RelationGetRelid(er.rel), "org_id"), BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(org));
+	scan = systable_beginscan_ordered(er.rel, pk, &dirty, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext_ordered(scan, BackwardScanDirection)))
 	{
 		int			n1,
 					n2,
@@ -757,6 +788,12 @@ JournalScan(int64 org, int64 after, DateADT today, Journal *j, bool *checked)
 		const int32 *taken;
 		JRow	   *r;
 
+		if (dirty.speculativeToken != 0)
+		{
+			wait_xid = dirty.xmin;
+			wait_token = dirty.speculativeToken;
+			break;
+		}
 		id = EngineArray(&er, tup, 2, false, &n1);
 		cur = EngineArray(&er, tup, 3, false, &n2);
 		last = EngineArray(&er, tup, 4, false, &n3);
@@ -775,6 +812,8 @@ JournalScan(int64 org, int64 after, DateADT today, Journal *j, bool *checked)
 		}
 		r = &j->rows[j->nrows++];
 		r->pick_no = DatumGetInt64(EngineAttr(&er, tup, 0));
+		r->tid = tup->t_self;
+		r->xmin = HeapTupleHeaderGetRawXmin(tup->t_data);
 		/* the dirty snapshot names the inserting transaction while it is in flight */
 		r->xid = dirty.xmin;
 		r->today = DatumGetDateADT(EngineAttr(&er, tup, 1)) == today;
@@ -790,7 +829,23 @@ JournalScan(int64 org, int64 after, DateADT today, Journal *j, bool *checked)
 			p->taken = taken[i];
 		}
 	}
-	EngineClose(&er, scan);
+	systable_endscan_ordered(scan);
+	index_close(pk, AccessShareLock);
+	table_close(er.rel, AccessShareLock);
+	if (TransactionIdIsValid(wait_xid))
+	{
+		SpeculativeInsertionWait(wait_xid, wait_token);
+		CHECK_FOR_INTERRUPTS();
+		goto again;
+	}
+	/* ascending */
+	for (k = 0; k < j->nrows / 2; k++)
+	{
+		JRow		t = j->rows[k];
+
+		j->rows[k] = j->rows[j->nrows - 1 - k];
+		j->rows[j->nrows - 1 - k] = t;
+	}
 }
 
 /* add a journal row's parts to the totals */
@@ -812,75 +867,104 @@ JournalAdd(Journal *j, JRow *r, Acc **acc, int *nacc, int *cap)
 	}
 }
 
-/*
- * What a read before the lock learnt: the journal's settled rows up to
- * settled_max (they cannot vanish, but by a fold, which rewrites the
- * rotation row), and the rows below it still in flight then.
- */
-typedef struct EnginePreRead
-{
-	bool		valid;
-	Journal		j;
-	int64		settled_max;
-	bool		had_rotation;
-	ItemPointerData rot_tid;	/* the rotation row version seen */
-	TransactionId rot_xmin;
-} EnginePreRead;
+static bool JournalUnchanged(int64 org, ItemPointer mine, const Journal *seen, bool *checked);
 
-/* the rotation row's version, for telling whether a fold came in between */
+/*
+ * True when no row but the row at mine is above the highest row seen
+ * (confirmed or still being written), and that row still stands: then the
+ * journal holds no live row this call did not count.  For a row C unseen
+ * below the top T: C was written after the descending read passed it, so
+ * after T was confirmed; C's call read before T was confirmed, since it did
+ * not count it, and its own check, made after C was written, met T above its
+ * top and killed C.  When T has aborted since, the whole journal is
+ * compared (JournalUnchanged).
+ */
 static bool
-RotationVersion(int64 org, ItemPointer tid, TransactionId *xmin, bool *checked)
+JournalNothingNew(int64 org, ItemPointer mine, const Journal *seen, bool *checked)
 {
-	static const char *const rot_cols[] = {"picks"};
-	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	static const char *const pick_cols[] = {"pick_no"};
+	const JRow *top = seen->nrows > 0 ? &seen->rows[seen->nrows - 1] : NULL;
+	SnapshotData dirty;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	EngineRel	er;
+	bool		clear = true;
+
+	InitDirtySnapshot(dirty);
+	EngineOpen(&er, "assign_pick", pick_cols, 1, org, checked);
+	scan = EngineScan(&er, org, &dirty, key, er.att[0], top ? top->pick_no : 0);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		if (!ItemPointerEquals(&tup->t_self, mine))
+		{
+			clear = false;
+			break;
+		}
+	EngineClose(&er, scan);
+	if (!clear)
+		return false;
+	if (top && TransactionIdIsValid(top->xid) &&
+		!TransactionIdIsInProgress(top->xid) && !TransactionIdDidCommit(top->xid))
+		return JournalUnchanged(org, mine, seen, checked);
+	return true;
+}
+
+/*
+ * True when the org's live journal rows other than the row at mine are
+ * rows that seen holds, the same versions (some of those may have gone
+ * since: aborted transactions take their rows with them).  A row seen does
+ * not hold, or another call's unconfirmed row, is a call this one did not
+ * count.
+ */
+static bool
+JournalUnchanged(int64 org, ItemPointer mine, const Journal *seen, bool *checked)
+{
+	static const char *const pick_cols[] = {"pick_no"};
+	SnapshotData dirty;
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tup;
 	EngineRel	er;
-	bool		found;
+	bool		same = true;
+	int			i = 0;
 
-	EngineOpen(&er, "assign_rotation", rot_cols, 1, org, checked);
-	scan = EngineScan(&er, org, snap, &key, InvalidAttrNumber, 0);
-	found = HeapTupleIsValid(tup = systable_getnext(scan));
-	if (found)
+	InitDirtySnapshot(dirty);
+	EngineOpen(&er, "assign_pick", pick_cols, 1, org, checked);
+	scan = EngineScan(&er, org, &dirty, &key, InvalidAttrNumber, 0);
+	while (same && HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
-		*tid = tup->t_self;
-		*xmin = HeapTupleHeaderGetRawXmin(tup->t_data);
+		int64		pick_no;
+		int			k;
+
+		if (ItemPointerEquals(&tup->t_self, mine))
+			continue;
+		if (dirty.speculativeToken != 0)
+		{
+			same = false;		/* a call deciding beside this one */
+			break;
+		}
+		/* both reads run in pick number order */
+		pick_no = DatumGetInt64(EngineAttr(&er, tup, 0));
+		while (i < seen->nrows && seen->rows[i].pick_no < pick_no)
+			i++;
+		same = false;
+		for (k = i; k < seen->nrows && seen->rows[k].pick_no == pick_no; k++)
+			if (ItemPointerEquals(&seen->rows[k].tid, &tup->t_self) &&
+				seen->rows[k].xmin == HeapTupleHeaderGetRawXmin(tup->t_data))
+				same = true;
 	}
 	EngineClose(&er, scan);
-	UnregisterSnapshot(snap);
-	return found;
+	return same;
 }
 
 /*
- * Before the lock: read the journal, which is most of the state, so that
- * under the lock only what changed since is read.
+ * Read the org's state: the base (rotation and counters) with a fresh
+ * snapshot, the journal with a dirty one.  The caller holds the org's
+ * assignment lock, in share mode at least, so no fold, claim, release or
+ * recycling is in flight.  want_slots: also the rotation.
  */
 static void
-EnginePreReadJournal(int64 org, DateADT today, EnginePreRead *pre)
-{
-	bool		checked = false;
-	int			i;
-
-	memset(pre, 0, sizeof(*pre));
-	pre->had_rotation = RotationVersion(org, &pre->rot_tid, &pre->rot_xmin, &checked);
-	JournalScan(org, 0, today, &pre->j, &checked);
-	for (i = 0; i < pre->j.nrows; i++)
-		if (!TransactionIdIsValid(pre->j.rows[i].xid))
-			pre->settled_max = Max(pre->settled_max, pre->j.rows[i].pick_no);
-	pre->valid = true;
-}
-
-/*
- * Read the org's state under the lock: the base with a fresh snapshot
- * (under the lock nobody else has it in flight), the journal with a dirty
- * one.  With a read from before the lock (pre), and no fold since, only the
- * journal rows above its settled rows are read again, and the rows it saw
- * in flight below them are kept unless their transactions aborted.
- * want_slots: also the rotation.
- */
-static void
-EngineRead(int64 org, DateADT today, bool want_slots, EnginePreRead *pre, EngineState *st)
+EngineRead(int64 org, DateADT today, bool want_slots, EngineState *st)
 {
 	static const char *const rot_cols[] = {"rep_ids", "current_weights", "last_picks", "picks"};
 	static const char *const load_cols[] = {"rep_id", "open_leads", "counted_day", "assigned_today"};
@@ -890,30 +974,20 @@ EngineRead(int64 org, DateADT today, bool want_slots, EnginePreRead *pre, Engine
 	HeapTuple	tup;
 	EngineRel	er;
 	bool		checked = false;
-	bool		have_rotation = false;
-	ItemPointerData rot_tid;
-	TransactionId rot_xmin = InvalidTransactionId;
 	Acc		   *acc = NULL;
-	Journal		tail;
-	int64		after = 0;
 	int			nacc = 0,
 				cap = 0,
 				i,
 				k;
 
 	memset(st, 0, sizeof(*st));
-	memset(&tail, 0, sizeof(tail));
-	ItemPointerSetInvalid(&rot_tid);
 
 	/* the base rotation */
-	EngineOpen(&er, "assign_rotation", rot_cols, 4, org, &checked);
-	scan = EngineScan(&er, org, snap, &key, InvalidAttrNumber, 0);
-	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	if (want_slots)
 	{
-		have_rotation = true;
-		rot_tid = tup->t_self;
-		rot_xmin = HeapTupleHeaderGetRawXmin(tup->t_data);
-		if (want_slots)
+		EngineOpen(&er, "assign_rotation", rot_cols, 4, org, &checked);
+		scan = EngineScan(&er, org, snap, &key, InvalidAttrNumber, 0);
+		if (HeapTupleIsValid(tup = systable_getnext(scan)))
 		{
 			int			n1,
 						n2,
@@ -933,8 +1007,8 @@ EngineRead(int64 org, DateADT today, bool want_slots, EnginePreRead *pre, Engine
 				a->last = Max(a->last, last[i]);
 			}
 		}
+		EngineClose(&er, scan);
 	}
-	EngineClose(&er, scan);
 
 	/* the counters */
 	EngineOpen(&er, "rep_load", load_cols, 4, org, &checked);
@@ -966,38 +1040,16 @@ EngineRead(int64 org, DateADT today, bool want_slots, EnginePreRead *pre, Engine
 	EngineClose(&er, scan);
 	UnregisterSnapshot(snap);
 
-	/* the journal: what the read before the lock saw still holds unless a fold came in between */
-	if (pre && pre->valid && pre->had_rotation == have_rotation &&
-		(!have_rotation || (ItemPointerEquals(&pre->rot_tid, &rot_tid) && pre->rot_xmin == rot_xmin)))
+	/* the journal */
+	JournalScan(org, today, &st->journal, &checked);
+	for (i = 0; i < st->journal.nrows; i++)
 	{
-		for (i = 0; i < pre->j.nrows; i++)
-		{
-			JRow	   *r = &pre->j.rows[i];
-
-			if (r->pick_no > pre->settled_max)
-				continue;		/* read again below */
-			if (TransactionIdIsValid(r->xid))
-			{
-				/* in flight then: it counts unless it has aborted since */
-				if (!TransactionIdIsInProgress(r->xid) && !TransactionIdDidCommit(r->xid))
-					continue;
-			}
-			else
-				st->settled++;
-			st->picks = Max(st->picks, r->pick_no);
-			JournalAdd(&pre->j, r, &acc, &nacc, &cap);
-		}
-		after = pre->settled_max;
-	}
-	JournalScan(org, after, today, &tail, &checked);
-	for (i = 0; i < tail.nrows; i++)
-	{
-		JRow	   *r = &tail.rows[i];
+		JRow	   *r = &st->journal.rows[i];
 
 		if (!TransactionIdIsValid(r->xid))
 			st->settled++;
 		st->picks = Max(st->picks, r->pick_no);
-		JournalAdd(&tail, r, &acc, &nacc, &cap);
+		JournalAdd(&st->journal, r, &acc, &nacc, &cap);
 	}
 
 	/* the slots, and the journal's picks added to the counters */
@@ -1053,14 +1105,24 @@ AssignLockHeld(LOCKTAG *tag)
 }
 
 /*
- * Write the journal row straight into assign_pick and its primary key, as
- * the catalogs are written: no executor, no triggers (it has none), its
- * checks hold by construction.  The caller needs INSERT on it; row-level
- * security was checked when the state was read.
+ * Publish the journal row: write it straight into assign_pick and its
+ * primary key, as the catalogs are written (no executor, no triggers, which
+ * it has none of; its checks hold by construction).  The caller needs INSERT
+ * on it; row-level security was checked when the state was read.
+ *
+ * The row goes in as a speculative insertion, as INSERT ... ON CONFLICT
+ * writes its rows: readers skip it until it is confirmed.  It is confirmed
+ * only when nobody else holds its pick number, live or in flight (the
+ * primary key's check, which does not wait), and, with seen, when the
+ * journal holds no row but those seen (JournalNothingNew): then every other
+ * live row was counted by this decision, and every later decision counts
+ * this one.  Otherwise the row is killed at once, as a conflicting
+ * ON CONFLICT insertion is, and false is returned: decide again.
  */
-static void
-JournalInsert(int64 org, int64 pick_no, DateADT day, TimestampTz at,
-			  const int64 *id, const int64 *cur, const int64 *last, const int64 *taken, int n)
+static bool
+JournalPublish(int64 org, int64 pick_no, DateADT day, TimestampTz at,
+			   const int64 *id, const int64 *cur, const int64 *last, const int64 *taken, int n,
+			   const Journal *seen)
 {
 	static const char *const cols[] = {"org_id", "pick_no", "day", "at", "rep_ids", "current_delta", "last_picks", "taken"};
 	Oid			relid = get_relname_relid("assign_pick", get_namespace_oid("leadmgmt", false));
@@ -1072,6 +1134,9 @@ JournalInsert(int64 org, int64 pick_no, DateADT day, TimestampTz at,
 	List	   *indexes;
 	ListCell   *lc;
 	AclResult	acl;
+	TransactionId xid;
+	bool		ok = true;
+	bool		checked = true;
 	int			i;
 
 	if (!OidIsValid(relid))
@@ -1120,9 +1185,11 @@ JournalInsert(int64 org, int64 pick_no, DateADT day, TimestampTz at,
 		}
 	}
 	tup = heap_form_tuple(desc, values, nulls);
-	simple_heap_insert(rel, tup);
+	xid = GetCurrentTransactionId();
+	HeapTupleHeaderSetSpeculativeToken(tup->t_data, SpeculativeInsertionLockAcquire(xid));
+	heap_insert(rel, tup, GetCurrentCommandId(true), HEAP_INSERT_SPECULATIVE, NULL);
 
-	/* its indexes: plain columns only */
+	/* its indexes: plain columns only; a unique one answers without waiting */
 	indexes = RelationGetIndexList(rel);
 	foreach(lc, indexes)
 	{
@@ -1136,56 +1203,65 @@ JournalInsert(int64 org, int64 pick_no, DateADT day, TimestampTz at,
 			elog(ERROR, "an index of leadmgmt.assign_pick has expressions or a predicate");
 		for (k = 0; k < ii->ii_NumIndexAttrs; k++)
 			iv[k] = heap_getattr(tup, ii->ii_IndexAttrNumbers[k], desc, &in[k]);
-		index_insert(irel, iv, in, &tup->t_self, rel,
-					 ii->ii_Unique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+		if (!index_insert(irel, iv, in, &tup->t_self, rel,
+						  ii->ii_Unique ? UNIQUE_CHECK_PARTIAL : UNIQUE_CHECK_NO,
 #if PG_VERSION_NUM >= 140000
-					 false,
+						  false,
 #endif
-					 ii);
+						  ii) && ii->ii_Unique)
+			ok = false;
 		index_close(irel, RowExclusiveLock);
+		if (!ok)
+			break;
 	}
 	list_free(indexes);
+	if (ok && seen != NULL)
+		ok = JournalNothingNew(org, &tup->t_self, seen, &checked);
+	if (ok)
+		heap_finish_speculative(rel, &tup->t_self);
+	else
+		heap_abort_speculative(rel, &tup->t_self);
+	SpeculativeInsertionLockRelease(xid);
 	table_close(rel, RowExclusiveLock);
+	return ok;
 }
 
-/*
- * engine_assign(org_id bigint, today date, at timestamptz, synced boolean, strategy text,
- *               rep_ids bigint[], weights int[], daily_caps int[], holding_caps int[], skills int[],
- *               lead_tiers text, lead_excluded bigint[],
- *               OUT needs_sync boolean, OUT lead_rep_ids bigint[], OUT assigned integer)
- *
- * The decision: takes the org's assignment lock, reads the state, plans the
- * leads for the roster's reps as plan_assignments does, writes the journal
- * row and releases the lock; returns the rep of each lead and how many got
- * one.  Unless synced,
- * it first asks for a fold (needs_sync, keeping the lock, nothing else) when
- * a roster rep has no counters yet, open-lead changes wait, or FOLD_AFTER
- * journal rows have settled.  synced: the caller holds the lock and has
- * folded (rep_load_sync) in this transaction; the lock stays until commit,
- * and reps still without counters (deleted meanwhile) drop out.
- */
-Datum
-leadmgmt_engine_assign(PG_FUNCTION_ARGS)
+/* the arguments of one decision */
+typedef struct EngineAsk
 {
 	int64		org;
 	DateADT		today;
 	TimestampTz at;
 	bool		synced;
 	Strategy	strategy;
+	int			n;				/* the roster */
 	int64	   *rid,
 			   *rw,
 			   *rdaily,
 			   *rhold,
-			   *rskill,
-			   *excl;
-	bool	   *exclnull;
-	int			n,
-				j,
-				i,
-				m,
-				nleads,
-				nslots;
+			   *rskill;
+	int			nleads;			/* the leads */
 	char	   *tiers;
+	int64	   *excl;
+	bool	   *exclnull;
+} EngineAsk;
+
+typedef enum
+{
+	DECIDED,					/* published, or nothing to publish */
+	NEEDS_SYNC,					/* a fold must come first */
+	CONFLICT					/* another call published first: decide again */
+} Decision;
+
+/*
+ * One attempt at the decision: read the state, plan, publish.  validate:
+ * others may be deciding beside this call (it holds the lock in share
+ * mode), so its row is confirmed only if the journal did not change under it.
+ * Fills lead_rep and lead_null, and *assigned.
+ */
+static Decision
+EngineDecide(EngineAsk *ask, bool validate, int64 *lead_rep, bool *lead_null, int32 *assigned)
+{
 	EngineState st;
 	Slot	   *slots,
 			   *before;
@@ -1195,98 +1271,40 @@ leadmgmt_engine_assign(PG_FUNCTION_ARGS)
 			   *eopen,
 			   *eroom,
 			   *eskill;
-	int64	   *lead_rep,
-				picks;
-	bool	   *lead_null;
-	LOCKTAG		tag;
-	EnginePreRead pre;
-	TupleDesc	tupdesc;
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
+	int64		picks;
+	int			i,
+				m,
+				nslots;
+	bool		ok = true;
 
-	for (i = 0; i < 12; i++)
-		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("engine_assign arguments must not be null")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "engine_assign must return a composite type");
-	tupdesc = BlessTupleDesc(tupdesc);
-
-	org = PG_GETARG_INT64(0);
-	today = DateArg(fcinfo, 1);
-	at = PG_GETARG_TIMESTAMPTZ(2);
-	if (TIMESTAMP_NOT_FINITE(at))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("at must be finite")));
-	synced = PG_GETARG_BOOL(3);
-	strategy = ParseStrategy(PG_GETARG_TEXT_PP(4));
-	rid = Int64Array(PG_GETARG_ARRAYTYPE_P(5), "rep_ids", &n, NULL);
-	rw = Int64Array(PG_GETARG_ARRAYTYPE_P(6), "weights", &j, NULL);
-	CheckLength(j, n, "weights", "rep_ids");
-	rdaily = Int64Array(PG_GETARG_ARRAYTYPE_P(7), "daily_caps", &j, NULL);
-	CheckLength(j, n, "daily_caps", "rep_ids");
-	rhold = Int64Array(PG_GETARG_ARRAYTYPE_P(8), "holding_caps", &j, NULL);
-	CheckLength(j, n, "holding_caps", "rep_ids");
-	rskill = Int64Array(PG_GETARG_ARRAYTYPE_P(9), "skills", &j, NULL);
-	CheckLength(j, n, "skills", "rep_ids");
-	ParseLeads(PG_GETARG_TEXT_PP(10), PG_GETARG_ARRAYTYPE_P(11), &tiers, &nleads, &excl, &exclnull);
-
-	/*
-	 * Most of the state is read before the lock; under it, what changed
-	 * since.  After a fold the caller holds the lock already.
-	 */
-	if (synced)
-		pre.valid = false;
-	else
-		EnginePreReadJournal(org, today, &pre);
-
-	AssignLockTag(&tag, org);
-	if (synced)
-	{
-		if (!AssignLockHeld(&tag))
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("engine_assign with synced needs the assignment lock of org " INT64_FORMAT, org),
-					 errhint("Call it without synced first; it asks for rep_load_sync when it must.")));
-	}
-	else
-		(void) LockAcquire(&tag, ExclusiveLock, false, false);
-
-	EngineRead(org, today, true, &pre, &st);
+	EngineRead(ask->org, ask->today, true, &st);
 
 	/* the roster's reps with counters; the others need a fold, or drop out */
-	eid = palloc(sizeof(int64) * Max(n, 1));
-	ew = palloc(sizeof(int64) * Max(n, 1));
-	eopen = palloc(sizeof(int64) * Max(n, 1));
-	eroom = palloc(sizeof(int64) * Max(n, 1));
-	eskill = palloc(sizeof(int64) * Max(n, 1));
+	eid = palloc(sizeof(int64) * Max(ask->n, 1));
+	ew = palloc(sizeof(int64) * Max(ask->n, 1));
+	eopen = palloc(sizeof(int64) * Max(ask->n, 1));
+	eroom = palloc(sizeof(int64) * Max(ask->n, 1));
+	eskill = palloc(sizeof(int64) * Max(ask->n, 1));
 	m = 0;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < ask->n; i++)
 	{
-		LoadRow    *l = FindLoad(&st, rid[i]);
+		LoadRow    *l = FindLoad(&st, ask->rid[i]);
 
 		if (l == NULL)
 		{
-			if (!synced)
-				break;
+			if (!ask->synced)
+				return NEEDS_SYNC;
 			continue;
 		}
-		eid[m] = rid[i];
-		ew[m] = rw[i];
+		eid[m] = ask->rid[i];
+		ew[m] = ask->rw[i];
 		eopen[m] = l->open;
-		eroom[m] = Min(rdaily[i] - l->assigned, rhold[i] - l->open);
-		eskill[m] = rskill[i];
+		eroom[m] = Min(ask->rdaily[i] - l->assigned, ask->rhold[i] - l->open);
+		eskill[m] = ask->rskill[i];
 		m++;
 	}
-	if (!synced && (i < n || st.pending || st.settled >= FOLD_AFTER))
-	{
-		/* the lock stays: the fold changes the base, so it is kept until commit */
-		values[0] = BoolGetDatum(true);
-		nulls[1] = nulls[2] = true;
-		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-	}
+	if (!ask->synced && (st.pending || st.settled >= FOLD_AFTER))
+		return NEEDS_SYNC;
 
 	/* the slots, and a copy to tell what the plan moved */
 	slots = palloc(sizeof(Slot) * (st.nslots + m + 1));
@@ -1296,9 +1314,9 @@ leadmgmt_engine_assign(PG_FUNCTION_ARGS)
 	memcpy(before, slots, sizeof(Slot) * nslots);
 	reps = MakeReps(slots, nslots, eid, ew, eopen, eroom, eskill, m);
 
-	lead_rep = palloc0(sizeof(int64) * Max(nleads, 1));
-	lead_null = palloc(sizeof(bool) * Max(nleads, 1));
-	picks = PlanLeads(strategy, slots, reps, m, tiers, nleads, excl, exclnull, st.picks, lead_rep, lead_null);
+	picks = PlanLeads(ask->strategy, slots, reps, m, ask->tiers, ask->nleads, ask->excl, ask->exclnull,
+					  st.picks, lead_rep, lead_null);
+	*assigned = (int32) (picks - st.picks);
 
 	if (picks != st.picks)
 	{
@@ -1321,15 +1339,135 @@ leadmgmt_engine_assign(PG_FUNCTION_ARGS)
 			jtaken[nj] = jtaken[i];
 			nj++;
 		}
-		JournalInsert(org, picks, today, at, jid, jcur, jlast, jtaken, nj);
+		ok = JournalPublish(ask->org, picks, ask->today, ask->at, jid, jcur, jlast, jtaken, nj,
+							validate ? &st.journal : NULL);
+	}
+	return ok ? DECIDED : CONFLICT;
+}
+
+/* tries before a call decides under the lock in exclusive mode */
+#define SHARED_TRIES 4
+/* calls with more leads decide under the lock in exclusive mode at once */
+#define SHARED_MAX_LEADS 32
+
+/*
+ * engine_assign(org_id bigint, today date, at timestamptz, synced boolean, strategy text,
+ *               rep_ids bigint[], weights int[], daily_caps int[], holding_caps int[], skills int[],
+ *               lead_tiers text, lead_excluded bigint[],
+ *               OUT needs_sync boolean, OUT lead_rep_ids bigint[], OUT assigned integer)
+ *
+ * The decision: reads the state, plans the leads for the roster's reps as
+ * plan_assignments does and publishes the journal row; returns the rep of
+ * each lead and how many got one.
+ *
+ * It holds the org's assignment lock while it decides and releases it after,
+ * in share mode: calls decide side by side, optimistically, and a call whose
+ * row conflicts with another's (JournalPublish) decides again.  After
+ * SHARED_TRIES conflicts, or for a batch of more than SHARED_MAX_LEADS
+ * leads, it decides under the lock in exclusive mode, where nothing can
+ * conflict.  What takes the lock in exclusive mode until commit (a fold,
+ * claim, release, recycling) never runs beside a decision.
+ *
+ * Unless synced, it first asks for a fold (needs_sync, holding the lock in
+ * exclusive mode, nothing else) when a roster rep has no counters yet,
+ * open-lead changes wait, or FOLD_AFTER journal rows have settled.  synced:
+ * the caller holds the lock in exclusive mode and has folded (rep_load_sync)
+ * in this transaction; the lock stays until commit, and reps still without
+ * counters (deleted meanwhile) drop out.
+ */
+Datum
+leadmgmt_engine_assign(PG_FUNCTION_ARGS)
+{
+	EngineAsk	ask;
+	int			i,
+				j,
+				tries;
+	int64	   *lead_rep;
+	bool	   *lead_null;
+	int32		assigned = 0;
+	LOCKTAG		tag;
+	LOCKMODE	held = NoLock;	/* the lock mode this call took */
+	Decision	d;
+	TupleDesc	tupdesc;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	for (i = 0; i < 12; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("engine_assign arguments must not be null")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "engine_assign must return a composite type");
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	ask.org = PG_GETARG_INT64(0);
+	ask.today = DateArg(fcinfo, 1);
+	ask.at = PG_GETARG_TIMESTAMPTZ(2);
+	if (TIMESTAMP_NOT_FINITE(ask.at))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("at must be finite")));
+	ask.synced = PG_GETARG_BOOL(3);
+	ask.strategy = ParseStrategy(PG_GETARG_TEXT_PP(4));
+	ask.rid = Int64Array(PG_GETARG_ARRAYTYPE_P(5), "rep_ids", &ask.n, NULL);
+	ask.rw = Int64Array(PG_GETARG_ARRAYTYPE_P(6), "weights", &j, NULL);
+	CheckLength(j, ask.n, "weights", "rep_ids");
+	ask.rdaily = Int64Array(PG_GETARG_ARRAYTYPE_P(7), "daily_caps", &j, NULL);
+	CheckLength(j, ask.n, "daily_caps", "rep_ids");
+	ask.rhold = Int64Array(PG_GETARG_ARRAYTYPE_P(8), "holding_caps", &j, NULL);
+	CheckLength(j, ask.n, "holding_caps", "rep_ids");
+	ask.rskill = Int64Array(PG_GETARG_ARRAYTYPE_P(9), "skills", &j, NULL);
+	CheckLength(j, ask.n, "skills", "rep_ids");
+	ParseLeads(PG_GETARG_TEXT_PP(10), PG_GETARG_ARRAYTYPE_P(11), &ask.tiers, &ask.nleads, &ask.excl, &ask.exclnull);
+	lead_rep = palloc0(sizeof(int64) * Max(ask.nleads, 1));
+	lead_null = palloc(sizeof(bool) * Max(ask.nleads, 1));
+
+	AssignLockTag(&tag, ask.org);
+	if (ask.synced)
+	{
+		if (!AssignLockHeld(&tag))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("engine_assign with synced needs the assignment lock of org " INT64_FORMAT, ask.org),
+					 errhint("Call it without synced first; it asks for rep_load_sync when it must.")));
+	}
+	else
+	{
+		held = ask.nleads > SHARED_MAX_LEADS ? ExclusiveLock : ShareLock;
+		(void) LockAcquire(&tag, held, false, false);
+	}
+
+	for (tries = 1;; tries++)
+	{
+		d = EngineDecide(&ask, held == ShareLock, lead_rep, lead_null, &assigned);
+		if (d == DECIDED)
+			break;
+		if (d == NEEDS_SYNC && held == ExclusiveLock)
+		{
+			/* the lock stays: the fold changes the base, so it is kept until commit */
+			values[0] = BoolGetDatum(true);
+			nulls[1] = nulls[2] = true;
+			PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+		}
+		if (held != ShareLock)
+			elog(ERROR, "the journal row of org " INT64_FORMAT " conflicted under the exclusive lock", ask.org);
+		if (d == NEEDS_SYNC || tries >= SHARED_TRIES)
+		{
+			/* look again alone: another call may have folded meanwhile */
+			LockRelease(&tag, ShareLock, false);
+			held = ExclusiveLock;
+			(void) LockAcquire(&tag, held, false, false);
+		}
+		CHECK_FOR_INTERRUPTS();
 	}
 	/* the base did not change: the next decision may start now, it sees this one in the journal */
-	if (!synced)
-		LockRelease(&tag, ExclusiveLock, false);
+	if (held != NoLock)
+		LockRelease(&tag, held, false);
 
 	values[0] = BoolGetDatum(false);
-	values[1] = PointerGetDatum(Int64Result(lead_rep, lead_null, nleads, INT8OID));
-	values[2] = Int32GetDatum((int32) (picks - st.picks));
+	values[1] = PointerGetDatum(Int64Result(lead_rep, lead_null, ask.nleads, INT8OID));
+	values[2] = Int32GetDatum(assigned);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
@@ -1357,7 +1495,7 @@ leadmgmt_engine_load(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "engine_load must return a composite type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	EngineRead(PG_GETARG_INT64(0), DateArg(fcinfo, 1), false, NULL, &st);
+	EngineRead(PG_GETARG_INT64(0), DateArg(fcinfo, 1), false, &st);
 	l = FindLoad(&st, PG_GETARG_INT64(2));
 	if (l == NULL)
 		nulls[0] = nulls[1] = true;

@@ -6,7 +6,10 @@
 #   - when the first transaction rolls back, its pick vanishes: the next
 #     assignment goes to the rep it had chosen, and the reps stay one apart;
 #   - a call that had to fold the journal into the counters keeps the lock
-#     until commit, so the next session waits for it.
+#     until commit, so the next session waits for it;
+#   - decisions hold the lock in share mode (0.7 engine, optimistic): while
+#     another session holds it so, an assignment goes through at once, and a
+#     claim, which takes it in exclusive mode, waits.
 source "$(dirname "$0")/lib.sh"
 db=lm_assign_in_flight
 dropdb --if-exists "$db"; createdb "$db"
@@ -71,4 +74,28 @@ check "after the fold the counters equal the rows" \
   [ "$(q "SELECT leadmgmt.rep_load_sync(o, now()) FROM leadmgmt.org o" >/dev/null;
        q "SELECT count(*) FROM leadmgmt.rep_load l JOIN leadmgmt.rep_workload w USING (org_id, rep_id)
            WHERE l.open_leads = w.open_leads AND l.assigned_today = w.assigned_today")" = 3 ]
+
+# decisions share the lock: a session holding it in share mode, as a decision
+# in progress does, holds up neither an assignment nor the assignments it
+# runs beside, but a claim (exclusive mode, until commit) waits for it
+q "INSERT INTO leadmgmt.lead (org_id, lead_id, first_channel_id, latest_channel_id, created_at, last_touch_at)
+   OVERRIDING SYSTEM VALUE SELECT 1, g, 1, 1, now(), now() FROM generate_series(103, 104) g" >/dev/null
+psql -X -At -d "$db" -c "BEGIN" -c "SELECT pg_advisory_xact_lock_shared(hashtextextended('leadmgmt.assign', 1))" \
+  -c "SELECT pg_sleep(3)" -c "COMMIT" >"$LM_TMP/s.out" 2>&1 &
+s=$!
+for _ in $(seq 1 100); do
+  [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(3)%' AND pid <> pg_backend_pid()")" = 1 ] && break
+  sleep 0.05
+done
+start=$(date +%s%N)
+d_rep=$(psql -X -At -d "$db" -c "SET statement_timeout = '2s'" -c "SELECT leadmgmt.assign_lead(1, 103)" 2>&1 | grep -v '^SET')
+d_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+start=$(date +%s%N)
+claim=$(q "SELECT leadmgmt.claim_lead(1, 104, 1) > 0" 2>&1)
+c_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+wait $s
+check "beside a holder of the lock in share mode, an assignment goes through at once ($d_ms ms, rep $d_rep)" \
+  [ "$d_ms" -lt 1000 ] && [[ "$d_rep" =~ ^[0-9]+$ ]]
+check "a claim takes the lock in exclusive mode: it waited for the holder in share mode ($c_ms ms)" \
+  [ "$claim" = t ] && [ "$c_ms" -ge 1000 ]
 dropdb "$db"
