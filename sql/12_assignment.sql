@@ -146,6 +146,59 @@ SELECT strategy, rep_ids IS NULL AS no_reps FROM rep_roster((SELECT o FROM org o
 SELECT array(SELECT pg_temp.who(x) FROM unnest(rep_ids) x) AS no_time
   FROM rep_roster((SELECT o FROM org o WHERE org_id = :o), NULL, NULL);
 
+-- since 0.8 the roster is read in C: it must answer as the SQL it replaced
+-- (below, as 0.7 had it) for every team, at every 90 minutes of a week, with
+-- a customised tier policy, a night shift, a team strategy and an inactive rep
+CREATE FUNCTION pg_temp.roster_sql(o org, team_id bigint, at timestamptz,
+    OUT strategy text, OUT rep_ids bigint[], OUT weights integer[], OUT daily_caps integer[],
+    OUT holding_caps integer[], OUT skills integer[])
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  local timestamp := at AT TIME ZONE o.timezone;
+BEGIN
+  strategy := o.assign_strategy;
+  IF team_id IS NOT NULL THEN
+    SELECT coalesce(tm.assign_strategy, strategy) INTO strategy FROM leadmgmt.team tm
+     WHERE tm.org_id = o.org_id AND tm.team_id = roster_sql.team_id;
+  END IF;
+  WITH pol AS MATERIALIZED (
+    SELECT array_agg(tp.handler_role ORDER BY tp.tier) AS roles
+      FROM leadmgmt.effective_tier_policy tp WHERE tp.org_id = o.org_id
+  )
+  SELECT array_agg(r.rep_id ORDER BY r.rep_id), array_agg(r.weight ORDER BY r.rep_id),
+         array_agg(r.daily_cap ORDER BY r.rep_id), array_agg(r.holding_cap ORDER BY r.rep_id),
+         array_agg(('A' = ANY (r.tiers))::int + ('B' = ANY (r.tiers))::int * 2
+                   + ('C' = ANY (r.tiers))::int * 4 + ('D' = ANY (r.tiers))::int * 8
+                   + (r.role = pol.roles[1])::int * 16 + (r.role = pol.roles[2])::int * 32
+                   + (r.role = pol.roles[3])::int * 64 + (r.role = pol.roles[4])::int * 128 ORDER BY r.rep_id)
+    INTO rep_ids, weights, daily_caps, holding_caps, skills
+    FROM leadmgmt.sales_rep r CROSS JOIN pol
+   WHERE r.org_id = o.org_id AND r.active
+     AND (roster_sql.team_id IS NULL OR r.team_id = roster_sql.team_id)
+     AND (r.rep_id NOT IN (SELECT s.rep_id FROM leadmgmt.rep_shift s WHERE s.org_id = o.org_id)
+          OR r.rep_id IN (SELECT s.rep_id FROM leadmgmt.rep_shift s
+                           WHERE s.org_id = o.org_id AND s.weekday = extract(isodow FROM local)
+                             AND local::time >= s.starts_at AND local::time < s.ends_at));
+END
+$$;
+BEGIN;
+INSERT INTO tier_policy (org_id, tier, handler_role, cost_per_contact, follow_up_sla)
+VALUES (:o, 'B', 'top_sales', 25, '2 hours'), (:o, 'D', 'tmk', 1, '2 days');
+INSERT INTO rep_shift (org_id, rep_id, weekday, starts_at, ends_at)
+VALUES (:o, pg_temp.rep('s3'), 2, '22:00', '23:59:59.999999'), (:o, pg_temp.rep('s3'), 3, '00:00', '06:00'),
+       (:o, pg_temp.rep('top'), 6, '10:00', '16:00');
+UPDATE team SET assign_strategy = 'least_busy' WHERE org_id = :o AND name = 'South';
+UPDATE sales_rep SET active = false WHERE rep_id = pg_temp.rep('bot');
+SELECT count(*) AS cases,
+       count(*) FILTER (WHERE c::text IS NOT DISTINCT FROM s::text) AS same,
+       count(DISTINCT c.rep_ids) AS different_rosters
+  FROM (SELECT o FROM org o WHERE org_id = :o) x,
+       generate_series(timestamptz '2026-01-05 00:00+08', '2026-01-12 00:00+08', interval '90 minutes') t,
+       (SELECT NULL::bigint AS team_id UNION ALL SELECT team_id FROM team WHERE org_id = :o) tm,
+       LATERAL rep_roster(x.o, tm.team_id, t) c,
+       LATERAL pg_temp.roster_sql(x.o, tm.team_id, t) s;
+ROLLBACK;
+
 -- inactive reps and caps: s1 leaves, s2 may take only 1 more today (daily cap)
 UPDATE sales_rep SET active = false WHERE rep_id = pg_temp.rep('s1');
 UPDATE sales_rep SET daily_cap = (SELECT count(*) + 1 FROM assignment a WHERE a.rep_id = pg_temp.rep('s2')

@@ -273,63 +273,20 @@ $$;
 COMMENT ON FUNCTION @extschema@.check_rep_access(bigint, bigint) IS 'raises 42501 unless the caller (the SET ROLE role, else the session user) has app or admin access to the org, or sales access as that rep';
 
 -- the org-wide engine calls (assign_lead, assign_pending, recycle_stale) are for app and admin roles
+-- C since 0.8: a superuser passes without a query
 CREATE FUNCTION @extschema@.check_org_engine(org_id bigint) RETURNS void
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = current_user AND rolsuper)
-     AND NOT check_org_engine.org_id = ANY (@extschema@.acting_org_ids('{app,admin}')) THEN
-    RAISE EXCEPTION USING ERRCODE = '42501',
-      MESSAGE = format('permission denied to assign or recycle the leads of org %s', org_id),
-      HINT = 'Assignment and recycling need app or admin access to the org; a sales rep claims and releases instead.';
-  END IF;
-END
-$$;
+AS 'MODULE_PATHNAME', 'leadmgmt_check_org_engine' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.check_org_engine(bigint) IS 'raises 42501 unless the current role has app or admin access to the org (or is a superuser): the right to run assignment and recycling';
 
 -- the strategy (the team's, else the org's) and the reps that may get leads
 -- at a time, as far as neither depends on the counters: read before the
--- assignment lock is taken, to keep the time under it short
+-- decision.  C since 0.8: as SQL it cost more than the decision (its plan set
+-- up and its tables locked in every transaction); regress 12 checks it
+-- against the SQL it replaces.
 CREATE FUNCTION @extschema@.rep_roster(o @extschema@.org, team_id bigint, at timestamptz,
     OUT strategy text, OUT rep_ids bigint[], OUT weights integer[], OUT daily_caps integer[],
     OUT holding_caps integer[], OUT skills integer[])
-LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan
-AS $$
-DECLARE
-  local timestamp := at AT TIME ZONE o.timezone;
-BEGIN
-  strategy := o.assign_strategy;
-  IF team_id IS NOT NULL THEN
-    SELECT coalesce(tm.assign_strategy, strategy) INTO strategy FROM @extschema@.team tm
-     WHERE tm.org_id = o.org_id AND tm.team_id = rep_roster.team_id;
-    IF NOT FOUND THEN
-      RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown team %s in org %s', team_id, o.org_id);
-    END IF;
-  END IF;
-  WITH pol AS MATERIALIZED (
-    SELECT array_agg(tp.handler_role ORDER BY tp.tier) AS roles
-      FROM @extschema@.effective_tier_policy tp WHERE tp.org_id = o.org_id
-  )
-  SELECT array_agg(r.rep_id ORDER BY r.rep_id), array_agg(r.weight ORDER BY r.rep_id),
-         array_agg(r.daily_cap ORDER BY r.rep_id), array_agg(r.holding_cap ORDER BY r.rep_id),
-         array_agg(('A' = ANY (r.tiers))::int + ('B' = ANY (r.tiers))::int * 2
-                   + ('C' = ANY (r.tiers))::int * 4 + ('D' = ANY (r.tiers))::int * 8
-                   + (r.role = pol.roles[1])::int * 16 + (r.role = pol.roles[2])::int * 32
-                   + (r.role = pol.roles[3])::int * 64 + (r.role = pol.roles[4])::int * 128 ORDER BY r.rep_id)
-    INTO rep_ids, weights, daily_caps, holding_caps, skills
-    FROM @extschema@.sales_rep r CROSS JOIN pol
-   WHERE r.org_id = o.org_id AND r.active
-     AND (rep_roster.team_id IS NULL OR r.team_id = rep_roster.team_id)
-     -- one scan of the org's shifts each (hashed), not one probe per rep
-     AND (r.rep_id NOT IN (SELECT s.rep_id FROM @extschema@.rep_shift s WHERE s.org_id = o.org_id)
-          OR r.rep_id IN (SELECT s.rep_id FROM @extschema@.rep_shift s
-                           WHERE s.org_id = o.org_id AND s.weekday = extract(isodow FROM local)
-                             AND local::time >= s.starts_at AND local::time < s.ends_at));
-END
-$$;
+AS 'MODULE_PATHNAME', 'leadmgmt_rep_roster' LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.rep_roster(@extschema@.org, bigint, timestamptz) IS 'the strategy (the team''s, else the org''s) and the reps that may get leads at a time: active, of the team if one is given, on shift in the org time zone (a rep without shifts always is), with weights, caps and tier skills as plan_assignments takes them (bit t: skilled for tier t; bit 4+t: the tier policy''s handler role)';
 
 -- assigns leads already locked by the caller, all in the public pool, among
