@@ -21,9 +21,22 @@ SELECT throws_ok($$INSERT INTO leadmgmt.tag (org_id, name) VALUES (2, 'sneaky')$
 SELECT is(tap.affected($q$UPDATE leadmgmt.tag SET name = name || '!' WHERE org_id = 2$q$), 0::bigint,
           'cannot update rows of org 2 while acting for org 1');
 
+-- a Monday 10:00 in the org's time zone, when every rep of org 1 is on shift
+SELECT isnt(leadmgmt.assign_lead(1, tap.v('public_lead'), NULL, '2026-01-05 10:00+08'), NULL,
+            'assigns a public lead of org 1 (the C right check and roster, under row-level security)');
+SELECT is((SELECT cardinality(r.rep_ids) FROM leadmgmt.org o, leadmgmt.rep_roster(o, NULL, '2026-01-05 10:00+08') r
+            WHERE o.org_id = 1),
+          (SELECT count(*)::integer FROM leadmgmt.sales_rep r WHERE r.org_id = 1 AND r.active
+              AND (NOT EXISTS (SELECT 1 FROM leadmgmt.rep_shift s WHERE s.org_id = 1 AND s.rep_id = r.rep_id)
+                   OR EXISTS (SELECT 1 FROM leadmgmt.rep_shift s WHERE s.org_id = 1 AND s.rep_id = r.rep_id
+                                 AND s.weekday = 1 AND s.starts_at <= '10:00' AND s.ends_at > '10:00'))),
+          'reads the roster of org 1: the active reps on shift then');
+
 SET LOCAL leadmgmt.org_id = '2';
 SELECT is(tap.n('lead', 'true'), (SELECT v FROM tap_fixture WHERE name = 'org2_leads'), 'org 2 set: all of org 2''s leads');
 SELECT is(tap.n('lead', 'org_id <> 2'), 0::bigint, 'org 2 set: no lead of org 1');
+SELECT throws_ok('SELECT leadmgmt.check_org_engine(1)', '42501', NULL,
+                 'may not run org 1''s assignment while acting for org 2');
 SELECT is((SELECT is_new FROM leadmgmt.ingest_lead(2, '13500000001', 'douyin', NULL, now())), true,
           'the same phone is a new lead in another org');
 
