@@ -198,6 +198,10 @@ SELECT count(*) AS cases,
        LATERAL rep_roster(x.o, tm.team_id, t) c,
        LATERAL pg_temp.roster_sql(x.o, tm.team_id, t) s;
 ROLLBACK;
+-- an org row without an id (and without a time zone): its strategy, nobody
+SELECT c::text AS c_roster, c::text = s::text AS same_as_sql
+  FROM rep_roster(jsonb_populate_record(NULL::org, '{"assign_strategy": "least_busy"}'), NULL, now()) c,
+       pg_temp.roster_sql(jsonb_populate_record(NULL::org, '{"assign_strategy": "least_busy"}'), NULL, now()) s;
 
 -- inactive reps and caps: s1 leaves, s2 may take only 1 more today (daily cap)
 UPDATE sales_rep SET active = false WHERE rep_id = pg_temp.rep('s1');

@@ -1645,16 +1645,22 @@ leadmgmt_rep_roster(PG_FUNCTION_ARGS)
 		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 	}
 	o = PG_GETARG_HEAPTUPLEHEADER(0);
-	org = DatumGetInt64(GetAttributeByName(o, "org_id", &isnull));
-	if (isnull)
-	{
-		memset(nulls, true, sizeof(nulls));
-		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-	}
 	{
 		Datum		d = GetAttributeByName(o, "assign_strategy", &isnull);
 
 		strategy = isnull ? NULL : TextDatumGetCString(d);
+	}
+	org = DatumGetInt64(GetAttributeByName(o, "org_id", &isnull));
+	if (isnull)
+	{
+		/* an org row without an id: its strategy, nobody */
+		memset(nulls, true, sizeof(nulls));
+		if (strategy != NULL)
+		{
+			values[0] = CStringGetTextDatum(strategy);
+			nulls[0] = false;
+		}
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 	}
 	have_team = !PG_ARGISNULL(1);
 	if (have_team)
