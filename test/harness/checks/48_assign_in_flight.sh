@@ -7,7 +7,7 @@
 #     assignment goes to the rep it had chosen, and the reps stay one apart;
 #   - a call that had to fold the journal into the counters keeps the lock
 #     until commit, so the next session waits for it;
-#   - decisions hold the lock in share mode (0.7 engine, optimistic): while
+#   - decisions hold the lock in share mode (since 0.8, optimistic): while
 #     another session holds it so, an assignment goes through at once, and a
 #     claim, which takes it in exclusive mode, waits.
 source "$(dirname "$0")/lib.sh"
