@@ -636,22 +636,35 @@ EngineOpen(EngineRel *er, const char *name, const char *const *cols, int ncols, 
 	}
 }
 
+/* an engine table's primary key (org_id first), after the relcache has looked its indexes up */
+static Oid
+EnginePk(EngineRel *er)
+{
+	list_free(RelationGetIndexList(er->rel));
+	return er->rel->rd_pkindex;
+}
+
+/* the scan key on org_id */
+static void
+EngineOrgKey(EngineRel *er, int64 org, ScanKeyData *key)
+{
+	ScanKeyInit(key, get_attnum(RelationGetRelid(er->rel), "org_id"), BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(org));
+}
+
 /*
- * A scan of the org's rows of an engine table, by its primary key (org_id
- * first); with after_att, only rows whose column after_att (the key's second
- * column) is above after.
+ * A scan of the org's rows of an engine table, by its primary key; with
+ * after_att, only rows whose column after_att (the key's second column) is
+ * above after.
  */
 static SysScanDesc
 EngineScan(EngineRel *er, int64 org, Snapshot snap, ScanKeyData *key, AttrNumber after_att, int64 after)
 {
-	Oid			pk;
+	Oid			pk = EnginePk(er);
 
-	ScanKeyInit(&key[0], get_attnum(RelationGetRelid(er->rel), "org_id"), BTEqualStrategyNumber, F_INT8EQ,
-				Int64GetDatum(org));
+	EngineOrgKey(er, org, &key[0]);
 	if (after_att != InvalidAttrNumber)
 		ScanKeyInit(&key[1], after_att, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(after));
-	list_free(RelationGetIndexList(er->rel));
-	pk = er->rel->rd_pkindex;
 	return systable_beginscan(er->rel, pk, OidIsValid(pk), snap, after_att != InvalidAttrNumber ? 2 : 1, key);
 }
 
@@ -769,12 +782,10 @@ again:
 	wait_token = 0;
 	InitDirtySnapshot(dirty);
 	EngineOpen(&er, "assign_pick", pick_cols, 6, org, checked);
-	list_free(RelationGetIndexList(er.rel));
-	if (!OidIsValid(er.rel->rd_pkindex))
+	if (!OidIsValid(EnginePk(&er)))
 		elog(ERROR, "table leadmgmt.assign_pick has no primary key");
 	pk = index_open(er.rel->rd_pkindex, AccessShareLock);
-	ScanKeyInit(&key, get_attnum(RelationGetRelid(er.rel), "org_id"), BTEqualStrategyNumber, F_INT8EQ,
-				Int64GetDatum(org));
+	EngineOrgKey(&er, org, &key);
 	scan = systable_beginscan_ordered(er.rel, pk, &dirty, 1, &key);
 	while (HeapTupleIsValid(tup = systable_getnext_ordered(scan, BackwardScanDirection)))
 	{

@@ -31,6 +31,22 @@ SELECT is((SELECT cardinality(r.rep_ids) FROM leadmgmt.org o, leadmgmt.rep_roste
                    OR EXISTS (SELECT 1 FROM leadmgmt.rep_shift s WHERE s.org_id = 1 AND s.rep_id = r.rep_id
                                  AND s.weekday = 1 AND s.starts_at <= '10:00' AND s.ends_at > '10:00'))),
           'reads the roster of org 1: the active reps on shift then');
+-- serial against forced parallel: the C roster and right check (PARALLEL SAFE)
+-- answer the same in a worker, under row-level security
+CREATE TEMP TABLE roster_serial AS
+SELECT string_agg(r::text, ';' ORDER BY t) AS rosters
+  FROM leadmgmt.org o, generate_series(timestamptz '2026-01-05 00:00+08', '2026-01-12 00:00+08', interval '3 hours') t,
+       leadmgmt.rep_roster(o, NULL, t) r
+ WHERE o.org_id = 1 AND leadmgmt.check_org_engine(o.org_id) IS NULL;
+SELECT tap.force_parallel();
+SELECT ok(tap.plan_of($q$SELECT r FROM leadmgmt.org o, generate_series(1, 3) t, leadmgmt.rep_roster(o, NULL, now()) r
+                        WHERE o.org_id = 1$q$) ~ 'Gather', 'a roster query runs under a Gather when parallel plans are forced');
+SELECT is((SELECT string_agg(r::text, ';' ORDER BY t)
+             FROM leadmgmt.org o, generate_series(timestamptz '2026-01-05 00:00+08', '2026-01-12 00:00+08', interval '3 hours') t,
+                  leadmgmt.rep_roster(o, NULL, t) r
+            WHERE o.org_id = 1 AND leadmgmt.check_org_engine(o.org_id) IS NULL),
+          (SELECT rosters FROM roster_serial), 'rep_roster and check_org_engine: the same serial and in parallel workers');
+SELECT tap.serial();
 
 SET LOCAL leadmgmt.org_id = '2';
 SELECT is(tap.n('lead', 'true'), (SELECT v FROM tap_fixture WHERE name = 'org2_leads'), 'org 2 set: all of org 2''s leads');
