@@ -49,6 +49,7 @@
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
@@ -754,30 +755,33 @@ FindLoad(EngineState *st, int64 rep)
 }
 
 /*
- * The org's live journal rows, read with a dirty snapshot: in flight or
- * settled.  A row another call is still writing (a speculative insertion
- * not yet confirmed, see JournalPublish) is waited for, as INSERT ... ON
- * CONFLICT waits for one, for the few microseconds until it is confirmed or
- * killed; then the journal is read again.  The read runs from the highest
- * pick number down (JournalNothingNew relies on it); the rows are returned
- * in ascending order.
+ * The org's live journal rows above pick number after (all: 0), read with a
+ * dirty snapshot: in flight or settled; appended to j.  A row another call
+ * is still writing (a speculative insertion not yet confirmed, see
+ * JournalPublish) is waited for, as INSERT ... ON CONFLICT waits for one,
+ * for the few microseconds until it is confirmed or killed; then the rows are
+ * read again.  The read runs from the highest pick number down
+ * (JournalNothingNew relies on it); the rows are appended in ascending order.
  */
 static void
-JournalScan(int64 org, DateADT today, Journal *j, bool *checked)
+JournalScan(int64 org, DateADT today, int64 after, Journal *j, bool *checked)
 {
 	static const char *const pick_cols[] = {"pick_no", "day", "rep_ids", "current_delta", "last_picks", "taken"};
 	SnapshotData dirty;
-	ScanKeyData key;
+	ScanKeyData key[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
 	EngineRel	er;
 	Relation	pk;
 	TransactionId wait_xid;
 	uint32		wait_token;
-	int			k;
+	int			nrows0 = j->nrows,
+				nparts0 = j->nparts,
+				k;
 
 again:
-	j->nrows = j->nparts = 0;
+	j->nrows = nrows0;
+	j->nparts = nparts0;
 	wait_xid = InvalidTransactionId;
 	wait_token = 0;
 	InitDirtySnapshot(dirty);
@@ -785,8 +789,9 @@ again:
 	if (!OidIsValid(EnginePk(&er)))
 		elog(ERROR, "table leadmgmt.assign_pick has no primary key");
 	pk = index_open(er.rel->rd_pkindex, AccessShareLock);
-	EngineOrgKey(&er, org, &key);
-	scan = systable_beginscan_ordered(er.rel, pk, &dirty, 1, &key);
+	EngineOrgKey(&er, org, &key[0]);
+	ScanKeyInit(&key[1], er.att[0], BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(after));
+	scan = systable_beginscan_ordered(er.rel, pk, &dirty, 2, key);
 	while (HeapTupleIsValid(tup = systable_getnext_ordered(scan, BackwardScanDirection)))
 	{
 		int			n1,
@@ -851,11 +856,11 @@ again:
 		goto again;
 	}
 	/* ascending */
-	for (k = 0; k < j->nrows / 2; k++)
+	for (k = 0; k < (j->nrows - nrows0) / 2; k++)
 	{
-		JRow		t = j->rows[k];
+		JRow		t = j->rows[nrows0 + k];
 
-		j->rows[k] = j->rows[j->nrows - 1 - k];
+		j->rows[nrows0 + k] = j->rows[j->nrows - 1 - k];
 		j->rows[j->nrows - 1 - k] = t;
 	}
 }
@@ -1053,7 +1058,7 @@ EngineRead(int64 org, DateADT today, bool want_slots, EngineState *st)
 	UnregisterSnapshot(snap);
 
 	/* the journal */
-	JournalScan(org, today, &st->journal, &checked);
+	JournalScan(org, today, 0, &st->journal, &checked);
 	for (i = 0; i < st->journal.nrows; i++)
 	{
 		JRow	   *r = &st->journal.rows[i];
@@ -1082,6 +1087,108 @@ EngineRead(int64 org, DateADT today, bool want_slots, EngineState *st)
 	}
 	if (acc)
 		pfree(acc);
+}
+
+/*
+ * After a conflict: bring the state read to the journal as it is now,
+ * without reading it again.  The rows above the highest one counted are read
+ * (descending, as JournalScan reads) and added.  The state stays right when
+ * every row counted still stands: a row counted while in flight that has
+ * aborted since may hide rows written after it that this call never saw,
+ * so then it returns false and the state must be read again.  The base
+ * cannot have changed: this call holds the assignment lock, and a fold takes
+ * it in exclusive mode.
+ */
+static bool
+JournalCatchUp(int64 org, DateADT today, EngineState *st)
+{
+	Journal    *j = &st->journal;
+	int			n0 = j->nrows,
+				i,
+				k;
+	bool		checked = true;
+
+	JournalScan(org, today, n0 > 0 ? j->rows[n0 - 1].pick_no : 0, j, &checked);
+
+	/* after the read, as JournalNothingNew checks the top after its own */
+	for (i = 0; i < n0; i++)
+	{
+		JRow	   *r = &j->rows[i];
+
+		if (!TransactionIdIsValid(r->xid) || TransactionIdIsInProgress(r->xid))
+			continue;
+		if (!TransactionIdDidCommit(r->xid))
+			return false;
+		r->xid = InvalidTransactionId;
+	}
+
+	for (i = n0; i < j->nrows; i++)
+	{
+		JRow	   *r = &j->rows[i];
+
+		if (!TransactionIdIsValid(r->xid))
+			st->settled++;
+		st->picks = Max(st->picks, r->pick_no);
+		for (k = 0; k < r->n; k++)
+		{
+			JPart	   *p = &j->parts[r->off + k];
+			int			at = FindSlot(st->slots, st->nslots, p->rep);
+			LoadRow    *l;
+
+			if (at < 0)
+			{
+				/* a rep the state had no slot for: insert it in id order */
+				st->slots = repalloc(st->slots, sizeof(Slot) * (st->nslots + 1));
+				for (at = st->nslots; at > 0 && st->slots[at - 1].id > p->rep; at--)
+					st->slots[at] = st->slots[at - 1];
+				st->slots[at].id = p->rep;
+				st->slots[at].current = 0;
+				st->slots[at].last = 0;
+				st->nslots++;
+			}
+			st->slots[at].current += p->current;
+			st->slots[at].last = Max(st->slots[at].last, p->last);
+			if (p->taken && (l = FindLoad(st, p->rep)) != NULL)
+			{
+				l->open += p->taken;
+				if (r->today)
+					l->assigned += p->taken;
+			}
+		}
+	}
+	return true;
+}
+
+/*
+ * With leadmgmt.verify_catch_up on (a setting for tests, check 49): the
+ * state JournalCatchUp brought up to date equals the state read anew, when
+ * the new read saw the same journal rows.  A difference is a bug.
+ */
+static void
+VerifyCatchUp(int64 org, DateADT today, const EngineState *st)
+{
+	const char *on = GetConfigOption("leadmgmt.verify_catch_up", true, false);
+	EngineState fresh;
+	int			i;
+
+	if (on == NULL || strcmp(on, "on") != 0)
+		return;
+	EngineRead(org, today, true, &fresh);
+	if (fresh.journal.nrows != st->journal.nrows)
+		return;					/* the journal moved on meanwhile */
+	for (i = 0; i < fresh.journal.nrows; i++)
+		if (!ItemPointerEquals(&fresh.journal.rows[i].tid, &st->journal.rows[i].tid))
+			return;
+	if (fresh.picks != st->picks || fresh.nslots != st->nslots || fresh.nload != st->nload)
+		elog(ERROR, "the caught-up state of org " INT64_FORMAT " differs from the state read anew", org);
+	for (i = 0; i < fresh.nslots; i++)
+		if (fresh.slots[i].id != st->slots[i].id || fresh.slots[i].current != st->slots[i].current ||
+			fresh.slots[i].last != st->slots[i].last)
+			elog(ERROR, "the caught-up rotation of org " INT64_FORMAT " differs from the one read anew", org);
+	for (i = 0; i < fresh.nload; i++)
+		if (fresh.load[i].rep != st->load[i].rep || fresh.load[i].open != st->load[i].open ||
+			fresh.load[i].assigned != st->load[i].assigned)
+			elog(ERROR, "the caught-up counters of org " INT64_FORMAT " differ from the ones read anew", org);
 }
 
 static DateADT
@@ -1266,15 +1373,16 @@ typedef enum
 } Decision;
 
 /*
- * One attempt at the decision: read the state, plan, publish.  validate:
+ * One attempt at the decision: read the state (fresh; else st was read and
+ * brought up to date by JournalCatchUp), plan, publish.  validate:
  * others may be deciding beside this call (it holds the lock in share
  * mode), so its row is confirmed only if the journal did not change under it.
  * Fills lead_rep and lead_null, and *assigned.
  */
 static Decision
-EngineDecide(EngineAsk *ask, bool validate, int64 *lead_rep, bool *lead_null, int32 *assigned)
+EngineDecide(EngineAsk *ask, EngineState *st, bool fresh, bool validate, int64 *lead_rep, bool *lead_null,
+			 int32 *assigned)
 {
-	EngineState st;
 	Slot	   *slots,
 			   *before;
 	Rep		   *reps;
@@ -1289,7 +1397,8 @@ EngineDecide(EngineAsk *ask, bool validate, int64 *lead_rep, bool *lead_null, in
 				nslots;
 	bool		ok = true;
 
-	EngineRead(ask->org, ask->today, true, &st);
+	if (fresh)
+		EngineRead(ask->org, ask->today, true, st);
 
 	/* the roster's reps with counters; the others need a fold, or drop out */
 	eid = palloc(sizeof(int64) * Max(ask->n, 1));
@@ -1300,7 +1409,7 @@ EngineDecide(EngineAsk *ask, bool validate, int64 *lead_rep, bool *lead_null, in
 	m = 0;
 	for (i = 0; i < ask->n; i++)
 	{
-		LoadRow    *l = FindLoad(&st, ask->rid[i]);
+		LoadRow    *l = FindLoad(st, ask->rid[i]);
 
 		if (l == NULL)
 		{
@@ -1315,22 +1424,22 @@ EngineDecide(EngineAsk *ask, bool validate, int64 *lead_rep, bool *lead_null, in
 		eskill[m] = ask->rskill[i];
 		m++;
 	}
-	if (!ask->synced && (st.pending || st.settled >= FOLD_AFTER))
+	if (!ask->synced && (st->pending || st->settled >= FOLD_AFTER))
 		return NEEDS_SYNC;
 
 	/* the slots, and a copy to tell what the plan moved */
-	slots = palloc(sizeof(Slot) * (st.nslots + m + 1));
-	memcpy(slots, st.slots, sizeof(Slot) * st.nslots);
-	nslots = AddRepSlots(slots, st.nslots, eid, m);
+	slots = palloc(sizeof(Slot) * (st->nslots + m + 1));
+	memcpy(slots, st->slots, sizeof(Slot) * st->nslots);
+	nslots = AddRepSlots(slots, st->nslots, eid, m);
 	before = palloc(sizeof(Slot) * (nslots + 1));
 	memcpy(before, slots, sizeof(Slot) * nslots);
 	reps = MakeReps(slots, nslots, eid, ew, eopen, eroom, eskill, m);
 
 	picks = PlanLeads(ask->strategy, slots, reps, m, ask->tiers, ask->nleads, ask->excl, ask->exclnull,
-					  st.picks, lead_rep, lead_null);
-	*assigned = (int32) (picks - st.picks);
+					  st->picks, lead_rep, lead_null);
+	*assigned = (int32) (picks - st->picks);
 
-	if (picks != st.picks)
+	if (picks != st->picks)
 	{
 		/* the journal row: what moved, in slot (rep id) order */
 		int64	   *jid = palloc(sizeof(int64) * nslots),
@@ -1352,7 +1461,7 @@ EngineDecide(EngineAsk *ask, bool validate, int64 *lead_rep, bool *lead_null, in
 			nj++;
 		}
 		ok = JournalPublish(ask->org, picks, ask->today, ask->at, jid, jcur, jlast, jtaken, nj,
-							validate ? &st.journal : NULL);
+							validate ? &st->journal : NULL);
 	}
 	return ok ? DECIDED : CONFLICT;
 }
@@ -1374,7 +1483,8 @@ EngineDecide(EngineAsk *ask, bool validate, int64 *lead_rep, bool *lead_null, in
  *
  * It holds the org's assignment lock while it decides and releases it after,
  * in share mode: calls decide side by side, optimistically, and a call whose
- * row conflicts with another's (JournalPublish) decides again.  After
+ * row conflicts with another's (JournalPublish) decides again, on its state
+ * brought up to date with the rows that came first (JournalCatchUp).  After
  * SHARED_TRIES conflicts, or for a batch of more than SHARED_MAX_LEADS
  * leads, it decides under the lock in exclusive mode, where nothing can
  * conflict.  What takes the lock in exclusive mode until commit (a fold,
@@ -1399,6 +1509,8 @@ leadmgmt_engine_assign(PG_FUNCTION_ARGS)
 	int32		assigned = 0;
 	LOCKTAG		tag;
 	LOCKMODE	held = NoLock;	/* the lock mode this call took */
+	EngineState st;
+	bool		fresh = true;	/* read the state anew */
 	Decision	d;
 	TupleDesc	tupdesc;
 	Datum		values[3];
@@ -1452,7 +1564,7 @@ leadmgmt_engine_assign(PG_FUNCTION_ARGS)
 
 	for (tries = 1;; tries++)
 	{
-		d = EngineDecide(&ask, held == ShareLock, lead_rep, lead_null, &assigned);
+		d = EngineDecide(&ask, &st, fresh, held == ShareLock, lead_rep, lead_null, &assigned);
 		if (d == DECIDED)
 			break;
 		if (d == NEEDS_SYNC && held == ExclusiveLock)
@@ -1470,6 +1582,14 @@ leadmgmt_engine_assign(PG_FUNCTION_ARGS)
 			LockRelease(&tag, ShareLock, false);
 			held = ExclusiveLock;
 			(void) LockAcquire(&tag, held, false, false);
+			fresh = true;
+		}
+		else
+		{
+			/* the calls that came first are above what this one read: add them */
+			fresh = !JournalCatchUp(ask.org, ask.today, &st);
+			if (!fresh)
+				VerifyCatchUp(ask.org, ask.today, &st);
 		}
 		CHECK_FOR_INTERRUPTS();
 	}
