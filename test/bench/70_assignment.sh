@@ -80,6 +80,13 @@ for c in 1 8 32; do
   awk -v c="$c" -v o="${res[one,$c]}" -v l="${res[limit,$c]}" -v n="${res[naive,$c]}" -v b="${res[batch,$c]}" \
     'BEGIN {printf "%2d clients: assign_lead %.2f of the limit, %.2fx plain PL/pgSQL; assign_pending %.1fx plain PL/pgSQL\n", c, o / l, o / n, b / n}'
 done
+# scaling: what each keeps of its own rate from 8 to 32 clients, and the time
+# each adds per assignment over the limit (the same writes with the rep given)
+awk -v l8="${res[limit,8]}" -v l32="${res[limit,32]}" -v o8="${res[one,8]}" -v o32="${res[one,32]}" \
+    -v n8="${res[naive,8]}" -v n32="${res[naive,32]}" 'BEGIN {
+  printf "8 -> 32 clients keeps: limit %.0f%%, assign_lead %.0f%%, plain PL/pgSQL %.0f%%\n", 100 * l32 / l8, 100 * o32 / o8, 100 * n32 / n8
+  printf "time added over the limit per assignment (ms, 8 / 32 clients): assign_lead %.2f / %.2f, plain PL/pgSQL %.2f / %.2f\n",
+         1000 / o8 - 1000 / l8, 1000 / o32 - 1000 / l32, 1000 / n8 - 1000 / l8, 1000 / n32 - 1000 / l32 }'
 reset
 psql -X -q -d "$db" -c '\timing on' -c "SELECT count(*) FROM leadmgmt.assign_pending(1, 100000)" \
   | sed -n 's/^Time: /one assign_pending of 100,000 leads (from a fresh state): /p'
