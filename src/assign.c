@@ -542,14 +542,12 @@ typedef struct LoadRow
 	int64		assigned;		/* on the day asked for */
 } LoadRow;
 
-/* a rep's rotation and journal totals, while the state is read */
+/* a rep's base rotation, while the state is read */
 typedef struct Acc
 {
 	int64		rep;
 	int64		current;
 	int64		last;
-	int64		taken;
-	int64		taken_today;
 } Acc;
 
 static int
@@ -865,23 +863,53 @@ again:
 	}
 }
 
-/* add a journal row's parts to the totals */
+/*
+ * Count a journal row in the state: its rotation deltas in the slots (a rep
+ * new to them is inserted in id order), its leads in the counters, its pick
+ * number in the picks.  EngineRead counts every row so, JournalCatchUp those
+ * that came since.
+ */
 static void
-JournalAdd(Journal *j, JRow *r, Acc **acc, int *nacc, int *cap)
+StateAddRow(EngineState *st, const JRow *r)
 {
 	int			i;
 
+	if (!TransactionIdIsValid(r->xid))
+		st->settled++;
+	st->picks = Max(st->picks, r->pick_no);
 	for (i = 0; i < r->n; i++)
 	{
-		JPart	   *p = &j->parts[r->off + i];
-		Acc		   *a = AccFind(acc, nacc, cap, p->rep);
+		const JPart *p = &st->journal.parts[r->off + i];
+		int			at = FindSlot(st->slots, st->nslots, p->rep);
+		LoadRow    *l;
 
-		a->current += p->current;
-		a->last = Max(a->last, p->last);
-		a->taken += p->taken;
-		if (r->today)
-			a->taken_today += p->taken;
+		if (at < 0)
+		{
+			st->slots = repalloc(st->slots, sizeof(Slot) * (st->nslots + 1));
+			for (at = st->nslots; at > 0 && st->slots[at - 1].id > p->rep; at--)
+				st->slots[at] = st->slots[at - 1];
+			st->slots[at].id = p->rep;
+			st->slots[at].current = 0;
+			st->slots[at].last = 0;
+			st->nslots++;
+		}
+		st->slots[at].current += p->current;
+		st->slots[at].last = Max(st->slots[at].last, p->last);
+		if (p->taken && (l = FindLoad(st, p->rep)) != NULL)
+		{
+			l->open += p->taken;
+			if (r->today)
+				l->assigned += p->taken;
+		}
 	}
+}
+
+/* a row read while its transaction was in flight, which has rolled back since */
+static bool
+RowAborted(const JRow *r)
+{
+	return TransactionIdIsValid(r->xid) &&
+		!TransactionIdIsInProgress(r->xid) && !TransactionIdDidCommit(r->xid);
 }
 
 static bool JournalUnchanged(int64 org, ItemPointer mine, const Journal *seen, bool *checked);
@@ -920,8 +948,7 @@ JournalNothingNew(int64 org, ItemPointer mine, const Journal *seen, bool *checke
 	EngineClose(&er, scan);
 	if (!clear)
 		return false;
-	if (top && TransactionIdIsValid(top->xid) &&
-		!TransactionIdIsInProgress(top->xid) && !TransactionIdDidCommit(top->xid))
+	if (top && RowAborted(top))
 		return JournalUnchanged(org, mine, seen, checked);
 	return true;
 }
@@ -1057,36 +1084,21 @@ EngineRead(int64 org, DateADT today, bool want_slots, EngineState *st)
 	EngineClose(&er, scan);
 	UnregisterSnapshot(snap);
 
-	/* the journal */
-	JournalScan(org, today, 0, &st->journal, &checked);
-	for (i = 0; i < st->journal.nrows; i++)
-	{
-		JRow	   *r = &st->journal.rows[i];
-
-		if (!TransactionIdIsValid(r->xid))
-			st->settled++;
-		st->picks = Max(st->picks, r->pick_no);
-		JournalAdd(&st->journal, r, &acc, &nacc, &cap);
-	}
-
-	/* the slots, and the journal's picks added to the counters */
+	/* the slots of the base rotation, then the journal counted in */
 	st->slots = palloc(sizeof(Slot) * (nacc + 1));
 	for (i = 0; i < nacc; i++)
 	{
 		Slot	   *s = &st->slots[st->nslots++];
-		LoadRow    *l;
 
 		s->id = acc[i].rep;
 		s->current = acc[i].current;
 		s->last = acc[i].last;
-		if ((acc[i].taken || acc[i].taken_today) && (l = FindLoad(st, s->id)) != NULL)
-		{
-			l->open += acc[i].taken;
-			l->assigned += acc[i].taken_today;
-		}
 	}
 	if (acc)
 		pfree(acc);
+	JournalScan(org, today, 0, &st->journal, &checked);
+	for (i = 0; i < st->journal.nrows; i++)
+		StateAddRow(st, &st->journal.rows[i]);
 }
 
 /*
@@ -1104,8 +1116,7 @@ JournalCatchUp(int64 org, DateADT today, EngineState *st)
 {
 	Journal    *j = &st->journal;
 	int			n0 = j->nrows,
-				i,
-				k;
+				i;
 	bool		checked = true;
 
 	JournalScan(org, today, n0 > 0 ? j->rows[n0 - 1].pick_no : 0, j, &checked);
@@ -1113,49 +1124,11 @@ JournalCatchUp(int64 org, DateADT today, EngineState *st)
 	/* after the read, as JournalNothingNew checks the top after its own */
 	for (i = 0; i < n0; i++)
 	{
-		JRow	   *r = &j->rows[i];
-
-		if (!TransactionIdIsValid(r->xid) || TransactionIdIsInProgress(r->xid))
-			continue;
-		if (!TransactionIdDidCommit(r->xid))
+		if (RowAborted(&j->rows[i]))
 			return false;
-		r->xid = InvalidTransactionId;
 	}
-
 	for (i = n0; i < j->nrows; i++)
-	{
-		JRow	   *r = &j->rows[i];
-
-		if (!TransactionIdIsValid(r->xid))
-			st->settled++;
-		st->picks = Max(st->picks, r->pick_no);
-		for (k = 0; k < r->n; k++)
-		{
-			JPart	   *p = &j->parts[r->off + k];
-			int			at = FindSlot(st->slots, st->nslots, p->rep);
-			LoadRow    *l;
-
-			if (at < 0)
-			{
-				/* a rep the state had no slot for: insert it in id order */
-				st->slots = repalloc(st->slots, sizeof(Slot) * (st->nslots + 1));
-				for (at = st->nslots; at > 0 && st->slots[at - 1].id > p->rep; at--)
-					st->slots[at] = st->slots[at - 1];
-				st->slots[at].id = p->rep;
-				st->slots[at].current = 0;
-				st->slots[at].last = 0;
-				st->nslots++;
-			}
-			st->slots[at].current += p->current;
-			st->slots[at].last = Max(st->slots[at].last, p->last);
-			if (p->taken && (l = FindLoad(st, p->rep)) != NULL)
-			{
-				l->open += p->taken;
-				if (r->today)
-					l->assigned += p->taken;
-			}
-		}
-	}
+		StateAddRow(st, &j->rows[i]);
 	return true;
 }
 
