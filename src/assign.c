@@ -530,8 +530,12 @@ leadmgmt_plan_assignments(PG_FUNCTION_ARGS)
 PG_FUNCTION_INFO_V1(leadmgmt_engine_assign);
 PG_FUNCTION_INFO_V1(leadmgmt_engine_load);
 
-/* settled journal rows that make a decision fold the journal first */
+/*
+ * settled journal rows that make a decision fold the journal first; a call
+ * that finds another folding goes on until FOLD_LIMIT rows have settled
+ */
 #define FOLD_AFTER 64
+#define FOLD_LIMIT (8 * FOLD_AFTER)
 
 
 /* a rep's counters: rep_load plus the live journal rows */
@@ -1176,12 +1180,15 @@ DateArg(FunctionCallInfo fcinfo, int i)
 	return d;
 }
 
-/* the org's assignment lock, as pg_advisory_xact_lock(hashtextextended('leadmgmt.assign', org)) names it */
+/*
+ * An org's advisory lock, as pg_advisory_xact_lock(hashtextextended(name,
+ * org)) names it: 'leadmgmt.assign', the assignment lock; 'leadmgmt.fold',
+ * held until commit by the call that goes to fold the journal.
+ */
 static void
-AssignLockTag(LOCKTAG *tag, int64 org)
+AssignLockTag(LOCKTAG *tag, const char *name, int64 org)
 {
-	static const char name[] = "leadmgmt.assign";
-	int64		key = DatumGetInt64(hash_any_extended((const unsigned char *) name, sizeof(name) - 1, (uint64) org));
+	int64		key = DatumGetInt64(hash_any_extended((const unsigned char *) name, strlen(name), (uint64) org));
 
 	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, (uint32) (key >> 32), (uint32) key, 1);
 }
@@ -1336,12 +1343,14 @@ typedef struct EngineAsk
 	char	   *tiers;
 	int64	   *excl;
 	bool	   *exclnull;
+	bool		fold_later;		/* another call has the fold in hand */
 } EngineAsk;
 
 typedef enum
 {
 	DECIDED,					/* published, or nothing to publish */
 	NEEDS_SYNC,					/* a fold must come first */
+	FOLD_DUE,					/* a fold is due; the decision could go on without it */
 	CONFLICT					/* another call published first: decide again */
 } Decision;
 
@@ -1397,8 +1406,10 @@ EngineDecide(EngineAsk *ask, EngineState *st, bool fresh, bool validate, int64 *
 		eskill[m] = ask->rskill[i];
 		m++;
 	}
-	if (!ask->synced && (st->pending || st->settled >= FOLD_AFTER))
+	if (!ask->synced && st->pending)
 		return NEEDS_SYNC;
+	if (!ask->synced && st->settled >= (ask->fold_later ? FOLD_LIMIT : FOLD_AFTER))
+		return FOLD_DUE;
 
 	/* the slots, and a copy to tell what the plan moved */
 	slots = palloc(sizeof(Slot) * (st->nslots + m + 1));
@@ -1465,7 +1476,9 @@ EngineDecide(EngineAsk *ask, EngineState *st, bool fresh, bool validate, int64 *
  *
  * Unless synced, it first asks for a fold (needs_sync, holding the lock in
  * exclusive mode, nothing else) when a roster rep has no counters yet,
- * open-lead changes wait, or FOLD_AFTER journal rows have settled.  synced:
+ * open-lead changes wait, or FOLD_AFTER journal rows have settled; in the
+ * last case only the call that gets the fold lock asks, the others decide on
+ * until FOLD_LIMIT rows have settled.  synced:
  * the caller holds the lock in exclusive mode and has folded (rep_load_sync)
  * in this transaction; the lock stays until commit, and reps still without
  * counters (deleted meanwhile) drop out.
@@ -1520,7 +1533,8 @@ leadmgmt_engine_assign(PG_FUNCTION_ARGS)
 	lead_rep = palloc0(sizeof(int64) * Max(ask.nleads, 1));
 	lead_null = palloc(sizeof(bool) * Max(ask.nleads, 1));
 
-	AssignLockTag(&tag, ask.org);
+	AssignLockTag(&tag, "leadmgmt.assign", ask.org);
+	ask.fold_later = false;
 	if (ask.synced)
 	{
 		if (!AssignLockHeld(&tag))
@@ -1535,11 +1549,32 @@ leadmgmt_engine_assign(PG_FUNCTION_ARGS)
 		(void) LockAcquire(&tag, held, false, false);
 	}
 
-	for (tries = 1;; tries++)
+	for (tries = 1;;)
 	{
 		d = EngineDecide(&ask, &st, fresh, held == ShareLock, lead_rep, lead_null, &assigned);
 		if (d == DECIDED)
 			break;
+		if (d == FOLD_DUE && held == ShareLock && !ask.fold_later)
+		{
+			LOCKTAG		fold;
+
+			/*
+			 * One call folds: the one that gets the fold lock, kept until
+			 * commit.  The others that find the fold due meanwhile decide
+			 * on, on the state they read, instead of each taking the
+			 * assignment lock in exclusive mode in turn; they fold only when
+			 * FOLD_LIMIT rows have settled.
+			 */
+			AssignLockTag(&fold, "leadmgmt.fold", ask.org);
+			if (LockAcquire(&fold, ExclusiveLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
+			{
+				ask.fold_later = true;
+				fresh = false;
+				continue;
+			}
+		}
+		if (d == FOLD_DUE)
+			d = NEEDS_SYNC;
 		if (d == NEEDS_SYNC && held == ExclusiveLock)
 		{
 			/* the lock stays: the fold changes the base, so it is kept until commit */
@@ -1560,6 +1595,7 @@ leadmgmt_engine_assign(PG_FUNCTION_ARGS)
 		else
 		{
 			/* the calls that came first are above what this one read: add them */
+			tries++;
 			fresh = !JournalCatchUp(ask.org, ask.today, &st);
 			if (!fresh)
 				VerifyCatchUp(ask.org, ask.today, &st);

@@ -9,7 +9,10 @@
 #     until commit, so the next session waits for it;
 #   - decisions hold the lock in share mode (since 0.8, optimistic): while
 #     another session holds it so, an assignment goes through at once, and a
-#     claim, which takes it in exclusive mode, waits.
+#     claim, which takes it in exclusive mode, waits;
+#   - one call folds at a time: while another holds the fold lock (the call
+#     that went to fold), decisions do not wait, and leave the journal unfolded
+#     until 512 rows have settled; then they fold anyway.
 source "$(dirname "$0")/lib.sh"
 db=lm_assign_in_flight
 dropdb --if-exists "$db"; createdb "$db"
@@ -98,4 +101,45 @@ check "beside a holder of the lock in share mode, an assignment goes through at 
   [ "$d_ms" -lt 1000 ] && [[ "$d_rep" =~ ^[0-9]+$ ]]
 check "a claim takes the lock in exclusive mode: it waited for the holder in share mode ($c_ms ms)" \
   [ "$claim" = t ] && [ "$c_ms" -ge 1000 ]
+
+# the fold lock: a session holds it, as the call that goes to fold does.
+# Single assignments, each its own transaction, go on beside it without
+# folding (64 settled rows would fold) and without waiting, until 512 rows
+# have settled.
+q "INSERT INTO leadmgmt.lead (org_id, lead_id, first_channel_id, latest_channel_id, created_at, last_touch_at)
+   OVERRIDING SYSTEM VALUE SELECT 1, g, 1, 1, now(), now() FROM generate_series(1001, 1700) g" >/dev/null
+q "SELECT leadmgmt.rep_load_sync(o, now()) FROM leadmgmt.org o" >/dev/null
+psql -X -At -d "$db" -c "BEGIN" -c "SELECT pg_advisory_xact_lock(hashtextextended('leadmgmt.fold', 1))" \
+  -c "SELECT pg_sleep(30)" -c "COMMIT" >"$LM_TMP/k.out" 2>&1 &
+k=$!
+for _ in $(seq 1 100); do
+  [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()")" = 1 ] && break
+  sleep 0.05
+done
+seq 1001 1200 | sed 's/.*/SELECT leadmgmt.assign_lead(1, &);/' >"$LM_TMP/k200.sql"
+start=$(date +%s%N)
+psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "SET statement_timeout = '5s'" -f "$LM_TMP/k200.sql" >/dev/null 2>"$LM_TMP/k200.err"
+k_rc=$?
+k_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "beside the holder of the fold lock, 200 assignments go through without waiting ($k_ms ms)" \
+  [ "$k_rc" = 0 ] && [ ! -s "$LM_TMP/k200.err" ]
+check "... and leave the journal unfolded: 200 rows" \
+  [ "$(q "SELECT count(*) FROM leadmgmt.assign_pick")" = 200 ]
+seq 1201 1520 | sed 's/.*/SELECT leadmgmt.assign_lead(1, &);/' >"$LM_TMP/k320.sql"
+psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "SET statement_timeout = '5s'" -f "$LM_TMP/k320.sql" >/dev/null 2>"$LM_TMP/k320.err"
+k_rc=$?
+journal=$(q "SELECT count(*) FROM leadmgmt.assign_pick")
+check "with 512 rows settled a call folds anyway, the fold lock held or not (journal: $journal rows)" \
+  [ "$k_rc" = 0 ] && [ ! -s "$LM_TMP/k320.err" ] && [ "$journal" -lt 512 ]
+kill $k 2>/dev/null; wait $k 2>/dev/null
+q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()" >/dev/null
+q "SELECT leadmgmt.assign_lead(1, 1521)" >/dev/null
+check "once the fold lock is free, the next call folds the settled rows (journal: $(q "SELECT count(*) FROM leadmgmt.assign_pick") rows)" \
+  [ "$(q "SELECT count(*) FROM leadmgmt.assign_pick")" -lt 64 ]
+check "the reps are one lead apart and the counters equal the rows after it all" \
+  [ "$(q "SELECT leadmgmt.rep_load_sync(o, now()) FROM leadmgmt.org o" >/dev/null;
+       q "SELECT count(*) FROM leadmgmt.rep_load l JOIN leadmgmt.rep_workload w USING (org_id, rep_id)
+           WHERE l.open_leads = w.open_leads AND l.assigned_today = w.assigned_today")" = 3 ] &&
+  [ "$(q "SELECT max(c) - min(c) <= 1 FROM (SELECT count(*) c FROM leadmgmt.assignment
+           WHERE lead_id BETWEEN 1001 AND 1521 GROUP BY rep_id) x")" = t ]
 dropdb "$db"
