@@ -546,14 +546,6 @@ typedef struct LoadRow
 	int64		assigned;		/* on the day asked for */
 } LoadRow;
 
-/* a rep's base rotation, while the state is read */
-typedef struct Acc
-{
-	int64		rep;
-	int64		current;
-	int64		last;
-} Acc;
-
 static int
 CompareLoadRow(const void *a, const void *b)
 {
@@ -561,36 +553,6 @@ CompareLoadRow(const void *a, const void *b)
 				y = ((const LoadRow *) b)->rep;
 
 	return x < y ? -1 : x > y;
-}
-
-/* the totals of rep, added in order of rep id when new (few reps, many rows) */
-static Acc *
-AccFind(Acc **acc, int *n, int *cap, int64 rep)
-{
-	int			lo = 0,
-				hi = *n;
-
-	while (lo < hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
-
-		if ((*acc)[mid].rep < rep)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < *n && (*acc)[lo].rep == rep)
-		return &(*acc)[lo];
-	if (*n == *cap)
-	{
-		*cap = Max(32, *cap * 2);
-		*acc = *acc ? repalloc(*acc, sizeof(Acc) * *cap) : palloc(sizeof(Acc) * *cap);
-	}
-	memmove(&(*acc)[lo + 1], &(*acc)[lo], sizeof(Acc) * (*n - lo));
-	(*n)++;
-	memset(&(*acc)[lo], 0, sizeof(Acc));
-	(*acc)[lo].rep = rep;
-	return &(*acc)[lo];
 }
 
 /*
@@ -606,19 +568,27 @@ typedef struct EngineRel
 	AttrNumber	att[8];
 } EngineRel;
 
-static void
-EngineOpen(EngineRel *er, const char *name, const char *const *cols, int ncols, int64 org, bool *checked)
+/* an engine table's oid, after checking that the current user has the right mode on it */
+static Oid
+EngineRelid(const char *name, AclMode mode)
 {
-	Oid			nsp = get_namespace_oid("leadmgmt", false);
-	Oid			relid = get_relname_relid(name, nsp);
+	Oid			relid = get_relname_relid(name, get_namespace_oid("leadmgmt", false));
 	AclResult	acl;
-	int			i;
 
 	if (!OidIsValid(relid))
 		elog(ERROR, "table leadmgmt.%s does not exist", name);
-	acl = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+	acl = pg_class_aclcheck(relid, GetUserId(), mode);
 	if (acl != ACLCHECK_OK)
 		aclcheck_error(acl, OBJECT_TABLE, name);
+	return relid;
+}
+
+static void
+EngineOpen(EngineRel *er, const char *name, const char *const *cols, int ncols, int64 org, bool *checked)
+{
+	Oid			relid = EngineRelid(name, ACL_SELECT);
+	int			i;
+
 	if (!*checked && check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
 	{
 		Oid			argtypes[1] = {INT8OID};
@@ -868,10 +838,33 @@ again:
 }
 
 /*
- * Count a journal row in the state: its rotation deltas in the slots (a rep
- * new to them is inserted in id order), its leads in the counters, its pick
- * number in the picks.  EngineRead counts every row so, JournalCatchUp those
- * that came since.
+ * Add a rotation delta to rep's slot in the state; a rep new to the slots is
+ * inserted in id order.  The base rotation and every journal row are counted
+ * so.
+ */
+static void
+StateAddSlot(EngineState *st, int64 rep, int64 current, int64 last)
+{
+	int			at = FindSlot(st->slots, st->nslots, rep);
+
+	if (at < 0)
+	{
+		st->slots = repalloc(st->slots, sizeof(Slot) * (st->nslots + 1));
+		for (at = st->nslots; at > 0 && st->slots[at - 1].id > rep; at--)
+			st->slots[at] = st->slots[at - 1];
+		st->slots[at].id = rep;
+		st->slots[at].current = 0;
+		st->slots[at].last = 0;
+		st->nslots++;
+	}
+	st->slots[at].current += current;
+	st->slots[at].last = Max(st->slots[at].last, last);
+}
+
+/*
+ * Count a journal row in the state: its rotation deltas in the slots, its
+ * leads in the counters, its pick number in the picks.  EngineRead counts
+ * every row so, JournalCatchUp those that came since.
  */
 static void
 StateAddRow(EngineState *st, const JRow *r)
@@ -884,21 +877,9 @@ StateAddRow(EngineState *st, const JRow *r)
 	for (i = 0; i < r->n; i++)
 	{
 		const JPart *p = &st->journal.parts[r->off + i];
-		int			at = FindSlot(st->slots, st->nslots, p->rep);
 		LoadRow    *l;
 
-		if (at < 0)
-		{
-			st->slots = repalloc(st->slots, sizeof(Slot) * (st->nslots + 1));
-			for (at = st->nslots; at > 0 && st->slots[at - 1].id > p->rep; at--)
-				st->slots[at] = st->slots[at - 1];
-			st->slots[at].id = p->rep;
-			st->slots[at].current = 0;
-			st->slots[at].last = 0;
-			st->nslots++;
-		}
-		st->slots[at].current += p->current;
-		st->slots[at].last = Max(st->slots[at].last, p->last);
+		StateAddSlot(st, p->rep, p->current, p->last);
 		if (p->taken && (l = FindLoad(st, p->rep)) != NULL)
 		{
 			l->open += p->taken;
@@ -1022,13 +1003,11 @@ EngineRead(int64 org, DateADT today, bool want_slots, EngineState *st)
 	HeapTuple	tup;
 	EngineRel	er;
 	bool		checked = false;
-	Acc		   *acc = NULL;
-	int			nacc = 0,
-				cap = 0,
-				i,
+	int			i,
 				k;
 
 	memset(st, 0, sizeof(*st));
+	st->slots = palloc(sizeof(Slot));
 
 	/* the base rotation */
 	if (want_slots)
@@ -1048,12 +1027,7 @@ EngineRead(int64 org, DateADT today, bool want_slots, EngineState *st)
 				elog(ERROR, "leadmgmt.assign_rotation of org " INT64_FORMAT " has arrays of different lengths", org);
 			st->picks = DatumGetInt64(EngineAttr(&er, tup, 3));
 			for (i = 0; i < n1; i++)
-			{
-				Acc		   *a = AccFind(&acc, &nacc, &cap, id[i]);
-
-				a->current += cur[i];
-				a->last = Max(a->last, last[i]);
-			}
+				StateAddSlot(st, id[i], cur[i], last[i]);
 		}
 		EngineClose(&er, scan);
 	}
@@ -1088,18 +1062,7 @@ EngineRead(int64 org, DateADT today, bool want_slots, EngineState *st)
 	EngineClose(&er, scan);
 	UnregisterSnapshot(snap);
 
-	/* the slots of the base rotation, then the journal counted in */
-	st->slots = palloc(sizeof(Slot) * (nacc + 1));
-	for (i = 0; i < nacc; i++)
-	{
-		Slot	   *s = &st->slots[st->nslots++];
-
-		s->id = acc[i].rep;
-		s->current = acc[i].current;
-		s->last = acc[i].last;
-	}
-	if (acc)
-		pfree(acc);
+	/* the journal counted in */
 	JournalScan(org, today, 0, &st->journal, &checked);
 	for (i = 0; i < st->journal.nrows; i++)
 		StateAddRow(st, &st->journal.rows[i]);
@@ -1224,7 +1187,7 @@ JournalPublish(int64 org, int64 pick_no, DateADT day, TimestampTz at,
 			   const Journal *seen)
 {
 	static const char *const cols[] = {"org_id", "pick_no", "day", "at", "rep_ids", "current_delta", "last_picks", "taken"};
-	Oid			relid = get_relname_relid("assign_pick", get_namespace_oid("leadmgmt", false));
+	Oid			relid = EngineRelid("assign_pick", ACL_INSERT);
 	Relation	rel;
 	TupleDesc	desc;
 	Datum	   *values;
@@ -1232,17 +1195,11 @@ JournalPublish(int64 org, int64 pick_no, DateADT day, TimestampTz at,
 	HeapTuple	tup;
 	List	   *indexes;
 	ListCell   *lc;
-	AclResult	acl;
 	TransactionId xid;
 	bool		ok = true;
 	bool		checked = true;
 	int			i;
 
-	if (!OidIsValid(relid))
-		elog(ERROR, "table leadmgmt.assign_pick does not exist");
-	acl = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT);
-	if (acl != ACLCHECK_OK)
-		aclcheck_error(acl, OBJECT_TABLE, "assign_pick");
 	rel = table_open(relid, RowExclusiveLock);
 	desc = RelationGetDescr(rel);
 	values = palloc0(sizeof(Datum) * desc->natts);
