@@ -13,6 +13,8 @@
 --   * renewal that is much lower for 8-9-year-olds (grade 3) in coding courses;
 --   * attendance and homework that drop before a family churns;
 --   * referrals from students, and refunds.
+-- The org's report_as_of is set to 1 May 2026, the end of the data, so that
+-- what depends on "now" depends on the data instead of the day it runs.
 \set ON_ERROR_STOP 1
 \if :{?scale}
 \else
@@ -37,6 +39,13 @@ SELECT format($f$CREATE FUNCTION pg_temp.u(i bigint, k int) RETURNS float8
   AS 'SELECT (hashint8extended(i, k::bigint * 7919 + %s) & 2147483647)::float8 / 2147483648.0'$f$, :seed::bigint) \gexec
 
 CREATE TEMP TABLE g_org AS SELECT leadmgmt.create_org(:'org_name') AS org_id, :scale::float8 AS scale;
+-- the brand's clock: its data ends with the first term of 2026, so its reports
+-- (and every example over it) read as of 1 May 2026, whatever day they run
+-- (0.1 and 0.2 have no such column: the upgrade check loads this file into them)
+SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'leadmgmt.org'::regclass AND attname = 'report_as_of') AS has_as_of \gset
+\if :has_as_of
+UPDATE leadmgmt.org o SET report_as_of = '2026-05-01 00:00+08' FROM g_org g WHERE o.org_id = g.org_id;
+\endif
 
 -- ---- acquisition: channels, campaigns, daily spend ----------------------------
 CREATE TEMP TABLE g_channel (code text, name text, kind text, share float8, quality float8, cpl numeric, ord int);

@@ -53,7 +53,6 @@ SELECT format('Cost-tiered routing cut the cost per paid student from %s to %s: 
   FROM leadmgmt.tier_routing_savings;
 
 \echo '== Churn: the demo data run to 1 May 2026 (org.report_as_of) =='
-UPDATE leadmgmt.org SET report_as_of = '2026-05-01 00:00+08';
 \echo '-- where does churn differ? each segment against the rest (view leadmgmt.segment_churn_test)'
 SELECT segment_kind, segment, students, churned_students, expected_churned, churn_ratio, chi2, to_char(p_value, '9.9EEEE') AS p_value
   FROM leadmgmt.segment_churn_test WHERE p_value IS NOT NULL AND segment_kind IN ('age_band', 'grade', 'area', 'channel', 'teacher')

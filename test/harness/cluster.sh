@@ -9,7 +9,9 @@
 # A cluster lives in $LM_BASE/NAME (under /tmp, never in the work tree) with a
 # private socket folder, so clusters of different checkouts never clash; with
 # 'tcp' it also listens on localhost at a free port, for BI tools.  After a
-# start, $LM_BASE/NAME/env holds the PG* variables that reach it.
+# start, $LM_BASE/NAME/env holds the PG* variables that reach it.  With
+# LM_FAKETIME set (an offset such as +3y or -1y) the server runs under
+# libfaketime, its clock moved by that much.
 source "$(dirname "$0")/common.sh"
 
 cmd=${1:?usage: cluster.sh fresh|ensure|stop|stop-all [NAME] [tcp]}
@@ -74,7 +76,23 @@ ENV
 
 start_one() {
   local d; d=$(dir_of "$1")
-  as_server "$LM_PGBIN/pg_ctl" -D "$d/data" -l "$d/server.log" -w -t 60 start >/dev/null \
+  # LM_FAKETIME (make test FAKETIME=+3y) moves the server's clock, never the clients'
+  local pre="" clock=()
+  # SANITIZE=1 (make test): AddressSanitizer must be the first library loaded
+  case "${SANITIZE:-}" in
+    1|yes|address)
+      pre=$(gcc -print-file-name=libasan.so)
+      clock+=(ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:halt_on_error=0:print_stacktrace=1:log_path=$d/sanitizer")
+      ;;
+  esac
+  [ -n "${SANITIZE:-}" ] && clock+=(UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=0:log_path=$d/sanitizer")
+  if [ -n "${LM_FAKETIME:-}" ]; then
+    pre="${pre:+$pre }$LM_FAKETIME_LIB"
+    clock+=(FAKETIME="$LM_FAKETIME" FAKETIME_DONT_FAKE_MONOTONIC=1)
+  fi
+  [ -n "$pre" ] && clock+=(LD_PRELOAD="$pre")
+  [ ${#clock[@]} -gt 0 ] && clock=(env "${clock[@]}")
+  as_server "${clock[@]}" "$LM_PGBIN/pg_ctl" -D "$d/data" -l "$d/server.log" -w -t 60 start >/dev/null \
     || { tail -20 "$d/server.log" >&2; exit 1; }
 }
 

@@ -38,4 +38,8 @@ as_root() {
   fi
 }
 
+# libfaketime, which moves the server's clock for the wall-clock checks
+LM_FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+[ -e "$LM_FAKETIME_LIB" ] || LM_FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1 || true)
+
 lm_say() { printf '== %s\n' "$*"; }

@@ -8,19 +8,39 @@
 #      restore, concurrency), each printing TAP 'ok' / 'not ok' lines
 # Counts every regress test, pgTAP assertion and check, and ends with the
 # line 'N passed, N failed'; exits non-zero on any failure.
+#
+# The wall clock: no result may depend on the day the suite runs.  So the
+# whole suite runs twice, first on the real clock, then again on a second
+# cluster whose server clock libfaketime moves 3 years ahead (its lines and
+# logs are marked '+3y').  'make test FAKETIME=-1y' runs it once, under that
+# clock only; 'make test CLOCK_PASS=0' leaves the second pass out.
 source "$(dirname "$0")/common.sh"
 set +e
 
 passed=0; failed=0
-out=$LM_TOP/.build/test; rm -rf "$out"; mkdir -p "$out" "$LM_TOP/.build/regress"
+out_top=$LM_TOP/.build/test; rm -rf "$out_top"; mkdir -p "$out_top" "$LM_TOP/.build/regress"
 [ "$(id -u)" -eq 0 ] && chmod -R a+rwX "$LM_TOP/.build"
-
-"$LM_TOP/test/harness/cluster.sh" fresh test || { echo "0 passed, 1 failed"; exit 1; }
-source "$LM_BASE/test/env"
 export LM_BASE LM_TOP
 
+# suite CLUSTER CLOCK: every test against a fresh cluster CLUSTER whose server
+# clock is moved by CLOCK (empty: the real clock); logs go to .build/test/CLUSTER
+suite() {
+local cluster=$1 mark=""
+export LM_CLUSTER=$cluster LM_FAKETIME=$2
+[ -n "$2" ] && mark=" [clock $2]"
+out=$out_top/$cluster; mkdir -p "$out"
+[ "$(id -u)" -eq 0 ] && chmod -R a+rwX "$out_top"
+lm_say "the suite on cluster $cluster$mark"
+if ! "$LM_TOP/test/harness/cluster.sh" fresh "$cluster"; then
+  failed=$((failed + 1)); return
+fi
+source "$LM_BASE/$cluster/env"
+if [ -n "$2" ]; then
+  psql -X -At -d postgres -c "SELECT 'server clock: ' || now()" | sed 's/^/  # /'
+fi
+
 # --- 1. pg_regress -----------------------------------------------------------
-lm_say "pg_regress"
+lm_say "pg_regress$mark"
 (cd "$LM_TOP" && make --no-print-directory -s installcheck PG_CONFIG="$LM_PGBIN/pg_config") >"$out/regress.log" 2>&1
 grep -E '^(ok|not ok|test |     |\s*[0-9]+ of|All )' "$out/regress.log" | grep -vE '^\s*$' | sed 's/^/  /' | head -200
 r_ok=$(grep -cE '^(ok |test .*\.\.\. ok)|^ +[a-z0-9_]+ +\.\.\. ok' "$out/regress.log")
@@ -33,7 +53,7 @@ if [ "$r_fail" -gt 0 ] || ! grep -q 'tests passed' "$out/regress.log"; then
 fi
 
 # --- 2. pgTAP ------------------------------------------------------------------
-lm_say "pgTAP"
+lm_say "pgTAP$mark"
 # two small orgs from the demo generator, so that every table has rows of both
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -f "$LM_TOP/test/pgtap/setup/roles.sql" >"$out/tap-setup.log" 2>&1 &&
   createdb leadmgmt_tap && psql -X -q -v ON_ERROR_STOP=1 -d leadmgmt_tap \
@@ -64,7 +84,7 @@ fi
 # --- 3. harness checks -----------------------------------------------------------
 for c in "$LM_TOP"/test/harness/checks/[0-9]*.sh; do
   [ -f "$c" ] || continue
-  lm_say "check $(basename "$c")"
+  lm_say "check $(basename "$c")$mark"
   bash "$c" >"$out/check-$(basename "$c").log" 2>&1
   rc=$?
   sed 's/^/  /' "$out/check-$(basename "$c").log" | grep -E '^  (ok|not ok|#)' 
@@ -76,7 +96,27 @@ for c in "$LM_TOP"/test/harness/checks/[0-9]*.sh; do
   passed=$((passed + c_ok)); failed=$((failed + c_fail))
 done
 
+
+# --- 4. sanitizer findings (make test SANITIZE=...) ----------------------------------
+if [ -n "${SANITIZE:-}" ]; then
+  n=$(cat "$LM_BASE/$cluster"/sanitizer.* 2>/dev/null | grep -cE 'runtime error:|ERROR: AddressSanitizer')
+  if [ "$n" -eq 0 ]; then
+    echo "  ok - no sanitizer finding ($SANITIZE) in the server's processes"; passed=$((passed + 1))
+  else
+    echo "  not ok - $n sanitizer findings ($SANITIZE):"; failed=$((failed + 1))
+    cat "$LM_BASE/$cluster"/sanitizer.* | grep -E -A8 'runtime error:|ERROR: AddressSanitizer' | head -60
+  fi
+fi
+}
+
+if [ -n "${FAKETIME:-}" ]; then
+  suite test "$FAKETIME"
+else
+  suite test ""
+  [ "${CLOCK_PASS:-1}" = 0 ] || suite test-clock +3y
+fi
+
 echo
-echo "logs: $out (cluster left running; 'make stop' removes it)"
+echo "logs: $out_top (clusters left running; 'make stop' removes them)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

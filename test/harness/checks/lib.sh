@@ -2,7 +2,7 @@
 # environment and TAP-style reporting.
 source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 set +e
-source "$LM_BASE/test/env"
+source "$LM_BASE/${LM_CLUSTER:-test}/env"
 LM_TMP=$(mktemp -d)
 trap 'rm -rf "$LM_TMP"' EXIT
 
