@@ -722,6 +722,8 @@ FindLoad(EngineState *st, int64 rep)
 {
 	LoadRow		key;
 
+	if (st->nload == 0)
+		return NULL;			/* st->load may be NULL then: bsearch must not see it */
 	key.rep = rep;
 	return bsearch(&key, st->load, st->nload, sizeof(LoadRow), CompareLoadRow);
 }

@@ -186,7 +186,8 @@ FunnelStateGrow(FunnelState *st, int extra)
 	bigger = FunnelStateAlloc(CurrentMemoryContext, FunnelCapacityFor(Max(need, (int64) st->capacity * 2)),
 							  st->nsteps, st->mode, st->window);
 	bigger->nevents = st->nevents;
-	memcpy(bigger->events, st->events, sizeof(FunnelEvent) * st->nevents);
+	if (st->nevents > 0)
+		memcpy(bigger->events, st->events, sizeof(FunnelEvent) * st->nevents);
 	return bigger;
 }
 
@@ -325,7 +326,7 @@ CachedMode(FunctionCallInfo fcinfo, FunnelCallCache *cc, int argno)
 		return 0;
 	t = PG_GETARG_TEXT_PP(argno);
 	len = VARSIZE_ANY_EXHDR(t);
-	if (!cc->have_mode || cc->len != len || memcmp(cc->text, VARDATA_ANY(t), len) != 0)
+	if (!cc->have_mode || cc->len != len || (len > 0 && memcmp(cc->text, VARDATA_ANY(t), len) != 0))
 	{
 		uint16		mode = ParseMode(VARDATA_ANY(t), len);
 
@@ -334,7 +335,8 @@ CachedMode(FunctionCallInfo fcinfo, FunnelCallCache *cc, int argno)
 			cc->cap = Max(len, 32);
 			cc->text = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, cc->cap);
 		}
-		memcpy(cc->text, VARDATA_ANY(t), len);
+		if (len > 0)
+			memcpy(cc->text, VARDATA_ANY(t), len);
 		cc->len = len;
 		cc->mode = mode;
 		cc->have_mode = true;
@@ -499,15 +501,19 @@ leadmgmt_funnel_combine(PG_FUNCTION_ARGS)
 	FunnelState *b;
 
 	(void) LmAggContext(fcinfo, "window_funnel combine function");
+	/* NULL is "no events yet": the other side, or NULL when both are */
 	if (PG_ARGISNULL(1))
-		PG_RETURN_DATUM(PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0));
+	{
+		LM_RETURN_STATE();
+	}
 	b = (FunnelState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
 	if (PG_ARGISNULL(0))
 	{
 		/* a copy with room to grow; the aggregate machinery moves it into its context */
 		a = FunnelStateAlloc(CurrentMemoryContext, FunnelCapacityFor(b->nevents), b->nsteps, b->mode, b->window);
 		a->nevents = b->nevents;
-		memcpy(a->events, b->events, sizeof(FunnelEvent) * b->nevents);
+		if (b->nevents > 0)
+			memcpy(a->events, b->events, sizeof(FunnelEvent) * b->nevents);
 		PG_RETURN_POINTER(a);
 	}
 	a = (FunnelState *) PG_GETARG_POINTER(0);
@@ -515,6 +521,8 @@ leadmgmt_funnel_combine(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("window_funnel window, mode and number of steps must be the same for every row of a group")));
+	if (b->nevents == 0)
+		PG_RETURN_POINTER(a);
 	a = FunnelStateReserve(a, b->nevents);
 	memcpy(a->events + a->nevents, b->events, sizeof(FunnelEvent) * b->nevents);
 	a->nevents += b->nevents;

@@ -57,7 +57,11 @@ PG_FUNCTION_INFO_V1(leadmgmt_shapley_final);
 #define MK_TOTAL			"\x02"
 #define MARKOV_MAX_ORDER	4
 #define SHAPLEY_MAX_EXACT	20
+/* most channels in one journey's key: every channel an attribution takes */
+#define SHAPLEY_MAX_KEY		1000
 #define JOURNEY_MAX_BYTES	((Size) 512 * 1024 * 1024)
+/* most distinct channels one attribution takes (the first-order cache is their square) */
+#define JOURNEY_MAX_CHANNELS	1000
 
 /* one distinct journey */
 typedef struct JourneyEntry
@@ -408,6 +412,16 @@ SameChannel(text *a, text *b)
 		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
 }
 
+/* Report more distinct channels than an attribution takes. */
+static void
+TooManyChannels(int n)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("an attribution takes at most %d distinct channels, not %d", JOURNEY_MAX_CHANNELS, n),
+			 errhint("Group rare channels together, for example as 'other', before attributing.")));
+}
+
 /* (Re)make the transition cache for room for cap channels, all unknown. */
 static void
 TransitionCacheReset(JourneyExpanded *je, int32 cap)
@@ -446,6 +460,8 @@ ChannelId(JourneyExpanded *je, text *t)
 			return je->chid[h];
 		h = (h + 1) & (je->chslots - 1);
 	}
+	if (je->nch >= JOURNEY_MAX_CHANNELS)
+		TooManyChannels(je->nch + 1);
 	je->chname[h] = MemoryContextAlloc(je->hdr.eoh_context, len);
 	memcpy(je->chname[h], name, len);
 	je->chlen[h] = len;
@@ -784,6 +800,70 @@ JourneyBad(const char *detail)
 			 errdetail("%s", detail)));
 }
 
+/*
+ * Whether key[0, len) is a window of 1 to maxn channels joined by the
+ * separator, each a non-empty name without control characters; with sorted,
+ * each name must also sort after the one before it (a distinct sorted set).
+ */
+static bool
+ValidWindow(const char *key, int len, int maxn, bool sorted)
+{
+	int			n = 0,
+				start = 0,
+				prev = -1,
+				i;
+
+	for (i = 0; i <= len; i++)
+	{
+		if (i < len && key[i] != JOURNEY_SEP)
+		{
+			if ((unsigned char) key[i] < 0x20)
+				return false;
+			continue;
+		}
+		if (i == start || ++n > maxn)
+			return false;
+		if (sorted && prev >= 0)
+		{
+			int			plen = start - 1 - prev;
+			int			c = memcmp(key + prev, key + start, Min(plen, i - start));
+
+			if (c > 0 || (c == 0 && plen >= i - start))
+				return false;
+		}
+		prev = start;
+		start = i + 1;
+	}
+	return n >= 1;
+}
+
+/*
+ * Whether key is one this kind of state makes.  Shapley: the sorted,
+ * distinct channel set of a journey.  Markov of order k: the totals marker,
+ * or "from" MK_ARROW "to", from being empty (START) or a window of up to k
+ * channels, to a window of up to k channels or the CONV or NULL marker.
+ */
+static bool
+ValidKey(int kind, int param, const char *key, int len)
+{
+	const char *arrow;
+	int			flen;
+
+	if (kind == JK_SHAPLEY)
+		return ValidWindow(key, len, SHAPLEY_MAX_KEY, true);
+	if (len == 1 && key[0] == MK_TOTAL[0])
+		return true;
+	arrow = memchr(key, MK_ARROW, len);
+	if (arrow == NULL)
+		return false;
+	flen = arrow - key;
+	if (flen > 0 && !ValidWindow(key, flen, param, false))
+		return false;
+	if (len - flen - 1 == 1 && (arrow[1] == MK_CONV[0] || arrow[1] == MK_NULL[0]))
+		return flen > 0;
+	return ValidWindow(arrow + 1, len - flen - 1, param, false);
+}
+
 /* Parse and validate the binary form into a flat state. */
 static JourneyFlat *
 JourneyRecv(StringInfo buf)
@@ -831,6 +911,8 @@ JourneyRecv(StringInfo buf)
 			len <= 0 || len > buf->len - buf->cursor)
 			JourneyBad("An entry is out of range.");
 		key = pq_getmsgbytes(buf, len);
+		if (!ValidKey(kind, param, key, len))
+			JourneyBad("An entry's key is not one this kind of state makes.");
 		pg_verifymbstr(key, len, false);
 		at = data.len;
 		enlargeStringInfo(&data, ENTRY_SIZE(len));
@@ -926,9 +1008,19 @@ ChannelIndex(ChannelSet *cs, const char *name, int len)
 	return -1;
 }
 
-/* Split key into channel indexes; returns how many. */
+/* Report a state whose keys do not fit its channels (input validation keeps them out). */
+static void
+KeyMismatch(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid journey_state"),
+			 errdetail("A key does not fit the channels of the state.")));
+}
+
+/* Split key into channel indexes, at most max of them, each a known channel; returns how many. */
 static int
-KeyChannels(ChannelSet *cs, const char *key, int len, int *out)
+KeyChannels(ChannelSet *cs, const char *key, int len, int *out, int max)
 {
 	int			n = 0,
 				start = 0,
@@ -937,7 +1029,9 @@ KeyChannels(ChannelSet *cs, const char *key, int len, int *out)
 	for (i = 0; i <= len; i++)
 		if (i == len || key[i] == JOURNEY_SEP)
 		{
-			out[n++] = ChannelIndex(cs, key + start, i - start);
+			if (n >= max || (out[n] = ChannelIndex(cs, key + start, i - start)) < 0)
+				KeyMismatch();
+			n++;
 			start = i + 1;
 		}
 	return n;
@@ -1034,6 +1128,8 @@ CollectChannels(JourneyFlat *f, ChannelSet *cs)
 				start = j + 1;
 			}
 	}
+	if (set.n > JOURNEY_MAX_CHANNELS)
+		TooManyChannels(set.n);
 	refs = palloc(sizeof(NameRef) * Max(set.n, 1));
 	for (i = 0; i < set.nslots; i++)
 		if (set.slot[i].name != NULL)
@@ -1117,14 +1213,17 @@ BuildChain(JourneyFlat *f, ChannelSet *cs, int k, MarkovChain *mc)
 				i,
 				s;
 	Edge	   *edges = palloc(sizeof(Edge) * Max(f->nentries, 1));
-	int			window[MARKOV_MAX_ORDER + 1];
+	int			window[MARKOV_MAX_ORDER];
+	/* each entry names at most two states, its source and its target */
+	Size		maxstates = (Size) Max(f->nentries, 1) * 2;
 
+	Assert(k >= 1 && k <= MARKOV_MAX_ORDER);
 	memset(&states, 0, sizeof(states));
 	memset(mc, 0, sizeof(*mc));
 	mc->k = k;
-	mc->ch = palloc(sizeof(int) * (Size) Max(f->nentries, 1) * k);
-	mc->nch = palloc(sizeof(int) * Max(f->nentries, 1));
-	mc->start = palloc0(sizeof(double) * Max(f->nentries, 1));
+	mc->ch = palloc(sizeof(int) * maxstates * k);
+	mc->nch = palloc(sizeof(int) * maxstates);
+	mc->start = palloc0(sizeof(double) * maxstates);
 	for (i = 0; i < f->nentries; i++, p += ENTRY_SIZE(((JourneyEntry *) p)->len))
 	{
 		JourneyEntry *e = (JourneyEntry *) p;
@@ -1147,10 +1246,8 @@ BuildChain(JourneyFlat *f, ChannelSet *cs, int k, MarkovChain *mc)
 			from = StrSetAdd(&states, e->key, flen);
 			if (from == mc->nstates)
 			{
-				int			nw = KeyChannels(cs, e->key, flen, window);
+				int			nw = KeyChannels(cs, e->key, flen, window, k);
 
-				if (nw > k)
-					elog(ERROR, "markov window longer than its order");
 				memcpy(mc->ch + (Size) from * k, window, sizeof(int) * nw);
 				mc->nch[from] = nw;
 				mc->nstates++;
@@ -1165,10 +1262,8 @@ BuildChain(JourneyFlat *f, ChannelSet *cs, int k, MarkovChain *mc)
 			to = StrSetAdd(&states, tkey, tlen);
 			if (to == mc->nstates)
 			{
-				int			nw = KeyChannels(cs, tkey, tlen, window);
+				int			nw = KeyChannels(cs, tkey, tlen, window, k);
 
-				if (nw > k)
-					elog(ERROR, "markov window longer than its order");
 				memcpy(mc->ch + (Size) to * k, window, sizeof(int) * nw);
 				mc->nch[to] = nw;
 				mc->nstates++;
@@ -1429,14 +1524,14 @@ leadmgmt_shapley_final(PG_FUNCTION_ARGS)
 	n = cs.n;
 	conv = palloc0(sizeof(double) * Max(n, 1));
 	val = palloc0(sizeof(double) * Max(n, 1));
-	idx = palloc(sizeof(int) * (f->nentries > 0 ? n + 1 : 1));
+	idx = palloc(sizeof(int) * Max(n, 1));
 	if (f->param == 0)
 	{
 		p = f->data;
 		for (i = 0; i < f->nentries; i++)
 		{
 			JourneyEntry *e = (JourneyEntry *) p;
-			int			m = KeyChannels(&cs, e->key, e->len, idx);
+			int			m = KeyChannels(&cs, e->key, e->len, idx, n);
 
 			for (c = 0; c < m; c++)
 			{
@@ -1467,7 +1562,7 @@ leadmgmt_shapley_final(PG_FUNCTION_ARGS)
 		for (i = 0; i < f->nentries; i++)
 		{
 			JourneyEntry *e = (JourneyEntry *) p;
-			int			m = KeyChannels(&cs, e->key, e->len, idx);
+			int			m = KeyChannels(&cs, e->key, e->len, idx, n);
 
 			mask = 0;
 			for (c = 0; c < m; c++)

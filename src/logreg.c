@@ -62,8 +62,57 @@ Float8Array(ArrayType *a, int *n, const char *what)
 				 errmsg("%s must be a one-dimensional array", what)));
 	if (ARR_ELEMTYPE(a) != FLOAT8OID)
 		elog(ERROR, "%s must be float8[]", what);
+	if (ARR_HASNULL(a) && array_contains_nulls(a))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not contain NULL", what)));
 	*n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
 	return (float8 *) ARR_DATA_PTR(a);
+}
+
+/* Report an aggregate state that is not one the aggregate makes. */
+static void
+BadState(const char *what, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid %s", what),
+			 errdetail("%s", detail)));
+}
+
+/* The elements of a float8[] state that must have exactly want of them. */
+static float8 *
+StateArray(ArrayType *a, int want, const char *what)
+{
+	int			n;
+	float8	   *s = Float8Array(a, &n, what);
+
+	if (n != want)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s", what),
+				 errdetail("The state has %d elements, not %d.", n, want)));
+	return s;
+}
+
+/* A row count kept in a float8 state: a whole number from 0 to 2^53. */
+static int64
+StateCount(float8 v, const char *what)
+{
+	if (!(v >= 0 && v <= 9007199254740992.0) || v != floor(v))
+		BadState(what, "A row count is not a whole number from 0 to 2^53.");
+	return (int64) v;
+}
+
+/* The number of coefficients of a model: 1 to LOGREG_MAX_COEF. */
+static void
+CheckCoefCount(int p)
+{
+	if (p < 1 || p > LOGREG_MAX_COEF)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a model has 1 to %d coefficients, not %d", LOGREG_MAX_COEF, p),
+				 errhint("Keep the intercept and at most %d features.", LOGREG_MAX_COEF - 1)));
 }
 
 /* A new float8[] of n zeros in the current context. */
@@ -123,10 +172,7 @@ leadmgmt_logreg_transfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("coefficients must not contain NULL")));
 	beta = Float8Array(ca, &p, "coefficients");
-	if (p < 1 || p > LOGREG_MAX_COEF)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("a model has 1 to %d coefficients, not %d", LOGREG_MAX_COEF, p)));
+	CheckCoefCount(p);
 	if (PG_ARGISNULL(0))
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcxt);
@@ -137,9 +183,13 @@ leadmgmt_logreg_transfn(PG_FUNCTION_ARGS)
 	}
 	else
 		state = PG_GETARG_ARRAYTYPE_P(0);
-	s = (float8 *) ARR_DATA_PTR(state);
-	if ((int) s[0] != p)
-		elog(ERROR, "logreg_step state is for %d coefficients, not %d", (int) s[0], p);
+	s = Float8Array(state, &nx, "logreg_step state");
+	if (nx >= 1 && s[0] != (float8) p)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("logreg_step state is for %g coefficients, not %d", s[0], p),
+				 errhint("Every row of a group must pass the same coefficients.")));
+	s = StateArray(state, LS_LEN(p), "logreg_step state");
 
 	/* a NULL label, NULL features or a NULL inside them skip the row */
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -216,6 +266,7 @@ Float8StateCombine(FunctionCallInfo fcinfo, bool skip_first)
 		LM_RETURN_STATE();
 	}
 	b = PG_GETARG_ARRAYTYPE_P(1);
+	(void) Float8Array(b, &nb, "aggregate state");
 	if (PG_ARGISNULL(0))
 	{
 		/* a copy of our own in the aggregate context, so later calls may update it */
@@ -226,8 +277,8 @@ Float8StateCombine(FunctionCallInfo fcinfo, bool skip_first)
 		PG_RETURN_ARRAYTYPE_P(a);
 	}
 	a = PG_GETARG_ARRAYTYPE_P(0);
-	av = Float8Array(a, &na, "state");
-	bv = Float8Array(b, &nb, "state");
+	av = Float8Array(a, &na, "aggregate state");
+	bv = Float8Array(b, &nb, "aggregate state");
 	if (na != nb || (skip_first && na > 0 && av[0] != bv[0]))
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
@@ -315,14 +366,20 @@ PenalisedHessian(ArrayType *state, const float8 *beta, int p, double l2, double 
 	int			n,
 				i,
 				j;
-	float8	   *s = Float8Array(state, &n, "logreg_step state");
-	double	   *h = palloc(sizeof(double) * p * p);
-	double	   *g = palloc(sizeof(double) * p);
+	float8	   *s;
+	double	   *h,
+			   *g;
 
-	if (n != LS_LEN(p) || (int) s[0] != p)
+	CheckCoefCount(p);
+	s = Float8Array(state, &n, "logreg_step state");
+	if (n != LS_LEN(p) || s[0] != (float8) p)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("logreg_step state does not fit %d coefficients", p)));
+	(void) StateCount(s[1], "logreg_step state");
+	(void) StateCount(s[2], "logreg_step state");
+	h = palloc(sizeof(double) * p * p);
+	g = palloc(sizeof(double) * p);
 	for (i = 0; i < p; i++)
 	{
 		g[i] = s[LS_HDR + i] - (i > 0 ? l2 * beta[i] : 0);
@@ -512,8 +569,8 @@ leadmgmt_logreg_stats(PG_FUNCTION_ARGS)
 		v[5] = Float8GetDatum(evmax / evmin);
 	else
 		nul[5] = true;
-	v[6] = Int64GetDatum((int64) s[1]);
-	v[7] = Int64GetDatum((int64) s[2]);
+	v[6] = Int64GetDatum(StateCount(s[1], "logreg_step state"));
+	v[7] = Int64GetDatum(StateCount(s[2], "logreg_step state"));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, v, nul)));
 }
 
@@ -625,7 +682,7 @@ leadmgmt_logloss_transfn(PG_FUNCTION_ARGS)
 	}
 	p = ProbabilityArg(fcinfo, 1);
 	state = Float8State(fcinfo, 2, "log_loss transition function");
-	s = (float8 *) ARR_DATA_PTR(state);
+	s = StateArray(state, 2, "log_loss state");
 	/* clipped as scikit-learn does, so a confident mistake costs 34.5, not infinity */
 	p = Min(Max(p, 1e-15), 1 - 1e-15);
 	s[0] -= PG_GETARG_BOOL(2) ? log(p) : log1p(-p);
@@ -639,13 +696,12 @@ leadmgmt_logloss_final(PG_FUNCTION_ARGS)
 {
 	ArrayType  *state;
 	float8	   *s;
-	int			n;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	state = PG_GETARG_ARRAYTYPE_P(0);
-	s = Float8Array(state, &n, "log_loss state");
-	if (n != 2 || s[1] == 0)
+	s = StateArray(state, 2, "log_loss state");
+	if (StateCount(s[1], "log_loss state") == 0)
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(s[0] / s[1]);
 }
@@ -662,7 +718,8 @@ leadmgmt_calibration_transfn(PG_FUNCTION_ARGS)
 	float8	   *s,
 				p;
 	int32		bins;
-	int			k;
+	int			k,
+				n;
 
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
@@ -679,13 +736,13 @@ leadmgmt_calibration_transfn(PG_FUNCTION_ARGS)
 	}
 	p = ProbabilityArg(fcinfo, 1);
 	state = Float8State(fcinfo, 1 + 3 * bins, "calibration transition function");
-	s = (float8 *) ARR_DATA_PTR(state);
-	if (s[0] == 0)
+	s = Float8Array(state, &n, "calibration state");
+	if (s[0] == 0 && n == 1 + 3 * bins)
 		s[0] = bins;
-	else if ((int) s[0] != bins)
+	else if (s[0] != (float8) bins || n != 1 + 3 * bins)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("calibration got %d bins after %d", bins, (int) s[0]),
+				 errmsg("calibration got %d bins after %g", bins, s[0]),
 				 errdetail("Every row of a group must ask for the same number of bins.")));
 	k = Min((int) (p * bins), bins - 1);
 	s[1 + 3 * k] += 1;
@@ -705,26 +762,27 @@ leadmgmt_calibration_final(PG_FUNCTION_ARGS)
 				k;
 	LmRowArray	ra;
 
+
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	state = PG_GETARG_ARRAYTYPE_P(0);
 	s = Float8Array(state, &n, "calibration state");
+	if (!(s[0] >= 1 && s[0] <= 1000) || s[0] != floor(s[0]) || n != 1 + 3 * (int) s[0])
+		BadState("calibration state", "It does not start with its number of bins (1 to 1000) followed by 3 values a bin.");
 	bins = (int) s[0];
-	if (bins < 1 || n != 1 + 3 * bins)
-		PG_RETURN_NULL();
 	LmRowArrayInit(&ra, fcinfo, bins);
 	for (k = 0; k < bins; k++)
 	{
 		Datum		v[6];
 		bool		nul[6] = {0};
-		float8		rows = s[1 + 3 * k];
+		int64		rows = StateCount(s[1 + 3 * k], "calibration state");
 
 		if (rows == 0)
 			continue;
 		v[0] = Int32GetDatum(k + 1);
 		v[1] = Float8GetDatum((double) k / bins);
 		v[2] = Float8GetDatum((double) (k + 1) / bins);
-		v[3] = Int64GetDatum((int64) rows);
+		v[3] = Int64GetDatum(rows);
 		v[4] = Float8GetDatum(s[2 + 3 * k] / rows);
 		v[5] = Float8GetDatum(s[3 + 3 * k] / rows);
 		LmRowArrayAdd(&ra, v, nul);

@@ -133,6 +133,13 @@ typedef struct SurvState
 #define SurvOffs(st)			((int32 *) &(st)->rec[(st)->cap])
 #define SurvHash(st)			(SurvOffs(st) + (st)->gslots)
 #define SurvNames(st)			((char *) (SurvHash(st) + 2 * (st)->gslots))
+/*
+ * The group area is 12 bytes a slot, so with an even number of slots the
+ * name area after it is aligned for the SurvGroup entries' float8: a state
+ * has at least 2 slots (0.8 made single-group states with 1, which SurvRead
+ * realigns).
+ */
+#define SURV_MIN_GSLOTS			2
 #define SurvSize(cap, gslots, ncap) \
 	MAXALIGN(SURV_HDRSZ + (Size) (cap) * sizeof(SurvRecord) + (Size) (gslots) * 3 * sizeof(int32) + (Size) (ncap))
 
@@ -190,7 +197,7 @@ SurvHashInsert(SurvState *st, int32 i)
 static SurvState *
 SurvCopy(SurvState *st, MemoryContext cxt)
 {
-	int32		gslots = 1;
+	int32		gslots = SURV_MIN_GSLOTS;
 	SurvState  *copy;
 
 	while (gslots < st->ngroups)
@@ -263,7 +270,7 @@ static SurvState *
 SurvGrowOwned(SurvState *st, int64 need_rec, int32 need_g, int32 need_n)
 {
 	int64		cap = Max(st->cap, 16);
-	int32		gslots = Max(st->gslots, 1);
+	int32		gslots = Max(st->gslots, SURV_MIN_GSLOTS);
 	int32		ncap = Max(st->names_cap, 64);
 	int32		len;
 	char	   *blob;
@@ -556,7 +563,7 @@ SurvExpand(MemoryContext parent, SurvState *st, uint8 kind)
 		eh->st = SurvCopy(st, cxt);
 	else
 	{
-		eh->st = SurvAlloc(cxt, 64, kind == SK_KM ? 1 : 8, kind == SK_KM ? (int32) SURV_GROUP_SIZE(0) : 256, kind);
+		eh->st = SurvAlloc(cxt, 64, kind == SK_KM ? SURV_MIN_GSLOTS : 8, kind == SK_KM ? (int32) SURV_GROUP_SIZE(0) : 256, kind);
 		if (kind == SK_KM)
 			(void) SurvGroupIndex(&eh->st, "", 0);
 		else if (kind == SK_SCORES)
@@ -580,10 +587,16 @@ IsSurvExpandedRW(Datum d)
 static SurvState *
 SurvRead(Datum d)
 {
+	SurvState  *st;
+
 	if (VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)) &&
 		DatumGetEOHP(d)->eoh_methods == &SurvEOHMethods)
 		return ((SurvExpanded *) DatumGetEOHP(d))->st;
-	return (SurvState *) PG_DETOAST_DATUM(d);
+	st = (SurvState *) PG_DETOAST_DATUM(d);
+	/* a value stored by 0.8 with one group slot: its names are misaligned, copy it (SurvCopy reads them bytewise) */
+	if (st->gslots < SURV_MIN_GSLOTS)
+		st = SurvCopy(st, CurrentMemoryContext);
+	return st;
 }
 
 /* The aggregate's state (argument 0) to update in place, or a fresh one; errors outside an aggregate. */
@@ -758,7 +771,7 @@ static SurvState *
 SurvCompactCopy(SurvState *st)
 {
 	SurvState  *out;
-	int32		gslots = 1,
+	int32		gslots = SURV_MIN_GSLOTS,
 				i,
 				len,
 			   *order = NULL,
@@ -894,7 +907,7 @@ SurvRecv(StringInfo buf)
 		nrec < 0 || nrec > SURV_MAX_RECORDS ||
 		nrec * 21 + (int64) ngroups * 12 > buf->len - buf->cursor)
 		SurvBad("The header is out of range.");
-	st = SurvAlloc(CurrentMemoryContext, nrec, 1, 64, (uint8) kind);
+	st = SurvAlloc(CurrentMemoryContext, nrec, SURV_MIN_GSLOTS, 64, (uint8) kind);
 	st->rows = rows;
 	for (i = 0; i < ngroups; i++)
 	{
@@ -1672,11 +1685,27 @@ leadmgmt_auc_final(PG_FUNCTION_ARGS)
 #define RET_MASK(s)		((uint64) (s) & 0xFFFFFFFFu)
 #define RET_N(s)		((int) (((uint64) (s) >> 32) & 0xFF))
 
+/* A retention state as the aggregate makes it: at most 32 conditions, no bit set past them. */
+static int64
+RetentionState(int64 s)
+{
+	int			n = RET_N(s);
+
+	if (((uint64) s >> 40) != 0 || n > RETENTION_MAX_CONDS ||
+		(n < RETENTION_MAX_CONDS && (RET_MASK(s) >> n) != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid retention state %lld", (long long) s),
+				 errdetail("Bits 0-31 say which conditions some row met, bits 32-39 how many conditions there are (at most %d); no other bit is set.",
+						   RETENTION_MAX_CONDS)));
+	return s;
+}
+
 /* retention transition: OR in the conditions this row meets */
 Datum
 leadmgmt_retention_transfn(PG_FUNCTION_ARGS)
 {
-	int64		s = PG_GETARG_INT64(0);
+	int64		s = RetentionState(PG_GETARG_INT64(0));
 	ArrayType  *arr;
 	int			n,
 				i;
@@ -1716,8 +1745,8 @@ leadmgmt_retention_transfn(PG_FUNCTION_ARGS)
 Datum
 leadmgmt_retention_combine(PG_FUNCTION_ARGS)
 {
-	int64		a = PG_GETARG_INT64(0),
-				b = PG_GETARG_INT64(1);
+	int64		a = RetentionState(PG_GETARG_INT64(0)),
+				b = RetentionState(PG_GETARG_INT64(1));
 
 	if (RET_N(a) != 0 && RET_N(b) != 0 && RET_N(a) != RET_N(b))
 		ereport(ERROR,
@@ -1731,7 +1760,7 @@ leadmgmt_retention_combine(PG_FUNCTION_ARGS)
 Datum
 leadmgmt_retention_final(PG_FUNCTION_ARGS)
 {
-	int64		s = PG_GETARG_INT64(0);
+	int64		s = RetentionState(PG_GETARG_INT64(0));
 	int			n = RET_N(s),
 				i;
 	uint64		mask = RET_MASK(s);

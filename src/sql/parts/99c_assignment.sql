@@ -423,7 +423,7 @@ BEGIN
     SELECT l.lead_id, coalesce(l.tier, 'D') AS tier,
            row_number() OVER (ORDER BY l.tier, l.score DESC NULLS LAST, l.created_at, l.lead_id) AS n
       FROM (SELECT x.lead_id, x.tier, x.score, x.created_at FROM @extschema@.lead x
-             WHERE x.org_id = o.org_id AND x.pool = 'public'
+             WHERE x.org_id = o.org_id AND x.pool = 'public' AND x.status NOT IN ('won', 'lost')
              ORDER BY x.tier, x.score DESC NULLS LAST, x.created_at, x.lead_id
              LIMIT max_leads FOR UPDATE SKIP LOCKED) l
   )
@@ -439,7 +439,7 @@ BEGIN
                 WHERE x.rep_id IS NOT NULL ORDER BY x.n;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.assign_pending(bigint, integer, bigint, timestamptz) IS 'assigns up to max_leads public-pool leads in one call, best first (tier A to D, higher score, older), skipping leads locked by others; returns each lead assigned and its rep; leads no rep can take stay in the pool';
+COMMENT ON FUNCTION @extschema@.assign_pending(bigint, integer, bigint, timestamptz) IS 'assigns up to max_leads open (not won or lost) public-pool leads in one call, best first (tier A to D, higher score, older), skipping leads locked by others; returns each lead assigned and its rep; leads no rep can take stay in the pool';
 
 CREATE FUNCTION @extschema@.claim_lead(org_id bigint, lead_id bigint, rep_id bigint, at timestamptz DEFAULT NULL)
 RETURNS bigint

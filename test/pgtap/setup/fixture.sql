@@ -12,7 +12,12 @@ SELECT leadmgmt.grant_access('lm_sales2', 1, 'sales',
 -- the assignment engine has run for both orgs, on a Friday morning when every
 -- rep is on shift, so that its state tables hold rows of both orgs: 190
 -- leads each, folded into the rotation and counters, then 10 more, whose
--- picks are still in the journal
+-- picks are still in the journal.  The demo's public pool holds only lost
+-- leads, which the engine leaves alone (0.9), so 200 new ones arrive first.
+INSERT INTO leadmgmt.lead (org_id, first_channel_id, latest_channel_id, created_at, last_touch_at)
+SELECT o, c, c, '2026-06-19 09:00+08'::timestamptz + k * interval '1 second', '2026-06-19 09:00+08'::timestamptz + k * interval '1 second'
+  FROM (VALUES (1), (2)) v(o), generate_series(1, 200) k,
+       LATERAL (SELECT min(channel_id) AS c FROM leadmgmt.channel WHERE org_id = o) ch;
 SELECT count(*) FROM (VALUES (1), (2)) v(o), leadmgmt.assign_pending(o, 190, at => '2026-06-19 10:00+08');
 SELECT leadmgmt.rep_load_sync(o, '2026-06-19 10:00+08') FROM leadmgmt.org o WHERE o.org_id IN (1, 2);
 SELECT count(*) FROM (VALUES (1), (2)) v(o), leadmgmt.assign_pending(o, 10, at => '2026-06-19 10:00+08');
