@@ -25,6 +25,18 @@ REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --load-extension=leadmgmt --inputdir=. --outputdir=.build/regress
 
 PG_CFLAGS   = -Wall -Wextra -Werror
+
+# make test SANITIZE=1: AddressSanitizer and UBSan (the server then runs with
+# libasan preloaded, see docs/dba/testing.md); SANITIZE=undefined: UBSan only.
+# Any finding stops nothing but is printed to the server log, which the test
+# run reads.  Objects remember the flags they were built with.
+comma := ,
+ifneq ($(SANITIZE),)
+SANITIZE_KINDS := $(if $(filter 1 yes address,$(SANITIZE)),address$(comma)undefined,undefined)
+PG_CFLAGS  += -fsanitize=$(SANITIZE_KINDS) -fno-omit-frame-pointer -g
+SHLIB_LINK += -fsanitize=$(SANITIZE_KINDS)
+endif
+FLAGS_STAMP := .build/flags-$(if $(SANITIZE),$(SANITIZE),plain)
 # PostgreSQL's own headers are not -Wextra clean: read them as system headers,
 # so that the warnings apply to our code only.
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
@@ -41,6 +53,10 @@ else
 all installcheck install:
 	@echo "PostgreSQL server development files not found: run 'make test' or 'make demo', which install them" >&2; exit 1
 endif
+
+$(OBJS): $(FLAGS_STAMP)
+$(FLAGS_STAMP):
+	@rm -f .build/flags-*; mkdir -p .build; touch $@
 
 src/sql/leadmgmt--$(EXTVERSION).sql: $(SQL_PARTS) leadmgmt.control
 	cat $(SQL_PARTS) > $@
