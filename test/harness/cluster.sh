@@ -92,7 +92,19 @@ start_one() {
   fi
   [ -n "$pre" ] && clock+=(LD_PRELOAD="$pre")
   [ ${#clock[@]} -gt 0 ] && clock=(env "${clock[@]}")
-  as_server "${clock[@]}" "$LM_PGBIN/pg_ctl" -D "$d/data" -l "$d/server.log" -w -t 60 start >/dev/null \
+  # VALGRIND=1 (make test): every server process under valgrind memcheck, its reports in valgrind.PID
+  local postgres=()
+  if [ -n "${VALGRIND:-}" ]; then
+    cp "$LM_TOP/test/harness/valgrind.supp" "$d/valgrind.supp"
+    cat >"$d/postgres-valgrind" <<SH
+#!/bin/sh
+exec valgrind --quiet --trace-children=yes --track-origins=yes --read-var-info=no --num-callers=30 \\
+  --suppressions="$d/valgrind.supp" --log-file="$d/valgrind.%p" "$LM_PGBIN/postgres" "\$@"
+SH
+    chmod 755 "$d/postgres-valgrind"
+    postgres=(-p "$d/postgres-valgrind")
+  fi
+  as_server "${clock[@]}" "$LM_PGBIN/pg_ctl" "${postgres[@]}" -D "$d/data" -l "$d/server.log" -w -t 600 start >/dev/null \
     || { tail -20 "$d/server.log" >&2; exit 1; }
 }
 
