@@ -80,7 +80,7 @@ start_one() {
   local pre="" clock=()
   # SANITIZE=1 (make test): AddressSanitizer must be the first library loaded
   case "${SANITIZE:-}" in
-    1|yes|address)
+    address)
       pre=$(gcc -print-file-name=libasan.so)
       clock+=(ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:halt_on_error=0:print_stacktrace=1:log_path=$d/sanitizer")
       ;;
