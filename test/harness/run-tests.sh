@@ -12,8 +12,9 @@
 # The wall clock: no result may depend on the day the suite runs.  So the
 # whole suite runs twice, first on the real clock, then again on a second
 # cluster whose server clock libfaketime moves 3 years ahead (its lines and
-# logs are marked '+3y').  'make test FAKETIME=-1y' runs it once, under that
-# clock only; 'make test CLOCK_PASS=0' leaves the second pass out.
+# logs are marked '+3y'), with the library built with UBSan (SANITIZE=1).
+# 'make test FAKETIME=-1y' runs it once, under that clock only; 'make test
+# CLOCK_PASS=0' leaves the second pass out (docs/dba/testing.md).
 source "$(dirname "$0")/common.sh"
 set +e
 
