@@ -57,8 +57,6 @@ PG_FUNCTION_INFO_V1(leadmgmt_shapley_final);
 #define MK_TOTAL			"\x02"
 #define MARKOV_MAX_ORDER	4
 #define SHAPLEY_MAX_EXACT	20
-/* most channels in one journey's key: every channel an attribution takes */
-#define SHAPLEY_MAX_KEY		1000
 #define JOURNEY_MAX_BYTES	((Size) 512 * 1024 * 1024)
 /* most distinct channels one attribution takes (the first-order cache is their square) */
 #define JOURNEY_MAX_CHANNELS	1000
@@ -800,6 +798,24 @@ JourneyBad(const char *detail)
 			 errdetail("%s", detail)));
 }
 
+/* name comparison for qsort of (name, len) pairs held as parallel arrays via an index */
+typedef struct NameRef
+{
+	const char *name;
+	int			len;
+} NameRef;
+
+/* Order NameRefs by bytes, then length. */
+static int
+NameRefCmp(const void *a, const void *b)
+{
+	const NameRef *x = a,
+			   *y = b;
+	int			c = memcmp(x->name, y->name, Min(x->len, y->len));
+
+	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+}
+
 /*
  * Whether key[0, len) is a window of 1 to maxn channels joined by the
  * separator, each a non-empty name without control characters; with sorted,
@@ -810,8 +826,8 @@ ValidWindow(const char *key, int len, int maxn, bool sorted)
 {
 	int			n = 0,
 				start = 0,
-				prev = -1,
 				i;
+	NameRef		prev = {NULL, 0};
 
 	for (i = 0; i <= len; i++)
 	{
@@ -823,15 +839,14 @@ ValidWindow(const char *key, int len, int maxn, bool sorted)
 		}
 		if (i == start || ++n > maxn)
 			return false;
-		if (sorted && prev >= 0)
 		{
-			int			plen = start - 1 - prev;
-			int			c = memcmp(key + prev, key + start, Min(plen, i - start));
+			NameRef		cur = {key + start, i - start};
 
-			if (c > 0 || (c == 0 && plen >= i - start))
+			/* in the order the transition sorts channels in (ChannelCmp) */
+			if (sorted && prev.name != NULL && NameRefCmp(&prev, &cur) >= 0)
 				return false;
+			prev = cur;
 		}
-		prev = start;
 		start = i + 1;
 	}
 	return n >= 1;
@@ -850,7 +865,7 @@ ValidKey(int kind, int param, const char *key, int len)
 	int			flen;
 
 	if (kind == JK_SHAPLEY)
-		return ValidWindow(key, len, SHAPLEY_MAX_KEY, true);
+		return ValidWindow(key, len, JOURNEY_MAX_CHANNELS, true);
 	if (len == 1 && key[0] == MK_TOTAL[0])
 		return true;
 	arrow = memchr(key, MK_ARROW, len);
@@ -1035,24 +1050,6 @@ KeyChannels(ChannelSet *cs, const char *key, int len, int *out, int max)
 			start = i + 1;
 		}
 	return n;
-}
-
-/* name comparison for qsort of (name, len) pairs held as parallel arrays via an index */
-typedef struct NameRef
-{
-	const char *name;
-	int			len;
-} NameRef;
-
-/* Order NameRefs by bytes, then length. */
-static int
-NameRefCmp(const void *a, const void *b)
-{
-	const NameRef *x = a,
-			   *y = b;
-	int			c = memcmp(x->name, y->name, Min(x->len, y->len));
-
-	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
 }
 
 /* a set of strings (slices of the state), numbered as added */

@@ -153,6 +153,7 @@ leadmgmt_logreg_transfn(PG_FUNCTION_ARGS)
 			   *h;
 	int			p,
 				nx,
+				ns,
 				i,
 				j;
 	double		eta,
@@ -183,13 +184,15 @@ leadmgmt_logreg_transfn(PG_FUNCTION_ARGS)
 	}
 	else
 		state = PG_GETARG_ARRAYTYPE_P(0);
-	s = Float8Array(state, &nx, "logreg_step state");
-	if (nx >= 1 && s[0] != (float8) p)
+	/* one look at the state: its size element first, for the helpful message */
+	s = Float8Array(state, &ns, "logreg_step state");
+	if (ns >= 1 && s[0] != (float8) p)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("logreg_step state is for %g coefficients, not %d", s[0], p),
 				 errhint("Every row of a group must pass the same coefficients.")));
-	s = StateArray(state, LS_LEN(p), "logreg_step state");
+	if (ns != LS_LEN(p))
+		BadState("logreg_step state", "It does not hold 4 + p + p * p elements for its p coefficients.");
 
 	/* a NULL label, NULL features or a NULL inside them skip the row */
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
