@@ -90,6 +90,9 @@ SELECT (plan_assignments('round_robin', '{1,2}', '{9000000000000000,-90000000000
 -- the engine on an org: four sales reps, a top sales, a bot, a telemarketer
 -- ---------------------------------------------------------------------------
 SELECT create_org('Assign School') AS o \gset
+-- the rows below carry explicit 2026 times: a wide clock-skew tolerance keeps
+-- them acceptable wherever the server's clock stands (make test FAKETIME=-1y)
+UPDATE leadmgmt.org SET future_tolerance = '100 years' WHERE org_id = :o;
 SELECT add_channel(:o, 'douyin', 'Douyin', 'paid') > 0 AS channel;
 INSERT INTO team (org_id, name) VALUES (:o, 'North'), (:o, 'South');
 INSERT INTO sales_rep (org_id, team_id, name, role, tiers)
@@ -251,7 +254,9 @@ SELECT pg_temp.err(format($$SELECT log_follow_up(%s, %s, %s, 'call', 'connected'
 SELECT pg_temp.err(format($$SELECT log_follow_up(%s, %s, %s, 'fax', 'connected')$$, :o, lead_id, rep_id)) FROM fx;
 SELECT pg_temp.err(format($$SELECT log_follow_up(%s, %s, %s, 'call', 'maybe')$$, :o, lead_id, rep_id)) FROM fx;
 SELECT pg_temp.err(format($$SELECT log_follow_up(%s, %s, %s, 'call', 'connected', -1)$$, :o, lead_id, rep_id)) FROM fx;
+UPDATE org SET future_tolerance = DEFAULT WHERE org_id = :o;
 SELECT pg_temp.err(format($$SELECT log_follow_up(%s, %s, %s, 'call', 'connected', occurred_at => now() + interval '1 day')$$, :o, lead_id, rep_id)) FROM fx;
+UPDATE org SET future_tolerance = '100 years' WHERE org_id = :o;
 SELECT pg_temp.err(format($$SELECT log_follow_up(%s, %s, NULL, 'call', 'connected')$$, :o, lead_id)) FROM fx;
 
 -- release: back to the public pool, history closed; the owner may not claim it back during the cool-down

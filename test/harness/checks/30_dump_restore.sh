@@ -26,10 +26,11 @@ check "new leads are numbered after the restored ones" [ "$(psql -X -At -d lm_re
 check "access grants and privileges are restored" [ "$(psql -X -At -d lm_restored -c \
   "SELECT count(*) FROM leadmgmt.access_grant WHERE role_name = 'lm_bi'")" = 1 ] \
   && [ "$(psql -X -At -d lm_restored -c "SELECT has_table_privilege('lm_bi', 'leadmgmt.course', 'SELECT')")" = t ]
-# the engine state is derived and not dumped: the first engine call rebuilds it from the rows
-psql -X -q -At -d lm_restored -c "SELECT count(*) FROM leadmgmt.assign_pending(1, 20)" >/dev/null
+# the engine state is derived and not dumped: the first engine call rebuilds it from the rows.
+# The engine acts at the org's clock (report_as_of), which rep_workload reads too.
+psql -X -q -At -d lm_restored -c "SELECT count(*) FROM leadmgmt.org o, leadmgmt.assign_pending(1, 20, at => o.report_as_of) WHERE o.org_id = 1" >/dev/null
 check "after a restore the engine rebuilds its state: each rep's open leads and today's assignments match the rows" [ \
-  "$(psql -X -At -d lm_restored -c "SELECT leadmgmt.rep_load_sync(o, now()) FROM leadmgmt.org o WHERE org_id = 1" \
+  "$(psql -X -At -d lm_restored -c "SELECT leadmgmt.rep_load_sync(o, o.report_as_of) FROM leadmgmt.org o WHERE org_id = 1" \
       -c "SELECT count(*) FILTER (WHERE l.open_leads = w.open_leads AND l.assigned_today = w.assigned_today), count(*)
             FROM leadmgmt.rep_load l JOIN leadmgmt.rep_workload w USING (org_id, rep_id)" | tail -1)" = \
   "$(psql -X -At -d lm_restored -c "SELECT count(*) || '|' || count(*) FROM leadmgmt.sales_rep WHERE org_id = 1")" ]
