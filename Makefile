@@ -19,9 +19,10 @@ PGFILEDESC  = "leadmgmt - lead management and funnel analytics"
 
 SQL_PARTS   = $(sort $(wildcard src/sql/parts/*.sql))
 DATA_built  = src/sql/leadmgmt--$(EXTVERSION).sql
-DATA        = $(filter-out src/sql/history/leadmgmt--$(EXTVERSION).sql,$(wildcard src/sql/history/leadmgmt--*.sql))
+DATA        = $(wildcard src/sql/history/leadmgmt--*.sql)
 
-REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+# pg_regress tests, one per capability (sql/<name>.sql, expected/<name>.out), in this order
+REGRESS      = phone ingest schema parallel funnel tiers survival service model attribution roi assignment memory_safety
 REGRESS_OPTS = --load-extension=leadmgmt --inputdir=. --outputdir=.build/regress
 
 PG_CFLAGS   = -Wall -Wextra -Werror

@@ -4,6 +4,7 @@
 source "$(dirname "$0")/../harness/common.sh"
 "$LM_TOP/test/harness/cluster.sh" fresh bench
 source "$LM_BASE/bench/env"
-for b in "$LM_TOP"/test/bench/[0-9]*.sh; do
-  bash "$b"
+# one benchmark per compute capability, in this order; 'make bench ONLY=funnel' runs one
+for name in ${ONLY:-ingest funnel tiers survival model attribution assignment}; do
+  bash "$LM_TOP/test/bench/$name.sh"
 done

@@ -19,6 +19,11 @@ source "$(dirname "$0")/common.sh"
 set +e
 
 passed=0; failed=0
+# the harness checks, each named for what it proves, in this order
+LM_CHECKS="freeze upgrade dump_restore concurrent_ingest concurrent_scoring concurrent_assign assign_in_flight
+  assign_rollbacks docs_examples demo_report survival_reference model_reference fuzz"
+missing=$(cd "$LM_TOP/test/harness/checks" && ls *.sh | sed 's/\.sh$//' | grep -vxF -e lib $(printf -- '-e %s ' $LM_CHECKS) || true)
+[ -z "$missing" ] || { echo "not ok - test/harness/checks/ has checks that run-tests.sh does not list: $missing"; failed=1; }
 out_top=$LM_TOP/.build/test; rm -rf "$out_top"; mkdir -p "$out_top" "$LM_TOP/.build/regress"
 [ "$(id -u)" -eq 0 ] && chmod -R a+rwX "$LM_TOP/.build"
 export LM_BASE LM_TOP
@@ -97,8 +102,8 @@ else
 fi
 
 # --- 3. harness checks -----------------------------------------------------------
-for c in "$LM_TOP"/test/harness/checks/[0-9]*.sh; do
-  [ -f "$c" ] || continue
+for name in $LM_CHECKS; do
+  c=$LM_TOP/test/harness/checks/$name.sh
   lm_say "check $(basename "$c")$mark"
   bash "$c" >"$out/check-$(basename "$c").log" 2>&1
   rc=$?

@@ -3,7 +3,7 @@
 (SurvfuncRight, survdiff) on random data, in the test cluster (PG* env).
 
 Prints TAP lines ("ok - ..." / "not ok - ..."); run by
-test/harness/checks/60_survival_reference.sh.  Debian's statsmodels is an
+test/harness/checks/survival_reference.sh.  Debian's statsmodels is an
 independent implementation: its survival probabilities, Greenwood standard
 errors, numbers at risk (with late entry) and log-rank statistics must agree
 to 1e-9 relative.

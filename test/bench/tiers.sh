@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test/bench/30_tiers.sh -- lead_tiers over the demo org at scale 1 (100k
+# test/bench/tiers.sh -- lead_tiers over the demo org at scale 1 (100k
 # leads, ~1.5M events), against
 #   limit:     the same event scan and grouping by lead with count(*)
 #   plain SQL: stages with correlated EXISTS per lead, as one would write it

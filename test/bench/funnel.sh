@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test/bench/20_funnel.sh -- window_funnel over EVENTS events (default 10M)
+# test/bench/funnel.sh -- window_funnel over EVENTS events (default 10M)
 # of LEADS leads (default 1M), 5 steps, GROUP BY lead.  Compared with
 #   limit:     the same scan and grouping with count(*)
 #   plain SQL: the best plain-SQL funnel with exactly the same answer.  Plain

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test/bench/60_attribution.sh -- attribution over TOUCHES (5M) touches in
+# test/bench/attribution.sh -- attribution over TOUCHES (5M) touches in
 # JOURNEYS (1M) journeys, 20 channels:
 #   touch_credit (linear, position_based, time_decay) GROUP BY journey against
 #     limit:     count(*) with the same grouping

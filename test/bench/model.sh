@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test/bench/50_logreg.sh -- logistic regression over 1M rows x 20 features:
+# test/bench/model.sh -- logistic regression over 1M rows x 20 features:
 #   limit:  the same scan reading the array column, SELECT sum(x[1])
 #   one IRLS pass: logreg_step at fixed coefficients
 #   the whole fit: logreg_train (passes until converged)

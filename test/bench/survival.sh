@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test/bench/40_survival.sh -- km_fit and logrank over 1M students, against
+# test/bench/survival.sh -- km_fit and logrank over 1M students, against
 #   limit:     percentile_disc(0.5) WITHIN GROUP (ORDER BY duration) over the
 #              same rows and grouping: the sort PostgreSQL itself pays
 #   plain SQL: Kaplan-Meier with GROUP BY and window functions, and the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test/bench/70_assignment.sh -- assignments per second with 1, 8 and 32
+# test/bench/assignment.sh -- assignments per second with 1, 8 and 32
 # concurrent pgbench clients, 20 equal reps, a public pool of LEADS leads:
 #   assign_lead     one lead per transaction (the engine)
 #   assign_pending  batches of 20 per transaction (the engine)

@@ -3,7 +3,7 @@
 5 to 20 features, in the test cluster (PG* env): coefficients, standard
 errors and the log-likelihood must agree to 1e-6 relative, with and without
 parallel workers.  Also auc and log_loss against exact formulas computed
-here.  Prints TAP lines; run by test/harness/checks/61_logreg_reference.sh.
+here.  Prints TAP lines; run by test/harness/checks/model_reference.sh.
 """
 import math
 import sys

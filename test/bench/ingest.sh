@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test/bench/10_ingest.sh -- ingest_lead throughput, one session and 8
+# test/bench/ingest.sh -- ingest_lead throughput, one session and 8
 # concurrent pgbench clients, on a stream in which 20% of the submissions
 # repeat an earlier phone (in another spelling).  Compared with
 #   limit:     a bare INSERT ... ON CONFLICT of the same rows into a table with
