@@ -17,7 +17,9 @@ MODULE_big  = leadmgmt
 OBJS        = src/leadmgmt.o src/phone.o src/funnel.o src/stats.o src/survival.o src/logreg.o src/journey.o src/touch_credit.o src/assign.o
 PGFILEDESC  = "leadmgmt - lead management and funnel analytics"
 
-SQL_PARTS   = $(sort $(wildcard src/sql/parts/*.sql))
+# the install script of the newest version: one part per capability, in this order
+SQL_PARTS   = $(addprefix src/sql/parts/,$(addsuffix .sql,header phone schema access ingest overview funnel tiers \
+                survival service model attribution roi assignment privileges))
 DATA_built  = src/sql/leadmgmt--$(EXTVERSION).sql
 DATA        = $(wildcard src/sql/history/leadmgmt--*.sql)
 

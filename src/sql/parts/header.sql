@@ -1,8 +1,9 @@
 /*
- * leadmgmt install script.  GENERATED from the files of src/sql/parts by the
- * Makefile; edit the parts, never the generated file.  Once a version has
- * landed its script is frozen in src/sql/history/ and changes go into an
- * upgrade script (docs/dba/layout.md).
+ * leadmgmt install script.  GENERATED from the files of src/sql/parts (one
+ * per capability, in the order the Makefile lists) by the Makefile; edit the
+ * parts, never the generated file.  Once a version has landed it is frozen,
+ * and changes go into a new version with its upgrade script
+ * (docs/dba/layout.md).
  */
 
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION

@@ -6,15 +6,6 @@
 -- attribution; conversions and revenue are.
 -- ---------------------------------------------------------------------------
 
-ALTER TABLE @extschema@.org
-  ADD COLUMN attribution_model text NOT NULL DEFAULT 'last_non_direct'
-    CHECK (attribution_model IN ('first_touch', 'last_touch', 'last_non_direct', 'linear', 'position_based', 'time_decay')),
-  ADD COLUMN attribution_lookback_days integer NOT NULL DEFAULT 30 CHECK (attribution_lookback_days BETWEEN 1 AND 3650),
-  ADD COLUMN ltv_horizon interval NOT NULL DEFAULT '365 days' CHECK (ltv_horizon > interval '0');
-COMMENT ON COLUMN @extschema@.org.attribution_model IS 'model that credits conversions and revenue to channels in channel_roi';
-COMMENT ON COLUMN @extschema@.org.attribution_lookback_days IS 'touches this many days or fewer before a conversion count for it';
-COMMENT ON COLUMN @extschema@.org.ltv_horizon IS 'how long after the first payment a student''s net revenue counts towards LTV';
-
 CREATE FUNCTION @extschema@.conversion_credits(models text[])
 RETURNS TABLE (org_id bigint, order_id bigint, lead_id bigint, converted_at timestamptz, model text, channel text,
                campaign_id bigint, credit float8, credited_revenue float8, credited_ltv_revenue float8, touches bigint)

@@ -12,14 +12,6 @@
 --   * the as-of day is org.report_as_of, or today when that is NULL.
 -- ---------------------------------------------------------------------------
 
-ALTER TABLE @extschema@.org
-  ADD COLUMN report_as_of timestamptz,
-  ADD COLUMN at_risk_horizon interval NOT NULL DEFAULT '14 days' CHECK (at_risk_horizon > interval '0'),
-  ADD COLUMN at_risk_attendance numeric(4,3) NOT NULL DEFAULT 0.75 CHECK (at_risk_attendance BETWEEN 0 AND 1);
-COMMENT ON COLUMN @extschema@.org.report_as_of IS 'as-of time of the service reports (churn, renewal, at-risk); NULL means now';
-COMMENT ON COLUMN @extschema@.org.at_risk_horizon IS 'at_risk_students lists terms that end within this long';
-COMMENT ON COLUMN @extschema@.org.at_risk_attendance IS 'attendance rate below which a student is at high risk';
-
 CREATE VIEW @extschema@.student_term WITH (security_invoker = true) AS
 WITH t AS (
   SELECT e.org_id, e.enrollment_id, e.student_id, e.class_id, cc.course_id, cc.teacher_id, cc.area,

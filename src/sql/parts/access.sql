@@ -1,0 +1,332 @@
+-- ---------------------------------------------------------------------------
+-- register_table: what every user table of the extension gets, in one place
+-- (since 0.2; 0.1 did the same in loops).  Tables added by later versions call
+-- it from the install parts and from their upgrade script.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.register_table(tbl regclass, writers text[], lead_scoped boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  rel name := (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = tbl);
+  seq regclass;
+BEGIN
+  -- pg_dump keeps the rows, and the numbering of the identity columns
+  PERFORM pg_catalog.pg_extension_config_dump(tbl, '');
+  FOR seq IN SELECT d.objid::regclass FROM pg_catalog.pg_depend d
+              JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+             WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refobjid = tbl AND d.deptype IN ('a', 'i')
+  LOOP
+    PERFORM pg_catalog.pg_extension_config_dump(seq, '');
+  END LOOP;
+
+  -- rows of the orgs the role may act for; writes with the given kinds of access
+  EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', rel);
+  EXECUTE format($f$CREATE POLICY tenant_read ON @extschema@.%I FOR SELECT
+    USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{reporting,app,admin,sales}'))::bigint[])) $f$, rel);
+  EXECUTE format($f$CREATE POLICY tenant_write ON @extschema@.%I FOR ALL
+    USING (org_id = ANY ((SELECT @extschema@.acting_org_ids(%L))::bigint[]))
+    WITH CHECK (org_id = ANY ((SELECT @extschema@.acting_org_ids(%L))::bigint[])) $f$, rel, writers, writers);
+
+  -- rows that belong to a lead follow the lead's visibility for sales roles
+  IF lead_scoped THEN
+    EXECUTE format($f$CREATE POLICY sales_scope ON @extschema@.%1$I AS RESTRICTIVE FOR ALL
+      USING (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
+             OR EXISTS (SELECT 1 FROM @extschema@.lead l
+                         WHERE l.org_id = %1$I.org_id AND l.lead_id = %1$I.lead_id)) $f$, rel);
+  END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.register_table(regclass, text[], boolean) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.register_table(regclass, text[], boolean) IS 'gives a user table of the extension what every one has: pg_dump registration of it and its identity sequences, row-level security, tenant_read and tenant_write policies (writes by the given kinds of access) and, for rows that belong to a lead, the sales_scope policy';
+
+-- ---------------------------------------------------------------------------
+-- Tenancy and access (docs/dba/security.md)
+--
+-- access_grant maps database roles to orgs with one of four kinds of access:
+--   reporting  read the org's rows through tables and views, phones masked
+--   app        a backend serving many tenants: acts only for the org set in
+--              leadmgmt.org_id for the transaction, sees nothing without it
+--   sales      a rep's role: own private leads plus the org's public pool
+--   admin      manage the org's rows
+-- Row-level security on every table enforces the org; table and column
+-- privileges, applied by grant_access(), enforce what each kind may touch.
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.access_grant (
+  org_id      bigint NOT NULL REFERENCES @extschema@.org (org_id),
+  role_name   name NOT NULL,
+  access      text NOT NULL CHECK (access IN ('reporting', 'app', 'sales', 'admin')),
+  rep_id      bigint,
+  granted_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (org_id, role_name, access),
+  FOREIGN KEY (org_id, rep_id) REFERENCES @extschema@.sales_rep (org_id, rep_id),
+  CHECK ((access = 'sales') = (rep_id IS NOT NULL))
+);
+COMMENT ON TABLE @extschema@.access_grant IS 'which database role may act for which org, and how; maintained by grant_access and revoke_access';
+COMMENT ON COLUMN @extschema@.access_grant.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.access_grant.role_name IS 'database role (members of it inherit the access)';
+COMMENT ON COLUMN @extschema@.access_grant.access IS 'reporting, app, sales or admin';
+COMMENT ON COLUMN @extschema@.access_grant.rep_id IS 'sales rep the role acts as; set exactly for sales access';
+COMMENT ON COLUMN @extschema@.access_grant.granted_at IS 'when the access was granted';
+
+CREATE FUNCTION @extschema@.current_org() RETURNS bigint
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v text := current_setting('leadmgmt.org_id', true);
+BEGIN
+  IF v IS NULL OR v = '' THEN
+    RETURN NULL;
+  END IF;
+  IF v !~ '^[0-9]{1,18}$' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('invalid leadmgmt.org_id setting "%s"', v),
+      HINT = 'Set it to the numeric id of an org, for example SET LOCAL leadmgmt.org_id = ''1''.';
+  END IF;
+  RETURN v::bigint;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.current_org() IS 'org chosen for this transaction or session with SET leadmgmt.org_id, or NULL when none is set';
+
+-- PL/pgSQL, not SQL, so that the query is planned once per session: the
+-- row-level security policies call these in every statement
+CREATE FUNCTION @extschema@.acting_org_ids(kinds text[]) RETURNS bigint[]
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  chosen bigint := @extschema@.current_org();
+BEGIN
+  RETURN (SELECT coalesce(array_agg(DISTINCT g.org_id ORDER BY g.org_id), '{}')
+            FROM @extschema@.access_grant g
+            JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name
+           WHERE g.access = ANY (kinds)
+             AND pg_catalog.pg_has_role(r.oid, 'USAGE')
+             AND CASE WHEN chosen IS NULL THEN g.access <> 'app' ELSE g.org_id = chosen END);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.acting_org_ids(text[]) IS 'orgs the current role may act for with one of the given kinds of access; app access counts only for the org set in leadmgmt.org_id, and a set leadmgmt.org_id narrows every kind to that org';
+
+CREATE FUNCTION @extschema@.my_rep_ids() RETURNS bigint[]
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  chosen bigint := @extschema@.current_org();
+BEGIN
+  RETURN (SELECT coalesce(array_agg(DISTINCT g.rep_id ORDER BY g.rep_id), '{}')
+            FROM @extschema@.access_grant g
+            JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name
+           WHERE g.access = 'sales'
+             AND pg_catalog.pg_has_role(r.oid, 'USAGE')
+             AND (chosen IS NULL OR g.org_id = chosen));
+END
+$$;
+COMMENT ON FUNCTION @extschema@.my_rep_ids() IS 'sales reps the current role acts as';
+
+CREATE FUNCTION @extschema@.sales_scope_org_ids() RETURNS bigint[]
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  RETURN (SELECT coalesce(array_agg(o ORDER BY o), '{}')
+            FROM unnest(@extschema@.acting_org_ids('{sales}')) AS o
+           WHERE o <> ALL (@extschema@.acting_org_ids('{reporting,app,admin}')));
+END
+$$;
+COMMENT ON FUNCTION @extschema@.sales_scope_org_ids() IS 'orgs where the current role has only sales access, and so sees only its own leads and the public pool';
+
+ALTER TABLE @extschema@.access_grant ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_grants ON @extschema@.access_grant FOR SELECT
+  USING (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                  WHERE r.rolname = role_name AND pg_catalog.pg_has_role(r.oid, 'USAGE')));
+
+-- Every table: pg_dump registration and row-level security by org.
+DO $$
+DECLARE
+  t text;
+BEGIN
+  PERFORM pg_catalog.pg_extension_config_dump('@extschema@.access_grant', '');
+  FOR t IN
+    SELECT c.relname FROM pg_catalog.pg_class c
+     WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'r' AND c.relname <> 'access_grant'
+     ORDER BY c.relname
+  LOOP
+    PERFORM @extschema@.register_table(format('@extschema@.%I', t)::regclass,
+      -- a sales role also writes the sales side of its own leads
+      CASE WHEN t IN ('lead', 'follow_up', 'lead_event', 'lead_tag', 'trial_lesson') THEN '{app,admin,sales}' ELSE '{app,admin}' END::text[],
+      t IN ('touchpoint', 'lead_event', 'lead_tag', 'assignment', 'follow_up', 'trial_lesson'));
+  END LOOP;
+END
+$$;
+
+-- A sales role sees its own private leads and the public pool, and writes only its own leads.
+CREATE POLICY sales_scope ON @extschema@.lead AS RESTRICTIVE FOR ALL
+  USING (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
+         OR pool = 'public'
+         OR owner_rep_id = ANY ((SELECT @extschema@.my_rep_ids())::bigint[]));
+CREATE POLICY sales_own_update ON @extschema@.lead AS RESTRICTIVE FOR UPDATE
+  USING (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
+         OR owner_rep_id = ANY ((SELECT @extschema@.my_rep_ids())::bigint[]))
+  WITH CHECK (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
+         OR owner_rep_id = ANY ((SELECT @extschema@.my_rep_ids())::bigint[]));
+
+CREATE FUNCTION @extschema@.lead_phone(org_id bigint, lead_id bigint) RETURNS text
+LANGUAGE sql STABLE STRICT PARALLEL RESTRICTED SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT l.phone
+    FROM @extschema@.lead l
+    JOIN @extschema@.access_grant g
+      ON g.org_id = l.org_id AND g.access = 'sales' AND g.rep_id = l.owner_rep_id
+    JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name
+   WHERE l.org_id = lead_phone.org_id AND l.lead_id = lead_phone.lead_id
+     AND pg_catalog.pg_has_role(session_user, r.oid, 'USAGE')
+$$;
+REVOKE ALL ON FUNCTION @extschema@.lead_phone(bigint, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.lead_phone(bigint, bigint) IS 'full phone number of a lead for the sales rep who owns it (checked against the session user); NULL for anyone else';
+
+-- ---------------------------------------------------------------------------
+-- Granting access to roles (docs/dba/security.md).  These functions issue
+-- GRANT and REVOKE, so only the extension owner (or a superuser) may run
+-- them; nothing here is SECURITY DEFINER.
+-- ---------------------------------------------------------------------------
+
+-- apply_privileges(role), which both call, is at the end of this part; an
+-- upgrade that adds functions for roles replaces it.
+
+CREATE FUNCTION @extschema@.grant_access(role regrole, org_id bigint, access text, rep_id bigint DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF role IS NULL OR org_id IS NULL OR access IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'role, org_id and access must not be null';
+  END IF;
+  IF access NOT IN ('reporting', 'app', 'sales', 'admin') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('invalid access kind "%s"', access),
+      HINT = 'Valid kinds: reporting, app, sales, admin.';
+  END IF;
+  IF (access = 'sales') <> (rep_id IS NOT NULL) THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = 'rep_id must be given for sales access, and only for it';
+  END IF;
+  PERFORM @extschema@.ingest_org(grant_access.org_id);
+  IF rep_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.sales_rep r
+                                         WHERE r.org_id = grant_access.org_id AND r.rep_id = grant_access.rep_id) THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown sales rep %s in org %s', rep_id, org_id);
+  END IF;
+  INSERT INTO @extschema@.access_grant AS g (org_id, role_name, access, rep_id)
+  VALUES (grant_access.org_id, (SELECT rolname FROM pg_roles WHERE oid = role), access, rep_id)
+  ON CONFLICT ON CONSTRAINT access_grant_pkey DO UPDATE SET rep_id = EXCLUDED.rep_id, granted_at = now();
+  PERFORM @extschema@.apply_privileges(role);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.grant_access(regrole, bigint, text, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.grant_access(regrole, bigint, text, bigint) IS 'lets a role act for an org with reporting, app, sales (as rep_id) or admin access; the cluster role itself must already exist';
+
+CREATE FUNCTION @extschema@.revoke_access(role regrole, org_id bigint, access text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF role IS NULL OR org_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'role and org_id must not be null';
+  END IF;
+  DELETE FROM @extschema@.access_grant g
+   WHERE g.org_id = revoke_access.org_id
+     AND g.role_name = (SELECT rolname FROM pg_roles WHERE oid = role)
+     AND (revoke_access.access IS NULL OR g.access = revoke_access.access);
+  PERFORM @extschema@.apply_privileges(role);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.revoke_access(regrole, bigint, text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.revoke_access(regrole, bigint, text) IS 'takes back one kind (or, with access NULL, every kind) of a role''s access to an org';
+
+-- ---------------------------------------------------------------------------
+-- apply_privileges: the privileges of a role from its rows in access_grant
+-- (docs/dba/security.md).  Replaced by every version that adds functions for
+-- roles (0.4: the engine functions claim_lead, release_lead, log_follow_up).
+-- ---------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@.apply_privileges(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  kinds text[];
+  rel record;
+  -- what a sales role may read: the sales side of the funnel, nothing about money
+  sales_tables text[] := '{org,channel,campaign,team,sales_rep,rep_shift,lead,touchpoint,lead_event,tag,lead_tag,'
+                         'assignment,follow_up,trial_lesson,teacher,course,course_class}';
+  sales_views text[] := '{lead_overview}';
+  lead_cols text;
+  -- SECURITY DEFINER engine functions a rep calls; each checks the caller itself
+  engine_fns text := '@extschema@.claim_lead(bigint, bigint, bigint, timestamptz), '
+                     '@extschema@.release_lead(bigint, bigint, bigint, timestamptz), '
+                     '@extschema@.log_follow_up(bigint, bigint, bigint, text, text, numeric, timestamptz, integer, text)';
+BEGIN
+  SELECT coalesce(array_agg(DISTINCT g.access), '{}') INTO kinds
+    FROM @extschema@.access_grant g WHERE g.role_name = (SELECT rolname FROM pg_roles WHERE oid = role);
+
+  -- start from nothing, then grant what the role's kinds of access need
+  EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA @extschema@ FROM %I', role::text);
+  EXECUTE format('REVOKE ALL ON FUNCTION @extschema@.lead_phone(bigint, bigint) FROM %I', role::text);
+  EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %I', engine_fns, role::text);
+  FOR rel IN SELECT attname FROM pg_attribute
+              WHERE attrelid = '@extschema@.lead'::regclass AND attnum > 0 AND NOT attisdropped LOOP
+    EXECUTE format('REVOKE ALL (%I) ON @extschema@.lead FROM %I', rel.attname, role::text);
+  END LOOP;
+  IF cardinality(kinds) = 0 THEN
+    EXECUTE format('REVOKE USAGE ON SCHEMA @extschema@ FROM %I', role::text);
+    RETURN;
+  END IF;
+
+  EXECUTE format('GRANT USAGE ON SCHEMA @extschema@ TO %I', role::text);
+  EXECUTE format('GRANT SELECT ON @extschema@.access_grant TO %I', role::text);
+  SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO lead_cols
+    FROM pg_attribute
+   WHERE attrelid = '@extschema@.lead'::regclass AND attnum > 0 AND NOT attisdropped
+     AND attname NOT IN ('phone', 'phone_raw');
+
+  FOR rel IN SELECT c.relname, c.relkind FROM pg_class c
+              WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'v')
+                AND c.relname <> 'access_grant' LOOP
+    IF kinds && '{app,admin}' THEN
+      EXECUTE format(CASE rel.relkind WHEN 'r' THEN 'GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.%I TO %I'
+                                      ELSE 'GRANT SELECT ON @extschema@.%I TO %I' END, rel.relname, role::text);
+    ELSIF 'reporting' = ANY (kinds) AND rel.relname <> 'lead' THEN
+      EXECUTE format('GRANT SELECT ON @extschema@.%I TO %I', rel.relname, role::text);
+    ELSIF 'sales' = ANY (kinds) AND (rel.relname = ANY (sales_tables) OR rel.relname = ANY (sales_views))
+          AND rel.relname <> 'lead' THEN
+      EXECUTE format('GRANT SELECT ON @extschema@.%I TO %I', rel.relname, role::text);
+    END IF;
+  END LOOP;
+
+  IF NOT kinds && '{app,admin}' THEN
+    -- reporting and sales roles see the lead without its phone (phone_masked instead)
+    EXECUTE format('GRANT SELECT (%s) ON @extschema@.lead TO %I', lead_cols, role::text);
+  END IF;
+  IF 'sales' = ANY (kinds) AND NOT kinds && '{app,admin}' THEN
+    EXECUTE format('GRANT INSERT ON @extschema@.follow_up, @extschema@.lead_event, @extschema@.lead_tag, '
+                   '@extschema@.trial_lesson TO %I', role::text);
+    EXECUTE format('GRANT UPDATE (name, child_age, grade, subject, city, city_tier, status, attrs, updated_at) '
+                   'ON @extschema@.lead TO %I', role::text);
+  END IF;
+  IF 'sales' = ANY (kinds) THEN
+    EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.lead_phone(bigint, bigint) TO %I', role::text);
+  END IF;
+  IF kinds && '{sales,app,admin}' THEN
+    EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', engine_fns, role::text);
+  END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.apply_privileges(regrole) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.apply_privileges(regrole) IS 'recomputes the table, column and function privileges of a role from its rows in access_grant';
