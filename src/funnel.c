@@ -11,7 +11,7 @@
  * encoding), partial states can be combined in parallel workers and moved
  * between Citus nodes as text.
  *
- * Semantics (docs/reference/window_funnel.md):
+ * Semantics (docs/reference/funnel.md):
  *   - the window is inclusive: step k counts if ts <= start + window;
  *   - a later step-1 row restarts the chain (first_entry: the first one stays);
  *   - one row fills at most one step: the highest it can advance;

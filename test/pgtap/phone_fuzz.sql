@@ -6,7 +6,7 @@
 BEGIN;
 SELECT plan(7);
 
--- the reference: an independent reading of the rules in docs/reference/normalize_phone.md
+-- the reference: an independent reading of the rules in docs/reference/phone.md
 CREATE FUNCTION pg_temp.ref_normalize(x text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
   s text := translate(x, '０１２３４５６７８９＋（）－．／　' || chr(160) || chr(8208) || chr(8209) || chr(8210)

@@ -1,5 +1,5 @@
 -- ---------------------------------------------------------------------------
--- Funnel engine (src/funnel.c, docs/reference/window_funnel.md): since 0.2
+-- Funnel engine (src/funnel.c, docs/reference/funnel.md): since 0.2
 -- ---------------------------------------------------------------------------
 
 CREATE TYPE @extschema@.funnel_state;

@@ -1,5 +1,5 @@
 -- ---------------------------------------------------------------------------
--- Ingestion API (docs/reference/ingestion.md).  Every function runs with the
+-- Ingestion API (docs/reference/ingest.md).  Every function runs with the
 -- caller's rights, so row-level security decides which orgs it may write to;
 -- an org the caller cannot see is reported as unknown.
 -- ---------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 -- ---------------------------------------------------------------------------
--- Logistic regression and model evaluation (src/logreg.c, docs/reference/logreg.md): since 0.3
+-- Logistic regression and model evaluation (src/logreg.c, docs/reference/model.md): since 0.3
 -- ---------------------------------------------------------------------------
 
 CREATE TYPE @extschema@.logreg_model AS (
@@ -181,7 +181,7 @@ COMMENT ON AGGREGATE @extschema@.calibration(float8, boolean, integer) IS 'calib
 
 -- ---------------------------------------------------------------------------
 -- Conversion model: features, training, registry, scoring and explanations
--- (docs/reference/conversion_model.md): since 0.3
+-- (docs/reference/model.md): since 0.3
 -- ---------------------------------------------------------------------------
 
 CREATE FUNCTION @extschema@.lead_feature_values(org_id bigint)
