@@ -84,3 +84,22 @@ SELECT pg_temp.err($$INSERT INTO leadmgmt.touchpoint (org_id, lead_id, channel_i
                      VALUES ({org}, {lead}, {other_channel}, 'visit', now())$$) AS other_orgs_channel;
 SELECT pg_temp.err($$INSERT INTO leadmgmt.touchpoint (org_id, lead_id, channel_id, kind, occurred_at)
                      VALUES ({other_org}, {lead}, {other_channel}, 'visit', now())$$) AS other_orgs_lead;
+
+-- the vocabularies, each written once (0.10): the constraints read them
+SELECT leadmgmt.touch_kinds(), leadmgmt.event_types();
+SELECT leadmgmt.follow_up_channels(), leadmgmt.follow_up_outcomes();
+SELECT pg_temp.err($$INSERT INTO leadmgmt.touchpoint (org_id, lead_id, channel_id, kind, occurred_at)
+                     VALUES ({org}, {lead}, {channel}, 'smoke_signal', now())$$) AS unknown_kind;
+SELECT pg_temp.err($$INSERT INTO leadmgmt.lead_event (org_id, lead_id, event_type, occurred_at)
+                     VALUES ({org}, {lead}, 'teleported', now())$$) AS unknown_event_type;
+SELECT pg_temp.err($$INSERT INTO leadmgmt.follow_up (org_id, lead_id, rep_id, channel, outcome, occurred_at)
+                     VALUES ({org}, {lead}, {rep}, 'pigeon', 'connected', now())$$) AS unknown_follow_up_channel;
+SELECT pg_temp.err($$INSERT INTO leadmgmt.follow_up (org_id, lead_id, rep_id, channel, outcome, occurred_at)
+                     VALUES ({org}, {lead}, {rep}, 'call', 'maybe', now())$$) AS unknown_follow_up_outcome;
+-- check_one_of: the error of an input outside its vocabulary
+SELECT pg_temp.err($$SELECT leadmgmt.check_one_of('b', '{a,b}', 'thing', 'things')$$) AS inside;
+SELECT pg_temp.err($$SELECT leadmgmt.check_one_of('c', '{a,b}', 'thing', 'things')$$) AS outside;
+SELECT pg_temp.err($$SELECT leadmgmt.check_one_of(NULL, '{a,b}', 'thing', 'things')$$) AS null_value;
+SELECT pg_temp.err($$SELECT leadmgmt.check_one_of('', '{a,b}', 'thing', 'things')$$) AS empty_value;
+SELECT pg_temp.err($$SELECT leadmgmt.check_one_of('a', '{}', 'thing', 'things')$$) AS empty_vocabulary;
+SELECT pg_temp.err($$SELECT leadmgmt.check_one_of('a', NULL, 'thing', 'things')$$) AS null_vocabulary;

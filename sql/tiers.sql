@@ -88,3 +88,11 @@ SELECT period_grain, breakdown, breakdown_value, count(*) AS steps
 -- a shorter window cuts the chain: paid came 9 days after the lead
 UPDATE leadmgmt.org SET funnel_window = '7 days' WHERE org_id = :org;
 SELECT steps_reached FROM leadmgmt.lead_funnel WHERE org_id = :org AND lead_id = :a;
+
+-- the default policy, written once (src/tiers.c): an org without policy rows runs it
+SELECT * FROM leadmgmt.tier_defaults();
+SELECT count(*) AS tiers, bool_and(NOT p.is_customised AND p.handler_role = d.handler_role
+                                   AND p.cost_per_contact = d.cost_per_contact AND p.follow_up_sla = d.follow_up_sla
+                                   AND p.min_score = d.min_score) AS defaults_apply
+  FROM leadmgmt.effective_tier_policy p JOIN leadmgmt.tier_defaults() d USING (tier)
+ WHERE p.org_id = (SELECT org_id FROM leadmgmt.org WHERE name = 'Empty School');

@@ -29,6 +29,8 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
+#include "catalog/pg_proc.h"
+#include "utils/syscache.h"
 #include "miscadmin.h"
 #include "port/pg_bitutils.h"
 #include "utils/array.h"
@@ -40,16 +42,8 @@
 
 #include "leadmgmt.h"
 
-PG_FUNCTION_INFO_V1(leadmgmt_funnel_state_in);
-PG_FUNCTION_INFO_V1(leadmgmt_funnel_state_out);
-PG_FUNCTION_INFO_V1(leadmgmt_funnel_state_recv);
-PG_FUNCTION_INFO_V1(leadmgmt_funnel_state_send);
 PG_FUNCTION_INFO_V1(leadmgmt_funnel_transfn);
-PG_FUNCTION_INFO_V1(leadmgmt_funnel_transfn_mode);
-PG_FUNCTION_INFO_V1(leadmgmt_funnel_transfn_excluding);
-PG_FUNCTION_INFO_V1(leadmgmt_funnel_transfn_args);
-PG_FUNCTION_INFO_V1(leadmgmt_funnel_transfn_mode_args);
-PG_FUNCTION_INFO_V1(leadmgmt_funnel_transfn_excluding_args);
+PG_FUNCTION_INFO_V1(leadmgmt_funnel_excluding_transfn);
 PG_FUNCTION_INFO_V1(leadmgmt_funnel_combine);
 PG_FUNCTION_INFO_V1(leadmgmt_funnel_final_level);
 PG_FUNCTION_INFO_V1(leadmgmt_funnel_final_detail);
@@ -125,8 +119,25 @@ static const struct
  * given as a constant is converted once; a mode computed per row is parsed
  * again only when its text changes.
  */
+/*
+ * Where a transition's arguments are: argument numbers, -1 for none.  The
+ * steps are one boolean array at stepsarg (the VARIADIC forms), or, spread,
+ * every argument from stepsarg on: the fixed-arity overloads, which
+ * PostgreSQL prefers to a VARIADIC match, so no array is built for each row.
+ */
+typedef struct FunnelLayout
+{
+	int			winarg;
+	int			modearg;
+	int			tsarg;
+	int			exclarg;
+	int			stepsarg;
+	bool		spread;
+} FunnelLayout;
+
 typedef struct FunnelCallCache
 {
+	FunnelLayout layout;		/* of the function called here */
 	bool		window_const;	/* the window argument is a Const */
 	bool		mode_const;		/* the mode argument is a Const */
 	bool		have_window;	/* window holds the constant's value */
@@ -273,20 +284,63 @@ AggArgIsConst(FunctionCallInfo fcinfo, int argno)
 }
 
 /*
+ * The layout of the transition being called, from its declaration: every
+ * overload of funnel_transfn and funnel_excluding_transfn is one C function.
+ *   (state, win, ts, VARIADIC steps)                  window_funnel
+ *   (state, win, mode, ts, VARIADIC steps)            window_funnel with a mode
+ *   (state, win, mode, ts, excluded, VARIADIC steps)  window_funnel_excluding
+ *   the same with 2 to 8 boolean step arguments instead of the array; the
+ *   excluding ones are funnel_excluding_transfn.
+ */
+static FunnelLayout
+FunnelLayoutOf(FunctionCallInfo fcinfo)
+{
+	Oid			fn = fcinfo->flinfo->fn_oid;
+	HeapTuple	tp = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	Form_pg_proc p;
+	bool		mode,
+				variadic,
+				excluding;
+	FunnelLayout l;
+
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for function %u", fn);
+	p = (Form_pg_proc) GETSTRUCT(tp);
+	if (p->pronargs < 4)
+		elog(ERROR, "window_funnel transition declared with %d arguments", p->pronargs);
+	mode = p->proargtypes.values[2] == TEXTOID;
+	variadic = p->proargtypes.values[p->pronargs - 1] == BOOLARRAYOID;
+	excluding = strcmp(NameStr(p->proname), "funnel_excluding_transfn") == 0 ||
+		(mode && variadic && p->pronargs == 6);
+	ReleaseSysCache(tp);
+	l.winarg = 1;
+	l.modearg = mode ? 2 : -1;
+	l.tsarg = mode ? 3 : 2;
+	l.exclarg = excluding ? 4 : -1;
+	l.stepsarg = excluding ? 5 : l.tsarg + 1;
+	l.spread = !variadic;
+	return l;
+}
+
+/*
  * The call site's cache; the first call checks that this is an aggregate
  * and which arguments are constants.
  */
 static FunnelCallCache *
-FunnelCache(FunctionCallInfo fcinfo, int winarg, int modearg)
+FunnelCache(FunctionCallInfo fcinfo)
 {
 	FunnelCallCache *cc = (FunnelCallCache *) fcinfo->flinfo->fn_extra;
 
 	if (cc == NULL)
 	{
+		FunnelLayout l;
+
 		(void) LmAggContext(fcinfo, "window_funnel transition function");
+		l = FunnelLayoutOf(fcinfo);
 		cc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FunnelCallCache));
-		cc->window_const = AggArgIsConst(fcinfo, winarg - 1);
-		cc->mode_const = modearg >= 0 && AggArgIsConst(fcinfo, modearg - 1);
+		cc->layout = l;
+		cc->window_const = AggArgIsConst(fcinfo, l.winarg - 1);
+		cc->mode_const = l.modearg >= 0 && AggArgIsConst(fcinfo, l.modearg - 1);
 		fcinfo->flinfo->fn_extra = cc;
 	}
 	return cc;
@@ -345,15 +399,11 @@ CachedMode(FunctionCallInfo fcinfo, FunnelCallCache *cc, int argno)
 }
 
 /*
- * Shared transition: add one row.  modearg and exclarg are argument numbers,
- * or -1 when this aggregate has no such argument.  The steps are one boolean
- * array at stepsarg (the VARIADIC forms), or when spread, every argument from
- * stepsarg on: the fixed-arity overloads, which PostgreSQL prefers to a
- * VARIADIC match, so no array is built for each row.
+ * The transition of every funnel aggregate, each overload: add one row.
+ * Where its arguments are comes from its declaration (FunnelLayoutOf).
  */
-static Datum
-FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, int exclarg, int stepsarg,
-				 bool spread)
+Datum
+leadmgmt_funnel_transfn(PG_FUNCTION_ARGS)
 {
 	FunnelState *st = PG_ARGISNULL(0) ? NULL : (FunnelState *) PG_GETARG_POINTER(0);
 	int64		window;
@@ -367,7 +417,13 @@ FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, in
 	bool	   *flags;
 	int			i;
 
-	FunnelCallCache *cc = FunnelCache(fcinfo, winarg, modearg);
+	FunnelCallCache *cc = FunnelCache(fcinfo);
+	int			winarg = cc->layout.winarg,
+				modearg = cc->layout.modearg,
+				tsarg = cc->layout.tsarg,
+				exclarg = cc->layout.exclarg,
+				stepsarg = cc->layout.stepsarg;
+	bool		spread = cc->layout.spread;
 
 	window = CachedWindow(fcinfo, cc, winarg);
 	mode = modearg >= 0 ? CachedMode(fcinfo, cc, modearg) : 0;
@@ -451,47 +507,19 @@ FunnelTransition(FunctionCallInfo fcinfo, int winarg, int modearg, int tsarg, in
 	PG_RETURN_POINTER(st);
 }
 
-/* window_funnel(win, ts, VARIADIC steps) transition */
+/* window_funnel_excluding's fixed-arity transitions: the same function */
 Datum
-leadmgmt_funnel_transfn(PG_FUNCTION_ARGS)
+leadmgmt_funnel_excluding_transfn(PG_FUNCTION_ARGS)
 {
-	return FunnelTransition(fcinfo, 1, -1, 2, -1, 3, false);
+	return leadmgmt_funnel_transfn(fcinfo);
 }
 
-/* window_funnel(win, mode, ts, VARIADIC steps) transition */
-Datum
-leadmgmt_funnel_transfn_mode(PG_FUNCTION_ARGS)
-{
-	return FunnelTransition(fcinfo, 1, 2, 3, -1, 4, false);
-}
-
-/* window_funnel_excluding(win, mode, ts, excluded, VARIADIC steps) transition */
-Datum
-leadmgmt_funnel_transfn_excluding(PG_FUNCTION_ARGS)
-{
-	return FunnelTransition(fcinfo, 1, 2, 3, 4, 5, false);
-}
-
-/* window_funnel(win, ts, step1, step2, ...) transition: fixed arity */
-Datum
-leadmgmt_funnel_transfn_args(PG_FUNCTION_ARGS)
-{
-	return FunnelTransition(fcinfo, 1, -1, 2, -1, 3, true);
-}
-
-/* window_funnel(win, mode, ts, step1, step2, ...) transition: fixed arity */
-Datum
-leadmgmt_funnel_transfn_mode_args(PG_FUNCTION_ARGS)
-{
-	return FunnelTransition(fcinfo, 1, 2, 3, -1, 4, true);
-}
-
-/* window_funnel_excluding(win, mode, ts, excluded, step1, step2, ...) transition: fixed arity */
-Datum
-leadmgmt_funnel_transfn_excluding_args(PG_FUNCTION_ARGS)
-{
-	return FunnelTransition(fcinfo, 1, 2, 3, 4, 5, true);
-}
+/* the symbols of 0.2-0.9, one per layout */
+LM_SYMBOL_ALIAS(leadmgmt_funnel_transfn_mode, leadmgmt_funnel_transfn);
+LM_SYMBOL_ALIAS(leadmgmt_funnel_transfn_excluding, leadmgmt_funnel_transfn);
+LM_SYMBOL_ALIAS(leadmgmt_funnel_transfn_args, leadmgmt_funnel_transfn);
+LM_SYMBOL_ALIAS(leadmgmt_funnel_transfn_mode_args, leadmgmt_funnel_transfn);
+LM_SYMBOL_ALIAS(leadmgmt_funnel_transfn_excluding_args, leadmgmt_funnel_transfn);
 
 /* combine two partial states: the union of their events */
 Datum
@@ -852,45 +880,13 @@ FunnelStateRecv(StringInfo buf)
 	return st;
 }
 
-/* funnel_state output: v1:<hex> */
-Datum
-leadmgmt_funnel_state_out(PG_FUNCTION_ARGS)
+/* the state of a funnel_state datum */
+static inline FunnelState *
+FunnelDatum(Datum d)
 {
-	FunnelState *st = (FunnelState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	StringInfoData bin;
-
-	initStringInfo(&bin);
-	FunnelStateSend(&bin, st);
-	PG_RETURN_CSTRING(LmStateTextOut(&bin));
+	return (FunnelState *) PG_DETOAST_DATUM(d);
 }
 
-/* funnel_state input: v1:<hex> */
-Datum
-leadmgmt_funnel_state_in(PG_FUNCTION_ARGS)
-{
-	StringInfoData bin;
+/* funnel_state_in, _out, _send and _recv (leadmgmt.h) */
+LM_STATE_TYPE_IO(funnel_state, FunnelDatum, FunnelStateSend, FunnelStateRecv);
 
-	LmStateTextIn(PG_GETARG_CSTRING(0), "funnel_state", &bin);
-	PG_RETURN_POINTER(FunnelStateRecv(&bin));
-}
-
-/* funnel_state binary send */
-Datum
-leadmgmt_funnel_state_send(PG_FUNCTION_ARGS)
-{
-	FunnelState *st = (FunnelState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	StringInfoData buf;
-
-	pq_begintypsend(&buf);
-	FunnelStateSend(&buf, st);
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
-}
-
-/* funnel_state binary receive */
-Datum
-leadmgmt_funnel_state_recv(PG_FUNCTION_ARGS)
-{
-	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-
-	PG_RETURN_POINTER(FunnelStateRecv(buf));
-}

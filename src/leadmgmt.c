@@ -13,12 +13,14 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_proc.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 
 #include "leadmgmt.h"
@@ -104,4 +106,27 @@ LmRowArrayResult(LmRowArray *ra)
 
 	get_typlenbyvalalign(ra->elemtype, &typlen, &typbyval, &typalign);
 	return PointerGetDatum(construct_array(ra->elems, ra->n, ra->elemtype, typlen, typbyval, typalign));
+}
+
+/*
+ * The declared type of argument argno of the function being called: from the
+ * call expression when there is one (every SQL call and aggregate transition
+ * has), else from the catalog, so that one C function can serve overloads.
+ */
+Oid
+LmArgType(FunctionCallInfo fcinfo, int argno)
+{
+	Oid			t = get_fn_expr_argtype(fcinfo->flinfo, argno);
+	HeapTuple	tp;
+	Form_pg_proc p;
+
+	if (OidIsValid(t))
+		return t;
+	tp = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
+	p = (Form_pg_proc) GETSTRUCT(tp);
+	t = argno >= 0 && argno < p->pronargs ? p->proargtypes.values[argno] : InvalidOid;
+	ReleaseSysCache(tp);
+	return t;
 }

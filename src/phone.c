@@ -19,8 +19,8 @@
 
 #include "leadmgmt.h"
 
-PG_FUNCTION_INFO_V1(leadmgmt_phone_normalize);
-PG_FUNCTION_INFO_V1(leadmgmt_phone_mask);
+PG_FUNCTION_INFO_V1(leadmgmt_normalize_phone);
+PG_FUNCTION_INFO_V1(leadmgmt_mask_phone);
 
 /* More digits than this can never be a phone number (E.164 allows 15). */
 #define LM_MAX_PHONE_DIGITS 20
@@ -165,7 +165,7 @@ CheckRegion(text *region)
  * Chinese mobile number, or NULL when the input is not one.
  */
 Datum
-leadmgmt_phone_normalize(PG_FUNCTION_ARGS)
+leadmgmt_normalize_phone(PG_FUNCTION_ARGS)
 {
 	text	   *phone = PG_GETARG_TEXT_PP(0);
 	PhoneScan	scan;
@@ -188,7 +188,7 @@ leadmgmt_phone_normalize(PG_FUNCTION_ARGS)
  * become '*', and NULL is returned when the input holds no digit at all.
  */
 Datum
-leadmgmt_phone_mask(PG_FUNCTION_ARGS)
+leadmgmt_mask_phone(PG_FUNCTION_ARGS)
 {
 	text	   *phone = PG_GETARG_TEXT_PP(0);
 	PhoneScan	scan;
@@ -215,3 +215,7 @@ leadmgmt_phone_mask(PG_FUNCTION_ARGS)
 	out[scan.ndigits] = '\0';
 	PG_RETURN_TEXT_P(cstring_to_text(out));
 }
+
+/* the symbols of 0.1-0.9 */
+LM_SYMBOL_ALIAS(leadmgmt_phone_normalize, leadmgmt_normalize_phone);
+LM_SYMBOL_ALIAS(leadmgmt_phone_mask, leadmgmt_mask_phone);

@@ -3,7 +3,10 @@
  *
  * Survival analysis: the survival state type, the km_fit and logrank
  * aggregates over it, the Kaplan-Meier readers (km_curve, km_median, km_at,
- * km_rmst), and the retention aggregate.
+ * km_rmst), and the retention aggregate.  Also auc, the model capability's
+ * ROC area (docs/reference/model.md): it needs exactly this sorted store of
+ * weighted (time, group) records, with the scores as times and the labels as
+ * groups, so it lives here rather than in a copy of the store.
  *
  * A survival value holds weighted counts per (time, group): events, censored
  * exits and late entries, plus each group's weight that entered before any
@@ -41,15 +44,10 @@
 
 #include "leadmgmt.h"
 
-PG_FUNCTION_INFO_V1(leadmgmt_survival_in);
-PG_FUNCTION_INFO_V1(leadmgmt_survival_out);
-PG_FUNCTION_INFO_V1(leadmgmt_survival_recv);
-PG_FUNCTION_INFO_V1(leadmgmt_survival_send);
 PG_FUNCTION_INFO_V1(leadmgmt_km_transfn);
-PG_FUNCTION_INFO_V1(leadmgmt_km_transfn_entry);
-PG_FUNCTION_INFO_V1(leadmgmt_logrank_transfn);
+PG_FUNCTION_INFO_V1(leadmgmt_survival_by_transfn);
 PG_FUNCTION_INFO_V1(leadmgmt_survival_combine);
-PG_FUNCTION_INFO_V1(leadmgmt_km_final);
+PG_FUNCTION_INFO_V1(leadmgmt_survival_final);
 PG_FUNCTION_INFO_V1(leadmgmt_logrank_final);
 PG_FUNCTION_INFO_V1(leadmgmt_logrank_each);
 PG_FUNCTION_INFO_V1(leadmgmt_km_curve);
@@ -629,41 +627,31 @@ WeightArg(FunctionCallInfo fcinfo, int i, float8 *w)
 	return true;
 }
 
-/* km_fit(duration, event [, weight]) transition */
+/*
+ * km_fit transition, every overload: (duration, event [, weight]) and, with
+ * a late entry, (entry, duration, event [, weight]).
+ */
 Datum
 leadmgmt_km_transfn(PG_FUNCTION_ARGS)
 {
 	SurvExpanded *eh;
 	float8		w;
+	bool		entry = PG_NARGS() == 5 || (PG_NARGS() == 4 && LmArgType(fcinfo, 2) == FLOAT8OID);
+	int			d = entry ? 2 : 1;
 
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || !WeightArg(fcinfo, 3, &w))
+	if ((entry && PG_ARGISNULL(1)) || PG_ARGISNULL(d) || PG_ARGISNULL(d + 1) || !WeightArg(fcinfo, d + 2, &w))
 	{
 		LM_RETURN_STATE();
 	}
 	eh = SurvTransState(fcinfo, SK_KM, "km_fit transition function");
-	eh->st = SurvAddRow(eh->st, 0, false, 0, PG_GETARG_FLOAT8(1), PG_GETARG_BOOL(2), w);
+	eh->st = SurvAddRow(eh->st, 0, entry, entry ? PG_GETARG_FLOAT8(1) : 0, PG_GETARG_FLOAT8(d), PG_GETARG_BOOL(d + 1), w);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&eh->hdr));
 }
+LM_SYMBOL_ALIAS(leadmgmt_km_transfn_entry, leadmgmt_km_transfn);
 
-/* km_fit(entry, duration, event [, weight]) transition: late entry */
+/* survival_by(grp, duration, event) and logrank(grp, duration, event) transition */
 Datum
-leadmgmt_km_transfn_entry(PG_FUNCTION_ARGS)
-{
-	SurvExpanded *eh;
-	float8		w;
-
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || !WeightArg(fcinfo, 4, &w))
-	{
-		LM_RETURN_STATE();
-	}
-	eh = SurvTransState(fcinfo, SK_KM, "km_fit transition function");
-	eh->st = SurvAddRow(eh->st, 0, true, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_BOOL(3), w);
-	PG_RETURN_DATUM(EOHPGetRWDatum(&eh->hdr));
-}
-
-/* logrank(grp, duration, event) transition */
-Datum
-leadmgmt_logrank_transfn(PG_FUNCTION_ARGS)
+leadmgmt_survival_by_transfn(PG_FUNCTION_ARGS)
 {
 	SurvExpanded *eh;
 	text	   *grp;
@@ -679,6 +667,7 @@ leadmgmt_logrank_transfn(PG_FUNCTION_ARGS)
 	eh->st = SurvAddRow(eh->st, g, false, 0, PG_GETARG_FLOAT8(2), PG_GETARG_BOOL(3), 1.0);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&eh->hdr));
 }
+LM_SYMBOL_ALIAS(leadmgmt_logrank_transfn, leadmgmt_survival_by_transfn);
 
 /* Combine two partial states of the same aggregate (also survival_merge). */
 Datum
@@ -806,9 +795,9 @@ SurvCompactCopy(SurvState *st)
 	return out;
 }
 
-/* km_fit final: the canonical form of the state, never the state itself */
+/* final of km_fit, survival_by and logrank's state: its canonical form, never the state itself */
 Datum
-leadmgmt_km_final(PG_FUNCTION_ARGS)
+leadmgmt_survival_final(PG_FUNCTION_ARGS)
 {
 	SurvState  *st,
 			   *out;
@@ -821,6 +810,7 @@ leadmgmt_km_final(PG_FUNCTION_ARGS)
 		out = SurvCopy(st, CurrentMemoryContext);
 	PG_RETURN_POINTER(out);
 }
+LM_SYMBOL_ALIAS(leadmgmt_km_final, leadmgmt_survival_final);
 
 /* ---- state I/O: binary send/recv, and text as "v1:" + hex of the binary ---- */
 
@@ -943,48 +933,8 @@ SurvRecv(StringInfo buf)
 	return st;
 }
 
-/* survival output: v1:<hex> */
-Datum
-leadmgmt_survival_out(PG_FUNCTION_ARGS)
-{
-	SurvState  *st = SurvRead(PG_GETARG_DATUM(0));
-	StringInfoData bin;
-
-	initStringInfo(&bin);
-	SurvSend(&bin, st);
-	PG_RETURN_CSTRING(LmStateTextOut(&bin));
-}
-
-/* survival input: v1:<hex> */
-Datum
-leadmgmt_survival_in(PG_FUNCTION_ARGS)
-{
-	StringInfoData bin;
-
-	LmStateTextIn(PG_GETARG_CSTRING(0), "survival", &bin);
-	PG_RETURN_POINTER(SurvRecv(&bin));
-}
-
-/* survival binary send */
-Datum
-leadmgmt_survival_send(PG_FUNCTION_ARGS)
-{
-	SurvState  *st = SurvRead(PG_GETARG_DATUM(0));
-	StringInfoData buf;
-
-	pq_begintypsend(&buf);
-	SurvSend(&buf, st);
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
-}
-
-/* survival binary receive */
-Datum
-leadmgmt_survival_recv(PG_FUNCTION_ARGS)
-{
-	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-
-	PG_RETURN_POINTER(SurvRecv(buf));
-}
+/* survival_in, _out, _send and _recv (leadmgmt.h) */
+LM_STATE_TYPE_IO(survival, SurvRead, SurvSend, SurvRecv);
 
 /* ---- Kaplan-Meier ---- */
 

@@ -17,7 +17,8 @@ source "$(dirname "$0")/common.sh"
 from=${1:?usage: build-upgrade.sh FROM TO PART...}; to=${2:?}; shift 2
 out=$LM_TOP/src/sql/history/leadmgmt--$from--$to.sql
 {
-  printf -- '-- leadmgmt %s -> %s, built from src/sql/parts: %s\n\n' "$from" "$to" "$*"
+  summary=$(for item in "$@"; do case $item in sql:*) printf 'sql ' ;; *) printf '%s ' "$item" ;; esac; done)
+  printf -- '-- leadmgmt %s -> %s, built from src/sql/parts: %s\n\n' "$from" "$to" "${summary% }"
   printf -- '-- complain if script is sourced in psql, rather than via ALTER EXTENSION\n'
   printf -- '\\echo Use "ALTER EXTENSION leadmgmt UPDATE TO '"'"'%s'"'"'" to load this file. \\quit\n' "$to"
   for item in "$@"; do

@@ -1,6 +1,6 @@
 -- ---------------------------------------------------------------------------
 -- Lead assignment engine: rotation, pools, claims, recycling
--- (src/assign*.c, docs/reference/assignment.md): since 0.4
+-- (src/assignment*.c, docs/reference/assignment.md): since 0.4
 --
 -- Every decision of who gets a lead, and every change of each rep's
 -- counters, happens under the org's assignment lock (a transaction advisory
@@ -313,6 +313,19 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.check_rep_access(bigint, bigint) IS 'raises 42501 unless the caller (the SET ROLE role, else the session user) has app or admin access to the org, or sales access as that rep';
 
+-- what every call a rep makes checks first: the caller may act as the rep,
+-- and the org exists
+CREATE FUNCTION @extschema@.rep_org(org_id bigint, rep_id bigint) RETURNS @extschema@.org
+LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM @extschema@.check_rep_access(rep_org.org_id, rep_org.rep_id);
+  RETURN @extschema@.ingest_org(rep_org.org_id);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.rep_org(bigint, bigint) IS 'the org of a call made for a rep: raises 42501 unless the caller may act as the rep (check_rep_access), 22004 or 23503 unless the org exists (ingest_org)';
+
 -- the org-wide engine calls (assign_lead, assign_pending, recycle_stale) are for app and admin roles
 -- C since 0.8: a superuser passes without a query
 CREATE FUNCTION @extschema@.check_org_engine(org_id bigint) RETURNS void
@@ -507,8 +520,7 @@ BEGIN
   IF t IN ('infinity', '-infinity') THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'at must be finite';
   END IF;
-  PERFORM @extschema@.check_rep_access(claim_lead.org_id, claim_lead.rep_id);
-  o := @extschema@.ingest_org(claim_lead.org_id);
+  o := @extschema@.rep_org(claim_lead.org_id, claim_lead.rep_id);
   today := (t AT TIME ZONE o.timezone)::date;
   SELECT * INTO r FROM @extschema@.sales_rep x WHERE x.org_id = o.org_id AND x.rep_id = claim_lead.rep_id;
   IF NOT FOUND THEN
@@ -645,17 +657,9 @@ BEGIN
      OR log_follow_up.channel IS NULL OR log_follow_up.outcome IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'org_id, lead_id, rep_id, channel and outcome must not be null';
   END IF;
-  PERFORM @extschema@.check_rep_access(log_follow_up.org_id, log_follow_up.rep_id);
-  o := @extschema@.ingest_org(log_follow_up.org_id);
-  IF log_follow_up.channel NOT IN ('call', 'sms', 'wechat', 'ai_call', 'visit', 'email') THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('invalid follow-up channel "%s"', log_follow_up.channel),
-      HINT = 'Valid channels: call, sms, wechat, ai_call, visit, email.';
-  END IF;
-  IF log_follow_up.outcome NOT IN ('connected', 'no_answer', 'busy', 'refused', 'interested', 'not_interested',
-                                   'trial_booked', 'wrong_number', 'sent') THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('invalid follow-up outcome "%s"', log_follow_up.outcome),
-      HINT = 'Valid outcomes: connected, no_answer, busy, refused, interested, not_interested, trial_booked, wrong_number, sent.';
-  END IF;
+  o := @extschema@.rep_org(log_follow_up.org_id, log_follow_up.rep_id);
+  PERFORM @extschema@.check_one_of(log_follow_up.channel, @extschema@.follow_up_channels(), 'follow-up channel', 'channels');
+  PERFORM @extschema@.check_one_of(log_follow_up.outcome, @extschema@.follow_up_outcomes(), 'follow-up outcome', 'outcomes');
   IF log_follow_up.cost < 0 OR log_follow_up.cost = 'NaN' OR log_follow_up.duration_s < 0 THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'cost and duration_s must not be negative';
   END IF;

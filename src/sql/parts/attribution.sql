@@ -1,5 +1,5 @@
 -- ---------------------------------------------------------------------------
--- Data-driven attribution: Markov and Shapley (src/journey.c,
+-- Data-driven attribution: Markov and Shapley (src/attribution_journey.c,
 -- docs/reference/attribution.md): since 0.3
 -- ---------------------------------------------------------------------------
 
@@ -83,7 +83,7 @@ CREATE AGGREGATE @extschema@.shapley_attribution(channels text[], conversions fl
 );
 COMMENT ON AGGREGATE @extschema@.shapley_attribution(text[], float8, float8, boolean) IS 'Shapley attribution; exact => true computes the Shapley value over all coalitions with v(S) = conversions of journeys whose channels lie within S (at most 20 channels)';
 
--- ---- heuristic models per journey (src/touch_credit.c) ----
+-- ---- heuristic models per journey (src/attribution_touch.c) ----
 
 CREATE TYPE @extschema@.touch_state;
 CREATE FUNCTION @extschema@.touch_state_in(cstring) RETURNS @extschema@.touch_state

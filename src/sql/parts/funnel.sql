@@ -39,11 +39,11 @@ AS 'MODULE_PATHNAME', 'leadmgmt_funnel_transfn' LANGUAGE C IMMUTABLE PARALLEL SA
 COMMENT ON FUNCTION @extschema@.funnel_transfn(@extschema@.funnel_state, interval, timestamptz, boolean[]) IS 'transition of window_funnel(win, ts, VARIADIC steps)';
 CREATE FUNCTION @extschema@.funnel_transfn(@extschema@.funnel_state, interval, text, timestamptz, boolean[])
 RETURNS @extschema@.funnel_state
-AS 'MODULE_PATHNAME', 'leadmgmt_funnel_transfn_mode' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'leadmgmt_funnel_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.funnel_transfn(@extschema@.funnel_state, interval, text, timestamptz, boolean[]) IS 'transition of window_funnel(win, mode, ts, VARIADIC steps)';
 CREATE FUNCTION @extschema@.funnel_transfn(@extschema@.funnel_state, interval, text, timestamptz, boolean, boolean[])
 RETURNS @extschema@.funnel_state
-AS 'MODULE_PATHNAME', 'leadmgmt_funnel_transfn_excluding' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'leadmgmt_funnel_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.funnel_transfn(@extschema@.funnel_state, interval, text, timestamptz, boolean, boolean[]) IS 'transition of window_funnel_excluding(win, mode, ts, excluded, VARIADIC steps)';
 CREATE FUNCTION @extschema@.funnel_combine(@extschema@.funnel_state, @extschema@.funnel_state)
 RETURNS @extschema@.funnel_state
@@ -114,11 +114,11 @@ BEGIN
     -- funnel_detail; the excluding one has a name of its own, as its argument
     -- list (mode, ts, excluded, n - 1 steps) is that of (mode, ts, n steps)
     FOR t IN SELECT * FROM (VALUES
-        ('funnel_transfn', 'interval, timestamptz', 'leadmgmt_funnel_transfn_args',
+        ('funnel_transfn', 'interval, timestamptz', 'leadmgmt_funnel_transfn',
          'window_funnel(win, ts, ...) and funnel_detail(win, ts, ...)'),
-        ('funnel_transfn', 'interval, text, timestamptz', 'leadmgmt_funnel_transfn_mode_args',
+        ('funnel_transfn', 'interval, text, timestamptz', 'leadmgmt_funnel_transfn',
          'window_funnel(win, mode, ts, ...) and funnel_detail(win, mode, ts, ...)'),
-        ('funnel_excluding_transfn', 'interval, text, timestamptz, boolean', 'leadmgmt_funnel_transfn_excluding_args',
+        ('funnel_excluding_transfn', 'interval, text, timestamptz, boolean', 'leadmgmt_funnel_excluding_transfn',
          'window_funnel_excluding(win, mode, ts, excluded, ...)')
       ) v(name, args, symbol, serves)
     LOOP
@@ -262,101 +262,25 @@ COMMENT ON COLUMN @extschema@.funnel_steps.reached_at IS 'when the lead reached 
 COMMENT ON COLUMN @extschema@.funnel_steps.hours_from_previous IS 'hours from the previous stage; NULL for the first';
 
 CREATE VIEW @extschema@.funnel_report WITH (security_invoker = true) AS
--- one branch per period grain and breakdown, each with constant labels: a
--- filter on period_grain and breakdown prunes every other branch, and the
--- stages are computed once for the branches that run
-WITH s AS MATERIALIZED (
-  SELECT * FROM @extschema@.funnel_steps
-), g AS (
-  SELECT s.org_id, 'day'::text AS period_grain, s.cohort_date AS period_start, 'all'::text AS breakdown,
-         'all' AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
+-- each stage a lead reached counts once per period grain and once per
+-- breakdown: a join to the two lists, so that each is written once.  A
+-- filter on period_grain and breakdown applies before the grouping.
+WITH g AS (
+  SELECT s.org_id, p.period_grain,
+         CASE p.period_grain WHEN 'day' THEN s.cohort_date WHEN 'week' THEN s.cohort_week ELSE s.cohort_month END
+           AS period_start,
+         b.breakdown,
+         CASE b.breakdown WHEN 'all' THEN 'all' WHEN 'channel' THEN s.channel
+                          WHEN 'campaign' THEN coalesce(s.campaign, '(none)')
+                          WHEN 'tier' THEN coalesce(s.tier::text, '(none)')
+                          ELSE coalesce(s.city, '(none)') END AS breakdown_value,
+         s.step_number, s.step_name, count(*) AS leads_reached,
          percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
          percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
-    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
-  UNION ALL
-  SELECT s.org_id, 'day'::text AS period_grain, s.cohort_date AS period_start, 'channel'::text AS breakdown,
-         s.channel AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
-         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
-    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
-  UNION ALL
-  SELECT s.org_id, 'day'::text AS period_grain, s.cohort_date AS period_start, 'campaign'::text AS breakdown,
-         coalesce(s.campaign, '(none)') AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
-         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
-    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
-  UNION ALL
-  SELECT s.org_id, 'day'::text AS period_grain, s.cohort_date AS period_start, 'tier'::text AS breakdown,
-         coalesce(s.tier::text, '(none)') AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
-         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
-    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
-  UNION ALL
-  SELECT s.org_id, 'day'::text AS period_grain, s.cohort_date AS period_start, 'city'::text AS breakdown,
-         coalesce(s.city, '(none)') AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
-         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
-    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
-  UNION ALL
-  SELECT s.org_id, 'week'::text AS period_grain, s.cohort_week AS period_start, 'all'::text AS breakdown,
-         'all' AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
-         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
-    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
-  UNION ALL
-  SELECT s.org_id, 'week'::text AS period_grain, s.cohort_week AS period_start, 'channel'::text AS breakdown,
-         s.channel AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
-         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
-    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
-  UNION ALL
-  SELECT s.org_id, 'week'::text AS period_grain, s.cohort_week AS period_start, 'campaign'::text AS breakdown,
-         coalesce(s.campaign, '(none)') AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
-         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
-    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
-  UNION ALL
-  SELECT s.org_id, 'week'::text AS period_grain, s.cohort_week AS period_start, 'tier'::text AS breakdown,
-         coalesce(s.tier::text, '(none)') AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
-         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
-    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
-  UNION ALL
-  SELECT s.org_id, 'week'::text AS period_grain, s.cohort_week AS period_start, 'city'::text AS breakdown,
-         coalesce(s.city, '(none)') AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
-         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
-    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
-  UNION ALL
-  SELECT s.org_id, 'month'::text AS period_grain, s.cohort_month AS period_start, 'all'::text AS breakdown,
-         'all' AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
-         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
-    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
-  UNION ALL
-  SELECT s.org_id, 'month'::text AS period_grain, s.cohort_month AS period_start, 'channel'::text AS breakdown,
-         s.channel AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
-         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
-    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
-  UNION ALL
-  SELECT s.org_id, 'month'::text AS period_grain, s.cohort_month AS period_start, 'campaign'::text AS breakdown,
-         coalesce(s.campaign, '(none)') AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
-         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
-    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
-  UNION ALL
-  SELECT s.org_id, 'month'::text AS period_grain, s.cohort_month AS period_start, 'tier'::text AS breakdown,
-         coalesce(s.tier::text, '(none)') AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
-         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
-    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
-  UNION ALL
-  SELECT s.org_id, 'month'::text AS period_grain, s.cohort_month AS period_start, 'city'::text AS breakdown,
-         coalesce(s.city, '(none)') AS breakdown_value, s.step_number, s.step_name, count(*) AS leads_reached,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
-         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
-    FROM s GROUP BY 1, 2, 3, 4, 5, 6, 7
+    FROM @extschema@.funnel_steps s
+   CROSS JOIN (VALUES ('day'::text), ('week'), ('month')) AS p(period_grain)
+   CROSS JOIN (VALUES ('all'::text), ('channel'), ('campaign'), ('tier'), ('city')) AS b(breakdown)
+   GROUP BY 1, 2, 3, 4, 5, 6, 7
 )
 SELECT g.org_id,
        g.period_grain,

@@ -309,12 +309,7 @@ DECLARE
   new_id bigint;
 BEGIN
   PERFORM @extschema@.ingest_check_time(o, record_touch.occurred_at, 'occurred_at');
-  IF record_touch.kind IS NULL OR record_touch.kind NOT IN
-     ('impression', 'ad_click', 'visit', 'form', 'call', 'message', 'referral', 'offline') THEN
-    RAISE EXCEPTION USING ERRCODE = '22023',
-      MESSAGE = format('invalid touch kind "%s"', record_touch.kind),
-      HINT = 'Valid kinds: impression, ad_click, visit, form, call, message, referral, offline.';
-  END IF;
+  PERFORM @extschema@.check_one_of(record_touch.kind, @extschema@.touch_kinds(), 'touch kind', 'kinds');
   IF jsonb_typeof(a) <> 'object' THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'attrs must be a JSON object';
   END IF;
@@ -353,13 +348,7 @@ DECLARE
   new_id bigint;
 BEGIN
   PERFORM @extschema@.ingest_check_time(o, record_event.occurred_at, 'occurred_at');
-  IF record_event.event_type IS NULL OR record_event.event_type NOT IN
-     ('form_submitted', 'sms_verified', 'wechat_followed', 'trial_booked', 'trial_attended',
-      'paid', 'refunded', 'renewed', 'referred', 'unsubscribed', 'lost') THEN
-    RAISE EXCEPTION USING ERRCODE = '22023',
-      MESSAGE = format('invalid event type "%s"', record_event.event_type),
-      HINT = 'Valid types: form_submitted, sms_verified, wechat_followed, trial_booked, trial_attended, paid, refunded, renewed, referred, unsubscribed, lost.';
-  END IF;
+  PERFORM @extschema@.check_one_of(record_event.event_type, @extschema@.event_types(), 'event type', 'types');
   IF jsonb_typeof(a) <> 'object' THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'attrs must be a JSON object';
   END IF;

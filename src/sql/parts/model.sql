@@ -1,5 +1,5 @@
 -- ---------------------------------------------------------------------------
--- Logistic regression and model evaluation (src/logreg.c, docs/reference/model.md): since 0.3
+-- Logistic regression and model evaluation (src/model_logreg.c; auc is in src/survival.c, docs/reference/model.md): since 0.3
 -- ---------------------------------------------------------------------------
 
 CREATE TYPE @extschema@.logreg_model AS (

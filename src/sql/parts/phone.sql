@@ -4,7 +4,7 @@
 
 CREATE FUNCTION @extschema@.normalize_phone(phone text, region text DEFAULT 'CN')
 RETURNS text
-AS 'MODULE_PATHNAME', 'leadmgmt_phone_normalize'
+AS 'MODULE_PATHNAME', 'leadmgmt_normalize_phone'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.normalize_phone(text, text) IS
@@ -12,7 +12,7 @@ COMMENT ON FUNCTION @extschema@.normalize_phone(text, text) IS
 
 CREATE FUNCTION @extschema@.mask_phone(phone text)
 RETURNS text
-AS 'MODULE_PATHNAME', 'leadmgmt_phone_mask'
+AS 'MODULE_PATHNAME', 'leadmgmt_mask_phone'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.mask_phone(text) IS

@@ -12,6 +12,38 @@
 -- org_id is part of every primary key, unique constraint and foreign key.
 -- ---------------------------------------------------------------------------
 
+-- The vocabularies the tables and the API share, each written once: the
+-- CHECK constraints and the functions that validate their input read them.
+CREATE FUNCTION @extschema@.touch_kinds() RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT '{impression,ad_click,visit,form,call,message,referral,offline}'::text[] $$;
+COMMENT ON FUNCTION @extschema@.touch_kinds() IS 'the kinds of touchpoint: impression, ad_click, visit, form, call, message, referral, offline';
+CREATE FUNCTION @extschema@.event_types() RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT '{form_submitted,sms_verified,wechat_followed,trial_booked,trial_attended,paid,refunded,renewed,referred,unsubscribed,lost}'::text[] $$;
+COMMENT ON FUNCTION @extschema@.event_types() IS 'the types of lead event: form_submitted, sms_verified, wechat_followed, trial_booked, trial_attended, paid, refunded, renewed, referred, unsubscribed, lost';
+CREATE FUNCTION @extschema@.follow_up_channels() RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT '{call,sms,wechat,ai_call,visit,email}'::text[] $$;
+COMMENT ON FUNCTION @extschema@.follow_up_channels() IS 'the channels of a follow-up: call, sms, wechat, ai_call, visit, email';
+CREATE FUNCTION @extschema@.follow_up_outcomes() RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT '{connected,no_answer,busy,refused,interested,not_interested,trial_booked,wrong_number,sent}'::text[] $$;
+COMMENT ON FUNCTION @extschema@.follow_up_outcomes() IS 'the outcomes of a follow-up: connected, no_answer, busy, refused, interested, not_interested, trial_booked, wrong_number, sent';
+-- the 22023 error of an input outside its vocabulary, with the valid values
+CREATE FUNCTION @extschema@.check_one_of(val text, valid text[], what text, plural text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF val IS NULL OR NOT coalesce(val = ANY (valid), false) THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('invalid %s "%s"', what, val),
+      HINT = format('Valid %s: %s.', plural, array_to_string(valid, ', '));
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.check_one_of(text, text[], text, text) IS 'raises 22023 (invalid WHAT "val", with the valid values as hint) unless val is one of valid';
+
 CREATE TABLE @extschema@.org (
   org_id               bigint GENERATED ALWAYS AS IDENTITY,
   name                 text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
@@ -372,8 +404,7 @@ CREATE TABLE @extschema@.touchpoint (
   visitor_id     text CHECK (length(visitor_id) <= 200),
   channel_id     bigint NOT NULL,
   campaign_id    bigint,
-  kind           text NOT NULL
-                 CHECK (kind IN ('impression', 'ad_click', 'visit', 'form', 'call', 'message', 'referral', 'offline')),
+  kind           text NOT NULL CHECK (kind = ANY (@extschema@.touch_kinds())),
   occurred_at    timestamptz NOT NULL,
   attrs          jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(attrs) = 'object'),
   PRIMARY KEY (org_id, touchpoint_id),
@@ -400,8 +431,7 @@ CREATE TABLE @extschema@.lead_event (
   org_id       bigint NOT NULL,
   event_id     bigint GENERATED ALWAYS AS IDENTITY,
   lead_id      bigint NOT NULL,
-  event_type   text NOT NULL CHECK (event_type IN ('form_submitted', 'sms_verified', 'wechat_followed',
-                 'trial_booked', 'trial_attended', 'paid', 'refunded', 'renewed', 'referred', 'unsubscribed', 'lost')),
+  event_type   text NOT NULL CHECK (event_type = ANY (@extschema@.event_types())),
   occurred_at  timestamptz NOT NULL,
   channel_id   bigint,
   attrs        jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(attrs) = 'object'),
@@ -575,9 +605,8 @@ CREATE TABLE @extschema@.follow_up (
   follow_up_id  bigint GENERATED ALWAYS AS IDENTITY,
   lead_id       bigint NOT NULL,
   rep_id        bigint NOT NULL,
-  channel       text NOT NULL CHECK (channel IN ('call', 'sms', 'wechat', 'ai_call', 'visit', 'email')),
-  outcome       text NOT NULL CHECK (outcome IN ('connected', 'no_answer', 'busy', 'refused', 'interested',
-                  'not_interested', 'trial_booked', 'wrong_number', 'sent')),
+  channel       text NOT NULL CHECK (channel = ANY (@extschema@.follow_up_channels())),
+  outcome       text NOT NULL CHECK (outcome = ANY (@extschema@.follow_up_outcomes())),
   cost          numeric(14,2) NOT NULL DEFAULT 0 CHECK (cost >= 0),
   duration_s    integer CHECK (duration_s >= 0),
   occurred_at   timestamptz NOT NULL,

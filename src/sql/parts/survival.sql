@@ -48,22 +48,22 @@ AS 'MODULE_PATHNAME', 'leadmgmt_km_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.km_transfn(@extschema@.survival, float8, boolean, float8) IS 'transition of km_fit(duration, event, weight)';
 CREATE FUNCTION @extschema@.km_transfn(@extschema@.survival, float8, float8, boolean)
 RETURNS @extschema@.survival
-AS 'MODULE_PATHNAME', 'leadmgmt_km_transfn_entry' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'leadmgmt_km_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.km_transfn(@extschema@.survival, float8, float8, boolean) IS 'transition of km_fit(entry, duration, event)';
 CREATE FUNCTION @extschema@.km_transfn(@extschema@.survival, float8, float8, boolean, float8)
 RETURNS @extschema@.survival
-AS 'MODULE_PATHNAME', 'leadmgmt_km_transfn_entry' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'leadmgmt_km_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.km_transfn(@extschema@.survival, float8, float8, boolean, float8) IS 'transition of km_fit(entry, duration, event, weight)';
 CREATE FUNCTION @extschema@.survival_by_transfn(@extschema@.survival, text, float8, boolean)
 RETURNS @extschema@.survival
-AS 'MODULE_PATHNAME', 'leadmgmt_logrank_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'leadmgmt_survival_by_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.survival_by_transfn(@extschema@.survival, text, float8, boolean) IS 'transition of survival_by(grp, duration, event) and logrank(grp, duration, event)';
 CREATE FUNCTION @extschema@.survival_combine(@extschema@.survival, @extschema@.survival)
 RETURNS @extschema@.survival
 AS 'MODULE_PATHNAME', 'leadmgmt_survival_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.survival_combine(@extschema@.survival, @extschema@.survival) IS 'combines two partial survival states (parallel workers, Citus)';
 CREATE FUNCTION @extschema@.survival_final(@extschema@.survival) RETURNS @extschema@.survival
-AS 'MODULE_PATHNAME', 'leadmgmt_km_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+AS 'MODULE_PATHNAME', 'leadmgmt_survival_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.survival_final(@extschema@.survival) IS 'final of km_fit and survival_by: the state sorted and merged, without spare room';
 CREATE FUNCTION @extschema@.logrank_final(@extschema@.survival) RETURNS @extschema@.logrank_result
 AS 'MODULE_PATHNAME', 'leadmgmt_logrank_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;

@@ -48,6 +48,13 @@ COMMENT ON COLUMN @extschema@.tier_change.changed_at IS 'when the tier changed';
 SELECT @extschema@.register_table('@extschema@.tier_policy', '{app,admin}');
 SELECT @extschema@.register_table('@extschema@.tier_change', '{app,admin}', true);
 
+-- the default policy, written once in C (src/tiers.c), where the assignment
+-- roster reads it too
+CREATE FUNCTION @extschema@.tier_defaults()
+RETURNS TABLE (tier char(1), handler_role text, cost_per_contact numeric, follow_up_sla interval, min_score float8)
+AS 'MODULE_PATHNAME', 'leadmgmt_tier_defaults' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 4;
+COMMENT ON FUNCTION @extschema@.tier_defaults() IS 'the default tier policy, tiers A to D: handler role, cost per contact, follow-up SLA and least score; an org''s tier_policy rows override it';
+
 CREATE VIEW @extschema@.effective_tier_policy WITH (security_invoker = true) AS
 SELECT o.org_id,
        d.tier,
@@ -57,11 +64,7 @@ SELECT o.org_id,
        CASE WHEN p.org_id IS NULL THEN d.min_score ELSE p.min_score END AS min_score,
        p.org_id IS NOT NULL                             AS is_customised
   FROM @extschema@.org o
- CROSS JOIN (VALUES ('A'::char(1), 'top_sales', 30.00::numeric(14,2), interval '1 hour', 0.50::float8),
-                    ('B', 'sales', 20.00, interval '4 hours', 0.20),
-                    ('C', 'tmk', 3.00, interval '24 hours', 0.05),
-                    ('D', 'ai_bot', 0.30, interval '72 hours', 0.00))
-       AS d(tier, handler_role, cost_per_contact, follow_up_sla, min_score)
+ CROSS JOIN @extschema@.tier_defaults() d
   LEFT JOIN @extschema@.tier_policy p ON p.org_id = o.org_id AND p.tier = d.tier;
 COMMENT ON VIEW @extschema@.effective_tier_policy IS 'the tier policy each org runs: its own tier_policy rows, or the defaults (A top_sales 30.00 1 h >= 0.50, B sales 20.00 4 h >= 0.20, C tmk 3.00 24 h >= 0.05, D ai_bot 0.30 72 h)';
 COMMENT ON COLUMN @extschema@.effective_tier_policy.org_id IS 'tenant';

@@ -55,3 +55,38 @@ psql -X -q -d lm_fresh -f "$LM_TOP/test/harness/catalog.sql" >"$LM_TMP/fresh2.ca
 check "the catalog comparison notices an added column and a changed comment" \
   [ "$(diff "$LM_TMP/fresh.cat" "$LM_TMP/fresh2.cat" | grep -c '^>')" -ge 2 ]
 dropdb lm_fresh
+
+# The C symbols 0.10 renamed stay in the library as aliases, so that older
+# versions install and run: every renamed function gives the same answers
+# through its 0.9 symbol and, after the update, through its new one.
+q=$(cat <<'SQL'
+SELECT leadmgmt.normalize_phone('138 1234 5678'), leadmgmt.mask_phone('+8613812345678');
+WITH e(id, ts, a, b, c) AS (VALUES (1, '2026-01-01 00:00'::timestamptz, true, false, false),
+  (1, '2026-01-01 00:10', false, true, false), (1, '2026-01-01 00:20', false, false, true),
+  (2, '2026-01-01 00:00', true, false, false), (2, '2026-01-01 02:00', false, true, false))
+SELECT id, leadmgmt.window_funnel('1 hour', ts, VARIADIC ARRAY[a, b, c]),
+       leadmgmt.window_funnel('1 hour', 'first_entry', ts, VARIADIC ARRAY[a, b, c]),
+       leadmgmt.window_funnel('1 hour', ts, a, b, c), leadmgmt.window_funnel('1 hour', 'strict_order', ts, a, b, c),
+       leadmgmt.window_funnel_excluding('1 hour', '', ts, false, VARIADIC ARRAY[a, b, c]),
+       leadmgmt.window_funnel_excluding('1 hour', '', ts, false, a, b, c),
+       leadmgmt.funnel_detail('1 hour', ts, a, b, c)
+  FROM e GROUP BY id ORDER BY id;
+WITH s(g, d, ev, en, w) AS (VALUES ('x', 3.0, true, 0.0, 1.0), ('x', 5.0, false, 1.0, 2.0), ('y', 4.0, true, 0.5, 1.0),
+                                   ('y', 6.0, true, 0.0, 1.0), ('x', 7.0, true, 2.0, 1.0))
+SELECT leadmgmt.km_fit(d, ev)::text, leadmgmt.km_fit(d, ev, w)::text, leadmgmt.km_fit(en, d, ev)::text,
+       leadmgmt.km_fit(en, d, ev, w)::text, leadmgmt.survival_by(g, d, ev)::text, (leadmgmt.logrank(g, d, ev)).*
+  FROM s;
+SQL
+)
+dropdb --if-exists lm_symbols; createdb lm_symbols
+psql -X -q -v ON_ERROR_STOP=1 -d lm_symbols -c "CREATE EXTENSION leadmgmt VERSION '0.9'" >/dev/null
+psql -X -At -v ON_ERROR_STOP=1 -d lm_symbols -c "$q" >"$LM_TMP/old-symbols" 2>&1
+old_rc=$?
+psql -X -q -v ON_ERROR_STOP=1 -d lm_symbols -c "ALTER EXTENSION leadmgmt UPDATE" >/dev/null
+psql -X -At -v ON_ERROR_STOP=1 -d lm_symbols -c "$q" >"$LM_TMP/new-symbols" 2>&1
+check "0.9's C symbols still answer, as the renamed ones do after the update ($(wc -l <"$LM_TMP/new-symbols") lines)" \
+  [ $old_rc -eq 0 ] && cmp -s "$LM_TMP/old-symbols" "$LM_TMP/new-symbols"
+check "after the update every C function's symbol is leadmgmt_ + its SQL name" [ "$(psql -X -At -d lm_symbols -c \
+  "SELECT count(*) FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+    WHERE p.pronamespace = 'leadmgmt'::regnamespace AND l.lanname = 'c' AND p.prosrc <> 'leadmgmt_' || p.proname")" = 0 ]
+dropdb lm_symbols

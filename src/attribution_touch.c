@@ -1,5 +1,5 @@
 /*
- * src/touch_credit.c
+ * src/attribution_touch.c
  *
  * Heuristic multi-touch attribution of one journey: the touch_credit
  * aggregate over a journey's touches returns each channel's share of the
@@ -32,10 +32,6 @@
 
 #include "leadmgmt.h"
 
-PG_FUNCTION_INFO_V1(leadmgmt_touch_state_in);
-PG_FUNCTION_INFO_V1(leadmgmt_touch_state_out);
-PG_FUNCTION_INFO_V1(leadmgmt_touch_state_recv);
-PG_FUNCTION_INFO_V1(leadmgmt_touch_state_send);
 PG_FUNCTION_INFO_V1(leadmgmt_touch_credit_transfn);
 PG_FUNCTION_INFO_V1(leadmgmt_touch_credit_combine);
 PG_FUNCTION_INFO_V1(leadmgmt_touch_credit_final);
@@ -632,41 +628,13 @@ TouchRecv(StringInfo buf)
 	return st;
 }
 
-/* touch_state output: v1:<hex> */
-Datum
-leadmgmt_touch_state_out(PG_FUNCTION_ARGS)
+/* the state of a touch_state datum */
+static inline TouchState *
+TouchDatum(Datum d)
 {
-	StringInfoData bin;
-
-	initStringInfo(&bin);
-	TouchSend(&bin, (TouchState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)));
-	PG_RETURN_CSTRING(LmStateTextOut(&bin));
+	return (TouchState *) PG_DETOAST_DATUM(d);
 }
 
-/* touch_state input: v1:<hex> */
-Datum
-leadmgmt_touch_state_in(PG_FUNCTION_ARGS)
-{
-	StringInfoData bin;
+/* touch_state_in, _out, _send and _recv (leadmgmt.h) */
+LM_STATE_TYPE_IO(touch_state, TouchDatum, TouchSend, TouchRecv);
 
-	LmStateTextIn(PG_GETARG_CSTRING(0), "touch_state", &bin);
-	PG_RETURN_POINTER(TouchRecv(&bin));
-}
-
-/* touch_state binary send */
-Datum
-leadmgmt_touch_state_send(PG_FUNCTION_ARGS)
-{
-	StringInfoData buf;
-
-	pq_begintypsend(&buf);
-	TouchSend(&buf, (TouchState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)));
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
-}
-
-/* touch_state binary receive */
-Datum
-leadmgmt_touch_state_recv(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_POINTER(TouchRecv((StringInfo) PG_GETARG_POINTER(0)));
-}

@@ -1,5 +1,5 @@
 /*
- * src/journey.c
+ * src/attribution_journey.c
  *
  * Data-driven multi-touch attribution over journeys: markov_attribution
  * (removal effects of an absorbing Markov chain of order k = 1..4, solved
@@ -36,10 +36,6 @@
 
 #include "leadmgmt.h"
 
-PG_FUNCTION_INFO_V1(leadmgmt_journey_state_in);
-PG_FUNCTION_INFO_V1(leadmgmt_journey_state_out);
-PG_FUNCTION_INFO_V1(leadmgmt_journey_state_recv);
-PG_FUNCTION_INFO_V1(leadmgmt_journey_state_send);
 PG_FUNCTION_INFO_V1(leadmgmt_markov_transfn);
 PG_FUNCTION_INFO_V1(leadmgmt_shapley_transfn);
 PG_FUNCTION_INFO_V1(leadmgmt_journey_combine);
@@ -950,44 +946,8 @@ JourneyRecv(StringInfo buf)
 	return f;
 }
 
-/* journey_state output: v1:<hex> */
-Datum
-leadmgmt_journey_state_out(PG_FUNCTION_ARGS)
-{
-	StringInfoData bin;
-
-	initStringInfo(&bin);
-	JourneySend(&bin, JourneyRead(PG_GETARG_DATUM(0)));
-	PG_RETURN_CSTRING(LmStateTextOut(&bin));
-}
-
-/* journey_state input: v1:<hex> */
-Datum
-leadmgmt_journey_state_in(PG_FUNCTION_ARGS)
-{
-	StringInfoData bin;
-
-	LmStateTextIn(PG_GETARG_CSTRING(0), "journey_state", &bin);
-	PG_RETURN_POINTER(JourneyRecv(&bin));
-}
-
-/* journey_state binary send */
-Datum
-leadmgmt_journey_state_send(PG_FUNCTION_ARGS)
-{
-	StringInfoData buf;
-
-	pq_begintypsend(&buf);
-	JourneySend(&buf, JourneyRead(PG_GETARG_DATUM(0)));
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
-}
-
-/* journey_state binary receive */
-Datum
-leadmgmt_journey_state_recv(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_POINTER(JourneyRecv((StringInfo) PG_GETARG_POINTER(0)));
-}
+/* journey_state_in, _out, _send and _recv (leadmgmt.h) */
+LM_STATE_TYPE_IO(journey_state, JourneyRead, JourneySend, JourneyRecv);
 
 /* ---- shared by the finals ---- */
 

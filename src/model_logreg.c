@@ -1,5 +1,5 @@
 /*
- * src/logreg.c
+ * src/model_logreg.c
  *
  * Logistic regression by iteratively reweighted least squares (Newton's
  * method), in the manner of MADlib's logregr_train: each iteration is one

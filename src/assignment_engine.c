@@ -1,509 +1,10 @@
 /*
- * src/assign.c
+ * src/assignment_engine.c
  *
- * Lead assignment: which rep gets each lead (docs/reference/assignment.md).
- *
- * plan_assignments() is the selection core.  It is a pure function: the SQL
- * engine (assign_lead, assign_pending) reads the eligible reps and the
- * rotation state under the org's assignment lock, calls it once for a whole
- * batch of leads, and writes the plan back set-based.
- *
- * For each lead, in order:
- *   - the candidates are the reps with room left (under the daily and holding
- *     caps of the snapshot, less what this batch already gave them), weight
- *     above zero, skilled for the lead's tier and not the lead's excluded
- *     rep (the owner it was just taken from);
- *   - when some candidates are the tier's preferred handlers (their role is
- *     the tier policy's handler_role), only those compete;
- *   - round_robin is smooth weighted round-robin (as in nginx): every
- *     candidate's current weight grows by its weight, the largest wins and
- *     gives back the candidates' total.  Its counts stay within one of each
- *     rep's share.  A rep outside the candidates keeps its current weight,
- *     so a rep coming back on shift is taken in at once, without a burst;
- *   - least_busy takes the fewest open leads per unit of weight;
- *   - ties go to the larger weight, then the rep picked least recently, then
- *     the smaller rep id, so the choice is deterministic and never favours
- *     the oldest reps.
+ * The assignment engine's state in tables, engine_assign and engine_load
+ * (docs/reference/assignment.md); see the comment below for the design.
  */
-#include "leadmgmt.h"
-
-#include "access/genam.h"
-#include "access/heapam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
-#include "access/transam.h"
-#include "catalog/index.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_type.h"
-#include "common/hashfn.h"
-#include "funcapi.h"
-#include "miscadmin.h"
-#include "nodes/execnodes.h"
-#include "parser/parse_func.h"
-#include "storage/lmgr.h"
-#include "storage/lock.h"
-#include "storage/procarray.h"
-#include "utils/acl.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/date.h"
-#include "utils/datetime.h"
-#include "utils/fmgroids.h"
-#include "utils/guc.h"
-#include "utils/lsyscache.h"
-#include "utils/rel.h"
-#include "utils/rls.h"
-#include "utils/snapmgr.h"
-#include "utils/timestamp.h"
-
-PG_FUNCTION_INFO_V1(leadmgmt_plan_assignments);
-
-#define NTIERS 4
-
-typedef enum
-{
-	ST_ROUND_ROBIN,
-	ST_LEAST_BUSY
-} Strategy;
-
-/* one eligible rep of the snapshot */
-typedef struct Rep
-{
-	int64		id;
-	int64		weight;
-	int64		open;
-	int64		room;
-	int32		skills;			/* bit t: skilled for tier t; bit 4+t: preferred */
-	int32		taken;			/* leads this batch gave the rep */
-	int			slot;			/* index in the rotation state */
-} Rep;
-
-/* the rotation state: one current weight and last pick per rep ever seen */
-typedef struct Slot
-{
-	int64		id;
-	int64		current;
-	int64		last;
-} Slot;
-
-/*
- * The elements of a one-dimensional int4[] or int8[] as int64; NULL elements
- * are an error unless nulls is given, where they are flagged.
- */
-static int64 *
-Int64Array(ArrayType *a, const char *what, int *n, bool **nulls)
-{
-	Oid			t = ARR_ELEMTYPE(a);
-	Datum	   *d;
-	bool	   *isnull;
-	int64	   *out;
-	int			i;
-
-	if (ARR_NDIM(a) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s must be a one-dimensional array", what)));
-	if (t == INT8OID)
-		deconstruct_array(a, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &d, &isnull, n);
-	else if (t == INT4OID)
-		deconstruct_array(a, INT4OID, 4, true, TYPALIGN_INT, &d, &isnull, n);
-	else
-		elog(ERROR, "%s must be an integer array", what);
-	out = palloc(sizeof(int64) * Max(*n, 1));
-	if (nulls)
-		*nulls = palloc0(sizeof(bool) * Max(*n, 1));
-	for (i = 0; i < *n; i++)
-	{
-		if (isnull[i])
-		{
-			if (!nulls)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("%s must not contain nulls", what)));
-			(*nulls)[i] = true;
-			out[i] = 0;
-		}
-		else
-			out[i] = t == INT8OID ? DatumGetInt64(d[i]) : (int64) DatumGetInt32(d[i]);
-	}
-	return out;
-}
-
-/* what must have as many elements as other */
-static void
-CheckLength(int n, int want, const char *what, const char *other)
-{
-	if (n != want)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s has %d elements, but %s has %d", what, n, other, want)));
-}
-
-static int
-CompareSlotId(const void *a, const void *b)
-{
-	int64		x = ((const Slot *) a)->id,
-				y = ((const Slot *) b)->id;
-
-	return x < y ? -1 : x > y;
-}
-
-/* index of id among the sorted slots, or -1 */
-static int
-FindSlot(Slot *slots, int n, int64 id)
-{
-	int			lo = 0,
-				hi = n - 1;
-
-	while (lo <= hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
-
-		if (slots[mid].id == id)
-			return mid;
-		if (slots[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return -1;
-}
-
-/*
- * does rep a win a tie against rep b: the larger weight (as nginx's smooth
- * round-robin tends to), then the rep picked less recently, then the smaller id
- */
-static bool
-WinsTie(Slot *slots, Rep *a, Rep *b)
-{
-	int64		la = slots[a->slot].last,
-				lb = slots[b->slot].last;
-
-	if (a->weight != b->weight)
-		return a->weight > b->weight;
-	if (la != lb)
-		return la < lb;
-	return a->id < b->id;
-}
-
-static ArrayType *
-Int64Result(int64 *v, bool *nulls, int n, Oid type)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = type == INT8OID ? Int64GetDatum(v[i]) : Int32GetDatum((int32) v[i]);
-	if (n == 0)
-		return construct_empty_array(type);
-	return type == INT8OID
-		? construct_md_array(d, nulls, 1, dims, lbs, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)
-		: construct_md_array(d, nulls, 1, dims, lbs, INT4OID, 4, true, TYPALIGN_INT);
-}
-
-static Strategy
-ParseStrategy(text *t)
-{
-	char	   *name = text_to_cstring(t);
-
-	if (strcmp(name, "round_robin") == 0)
-		return ST_ROUND_ROBIN;
-	if (strcmp(name, "least_busy") == 0)
-		return ST_LEAST_BUSY;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown assignment strategy \"%s\"", name),
-			 errhint("Valid strategies: round_robin, least_busy.")));
-	return ST_ROUND_ROBIN;		/* keep the compiler quiet */
-}
-
-/* one tier letter A to D per lead */
-static void
-CheckTiers(const char *tiers, int nleads)
-{
-	int			j;
-
-	for (j = 0; j < nleads; j++)
-		if (tiers[j] < 'A' || tiers[j] > 'D')
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("lead_tiers must hold one tier letter A to D per lead"),
-					 errdetail("Character %d is \"%c\".", j + 1, tiers[j])));
-}
-
-/* the leads: one tier letter each, and one excluded rep each (NULL: none) */
-static void
-ParseLeads(text *tiers_text, ArrayType *excluded, char **tiers, int *nleads, int64 **excl, bool **exclnull)
-{
-	int			n;
-
-	*nleads = VARSIZE_ANY_EXHDR(tiers_text);
-	*tiers = VARDATA_ANY(tiers_text);
-	*excl = Int64Array(excluded, "lead_excluded", &n, exclnull);
-	CheckLength(n, *nleads, "lead_excluded", "lead_tiers");
-	CheckTiers(*tiers, *nleads);
-}
-
-/*
- * The slots: the nstate of the state (unsorted, distinct ids) and one for
- * each of the n reps without one (the array has room for them), sorted by
- * id.  Returns the number of slots.
- */
-static int
-AddRepSlots(Slot *slots, int nstate, const int64 *rid, int n)
-{
-	int			i,
-				nslots = nstate;
-
-	qsort(slots, nstate, sizeof(Slot), CompareSlotId);
-	for (i = 1; i < nstate; i++)
-		if (slots[i].id == slots[i - 1].id)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("state_rep_ids holds rep %lld twice", (long long) slots[i].id)));
-	for (i = 0; i < n; i++)
-	{
-		if (FindSlot(slots, nstate, rid[i]) < 0)
-		{
-			slots[nslots].id = rid[i];
-			slots[nslots].current = 0;	/* a new rep starts level: no burst */
-			slots[nslots].last = 0;
-			nslots++;
-		}
-	}
-	qsort(slots, nslots, sizeof(Slot), CompareSlotId);
-	return nslots;
-}
-
-/* the eligible reps, each with its slot */
-static Rep *
-MakeReps(Slot *slots, int nslots, const int64 *rid, const int64 *rw, const int64 *ropen,
-		 const int64 *rroom, const int64 *rskill, int n)
-{
-	Rep		   *reps = palloc0(sizeof(Rep) * Max(n, 1));
-	bool	   *seen = palloc0(sizeof(bool) * (nslots + 1));
-	int			i;
-
-	for (i = 0; i < n; i++)
-	{
-		reps[i].id = rid[i];
-		/* a weight of zero or less means never; clamp huge ones so sums cannot overflow */
-		reps[i].weight = Min(rw[i], (int64) 1000000);
-		reps[i].open = Max(ropen[i], 0);
-		reps[i].room = rroom[i];
-		reps[i].skills = (int32) rskill[i];
-		reps[i].slot = FindSlot(slots, nslots, rid[i]);
-		if (seen[reps[i].slot])
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("rep_ids holds rep %lld twice", (long long) rid[i])));
-		seen[reps[i].slot] = true;
-	}
-	pfree(seen);
-	return reps;
-}
-
-/*
- * Plan the leads in order (tier letters, each with an excluded rep unless
- * flagged null): moves the slots' current weights and last picks and the
- * reps' room, open and taken, and gives each lead its rep (lead_null: none).
- * Returns the new number of picks.
- */
-static int64
-PlanLeads(Strategy strategy, Slot *slots, Rep *reps, int n,
-		  const char *tiers, int nleads, const int64 *excl, const bool *exclnull,
-		  int64 picks, int64 *lead_rep, bool *lead_null)
-{
-	int			i,
-				j;
-
-	for (j = 0; j < nleads; j++)
-	{
-		int			t = tiers[j] - 'A';
-		int32		skilled = 1 << t,
-					preferred = 1 << (NTIERS + t);
-		bool		any_preferred = false;
-		int64		total = 0;
-		Rep		   *best = NULL;
-
-		CHECK_FOR_INTERRUPTS();
-		lead_null[j] = true;
-		/* are any preferred handlers among the candidates? */
-		for (i = 0; i < n; i++)
-		{
-			Rep		   *r = &reps[i];
-
-			if (r->weight > 0 && r->room > 0 && (r->skills & skilled) &&
-				(exclnull[j] || r->id != excl[j]) && (r->skills & preferred))
-			{
-				any_preferred = true;
-				break;
-			}
-		}
-		for (i = 0; i < n; i++)
-		{
-			Rep		   *r = &reps[i];
-			Slot	   *s = &slots[r->slot];
-
-			if (r->weight <= 0 || r->room <= 0 || !(r->skills & skilled) ||
-				(!exclnull[j] && r->id == excl[j]) ||
-				(any_preferred && !(r->skills & preferred)))
-				continue;
-			if (strategy == ST_ROUND_ROBIN)
-			{
-				s->current += r->weight;
-				total += r->weight;
-				if (best == NULL || s->current > slots[best->slot].current ||
-					(s->current == slots[best->slot].current && WinsTie(slots, r, best)))
-					best = r;
-			}
-			else
-			{
-				/* fewest open leads per weight: open_r / w_r < open_b / w_b */
-				if (best == NULL)
-					best = r;
-				else
-				{
-					int64		lhs = r->open * best->weight,
-								rhs = best->open * r->weight;
-
-					if (lhs < rhs || (lhs == rhs && WinsTie(slots, r, best)))
-						best = r;
-				}
-			}
-		}
-		if (best == NULL)
-			continue;			/* nobody eligible: the lead stays in the public pool */
-		if (strategy == ST_ROUND_ROBIN)
-			slots[best->slot].current -= total;
-		slots[best->slot].last = ++picks;
-		best->room--;
-		best->open++;
-		best->taken++;
-		lead_rep[j] = best->id;
-		lead_null[j] = false;
-	}
-	return picks;
-}
-
-/*
- * plan_assignments(strategy text,
- *                  state_rep_ids bigint[], state_current bigint[], state_last bigint[], picks bigint,
- *                  rep_ids bigint[], weights int[], open_leads int[], room int[], skills int[],
- *                  lead_tiers text, lead_excluded bigint[])
- *   RETURNS assignment_plan (lead_rep_ids bigint[], state_rep_ids bigint[],
- *                            state_current bigint[], state_last bigint[], picks bigint, taken int[])
- */
-Datum
-leadmgmt_plan_assignments(PG_FUNCTION_ARGS)
-{
-	Strategy	strategy;
-	int			i,
-				j,
-				nstate,
-				n,
-				nleads,
-				nslots;
-	int64	   *sid,
-			   *scur,
-			   *slast,
-				picks;
-	int64	   *rid,
-			   *rw,
-			   *ropen,
-			   *rroom,
-			   *rskill,
-			   *excl;
-	bool	   *exclnull;
-	Slot	   *slots;
-	Rep		   *reps;
-	char	   *tiers;
-	int64	   *lead_rep;
-	bool	   *lead_null;
-	TupleDesc	tupdesc;
-	Datum		values[6];
-	bool		nulls[6] = {false, false, false, false, false, false};
-	int64	   *out_id,
-			   *out_cur,
-			   *out_last,
-			   *out_taken;
-
-	for (i = 0; i < 12; i++)
-		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("plan_assignments arguments must not be null")));
-
-	strategy = ParseStrategy(PG_GETARG_TEXT_PP(0));
-
-	/* the rotation state */
-	sid = Int64Array(PG_GETARG_ARRAYTYPE_P(1), "state_rep_ids", &nstate, NULL);
-	scur = Int64Array(PG_GETARG_ARRAYTYPE_P(2), "state_current", &n, NULL);
-	CheckLength(n, nstate, "state_current", "state_rep_ids");
-	slast = Int64Array(PG_GETARG_ARRAYTYPE_P(3), "state_last", &n, NULL);
-	CheckLength(n, nstate, "state_last", "state_rep_ids");
-	picks = PG_GETARG_INT64(4);
-	if (picks < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("picks must not be negative")));
-
-	/* the eligible reps */
-	rid = Int64Array(PG_GETARG_ARRAYTYPE_P(5), "rep_ids", &n, NULL);
-	rw = Int64Array(PG_GETARG_ARRAYTYPE_P(6), "weights", &j, NULL);
-	CheckLength(j, n, "weights", "rep_ids");
-	ropen = Int64Array(PG_GETARG_ARRAYTYPE_P(7), "open_leads", &j, NULL);
-	CheckLength(j, n, "open_leads", "rep_ids");
-	rroom = Int64Array(PG_GETARG_ARRAYTYPE_P(8), "room", &j, NULL);
-	CheckLength(j, n, "room", "rep_ids");
-	rskill = Int64Array(PG_GETARG_ARRAYTYPE_P(9), "skills", &j, NULL);
-	CheckLength(j, n, "skills", "rep_ids");
-
-	/* the leads */
-	ParseLeads(PG_GETARG_TEXT_PP(10), PG_GETARG_ARRAYTYPE_P(11), &tiers, &nleads, &excl, &exclnull);
-
-	/* slots: the state's reps and any new eligible rep, sorted by id */
-	slots = palloc(sizeof(Slot) * (nstate + n + 1));
-	for (i = 0; i < nstate; i++)
-	{
-		slots[i].id = sid[i];
-		slots[i].current = scur[i];
-		slots[i].last = slast[i];
-	}
-	nslots = AddRepSlots(slots, nstate, rid, n);
-	reps = MakeReps(slots, nslots, rid, rw, ropen, rroom, rskill, n);
-
-	lead_rep = palloc0(sizeof(int64) * Max(nleads, 1));
-	lead_null = palloc(sizeof(bool) * Max(nleads, 1));
-	picks = PlanLeads(strategy, slots, reps, n, tiers, nleads, excl, exclnull, picks, lead_rep, lead_null);
-
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "plan_assignments must return a composite type");
-	tupdesc = BlessTupleDesc(tupdesc);
-
-	out_id = palloc(sizeof(int64) * Max(nslots, 1));
-	out_cur = palloc(sizeof(int64) * Max(nslots, 1));
-	out_last = palloc(sizeof(int64) * Max(nslots, 1));
-	for (i = 0; i < nslots; i++)
-	{
-		out_id[i] = slots[i].id;
-		out_cur[i] = slots[i].current;
-		out_last[i] = slots[i].last;
-	}
-	out_taken = palloc(sizeof(int64) * Max(n, 1));
-	for (i = 0; i < n; i++)
-		out_taken[i] = reps[i].taken;
-
-	values[0] = PointerGetDatum(Int64Result(lead_rep, lead_null, nleads, INT8OID));
-	values[1] = PointerGetDatum(Int64Result(out_id, NULL, nslots, INT8OID));
-	values[2] = PointerGetDatum(Int64Result(out_cur, NULL, nslots, INT8OID));
-	values[3] = PointerGetDatum(Int64Result(out_last, NULL, nslots, INT8OID));
-	values[4] = Int64GetDatum(picks);
-	values[5] = PointerGetDatum(Int64Result(out_taken, NULL, n, INT4OID));
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-}
+#include "assignment.h"
 
 /* ------------------------------------------------------------------------
  * The engine's state in tables: engine_assign, engine_load
@@ -555,19 +56,6 @@ CompareLoadRow(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/*
- * One of the engine's tables, open for reading, with the attribute numbers
- * of the columns asked for.  The caller needs SELECT on it; a caller that
- * row-level security applies to must have app or admin access to the org
- * (check_org_engine), as the low-level scans below do not apply policies.
- */
-typedef struct EngineRel
-{
-	Relation	rel;
-	TupleDesc	desc;
-	AttrNumber	att[8];
-} EngineRel;
-
 /* an engine table's oid, after checking that the current user has the right mode on it */
 static Oid
 EngineRelid(const char *name, AclMode mode)
@@ -583,7 +71,7 @@ EngineRelid(const char *name, AclMode mode)
 	return relid;
 }
 
-static void
+void
 EngineOpen(EngineRel *er, const char *name, const char *const *cols, int ncols, int64 org, bool *checked)
 {
 	Oid			relid = EngineRelid(name, ACL_SELECT);
@@ -630,7 +118,7 @@ EngineOrgKey(EngineRel *er, int64 org, ScanKeyData *key)
  * after_att, only rows whose column after_att (the key's second column) is
  * above after.
  */
-static SysScanDesc
+SysScanDesc
 EngineScan(EngineRel *er, int64 org, Snapshot snap, ScanKeyData *key, AttrNumber after_att, int64 after)
 {
 	Oid			pk = EnginePk(er);
@@ -641,14 +129,14 @@ EngineScan(EngineRel *er, int64 org, Snapshot snap, ScanKeyData *key, AttrNumber
 	return systable_beginscan(er->rel, pk, OidIsValid(pk), snap, after_att != InvalidAttrNumber ? 2 : 1, key);
 }
 
-static void
+void
 EngineClose(EngineRel *er, SysScanDesc scan)
 {
 	systable_endscan(scan);
 	table_close(er->rel, AccessShareLock);
 }
 
-static Datum
+Datum
 EngineAttr(EngineRel *er, HeapTuple tup, int col)
 {
 	bool		isnull;
@@ -847,7 +335,7 @@ again:
 static void
 StateAddSlot(EngineState *st, int64 rep, int64 current, int64 last)
 {
-	int			at = FindSlot(st->slots, st->nslots, rep);
+	int			at = AssignFindSlot(st->slots, st->nslots, rep);
 
 	if (at < 0)
 	{
@@ -1229,16 +717,16 @@ JournalPublish(int64 org, int64 pick_no, DateADT day, TimestampTz at,
 				values[att - 1] = TimestampTzGetDatum(at);
 				break;
 			case 4:
-				values[att - 1] = PointerGetDatum(Int64Result((int64 *) id, NULL, n, INT8OID));
+				values[att - 1] = PointerGetDatum(AssignInt64Result((int64 *) id, NULL, n, INT8OID));
 				break;
 			case 5:
-				values[att - 1] = PointerGetDatum(Int64Result((int64 *) cur, NULL, n, INT8OID));
+				values[att - 1] = PointerGetDatum(AssignInt64Result((int64 *) cur, NULL, n, INT8OID));
 				break;
 			case 6:
-				values[att - 1] = PointerGetDatum(Int64Result((int64 *) last, NULL, n, INT8OID));
+				values[att - 1] = PointerGetDatum(AssignInt64Result((int64 *) last, NULL, n, INT8OID));
 				break;
 			case 7:
-				values[att - 1] = PointerGetDatum(Int64Result((int64 *) taken, NULL, n, INT4OID));
+				values[att - 1] = PointerGetDatum(AssignInt64Result((int64 *) taken, NULL, n, INT4OID));
 				break;
 		}
 	}
@@ -1373,12 +861,12 @@ EngineDecide(EngineAsk *ask, EngineState *st, bool fresh, bool validate, int64 *
 	/* the slots, and a copy to tell what the plan moved */
 	slots = palloc(sizeof(Slot) * (st->nslots + m + 1));
 	memcpy(slots, st->slots, sizeof(Slot) * st->nslots);
-	nslots = AddRepSlots(slots, st->nslots, eid, m);
+	nslots = AssignAddRepSlots(slots, st->nslots, eid, m);
 	before = palloc(sizeof(Slot) * (nslots + 1));
 	memcpy(before, slots, sizeof(Slot) * nslots);
-	reps = MakeReps(slots, nslots, eid, ew, eopen, eroom, eskill, m);
+	reps = AssignMakeReps(slots, nslots, eid, ew, eopen, eroom, eskill, m);
 
-	picks = PlanLeads(ask->strategy, slots, reps, m, ask->tiers, ask->nleads, ask->excl, ask->exclnull,
+	picks = AssignPlanLeads(ask->strategy, slots, reps, m, ask->tiers, ask->nleads, ask->excl, ask->exclnull,
 					  st->picks, lead_rep, lead_null);
 	*assigned = (int32) (picks - st->picks);
 
@@ -1478,17 +966,17 @@ leadmgmt_engine_assign(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("at must be finite")));
 	ask.synced = PG_GETARG_BOOL(3);
-	ask.strategy = ParseStrategy(PG_GETARG_TEXT_PP(4));
-	ask.rid = Int64Array(PG_GETARG_ARRAYTYPE_P(5), "rep_ids", &ask.n, NULL);
-	ask.rw = Int64Array(PG_GETARG_ARRAYTYPE_P(6), "weights", &j, NULL);
-	CheckLength(j, ask.n, "weights", "rep_ids");
-	ask.rdaily = Int64Array(PG_GETARG_ARRAYTYPE_P(7), "daily_caps", &j, NULL);
-	CheckLength(j, ask.n, "daily_caps", "rep_ids");
-	ask.rhold = Int64Array(PG_GETARG_ARRAYTYPE_P(8), "holding_caps", &j, NULL);
-	CheckLength(j, ask.n, "holding_caps", "rep_ids");
-	ask.rskill = Int64Array(PG_GETARG_ARRAYTYPE_P(9), "skills", &j, NULL);
-	CheckLength(j, ask.n, "skills", "rep_ids");
-	ParseLeads(PG_GETARG_TEXT_PP(10), PG_GETARG_ARRAYTYPE_P(11), &ask.tiers, &ask.nleads, &ask.excl, &ask.exclnull);
+	ask.strategy = AssignParseStrategy(PG_GETARG_TEXT_PP(4));
+	ask.rid = AssignInt64Array(PG_GETARG_ARRAYTYPE_P(5), "rep_ids", &ask.n, NULL);
+	ask.rw = AssignInt64Array(PG_GETARG_ARRAYTYPE_P(6), "weights", &j, NULL);
+	AssignCheckLength(j, ask.n, "weights", "rep_ids");
+	ask.rdaily = AssignInt64Array(PG_GETARG_ARRAYTYPE_P(7), "daily_caps", &j, NULL);
+	AssignCheckLength(j, ask.n, "daily_caps", "rep_ids");
+	ask.rhold = AssignInt64Array(PG_GETARG_ARRAYTYPE_P(8), "holding_caps", &j, NULL);
+	AssignCheckLength(j, ask.n, "holding_caps", "rep_ids");
+	ask.rskill = AssignInt64Array(PG_GETARG_ARRAYTYPE_P(9), "skills", &j, NULL);
+	AssignCheckLength(j, ask.n, "skills", "rep_ids");
+	AssignParseLeads(PG_GETARG_TEXT_PP(10), PG_GETARG_ARRAYTYPE_P(11), &ask.tiers, &ask.nleads, &ask.excl, &ask.exclnull);
 	lead_rep = palloc0(sizeof(int64) * Max(ask.nleads, 1));
 	lead_null = palloc(sizeof(bool) * Max(ask.nleads, 1));
 
@@ -1566,7 +1054,7 @@ leadmgmt_engine_assign(PG_FUNCTION_ARGS)
 		LockRelease(&tag, held, false);
 
 	values[0] = BoolGetDatum(false);
-	values[1] = PointerGetDatum(Int64Result(lead_rep, lead_null, ask.nleads, INT8OID));
+	values[1] = PointerGetDatum(AssignInt64Result(lead_rep, lead_null, ask.nleads, INT8OID));
 	values[2] = Int32GetDatum(assigned);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
@@ -1603,351 +1091,6 @@ leadmgmt_engine_load(PG_FUNCTION_ARGS)
 	{
 		values[0] = Int32GetDatum((int32) Min(l->open, PG_INT32_MAX));
 		values[1] = Int32GetDatum((int32) Min(l->assigned, PG_INT32_MAX));
-	}
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-}
-
-/* ------------------------------------------------------------------------
- * The roster and the right to assign, read in C: assign_lead calls both
- * once per lead, and as SQL they cost more than the decision itself (their
- * plans are set up and their tables locked again in every transaction).
- * ------------------------------------------------------------------------
- */
-PG_FUNCTION_INFO_V1(leadmgmt_check_org_engine);
-PG_FUNCTION_INFO_V1(leadmgmt_rep_roster);
-
-/*
- * check_org_engine(org_id bigint) RETURNS void, STRICT
- *
- * Raises 42501 unless the current role is a superuser or has app or admin
- * access to the org (acting_org_ids).
- */
-Datum
-leadmgmt_check_org_engine(PG_FUNCTION_ARGS)
-{
-	int64		org = PG_GETARG_INT64(0);
-
-	if (!superuser())
-	{
-		Oid			argtypes[1] = {TEXTARRAYOID};
-		Oid			fn = LookupFuncName(list_make2(makeString("leadmgmt"), makeString("acting_org_ids")),
-										1, argtypes, false);
-		Datum		kinds[2] = {CStringGetTextDatum("app"), CStringGetTextDatum("admin")};
-		ArrayType  *ids;
-		int			n,
-					i;
-		int64	   *id;
-		bool		found = false;
-
-		ids = DatumGetArrayTypeP(OidFunctionCall1(fn, PointerGetDatum(construct_array(kinds, 2, TEXTOID, -1, false,
-																						 TYPALIGN_INT))));
-		id = Int64Array(ids, "acting_org_ids", &n, NULL);
-		for (i = 0; i < n && !found; i++)
-			found = id[i] == org;
-		if (!found)
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied to assign or recycle the leads of org " INT64_FORMAT, org),
-					 errhint("Assignment and recycling need app or admin access to the org; a sales rep claims and releases instead.")));
-	}
-	PG_RETURN_VOID();
-}
-
-/* a shift row: rep, ISO weekday, and its times of day */
-typedef struct Shift
-{
-	int64		rep;
-	int32		weekday;
-	TimeADT		starts;
-	TimeADT		ends;
-} Shift;
-
-static int
-CompareShift(const void *a, const void *b)
-{
-	int64		x = ((const Shift *) a)->rep,
-				y = ((const Shift *) b)->rep;
-
-	return x < y ? -1 : x > y;
-}
-
-/* the text of a column (NULL when null), copied */
-static char *
-EngineText(EngineRel *er, HeapTuple tup, int col)
-{
-	bool		isnull;
-	Datum		d = heap_getattr(tup, er->att[col], er->desc, &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(d);
-}
-
-/*
- * rep_roster(o org, team_id bigint, at timestamptz,
- *            OUT strategy text, OUT rep_ids bigint[], OUT weights int[], OUT daily_caps int[],
- *            OUT holding_caps int[], OUT skills int[])
- *
- * The strategy (the team's, else the org's) and the reps that may get leads
- * at a time, in rep id order: active, of the team if one is given, on shift
- * in the org time zone at that time (a rep without shifts always is), with
- * weights, caps and tier skills (bit t: skilled for tier t; bit 4+t: the
- * role the tier policy hands tier t to; tiers without a tier_policy row use
- * the defaults of effective_tier_policy).  The arrays are NULL when no rep
- * qualifies, and everything is NULL for a NULL org.
- */
-Datum
-leadmgmt_rep_roster(PG_FUNCTION_ARGS)
-{
-	static const char *const team_cols[] = {"team_id", "assign_strategy"};
-	static const char *const policy_cols[] = {"tier", "handler_role"};
-	static const char *const shift_cols[] = {"rep_id", "weekday", "starts_at", "ends_at"};
-	static const char *const rep_cols[] = {"rep_id", "active", "team_id", "weight", "daily_cap", "holding_cap",
-	"tiers", "role"};
-	/* the handler roles of effective_tier_policy's defaults, tiers A to D */
-	static const char *const default_roles[NTIERS] = {"top_sales", "sales", "tmk", "ai_bot"};
-	char	   *roles[NTIERS];
-	TupleDesc	tupdesc;
-	Datum		values[6];
-	bool		nulls[6] = {false, false, false, false, false, false};
-	HeapTupleHeader o;
-	bool		isnull,
-				checked = false,
-				have_team,
-				have_local = false;
-	int64		org,
-				team = 0;
-	char	   *strategy;
-	int			local_dow = 0;
-	TimeADT		local_time = 0;
-	Snapshot	snap;
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
-	EngineRel	er;
-	Shift	   *shifts = NULL;
-	int			nshifts = 0,
-				capshifts = 0,
-				n = 0,
-				cap = 16,
-				i;
-	int64	   *rid,
-			   *rw,
-			   *rdaily,
-			   *rhold,
-			   *rskill;
-
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "rep_roster must return a composite type");
-	tupdesc = BlessTupleDesc(tupdesc);
-	if (PG_ARGISNULL(0))
-	{
-		memset(nulls, true, sizeof(nulls));
-		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-	}
-	o = PG_GETARG_HEAPTUPLEHEADER(0);
-	{
-		Datum		d = GetAttributeByName(o, "assign_strategy", &isnull);
-
-		strategy = isnull ? NULL : TextDatumGetCString(d);
-	}
-	org = DatumGetInt64(GetAttributeByName(o, "org_id", &isnull));
-	if (isnull)
-	{
-		/* an org row without an id: its strategy, nobody */
-		memset(nulls, true, sizeof(nulls));
-		if (strategy != NULL)
-		{
-			values[0] = CStringGetTextDatum(strategy);
-			nulls[0] = false;
-		}
-		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-	}
-	have_team = !PG_ARGISNULL(1);
-	if (have_team)
-		team = PG_GETARG_INT64(1);
-	if (!PG_ARGISNULL(2))
-	{
-		Datum		tz = GetAttributeByName(o, "timezone", &isnull);
-
-		if (!isnull)
-		{
-			Timestamp	local = DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, tz,
-																	   PG_GETARG_DATUM(2)));
-			struct pg_tm tm;
-			fsec_t		fsec;
-
-			if (!TIMESTAMP_NOT_FINITE(local) && timestamp2tm(local, NULL, &tm, &fsec, NULL, NULL) == 0)
-			{
-				int			dow = j2day(date2j(tm.tm_year, tm.tm_mon, tm.tm_mday));
-
-				local_dow = dow == 0 ? 7 : dow;
-				local_time = ((((int64) tm.tm_hour * MINS_PER_HOUR + tm.tm_min) * SECS_PER_MINUTE) + tm.tm_sec)
-					* USECS_PER_SEC + fsec;
-				have_local = true;
-			}
-		}
-	}
-
-	snap = GetActiveSnapshot();
-
-	/* the team's strategy, if it has one */
-	if (have_team)
-	{
-		bool		found = false;
-
-		EngineOpen(&er, "team", team_cols, 2, org, &checked);
-		scan = EngineScan(&er, org, snap, key, InvalidAttrNumber, 0);
-		while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
-		{
-			char	   *s;
-
-			if (DatumGetInt64(EngineAttr(&er, tup, 0)) != team)
-				continue;
-			found = true;
-			s = EngineText(&er, tup, 1);
-			if (s != NULL)
-				strategy = s;
-		}
-		EngineClose(&er, scan);
-		if (!found)
-			ereport(ERROR,
-					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-					 errmsg("unknown team " INT64_FORMAT " in org " INT64_FORMAT, team, org)));
-	}
-
-	/* the tier policy's handler roles */
-	for (i = 0; i < NTIERS; i++)
-		roles[i] = (char *) default_roles[i];
-	EngineOpen(&er, "tier_policy", policy_cols, 2, org, &checked);
-	scan = EngineScan(&er, org, snap, key, InvalidAttrNumber, 0);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		char	   *tier = EngineText(&er, tup, 0);
-
-		if (tier != NULL && tier[0] >= 'A' && tier[0] < 'A' + NTIERS)
-			roles[tier[0] - 'A'] = EngineText(&er, tup, 1);
-	}
-	EngineClose(&er, scan);
-
-	/* the org's shifts, by rep */
-	EngineOpen(&er, "rep_shift", shift_cols, 4, org, &checked);
-	scan = EngineScan(&er, org, snap, key, InvalidAttrNumber, 0);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Shift	   *s;
-
-		if (nshifts == capshifts)
-		{
-			capshifts = Max(16, capshifts * 2);
-			shifts = shifts ? repalloc(shifts, sizeof(Shift) * capshifts) : palloc(sizeof(Shift) * capshifts);
-		}
-		s = &shifts[nshifts++];
-		s->rep = DatumGetInt64(EngineAttr(&er, tup, 0));
-		s->weekday = DatumGetInt16(EngineAttr(&er, tup, 1));
-		s->starts = DatumGetTimeADT(EngineAttr(&er, tup, 2));
-		s->ends = DatumGetTimeADT(EngineAttr(&er, tup, 3));
-	}
-	EngineClose(&er, scan);
-	if (nshifts > 1)
-		qsort(shifts, nshifts, sizeof(Shift), CompareShift);
-
-	/* the reps, in rep id order */
-	rid = palloc(sizeof(int64) * cap);
-	rw = palloc(sizeof(int64) * cap);
-	rdaily = palloc(sizeof(int64) * cap);
-	rhold = palloc(sizeof(int64) * cap);
-	rskill = palloc(sizeof(int64) * cap);
-	EngineOpen(&er, "sales_rep", rep_cols, 8, org, &checked);
-	scan = EngineScan(&er, org, snap, key, InvalidAttrNumber, 0);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		int64		rep = DatumGetInt64(EngineAttr(&er, tup, 0));
-		Datum		d;
-		char	   *role;
-		int64		skill = 0;
-
-		if (!DatumGetBool(EngineAttr(&er, tup, 1)))
-			continue;
-		if (have_team)
-		{
-			d = heap_getattr(tup, er.att[2], er.desc, &isnull);
-			if (isnull || DatumGetInt64(d) != team)
-				continue;
-		}
-		/* on shift: no shifts at all, or one that covers the local time */
-		if (nshifts > 0)
-		{
-			Shift		k,
-					   *s;
-			bool		on = false;
-
-			k.rep = rep;
-			s = bsearch(&k, shifts, nshifts, sizeof(Shift), CompareShift);
-			if (s != NULL)
-			{
-				while (s > shifts && s[-1].rep == rep)
-					s--;
-				for (; s < shifts + nshifts && s->rep == rep && !on; s++)
-					on = have_local && s->weekday == local_dow && local_time >= s->starts && local_time < s->ends;
-				if (!on)
-					continue;
-			}
-		}
-		/* skills */
-		{
-			ArrayType  *tiers = DatumGetArrayTypeP(EngineAttr(&er, tup, 6));
-			Datum	   *elems;
-			bool	   *enulls;
-			int			ne,
-						t;
-
-			deconstruct_array(tiers, TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &ne);
-			for (t = 0; t < ne; t++)
-			{
-				char	   *tier;
-
-				if (enulls[t])
-					continue;
-				tier = TextDatumGetCString(elems[t]);
-				if (strlen(tier) == 1 && tier[0] >= 'A' && tier[0] < 'A' + NTIERS)
-					skill |= (int64) 1 << (tier[0] - 'A');
-			}
-		}
-		role = EngineText(&er, tup, 7);
-		for (i = 0; i < NTIERS; i++)
-			if (role != NULL && roles[i] != NULL && strcmp(role, roles[i]) == 0)
-				skill |= (int64) 1 << (NTIERS + i);
-
-		if (n == cap)
-		{
-			cap *= 2;
-			rid = repalloc(rid, sizeof(int64) * cap);
-			rw = repalloc(rw, sizeof(int64) * cap);
-			rdaily = repalloc(rdaily, sizeof(int64) * cap);
-			rhold = repalloc(rhold, sizeof(int64) * cap);
-			rskill = repalloc(rskill, sizeof(int64) * cap);
-		}
-		rid[n] = rep;
-		rw[n] = DatumGetInt32(EngineAttr(&er, tup, 3));
-		rdaily[n] = DatumGetInt32(EngineAttr(&er, tup, 4));
-		rhold[n] = DatumGetInt32(EngineAttr(&er, tup, 5));
-		rskill[n] = skill;
-		n++;
-	}
-	EngineClose(&er, scan);
-
-	if (strategy != NULL)
-		values[0] = CStringGetTextDatum(strategy);
-	else
-		nulls[0] = true;
-	if (n == 0)
-		nulls[1] = nulls[2] = nulls[3] = nulls[4] = nulls[5] = true;
-	else
-	{
-		values[1] = PointerGetDatum(Int64Result(rid, NULL, n, INT8OID));
-		values[2] = PointerGetDatum(Int64Result(rw, NULL, n, INT4OID));
-		values[3] = PointerGetDatum(Int64Result(rdaily, NULL, n, INT4OID));
-		values[4] = PointerGetDatum(Int64Result(rhold, NULL, n, INT4OID));
-		values[5] = PointerGetDatum(Int64Result(rskill, NULL, n, INT4OID));
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -1,0 +1,349 @@
+-- leadmgmt 0.9 -> 0.10, built from src/sql/parts: sql fn:touch_kinds fn:event_types fn:follow_up_channels fn:follow_up_outcomes fn:check_one_of sql fn:record_touch fn:record_event fn:rep_org fn:claim_lead fn:log_follow_up fn:tier_defaults view:effective_tier_policy view:funnel_report
+
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.10'" to load this file. \quit
+
+-- every C function's symbol is now leadmgmt_ + its SQL name (the old symbols
+-- stay in the library as aliases, for installing older versions)
+DO $symbols$
+DECLARE
+  f record;
+BEGIN
+  FOR f IN SELECT p.oid, p.proname, p.prosrc
+             FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+            WHERE p.pronamespace = '@extschema@'::regnamespace AND l.lanname = 'c'
+              AND p.prosrc <> 'leadmgmt_' || p.proname
+  LOOP
+    EXECUTE replace(pg_catalog.pg_get_functiondef(f.oid), '$function$' || f.prosrc || '$function$',
+                    '$function$leadmgmt_' || f.proname || '$function$');
+  END LOOP;
+END
+$symbols$;
+
+CREATE OR REPLACE FUNCTION @extschema@.touch_kinds() RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT '{impression,ad_click,visit,form,call,message,referral,offline}'::text[] $$;
+COMMENT ON FUNCTION @extschema@.touch_kinds() IS 'the kinds of touchpoint: impression, ad_click, visit, form, call, message, referral, offline';
+
+CREATE OR REPLACE FUNCTION @extschema@.event_types() RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT '{form_submitted,sms_verified,wechat_followed,trial_booked,trial_attended,paid,refunded,renewed,referred,unsubscribed,lost}'::text[] $$;
+COMMENT ON FUNCTION @extschema@.event_types() IS 'the types of lead event: form_submitted, sms_verified, wechat_followed, trial_booked, trial_attended, paid, refunded, renewed, referred, unsubscribed, lost';
+
+CREATE OR REPLACE FUNCTION @extschema@.follow_up_channels() RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT '{call,sms,wechat,ai_call,visit,email}'::text[] $$;
+COMMENT ON FUNCTION @extschema@.follow_up_channels() IS 'the channels of a follow-up: call, sms, wechat, ai_call, visit, email';
+
+CREATE OR REPLACE FUNCTION @extschema@.follow_up_outcomes() RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT '{connected,no_answer,busy,refused,interested,not_interested,trial_booked,wrong_number,sent}'::text[] $$;
+COMMENT ON FUNCTION @extschema@.follow_up_outcomes() IS 'the outcomes of a follow-up: connected, no_answer, busy, refused, interested, not_interested, trial_booked, wrong_number, sent';
+
+CREATE OR REPLACE FUNCTION @extschema@.check_one_of(val text, valid text[], what text, plural text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF val IS NULL OR NOT coalesce(val = ANY (valid), false) THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('invalid %s "%s"', what, val),
+      HINT = format('Valid %s: %s.', plural, array_to_string(valid, ', '));
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.check_one_of(text, text[], text, text) IS 'raises 22023 (invalid WHAT "val", with the valid values as hint) unless val is one of valid';
+
+-- the vocabularies are read from one place (touch_kinds() and the others)
+ALTER TABLE @extschema@.touchpoint DROP CONSTRAINT touchpoint_kind_check,
+  ADD CONSTRAINT touchpoint_kind_check CHECK (kind = ANY (@extschema@.touch_kinds()));
+ALTER TABLE @extschema@.lead_event DROP CONSTRAINT lead_event_event_type_check,
+  ADD CONSTRAINT lead_event_event_type_check CHECK (event_type = ANY (@extschema@.event_types()));
+ALTER TABLE @extschema@.follow_up DROP CONSTRAINT follow_up_channel_check,
+  ADD CONSTRAINT follow_up_channel_check CHECK (channel = ANY (@extschema@.follow_up_channels())),
+  DROP CONSTRAINT follow_up_outcome_check,
+  ADD CONSTRAINT follow_up_outcome_check CHECK (outcome = ANY (@extschema@.follow_up_outcomes()));
+
+CREATE OR REPLACE FUNCTION @extschema@.record_touch(org_id bigint, lead_id bigint, channel text, campaign text,
+                                         occurred_at timestamptz, kind text DEFAULT 'visit',
+                                         visitor_id text DEFAULT NULL, attrs jsonb DEFAULT '{}')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o @extschema@.org := @extschema@.ingest_org(record_touch.org_id);
+  a jsonb := coalesce(record_touch.attrs, '{}');
+  ch bigint;
+  new_id bigint;
+BEGIN
+  PERFORM @extschema@.ingest_check_time(o, record_touch.occurred_at, 'occurred_at');
+  PERFORM @extschema@.check_one_of(record_touch.kind, @extschema@.touch_kinds(), 'touch kind', 'kinds');
+  IF jsonb_typeof(a) <> 'object' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'attrs must be a JSON object';
+  END IF;
+  IF record_touch.lead_id IS NULL AND record_touch.visitor_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'a touch needs a lead_id or a visitor_id';
+  END IF;
+  IF record_touch.lead_id IS NOT NULL THEN
+    PERFORM @extschema@.lead_of(o, record_touch.lead_id);
+  END IF;
+  ch := @extschema@.channel_id_of(o, record_touch.channel);
+  INSERT INTO @extschema@.touchpoint (org_id, lead_id, visitor_id, channel_id, campaign_id, kind, occurred_at, attrs)
+  VALUES (o.org_id, record_touch.lead_id, record_touch.visitor_id, ch,
+          @extschema@.campaign_id_of(o, ch, record_touch.campaign), record_touch.kind, record_touch.occurred_at, a)
+  RETURNING touchpoint_id INTO new_id;
+  IF record_touch.lead_id IS NOT NULL THEN
+    UPDATE @extschema@.lead l SET last_touch_at = record_touch.occurred_at, updated_at = now()
+     WHERE l.org_id = o.org_id AND l.lead_id = record_touch.lead_id AND l.last_touch_at < record_touch.occurred_at;
+  END IF;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.record_touch(bigint, bigint, text, text, timestamptz, text, text, jsonb) IS 'records a contact of a lead (or an anonymous visitor) with a channel and campaign, for attribution; returns the touchpoint id';
+
+CREATE OR REPLACE FUNCTION @extschema@.record_event(org_id bigint, lead_id bigint, event_type text,
+                                         occurred_at timestamptz, attrs jsonb DEFAULT '{}',
+                                         channel text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o @extschema@.org := @extschema@.ingest_org(record_event.org_id);
+  a jsonb := coalesce(record_event.attrs, '{}');
+  ch bigint;
+  new_id bigint;
+BEGIN
+  PERFORM @extschema@.ingest_check_time(o, record_event.occurred_at, 'occurred_at');
+  PERFORM @extschema@.check_one_of(record_event.event_type, @extschema@.event_types(), 'event type', 'types');
+  IF jsonb_typeof(a) <> 'object' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'attrs must be a JSON object';
+  END IF;
+  PERFORM @extschema@.lead_of(o, record_event.lead_id);
+  IF record_event.channel IS NOT NULL THEN
+    ch := @extschema@.channel_id_of(o, record_event.channel);
+  END IF;
+  INSERT INTO @extschema@.lead_event (org_id, lead_id, event_type, occurred_at, channel_id, attrs)
+  VALUES (o.org_id, record_event.lead_id, record_event.event_type, record_event.occurred_at, ch, a)
+  RETURNING event_id INTO new_id;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.record_event(bigint, bigint, text, timestamptz, jsonb, text) IS 'records a funnel event of a lead (sms_verified, trial_booked, paid, ...); returns the event id';
+
+CREATE OR REPLACE FUNCTION @extschema@.rep_org(org_id bigint, rep_id bigint) RETURNS @extschema@.org
+LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM @extschema@.check_rep_access(rep_org.org_id, rep_org.rep_id);
+  RETURN @extschema@.ingest_org(rep_org.org_id);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.rep_org(bigint, bigint) IS 'the org of a call made for a rep: raises 42501 unless the caller may act as the rep (check_rep_access), 22004 or 23503 unless the org exists (ingest_org)';
+
+CREATE OR REPLACE FUNCTION @extschema@.claim_lead(org_id bigint, lead_id bigint, rep_id bigint, at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  t timestamptz := coalesce(claim_lead.at, now());
+  o @extschema@.org;
+  r @extschema@.sales_rep;
+  l record;
+  ld @extschema@.rep_load;
+  open_now integer;
+  today date;
+  cooling bigint;
+  last_release timestamptz;
+  claimed integer;
+  new_id bigint;
+BEGIN
+  IF claim_lead.org_id IS NULL OR claim_lead.lead_id IS NULL OR claim_lead.rep_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'org_id, lead_id and rep_id must not be null';
+  END IF;
+  IF t IN ('infinity', '-infinity') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'at must be finite';
+  END IF;
+  o := @extschema@.rep_org(claim_lead.org_id, claim_lead.rep_id);
+  today := (t AT TIME ZONE o.timezone)::date;
+  SELECT * INTO r FROM @extschema@.sales_rep x WHERE x.org_id = o.org_id AND x.rep_id = claim_lead.rep_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown sales rep %s in org %s', claim_lead.rep_id, o.org_id);
+  END IF;
+  IF NOT r.active THEN
+    RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = format('rep %s is inactive and cannot claim leads', r.rep_id);
+  END IF;
+  SELECT x.pool, x.owner_rep_id, coalesce(x.tier, 'D') AS tier, x.status INTO l
+    FROM @extschema@.lead x WHERE x.org_id = o.org_id AND x.lead_id = claim_lead.lead_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s in org %s', claim_lead.lead_id, o.org_id);
+  END IF;
+  IF l.pool <> 'public' THEN
+    RAISE EXCEPTION USING ERRCODE = '55000',
+      MESSAGE = format('lead %s is not in the public pool', claim_lead.lead_id),
+      DETAIL = CASE WHEN l.owner_rep_id = r.rep_id THEN format('Rep %s owns it already.', r.rep_id)
+                    ELSE format('It is in the private pool of rep %s (撞单 protection).', l.owner_rep_id) END;
+  END IF;
+  IF NOT l.tier = ANY (r.tiers) THEN
+    RAISE EXCEPTION USING ERRCODE = '55000',
+      MESSAGE = format('rep %s does not take tier %s leads', r.rep_id, l.tier),
+      HINT = format('The rep takes tiers %s (sales_rep.tiers).', array_to_string(r.tiers, ', '));
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtextextended('leadmgmt.assign', o.org_id));
+  cooling := @extschema@.cooling_rep(o, claim_lead.lead_id, t);
+  IF cooling = r.rep_id THEN
+    SELECT max(a.released_at) INTO last_release FROM @extschema@.assignment a
+     WHERE a.org_id = o.org_id AND a.lead_id = claim_lead.lead_id AND a.rep_id = r.rep_id;
+    RAISE EXCEPTION USING ERRCODE = '55000',
+      MESSAGE = format('rep %s lost lead %s less than %s ago and may not claim it back yet', r.rep_id, claim_lead.lead_id, o.reclaim_cooldown),
+      DETAIL = format('Released at %s; the cool-down ends at %s.', last_release, last_release + o.reclaim_cooldown),
+      HINT = 'The cool-down is org.reclaim_cooldown.';
+  END IF;
+  PERFORM @extschema@.rep_load_sync(o, t);
+  SELECT * INTO ld FROM @extschema@.rep_load x WHERE x.org_id = o.org_id AND x.rep_id = r.rep_id;
+  -- open leads with the assignments still in flight
+  open_now := (@extschema@.engine_load(o.org_id, today, r.rep_id)).open_leads;
+  IF open_now >= r.holding_cap THEN
+    RAISE EXCEPTION USING ERRCODE = '53400',
+      MESSAGE = format('rep %s holds %s open leads, its holding cap', r.rep_id, open_now),
+      HINT = 'Release a lead, or raise sales_rep.holding_cap.';
+  END IF;
+  claimed := CASE WHEN ld.counted_day = today THEN ld.claimed_today ELSE 0 END;
+  IF claimed >= r.daily_claim_cap THEN
+    RAISE EXCEPTION USING ERRCODE = '53400',
+      MESSAGE = format('rep %s has claimed %s leads today, its daily claim cap', r.rep_id, claimed),
+      HINT = 'Claim again tomorrow, or raise sales_rep.daily_claim_cap.';
+  END IF;
+  PERFORM set_config('leadmgmt.engine_update', 'on', true);
+  UPDATE @extschema@.lead x SET pool = 'private', owner_rep_id = r.rep_id, owned_since = t, updated_at = now()
+   WHERE x.org_id = o.org_id AND x.lead_id = claim_lead.lead_id;
+  PERFORM set_config('leadmgmt.engine_update', 'off', true);
+  INSERT INTO @extschema@.assignment (org_id, lead_id, rep_id, assigned_at, reason)
+  VALUES (o.org_id, claim_lead.lead_id, r.rep_id, t, 'claim') RETURNING assignment_id INTO new_id;
+  UPDATE @extschema@.rep_load x
+     SET open_leads = x.open_leads + (l.status NOT IN ('won', 'lost'))::int,
+         claimed_today = claimed + 1,
+         assigned_today = CASE WHEN x.counted_day = today THEN x.assigned_today ELSE 0 END,
+         counted_day = today, last_assigned_at = t
+   WHERE x.org_id = o.org_id AND x.rep_id = r.rep_id;
+  RETURN new_id;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.claim_lead(bigint, bigint, bigint, timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.claim_lead(bigint, bigint, bigint, timestamptz) IS 'a rep claims a public-pool lead into its private pool; refused with its own error when the lead is owned (55000), the rep is inactive or not skilled for the tier (55000), lost the lead within the cool-down (55000), or is at its holding cap or daily claim cap (53400); returns the assignment id';
+
+CREATE OR REPLACE FUNCTION @extschema@.log_follow_up(org_id bigint, lead_id bigint, rep_id bigint, channel text, outcome text,
+                                         cost numeric DEFAULT NULL, occurred_at timestamptz DEFAULT NULL,
+                                         duration_s integer DEFAULT NULL, note text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  t timestamptz := coalesce(log_follow_up.occurred_at, now());
+  o @extschema@.org;
+  l record;
+  c numeric(14,2);
+  new_id bigint;
+BEGIN
+  IF log_follow_up.org_id IS NULL OR log_follow_up.lead_id IS NULL OR log_follow_up.rep_id IS NULL
+     OR log_follow_up.channel IS NULL OR log_follow_up.outcome IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'org_id, lead_id, rep_id, channel and outcome must not be null';
+  END IF;
+  o := @extschema@.rep_org(log_follow_up.org_id, log_follow_up.rep_id);
+  PERFORM @extschema@.check_one_of(log_follow_up.channel, @extschema@.follow_up_channels(), 'follow-up channel', 'channels');
+  PERFORM @extschema@.check_one_of(log_follow_up.outcome, @extschema@.follow_up_outcomes(), 'follow-up outcome', 'outcomes');
+  IF log_follow_up.cost < 0 OR log_follow_up.cost = 'NaN' OR log_follow_up.duration_s < 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'cost and duration_s must not be negative';
+  END IF;
+  PERFORM @extschema@.ingest_check_time(o, t, 'occurred_at');
+  SELECT x.owner_rep_id, coalesce(x.tier, 'D') AS tier, x.status, x.owned_since INTO l
+    FROM @extschema@.lead x WHERE x.org_id = o.org_id AND x.lead_id = log_follow_up.lead_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s in org %s', log_follow_up.lead_id, o.org_id);
+  END IF;
+  IF l.owner_rep_id IS DISTINCT FROM log_follow_up.rep_id THEN
+    RAISE EXCEPTION USING ERRCODE = '55000',
+      MESSAGE = format('lead %s is not owned by rep %s', log_follow_up.lead_id, log_follow_up.rep_id),
+      HINT = 'A rep follows up its own leads; claim the lead or have it assigned first.';
+  END IF;
+  c := coalesce(log_follow_up.cost, (SELECT p.cost_per_contact FROM @extschema@.effective_tier_policy p
+                                      WHERE p.org_id = o.org_id AND p.tier = l.tier));
+  INSERT INTO @extschema@.follow_up (org_id, lead_id, rep_id, channel, outcome, cost, duration_s, occurred_at, note)
+  VALUES (o.org_id, log_follow_up.lead_id, log_follow_up.rep_id, log_follow_up.channel, log_follow_up.outcome,
+          c, log_follow_up.duration_s, t, log_follow_up.note)
+  RETURNING follow_up_id INTO new_id;
+  IF l.status = 'new' THEN
+    UPDATE @extschema@.lead x SET status = 'contacting', updated_at = now()
+     WHERE x.org_id = o.org_id AND x.lead_id = log_follow_up.lead_id;
+  END IF;
+  RETURN new_id;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.log_follow_up(bigint, bigint, bigint, text, text, numeric, timestamptz, integer, text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.log_follow_up(bigint, bigint, bigint, text, text, numeric, timestamptz, integer, text) IS 'records a call, SMS, WeChat or other contact of a rep with a lead it owns, with its outcome and cost (default: the tier policy''s cost per contact); a new lead becomes contacting; returns the follow-up id';
+
+CREATE OR REPLACE FUNCTION @extschema@.tier_defaults()
+RETURNS TABLE (tier char(1), handler_role text, cost_per_contact numeric, follow_up_sla interval, min_score float8)
+AS 'MODULE_PATHNAME', 'leadmgmt_tier_defaults' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 4;
+COMMENT ON FUNCTION @extschema@.tier_defaults() IS 'the default tier policy, tiers A to D: handler role, cost per contact, follow-up SLA and least score; an org''s tier_policy rows override it';
+
+CREATE OR REPLACE VIEW @extschema@.effective_tier_policy WITH (security_invoker = true) AS
+SELECT o.org_id,
+       d.tier,
+       coalesce(p.handler_role, d.handler_role)         AS handler_role,
+       coalesce(p.cost_per_contact, d.cost_per_contact) AS cost_per_contact,
+       coalesce(p.follow_up_sla, d.follow_up_sla)       AS follow_up_sla,
+       CASE WHEN p.org_id IS NULL THEN d.min_score ELSE p.min_score END AS min_score,
+       p.org_id IS NOT NULL                             AS is_customised
+  FROM @extschema@.org o
+ CROSS JOIN @extschema@.tier_defaults() d
+  LEFT JOIN @extschema@.tier_policy p ON p.org_id = o.org_id AND p.tier = d.tier;
+
+CREATE OR REPLACE VIEW @extschema@.funnel_report WITH (security_invoker = true) AS
+-- each stage a lead reached counts once per period grain and once per
+-- breakdown: a join to the two lists, so that each is written once.  A
+-- filter on period_grain and breakdown applies before the grouping.
+WITH g AS (
+  SELECT s.org_id, p.period_grain,
+         CASE p.period_grain WHEN 'day' THEN s.cohort_date WHEN 'week' THEN s.cohort_week ELSE s.cohort_month END
+           AS period_start,
+         b.breakdown,
+         CASE b.breakdown WHEN 'all' THEN 'all' WHEN 'channel' THEN s.channel
+                          WHEN 'campaign' THEN coalesce(s.campaign, '(none)')
+                          WHEN 'tier' THEN coalesce(s.tier::text, '(none)')
+                          ELSE coalesce(s.city, '(none)') END AS breakdown_value,
+         s.step_number, s.step_name, count(*) AS leads_reached,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY s.hours_from_previous) AS median_hours,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY s.hours_from_previous) AS p90_hours
+    FROM @extschema@.funnel_steps s
+   CROSS JOIN (VALUES ('day'::text), ('week'), ('month')) AS p(period_grain)
+   CROSS JOIN (VALUES ('all'::text), ('channel'), ('campaign'), ('tier'), ('city')) AS b(breakdown)
+   GROUP BY 1, 2, 3, 4, 5, 6, 7
+)
+SELECT g.org_id,
+       g.period_grain,
+       g.period_start,
+       g.breakdown,
+       g.breakdown_value,
+       g.step_number,
+       g.step_name,
+       g.leads_reached,
+       round(g.leads_reached::numeric / lag(g.leads_reached) OVER w, 4)         AS conversion_from_previous,
+       round(g.leads_reached::numeric / first_value(g.leads_reached) OVER w, 4) AS conversion_from_first,
+       round(g.median_hours::numeric, 2) AS median_hours_from_previous,
+       round(g.p90_hours::numeric, 2)    AS p90_hours_from_previous
+  FROM g
+WINDOW w AS (PARTITION BY g.org_id, g.period_grain, g.period_start, g.breakdown, g.breakdown_value ORDER BY g.step_number);
+
+-- roles granted access before the update get the same privileges on the new
+-- tables and views as roles granted afterwards
+SELECT @extschema@.apply_privileges(r.oid::regrole)
+  FROM (SELECT DISTINCT role_name FROM @extschema@.access_grant) g
+  JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name;
