@@ -91,6 +91,12 @@ SELECT pg_temp.err($$SELECT leadmgmt.record_event(1, 1, 'teleported', now())$$) 
 SELECT pg_temp.err($$SELECT leadmgmt.record_event(1, NULL, 'paid', now())$$) AS null_lead;
 SELECT pg_temp.err($$SELECT leadmgmt.record_event(1, 424242, 'paid', now())$$) AS unknown_lead;
 SELECT pg_temp.err($$SELECT leadmgmt.record_event(1, 1, 'paid', now(), '"x"')$$) AS attrs_string;
+-- the attrs check all three share (0.10)
+SELECT pg_temp.err($$SELECT leadmgmt.ingest_check_attrs('{"a": 1}')$$) AS attrs_object,
+       pg_temp.err($$SELECT leadmgmt.ingest_check_attrs('{}')$$) AS attrs_empty,
+       pg_temp.err($$SELECT leadmgmt.ingest_check_attrs(NULL)$$) AS attrs_null,
+       pg_temp.err($$SELECT leadmgmt.ingest_check_attrs('null')$$) AS attrs_json_null,
+       pg_temp.err($$SELECT leadmgmt.ingest_check_attrs('[1]')$$) AS attrs_array;
 
 -- record_spend: idempotent upsert of revised days
 SELECT leadmgmt.record_spend(1, '2026-03-01', 'douyin', 'spring-a', 1000.00, 50000, 900) AS id;

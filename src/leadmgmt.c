@@ -1,14 +1,17 @@
 /*
  * src/leadmgmt.c
  *
- * Module entry point of the leadmgmt extension, and the helpers every
- * aggregate state type shares.  The library needs no shared_preload_libraries
- * and keeps no mutable global state.
+ * Module entry point of the leadmgmt extension, and what the capabilities'
+ * C files share: the aggregate-context check, arrays of composite rows, the
+ * state types' text form (LM_STATE_TYPE_IO in leadmgmt.h writes their four
+ * I/O functions) and LmArgType for C functions that serve several
+ * overloads.  The library needs no shared_preload_libraries and keeps no
+ * mutable global state.
  *
- * State types (funnel_state, survival) travel between Citus nodes as text, so
- * their text form must convert back to exactly the same state: it is "v1:"
- * followed by the hexadecimal digits of the type's binary send format, which
- * itself starts with a version byte.
+ * State types (funnel_state, survival, journey_state, touch_state) travel
+ * between Citus nodes as text, so their text form must convert back to
+ * exactly the same state: it is "v1:" followed by the hexadecimal digits of
+ * the type's binary send format, which itself starts with a version byte.
  */
 #include "postgres.h"
 

@@ -2,7 +2,8 @@
  * src/leadmgmt.h
  *
  * Shared declarations for the leadmgmt extension.  Keep this small: each
- * concern lives in its own .c file and only truly shared helpers go here.
+ * capability lives in its own src/<capability>*.c files (docs/dba/layout.md)
+ * and only truly shared helpers go here.
  */
 #ifndef LEADMGMT_H
 #define LEADMGMT_H

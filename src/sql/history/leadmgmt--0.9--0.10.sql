@@ -1,4 +1,4 @@
--- leadmgmt 0.9 -> 0.10, built from src/sql/parts: sql fn:touch_kinds fn:event_types fn:follow_up_channels fn:follow_up_outcomes fn:check_one_of sql fn:record_touch fn:record_event fn:rep_org fn:claim_lead fn:log_follow_up fn:tier_defaults view:effective_tier_policy view:funnel_report
+-- leadmgmt 0.9 -> 0.10, built from src/sql/parts: sql fn:touch_kinds fn:event_types fn:follow_up_channels fn:follow_up_outcomes fn:check_one_of sql fn:ingest_check_attrs fn:ingest_lead fn:record_touch fn:record_event fn:rep_org fn:claim_lead fn:log_follow_up fn:tier_defaults view:effective_tier_policy view:funnel_report
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.10'" to load this file. \quit
@@ -22,21 +22,25 @@ $symbols$;
 
 CREATE OR REPLACE FUNCTION @extschema@.touch_kinds() RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT '{impression,ad_click,visit,form,call,message,referral,offline}'::text[] $$;
 COMMENT ON FUNCTION @extschema@.touch_kinds() IS 'the kinds of touchpoint: impression, ad_click, visit, form, call, message, referral, offline';
 
 CREATE OR REPLACE FUNCTION @extschema@.event_types() RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT '{form_submitted,sms_verified,wechat_followed,trial_booked,trial_attended,paid,refunded,renewed,referred,unsubscribed,lost}'::text[] $$;
 COMMENT ON FUNCTION @extschema@.event_types() IS 'the types of lead event: form_submitted, sms_verified, wechat_followed, trial_booked, trial_attended, paid, refunded, renewed, referred, unsubscribed, lost';
 
 CREATE OR REPLACE FUNCTION @extschema@.follow_up_channels() RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT '{call,sms,wechat,ai_call,visit,email}'::text[] $$;
 COMMENT ON FUNCTION @extschema@.follow_up_channels() IS 'the channels of a follow-up: call, sms, wechat, ai_call, visit, email';
 
 CREATE OR REPLACE FUNCTION @extschema@.follow_up_outcomes() RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT '{connected,no_answer,busy,refused,interested,not_interested,trial_booked,wrong_number,sent}'::text[] $$;
 COMMENT ON FUNCTION @extschema@.follow_up_outcomes() IS 'the outcomes of a follow-up: connected, no_answer, busy, refused, interested, not_interested, trial_booked, wrong_number, sent';
 
@@ -63,6 +67,104 @@ ALTER TABLE @extschema@.follow_up DROP CONSTRAINT follow_up_channel_check,
   DROP CONSTRAINT follow_up_outcome_check,
   ADD CONSTRAINT follow_up_outcome_check CHECK (outcome = ANY (@extschema@.follow_up_outcomes()));
 
+CREATE OR REPLACE FUNCTION @extschema@.ingest_check_attrs(attrs jsonb) RETURNS void
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF jsonb_typeof(attrs) <> 'object' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'attrs must be a JSON object',
+      DETAIL = format('got a JSON %s', jsonb_typeof(attrs));
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.ingest_check_attrs(jsonb) IS 'raises 22023 unless the attrs of an ingestion call are a JSON object';
+
+CREATE OR REPLACE FUNCTION @extschema@.ingest_lead(org_id bigint, phone text, channel text, campaign text,
+                                        occurred_at timestamptz, attrs jsonb DEFAULT '{}')
+RETURNS TABLE (lead_id bigint, is_new boolean)
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o @extschema@.org := @extschema@.ingest_org(ingest_lead.org_id);
+  a jsonb := coalesce(ingest_lead.attrs, '{}');
+  ts timestamptz := ingest_lead.occurred_at;
+  e164 text;
+  ch bigint;
+  cp bigint;
+  v_name text; v_age smallint; v_grade smallint; v_subject text; v_city text; v_tier smallint; v_visitor text;
+  v_lead bigint;
+  v_new boolean;
+BEGIN
+  PERFORM @extschema@.ingest_check_time(o, ts, 'occurred_at');
+  PERFORM @extschema@.ingest_check_attrs(a);
+  IF length(ingest_lead.phone) > 64 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'phone is longer than 64 characters';
+  END IF;
+  v_name    := @extschema@.ingest_attr(a, 'name', 'string');
+  v_age     := @extschema@.ingest_attr(a, 'child_age', 'int', 1, 18);
+  v_grade   := @extschema@.ingest_attr(a, 'grade', 'int', 0, 12);
+  v_subject := @extschema@.ingest_attr(a, 'subject', 'string');
+  v_city    := @extschema@.ingest_attr(a, 'city', 'string');
+  v_tier    := @extschema@.ingest_attr(a, 'city_tier', 'int', 1, 5);
+  v_visitor := @extschema@.ingest_attr(a, 'visitor_id', 'string');
+  a := a - '{name,child_age,grade,subject,city,city_tier,visitor_id}'::text[];
+
+  ch := @extschema@.channel_id_of(o, ingest_lead.channel);
+  cp := @extschema@.campaign_id_of(o, ch, ingest_lead.campaign);
+  e164 := @extschema@.normalize_phone(ingest_lead.phone);
+
+  IF e164 IS NULL THEN
+    -- invalid or missing phone: kept, flagged by phone_valid = false, never de-duplicated
+    INSERT INTO @extschema@.lead (org_id, phone_raw, name, child_age, grade, subject, city, city_tier, visitor_id,
+                                  first_channel_id, first_campaign_id, latest_channel_id, latest_campaign_id,
+                                  created_at, last_touch_at, attrs)
+    VALUES (o.org_id, ingest_lead.phone, v_name, v_age, v_grade, v_subject, v_city, v_tier, v_visitor,
+            ch, cp, ch, cp, ts, ts, a)
+    RETURNING lead_id INTO v_lead;
+    v_new := true;
+  ELSE
+    -- 撞单 protection: one lead per phone; a repeat fills blanks and moves the
+    -- latest (or, for late data, the first) touch, but never changes the owner
+    INSERT INTO @extschema@.lead AS l (org_id, phone_raw, phone, name, child_age, grade, subject, city, city_tier,
+                                       visitor_id, first_channel_id, first_campaign_id, latest_channel_id,
+                                       latest_campaign_id, created_at, last_touch_at, attrs)
+    VALUES (o.org_id, ingest_lead.phone, e164, v_name, v_age, v_grade, v_subject, v_city, v_tier, v_visitor,
+            ch, cp, ch, cp, ts, ts, a)
+    ON CONFLICT (org_id, phone) DO UPDATE SET
+      name       = coalesce(l.name, EXCLUDED.name),
+      child_age  = coalesce(l.child_age, EXCLUDED.child_age),
+      grade      = coalesce(l.grade, EXCLUDED.grade),
+      subject    = coalesce(l.subject, EXCLUDED.subject),
+      city       = coalesce(l.city, EXCLUDED.city),
+      city_tier  = coalesce(l.city_tier, EXCLUDED.city_tier),
+      visitor_id = coalesce(l.visitor_id, EXCLUDED.visitor_id),
+      attrs      = EXCLUDED.attrs || l.attrs,
+      first_channel_id   = CASE WHEN EXCLUDED.created_at < l.created_at THEN EXCLUDED.first_channel_id ELSE l.first_channel_id END,
+      first_campaign_id  = CASE WHEN EXCLUDED.created_at < l.created_at THEN EXCLUDED.first_campaign_id ELSE l.first_campaign_id END,
+      created_at         = least(l.created_at, EXCLUDED.created_at),
+      latest_channel_id  = CASE WHEN EXCLUDED.last_touch_at >= l.last_touch_at THEN EXCLUDED.latest_channel_id ELSE l.latest_channel_id END,
+      latest_campaign_id = CASE WHEN EXCLUDED.last_touch_at >= l.last_touch_at THEN EXCLUDED.latest_campaign_id ELSE l.latest_campaign_id END,
+      last_touch_at      = greatest(l.last_touch_at, EXCLUDED.last_touch_at),
+      updated_at = now()
+    -- xmax is 0 exactly for a freshly inserted row, not for one taken by ON CONFLICT
+    RETURNING l.lead_id, (l.xmax = 0) INTO v_lead, v_new;
+  END IF;
+
+  INSERT INTO @extschema@.touchpoint (org_id, lead_id, visitor_id, channel_id, campaign_id, kind, occurred_at)
+  VALUES (o.org_id, v_lead, v_visitor, ch, cp, 'form', ts);
+  INSERT INTO @extschema@.lead_event (org_id, lead_id, event_type, occurred_at, channel_id, attrs)
+  VALUES (o.org_id, v_lead, 'form_submitted', ts, ch, a);
+
+  lead_id := v_lead;
+  is_new := v_new;
+  RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.ingest_lead(bigint, text, text, text, timestamptz, jsonb) IS 'ingests a landing-page submission: one lead per valid phone per org (a repeat adds a touchpoint and a form_submitted event but never a second lead nor a new owner); returns the lead and whether it is new';
+
 CREATE OR REPLACE FUNCTION @extschema@.record_touch(org_id bigint, lead_id bigint, channel text, campaign text,
                                          occurred_at timestamptz, kind text DEFAULT 'visit',
                                          visitor_id text DEFAULT NULL, attrs jsonb DEFAULT '{}')
@@ -79,9 +181,7 @@ DECLARE
 BEGIN
   PERFORM @extschema@.ingest_check_time(o, record_touch.occurred_at, 'occurred_at');
   PERFORM @extschema@.check_one_of(record_touch.kind, @extschema@.touch_kinds(), 'touch kind', 'kinds');
-  IF jsonb_typeof(a) <> 'object' THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'attrs must be a JSON object';
-  END IF;
+  PERFORM @extschema@.ingest_check_attrs(a);
   IF record_touch.lead_id IS NULL AND record_touch.visitor_id IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'a touch needs a lead_id or a visitor_id';
   END IF;
@@ -118,9 +218,7 @@ DECLARE
 BEGIN
   PERFORM @extschema@.ingest_check_time(o, record_event.occurred_at, 'occurred_at');
   PERFORM @extschema@.check_one_of(record_event.event_type, @extschema@.event_types(), 'event type', 'types');
-  IF jsonb_typeof(a) <> 'object' THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'attrs must be a JSON object';
-  END IF;
+  PERFORM @extschema@.ingest_check_attrs(a);
   PERFORM @extschema@.lead_of(o, record_event.lead_id);
   IF record_event.channel IS NOT NULL THEN
     ch := @extschema@.channel_id_of(o, record_event.channel);

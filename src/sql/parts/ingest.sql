@@ -161,6 +161,20 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.add_channel(bigint, text, text, text) IS 'adds an acquisition channel to an org and returns its id';
 
+-- the attrs of an ingestion call: a JSON object (NULL is read as {})
+CREATE FUNCTION @extschema@.ingest_check_attrs(attrs jsonb) RETURNS void
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF jsonb_typeof(attrs) <> 'object' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'attrs must be a JSON object',
+      DETAIL = format('got a JSON %s', jsonb_typeof(attrs));
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.ingest_check_attrs(jsonb) IS 'raises 22023 unless the attrs of an ingestion call are a JSON object';
+
 CREATE FUNCTION @extschema@.ingest_attr(attrs jsonb, key text, kind text, lo numeric DEFAULT NULL, hi numeric DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -208,10 +222,7 @@ DECLARE
   v_new boolean;
 BEGIN
   PERFORM @extschema@.ingest_check_time(o, ts, 'occurred_at');
-  IF jsonb_typeof(a) <> 'object' THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'attrs must be a JSON object',
-      DETAIL = format('got a JSON %s', jsonb_typeof(a));
-  END IF;
+  PERFORM @extschema@.ingest_check_attrs(a);
   IF length(ingest_lead.phone) > 64 THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'phone is longer than 64 characters';
   END IF;
@@ -310,9 +321,7 @@ DECLARE
 BEGIN
   PERFORM @extschema@.ingest_check_time(o, record_touch.occurred_at, 'occurred_at');
   PERFORM @extschema@.check_one_of(record_touch.kind, @extschema@.touch_kinds(), 'touch kind', 'kinds');
-  IF jsonb_typeof(a) <> 'object' THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'attrs must be a JSON object';
-  END IF;
+  PERFORM @extschema@.ingest_check_attrs(a);
   IF record_touch.lead_id IS NULL AND record_touch.visitor_id IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'a touch needs a lead_id or a visitor_id';
   END IF;
@@ -349,9 +358,7 @@ DECLARE
 BEGIN
   PERFORM @extschema@.ingest_check_time(o, record_event.occurred_at, 'occurred_at');
   PERFORM @extschema@.check_one_of(record_event.event_type, @extschema@.event_types(), 'event type', 'types');
-  IF jsonb_typeof(a) <> 'object' THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'attrs must be a JSON object';
-  END IF;
+  PERFORM @extschema@.ingest_check_attrs(a);
   PERFORM @extschema@.lead_of(o, record_event.lead_id);
   IF record_event.channel IS NOT NULL THEN
     ch := @extschema@.channel_id_of(o, record_event.channel);

@@ -16,18 +16,22 @@
 -- CHECK constraints and the functions that validate their input read them.
 CREATE FUNCTION @extschema@.touch_kinds() RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT '{impression,ad_click,visit,form,call,message,referral,offline}'::text[] $$;
 COMMENT ON FUNCTION @extschema@.touch_kinds() IS 'the kinds of touchpoint: impression, ad_click, visit, form, call, message, referral, offline';
 CREATE FUNCTION @extschema@.event_types() RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT '{form_submitted,sms_verified,wechat_followed,trial_booked,trial_attended,paid,refunded,renewed,referred,unsubscribed,lost}'::text[] $$;
 COMMENT ON FUNCTION @extschema@.event_types() IS 'the types of lead event: form_submitted, sms_verified, wechat_followed, trial_booked, trial_attended, paid, refunded, renewed, referred, unsubscribed, lost';
 CREATE FUNCTION @extschema@.follow_up_channels() RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT '{call,sms,wechat,ai_call,visit,email}'::text[] $$;
 COMMENT ON FUNCTION @extschema@.follow_up_channels() IS 'the channels of a follow-up: call, sms, wechat, ai_call, visit, email';
 CREATE FUNCTION @extschema@.follow_up_outcomes() RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT '{connected,no_answer,busy,refused,interested,not_interested,trial_booked,wrong_number,sent}'::text[] $$;
 COMMENT ON FUNCTION @extschema@.follow_up_outcomes() IS 'the outcomes of a follow-up: connected, no_answer, busy, refused, interested, not_interested, trial_booked, wrong_number, sent';
 -- the 22023 error of an input outside its vocabulary, with the valid values
