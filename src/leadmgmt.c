@@ -78,7 +78,16 @@ LmStateTextIn(const char *str, const char *typname, StringInfo bin)
 void
 LmRowArrayInit(LmRowArray *ra, FunctionCallInfo fcinfo, int cap)
 {
-	ra->elemtype = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
+	Oid			rettype = get_fn_expr_rettype(fcinfo->flinfo);
+
+	/*
+	 * Without a call expression (Citus calls a final function that way when
+	 * it combines on the coordinator) the function's declared type is the
+	 * one: these functions are not polymorphic.
+	 */
+	if (!OidIsValid(rettype) && OidIsValid(fcinfo->flinfo->fn_oid))
+		rettype = get_func_rettype(fcinfo->flinfo->fn_oid);
+	ra->elemtype = get_element_type(rettype);
 	if (!OidIsValid(ra->elemtype))
 		elog(ERROR, "function must return an array of a composite type");
 	ra->tupdesc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(ra->elemtype, -1));
