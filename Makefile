@@ -3,6 +3,8 @@
 #   make demo    install what is missing, build, install, start a throwaway
 #                cluster and load the demo brand (SCALE=1 by default)
 #   make test    the same set-up, then pg_regress, pgTAP and harness checks
+#   make test-citus  leadmgmt on a Citus cluster against one node (skips
+#                without Citus: docs/dba/citus.md)
 #   make bench   benchmarks under test/bench (never part of make test)
 #   make erd     regenerate docs/er.svg from the live catalog
 #   make stop    stop and remove the throwaway clusters
@@ -71,7 +73,7 @@ src/sql/leadmgmt--$(EXTVERSION).sql: $(SQL_PARTS) leadmgmt.control
 
 H = test/harness
 
-.PHONY: deps build-install test demo bench erd stop
+.PHONY: deps build-install test test-citus demo bench erd stop
 
 deps:
 	@$(H)/deps.sh
@@ -83,6 +85,10 @@ build-install: deps
 
 test: build-install
 	@$(H)/run-tests.sh
+
+# leadmgmt on a Citus coordinator and two workers; skips where Citus is not installed
+test-citus: build-install
+	@$(H)/run-citus.sh
 
 demo: build-install
 	@$(H)/demo.sh $(or $(SCALE),1)

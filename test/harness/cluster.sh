@@ -11,7 +11,8 @@
 # 'tcp' it also listens on localhost at a free port, for BI tools.  After a
 # start, $LM_BASE/NAME/env holds the PG* variables that reach it.  With
 # LM_FAKETIME set (an offset such as +3y or -1y) the server runs under
-# libfaketime, its clock moved by that much.
+# libfaketime, its clock moved by that much.  LM_PRELOAD (make test-citus:
+# citus) goes into shared_preload_libraries of a cluster created then.
 source "$(dirname "$0")/common.sh"
 
 cmd=${1:?usage: cluster.sh fresh|ensure|stop|stop-all [NAME] [tcp]}
@@ -67,6 +68,10 @@ max_parallel_workers = 8
 log_min_messages = warning
 log_min_error_statement = panic
 CONF
+  if [ -n "${LM_PRELOAD:-}" ]; then
+    printf "shared_preload_libraries = '%s'\nwal_level = logical\nmax_replication_slots = 10\nmax_wal_senders = 10\n" \
+      "$LM_PRELOAD" | as_server tee -a "$d/data/postgresql.conf" >/dev/null
+  fi
   cat >"$d/env" <<ENV
 export PGHOST='$d/sock' PGPORT=$port PGUSER=postgres PGDATABASE=postgres
 ENV
