@@ -1,4 +1,4 @@
--- leadmgmt 0.9 -> 0.10, built from src/sql/parts: sql fn:touch_kinds fn:event_types fn:follow_up_channels fn:follow_up_outcomes fn:check_one_of sql fn:ingest_check_attrs fn:ingest_lead fn:record_touch fn:record_event fn:rep_org fn:claim_lead fn:log_follow_up fn:tier_defaults view:effective_tier_policy view:funnel_report
+-- leadmgmt 0.9 -> 0.10, built from src/sql/parts: sql fn:touch_kinds fn:event_types fn:follow_up_channels fn:follow_up_outcomes fn:check_one_of sql fn:ingest_check_attrs fn:ingest_lead fn:record_spend fn:grant_access fn:rep_load_sync fn:record_touch fn:record_event fn:rep_org fn:claim_lead fn:log_follow_up fn:tier_defaults view:effective_tier_policy view:funnel_report view:renewal_rate view:refund_rate view:channel_roi
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.10'" to load this file. \quit
@@ -148,7 +148,7 @@ BEGIN
       latest_channel_id  = CASE WHEN EXCLUDED.last_touch_at >= l.last_touch_at THEN EXCLUDED.latest_channel_id ELSE l.latest_channel_id END,
       latest_campaign_id = CASE WHEN EXCLUDED.last_touch_at >= l.last_touch_at THEN EXCLUDED.latest_campaign_id ELSE l.latest_campaign_id END,
       last_touch_at      = greatest(l.last_touch_at, EXCLUDED.last_touch_at),
-      updated_at = now()
+      updated_at = EXCLUDED.updated_at  -- its default, now(): no function here (Citus refuses one)
     -- xmax is 0 exactly for a freshly inserted row, not for one taken by ON CONFLICT
     RETURNING l.lead_id, (l.xmax = 0) INTO v_lead, v_new;
   END IF;
@@ -164,6 +164,174 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.ingest_lead(bigint, text, text, text, timestamptz, jsonb) IS 'ingests a landing-page submission: one lead per valid phone per org (a repeat adds a touchpoint and a form_submitted event but never a second lead nor a new owner); returns the lead and whether it is new';
+
+CREATE OR REPLACE FUNCTION @extschema@.record_spend(org_id bigint, day date, channel text, campaign text,
+                                         spend numeric, impressions bigint DEFAULT 0, clicks bigint DEFAULT 0)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o @extschema@.org := @extschema@.ingest_org(record_spend.org_id);
+  ch bigint;
+  cp bigint;
+  new_id bigint;
+BEGIN
+  IF record_spend.day IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'day must not be null';
+  END IF;
+  IF record_spend.day > ((now() + o.future_tolerance) AT TIME ZONE o.timezone)::date
+     OR record_spend.day = 'infinity'::date OR record_spend.day = '-infinity'::date THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('day %s is in the future', record_spend.day),
+      HINT = 'Spend can be loaded for today and earlier days in the org time zone.';
+  END IF;
+  IF record_spend.spend IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'spend must not be null';
+  END IF;
+  IF record_spend.spend = 'NaN'::numeric OR record_spend.spend < 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('spend must be zero or more, got %s', record_spend.spend);
+  END IF;
+  IF coalesce(record_spend.impressions, 0) < 0 OR coalesce(record_spend.clicks, 0) < 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'impressions and clicks must be zero or more';
+  END IF;
+  ch := @extschema@.channel_id_of(o, record_spend.channel);
+  cp := @extschema@.campaign_id_of(o, ch, record_spend.campaign);
+  INSERT INTO @extschema@.ad_spend AS s (org_id, spend_date, channel_id, campaign_id, spend, impressions, clicks)
+  VALUES (o.org_id, record_spend.day, ch, cp, record_spend.spend,
+          coalesce(record_spend.impressions, 0), coalesce(record_spend.clicks, 0))
+  ON CONFLICT (org_id, spend_date, channel_id, (coalesce(campaign_id, 0))) DO UPDATE SET
+    spend = EXCLUDED.spend, impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks,
+    revision = s.revision + 1, loaded_at = EXCLUDED.loaded_at  -- its default, now()
+  RETURNING ad_spend_id INTO new_id;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.record_spend(bigint, date, text, text, numeric, bigint, bigint) IS 'loads one day of ad spend for a channel and campaign as an idempotent upsert: loading a revised day again leaves one row with the new values';
+
+CREATE OR REPLACE FUNCTION @extschema@.grant_access(role regrole, org_id bigint, access text, rep_id bigint DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF role IS NULL OR org_id IS NULL OR access IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'role, org_id and access must not be null';
+  END IF;
+  IF access NOT IN ('reporting', 'app', 'sales', 'admin') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('invalid access kind "%s"', access),
+      HINT = 'Valid kinds: reporting, app, sales, admin.';
+  END IF;
+  IF (access = 'sales') <> (rep_id IS NOT NULL) THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = 'rep_id must be given for sales access, and only for it';
+  END IF;
+  PERFORM @extschema@.ingest_org(grant_access.org_id);
+  IF rep_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.sales_rep r
+                                         WHERE r.org_id = grant_access.org_id AND r.rep_id = grant_access.rep_id) THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown sales rep %s in org %s', rep_id, org_id);
+  END IF;
+  INSERT INTO @extschema@.access_grant AS g (org_id, role_name, access, rep_id)
+  VALUES (grant_access.org_id, (SELECT rolname FROM pg_roles WHERE oid = role), access, rep_id)
+  ON CONFLICT ON CONSTRAINT access_grant_pkey DO UPDATE SET rep_id = EXCLUDED.rep_id, granted_at = EXCLUDED.granted_at;
+  PERFORM @extschema@.apply_privileges(role);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.grant_access(regrole, bigint, text, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.grant_access(regrole, bigint, text, bigint) IS 'lets a role act for an org with reporting, app, sales (as rep_id) or admin access; the cluster role itself must already exist';
+
+CREATE OR REPLACE FUNCTION @extschema@.rep_load_sync(o @extschema@.org, at timestamptz) RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+BEGIN
+  -- journal rows this snapshot sees (settled, or this transaction's) and
+  -- reps without a row (new, or after a restore) in one statement: the
+  -- picks it folds are exactly those whose leads it counts for the new rows.
+  -- Picks still in flight stay in the journal.
+  IF EXISTS (SELECT 1 FROM @extschema@.assign_pick p WHERE p.org_id = o.org_id)
+     OR EXISTS (SELECT 1 FROM @extschema@.sales_rep r WHERE r.org_id = o.org_id
+                   AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = r.org_id AND z.rep_id = r.rep_id)) THEN
+    WITH picks AS (
+      DELETE FROM @extschema@.assign_pick p WHERE p.org_id = o.org_id
+      RETURNING p.pick_no, p.day, p.at, p.rep_ids, p.current_delta, p.last_picks, p.taken
+    ), part AS (
+      SELECT u.rep_id, u.cur, u.last, u.taken, k.day, k.at
+        FROM picks k, unnest(k.rep_ids, k.current_delta, k.last_picks, k.taken) AS u(rep_id, cur, last, taken)
+    ), per_day AS (
+      SELECT part.rep_id, part.day, sum(part.taken)::integer AS taken, max(part.at) AS last_at
+        FROM part WHERE part.taken > 0 GROUP BY part.rep_id, part.day
+    ), per_rep AS (
+      SELECT d.rep_id, sum(d.taken)::integer AS taken, max(d.day) AS day,
+             (array_agg(d.taken ORDER BY d.day DESC))[1] AS taken_on_day, max(d.last_at) AS last_at
+        FROM per_day d GROUP BY d.rep_id
+    ), rotation AS (
+      INSERT INTO @extschema@.assign_rotation AS r (org_id, rep_ids, current_weights, last_picks, picks)
+      SELECT o.org_id, array_agg(m.rep_id ORDER BY m.rep_id), array_agg(m.cur ORDER BY m.rep_id),
+             array_agg(m.last ORDER BY m.rep_id),
+             greatest((SELECT max(k.pick_no) FROM picks k),
+                      (SELECT ar.picks FROM @extschema@.assign_rotation ar WHERE ar.org_id = o.org_id))
+        FROM (SELECT coalesce(b.rep_id, d.rep_id) AS rep_id, coalesce(b.cur, 0) + coalesce(d.cur, 0) AS cur,
+                     greatest(b.last, d.last, 0) AS last
+                FROM (SELECT u.rep_id, u.cur, u.last FROM @extschema@.assign_rotation ar,
+                             unnest(ar.rep_ids, ar.current_weights, ar.last_picks) AS u(rep_id, cur, last)
+                       WHERE ar.org_id = o.org_id) b
+                FULL JOIN (SELECT part.rep_id, sum(part.cur) AS cur, max(part.last) AS last
+                             FROM part GROUP BY part.rep_id) d ON d.rep_id = b.rep_id) m
+      HAVING EXISTS (SELECT 1 FROM picks)
+      ON CONFLICT (org_id) DO UPDATE
+        SET rep_ids = excluded.rep_ids, current_weights = excluded.current_weights,
+            last_picks = excluded.last_picks, picks = excluded.picks, updated_at = excluded.updated_at
+    ), counters AS (
+      UPDATE @extschema@.rep_load l
+         SET open_leads = l.open_leads + s.taken,
+             assigned_today = CASE WHEN s.day > l.counted_day THEN s.taken_on_day
+                                   WHEN s.day = l.counted_day THEN l.assigned_today + s.taken_on_day
+                                   ELSE l.assigned_today END,
+             claimed_today = CASE WHEN s.day > l.counted_day THEN 0 ELSE l.claimed_today END,
+             counted_day = greatest(l.counted_day, s.day),
+             last_assigned_at = greatest(l.last_assigned_at, s.last_at)
+        FROM per_rep s WHERE l.org_id = o.org_id AND l.rep_id = s.rep_id
+    ), gone AS (
+      -- the changes of reps without a row: the count below includes them
+      DELETE FROM @extschema@.rep_load_change c WHERE c.org_id = o.org_id
+         AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = c.org_id AND z.rep_id = c.rep_id)
+    )
+    INSERT INTO @extschema@.rep_load AS l (org_id, rep_id, open_leads, counted_day, assigned_today, claimed_today, last_assigned_at)
+    SELECT r.org_id, r.rep_id,
+           (SELECT count(*) FROM @extschema@.lead x
+             WHERE x.org_id = r.org_id AND x.owner_rep_id = r.rep_id AND x.status NOT IN ('won', 'lost')),
+           t.today, coalesce(a.assigned, 0), coalesce(a.claimed, 0), a.last_at
+      -- the reps without a row first (OFFSET 0 keeps the planner from
+      -- counting the assignments of every rep before it filters)
+      FROM (SELECT r.org_id, r.rep_id FROM @extschema@.sales_rep r
+             WHERE r.org_id = o.org_id
+               AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = r.org_id AND z.rep_id = r.rep_id)
+            OFFSET 0) r
+      CROSS JOIN (SELECT (at AT TIME ZONE o.timezone)::date AS today) t
+      LEFT JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE y.reason IN ('round_robin', 'least_busy')
+                                  AND y.assigned_at >= t.today::timestamp AT TIME ZONE o.timezone) AS assigned,
+               count(*) FILTER (WHERE y.reason = 'claim'
+                                  AND y.assigned_at >= t.today::timestamp AT TIME ZONE o.timezone) AS claimed,
+               max(y.assigned_at) AS last_at
+          FROM @extschema@.assignment y WHERE y.org_id = r.org_id AND y.rep_id = r.rep_id) a ON true;
+  END IF;
+  -- changes made outside the engine since the last call
+  IF EXISTS (SELECT 1 FROM @extschema@.rep_load_change c WHERE c.org_id = o.org_id) THEN
+    WITH d AS (
+      DELETE FROM @extschema@.rep_load_change c WHERE c.org_id = o.org_id RETURNING c.rep_id, c.delta
+    )
+    UPDATE @extschema@.rep_load l SET open_leads = greatest(l.open_leads + s.delta, 0)
+      FROM (SELECT d.rep_id, sum(d.delta)::integer AS delta FROM d GROUP BY d.rep_id) s
+     WHERE l.org_id = o.org_id AND l.rep_id = s.rep_id;
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.rep_load_sync(@extschema@.org, timestamptz) IS 'under the assignment lock, which the caller then keeps until commit: folds the settled assign_pick rows into assign_rotation and rep_load, builds missing rep_load rows from lead and assignment, and folds rep_load_change';
 
 CREATE OR REPLACE FUNCTION @extschema@.record_touch(org_id bigint, lead_id bigint, channel text, campaign text,
                                          occurred_at timestamptz, kind text DEFAULT 'visit',
@@ -439,6 +607,133 @@ SELECT g.org_id,
        round(g.p90_hours::numeric, 2)    AS p90_hours_from_previous
   FROM g
 WINDOW w AS (PARTITION BY g.org_id, g.period_grain, g.period_start, g.breakdown, g.breakdown_value ORDER BY g.step_number);
+
+CREATE OR REPLACE VIEW @extschema@.renewal_rate WITH (security_invoker = true) AS
+-- each term counts once overall and once by its course, teacher and class: a
+-- join to the list of breakdowns (no GROUPING SETS, which Citus cannot plan)
+SELECT t.org_id, date_trunc('month', t.term_end)::date AS term_end_month,
+       b.breakdown,
+       coalesce(CASE b.breakdown WHEN 'class' THEN t.class_id WHEN 'teacher' THEN t.teacher_id
+                                 WHEN 'course' THEN t.course_id END, 0) AS breakdown_id,
+       coalesce(CASE b.breakdown WHEN 'class' THEN max(cc.name) WHEN 'teacher' THEN max(tc.name)
+                                 WHEN 'course' THEN max(c.name) ELSE 'all' END, 'unknown') AS breakdown_name,
+       count(*) FILTER (WHERE t.outcome IN ('renewed', 'churned')) AS up_for_renewal,
+       count(*) FILTER (WHERE t.outcome = 'renewed') AS renewed,
+       count(*) FILTER (WHERE t.outcome = 'pending') AS pending,
+       round((count(*) FILTER (WHERE t.outcome = 'renewed'))::numeric
+             / nullif(count(*) FILTER (WHERE t.outcome IN ('renewed', 'churned')), 0), 4) AS renewal_rate,
+       count(*) FILTER (WHERE t.outcome = 'renewed' AND nx.course_id = t.course_id) AS continued_same_course,
+       round((count(*) FILTER (WHERE t.outcome = 'renewed' AND nx.course_id = t.course_id))::numeric
+             / nullif(count(*) FILTER (WHERE t.outcome IN ('renewed', 'churned')), 0), 4) AS continuation_rate
+  FROM @extschema@.student_term t
+  LEFT JOIN @extschema@.student_term nx ON nx.org_id = t.org_id AND nx.enrollment_id = t.renewed_into
+  LEFT JOIN @extschema@.course c ON c.org_id = t.org_id AND c.course_id = t.course_id
+  LEFT JOIN @extschema@.teacher tc ON tc.org_id = t.org_id AND tc.teacher_id = t.teacher_id
+  LEFT JOIN @extschema@.course_class cc ON cc.org_id = t.org_id AND cc.class_id = t.class_id
+ CROSS JOIN (VALUES ('all'::text), ('course'), ('teacher'), ('class')) AS b(breakdown)
+ WHERE t.outcome <> 'in_term'
+ GROUP BY t.org_id, date_trunc('month', t.term_end), b.breakdown,
+          CASE b.breakdown WHEN 'class' THEN t.class_id WHEN 'teacher' THEN t.teacher_id WHEN 'course' THEN t.course_id END;
+
+CREATE OR REPLACE VIEW @extschema@.refund_rate WITH (security_invoker = true) AS
+-- each paid order counts once overall and once by its course (a join to the
+-- list of breakdowns, not GROUPING SETS)
+SELECT so.org_id, date_trunc('month', so.paid_at AT TIME ZONE o.timezone)::date AS paid_month,
+       b.breakdown,
+       CASE b.breakdown WHEN 'course' THEN coalesce(max(c.name), 'no course') ELSE 'all' END AS breakdown_name,
+       count(*) AS paid_orders,
+       count(*) FILTER (WHERE rf.refunded > 0) AS refunded_orders,
+       round((count(*) FILTER (WHERE rf.refunded > 0))::numeric / count(*), 4) AS refund_rate_by_count,
+       sum(so.amount) AS paid_amount,
+       coalesce(sum(rf.refunded), 0) AS refunded_amount,
+       round(coalesce(sum(rf.refunded), 0) / nullif(sum(so.amount), 0), 4) AS refund_rate_by_amount
+  FROM @extschema@.sales_order so
+  JOIN @extschema@.org o ON o.org_id = so.org_id
+  LEFT JOIN @extschema@.course c ON c.org_id = so.org_id AND c.course_id = so.course_id
+  LEFT JOIN (SELECT r.org_id, r.order_id, sum(r.amount) AS refunded FROM @extschema@.refund r GROUP BY r.org_id, r.order_id) rf
+         ON rf.org_id = so.org_id AND rf.order_id = so.order_id
+ CROSS JOIN (VALUES ('all'::text), ('course')) AS b(breakdown)
+ WHERE so.status = 'paid'
+ GROUP BY so.org_id, date_trunc('month', so.paid_at AT TIME ZONE o.timezone), b.breakdown,
+          CASE b.breakdown WHEN 'course' THEN so.course_id END;
+
+CREATE OR REPLACE VIEW @extschema@.channel_roi WITH (security_invoker = true) AS
+WITH o AS (
+  SELECT org.org_id, org.timezone, org.attribution_model FROM @extschema@.org
+), spend AS (
+  -- campaign 0: spend, leads and touches without a campaign
+  SELECT s.org_id, s.channel_id, coalesce(s.campaign_id, 0) AS campaign_id, s.spend_date AS day,
+         sum(s.spend) AS spend, sum(s.impressions) AS impressions, sum(s.clicks) AS clicks
+    FROM @extschema@.ad_spend s GROUP BY 1, 2, 3, 4
+), leads AS (
+  SELECT l.org_id, l.first_channel_id AS channel_id, coalesce(l.first_campaign_id, 0) AS campaign_id,
+         (l.created_at AT TIME ZONE o.timezone)::date AS day, count(*) AS leads, count(*) FILTER (WHERE l.phone_valid) AS valid_leads
+    FROM @extschema@.lead l JOIN o ON o.org_id = l.org_id GROUP BY 1, 2, 3, 4
+), handling AS (
+  -- follow-up cost goes to the lead's first channel and campaign; like spend it is not split by attribution
+  SELECT f.org_id, l.first_channel_id AS channel_id, coalesce(l.first_campaign_id, 0) AS campaign_id,
+         (f.occurred_at AT TIME ZONE o.timezone)::date AS day, sum(f.cost) AS handling_cost
+    FROM @extschema@.follow_up f
+    JOIN @extschema@.lead l ON l.org_id = f.org_id AND l.lead_id = f.lead_id
+    JOIN o ON o.org_id = f.org_id GROUP BY 1, 2, 3, 4
+), trials AS (
+  SELECT t.org_id, l.first_channel_id AS channel_id, coalesce(l.first_campaign_id, 0) AS campaign_id,
+         (t.booked_at AT TIME ZONE o.timezone)::date AS day, count(*) AS trials
+    FROM @extschema@.trial_lesson t
+    JOIN @extschema@.lead l ON l.org_id = t.org_id AND l.lead_id = t.lead_id
+    JOIN o ON o.org_id = t.org_id GROUP BY 1, 2, 3, 4
+), credited AS (
+  SELECT cc.org_id, ch.channel_id, coalesce(cc.campaign_id, 0) AS campaign_id, (cc.converted_at AT TIME ZONE o.timezone)::date AS day,
+         sum(cc.credit) AS paid_students, sum(cc.credited_revenue) AS revenue, sum(cc.credited_ltv_revenue) AS ltv_revenue
+    FROM @extschema@.conversion_credits(ARRAY(SELECT DISTINCT o2.attribution_model FROM o o2)) cc
+    JOIN o ON o.org_id = cc.org_id AND cc.model = o.attribution_model
+    JOIN @extschema@.channel ch ON ch.org_id = cc.org_id AND ch.code = cc.channel
+   GROUP BY 1, 2, 3, 4
+), daily AS (
+  SELECT org_id, channel_id, campaign_id, day,
+         coalesce(s.spend, 0) AS spend, coalesce(s.impressions, 0) AS impressions, coalesce(s.clicks, 0) AS clicks,
+         coalesce(l.leads, 0) AS leads, coalesce(l.valid_leads, 0) AS valid_leads, coalesce(h.handling_cost, 0) AS handling_cost,
+         coalesce(t.trials, 0) AS trials, coalesce(c.paid_students, 0) AS paid_students,
+         coalesce(c.revenue, 0) AS revenue, coalesce(c.ltv_revenue, 0) AS ltv_revenue
+    FROM spend s
+    FULL JOIN leads l USING (org_id, channel_id, campaign_id, day)
+    FULL JOIN handling h USING (org_id, channel_id, campaign_id, day)
+    FULL JOIN trials t USING (org_id, channel_id, campaign_id, day)
+    FULL JOIN credited c USING (org_id, channel_id, campaign_id, day)
+), periods AS (
+  SELECT g.grain, d.org_id, d.channel_id, d.campaign_id,
+         CASE g.grain WHEN 'day' THEN d.day ELSE date_trunc(g.grain, d.day)::date END AS period_start,
+         d.spend, d.impressions, d.clicks, d.leads, d.valid_leads, d.handling_cost, d.trials, d.paid_students, d.revenue, d.ltv_revenue
+    FROM daily d CROSS JOIN (VALUES ('day'), ('week'), ('month')) g(grain)
+)
+SELECT p.org_id, p.grain AS period, p.period_start, ch.code AS channel, ch.kind AS channel_kind,
+       b.breakdown,
+       nullif(CASE b.breakdown WHEN 'campaign' THEN p.campaign_id END, 0) AS campaign_id,
+       CASE b.breakdown WHEN 'campaign' THEN coalesce(max(cp.code), '(none)') END AS campaign,
+       o.attribution_model,
+       sum(p.spend) AS spend, sum(p.impressions) AS impressions, sum(p.clicks) AS clicks,
+       sum(p.leads) AS leads, sum(p.valid_leads) AS valid_leads,
+       round(sum(p.spend) / nullif(sum(p.leads), 0), 2) AS cpl,
+       sum(p.trials) AS trials,
+       round(sum(p.paid_students)::numeric, 2) AS paid_students,
+       round(sum(p.spend) / nullif(sum(p.paid_students), 0)::numeric, 2) AS cpa,
+       round(sum(p.revenue)::numeric, 2) AS net_revenue,
+       round(sum(p.revenue)::numeric / nullif(sum(p.spend), 0), 3) AS roas,
+       round((sum(p.revenue)::numeric - sum(p.spend)) / nullif(sum(p.spend), 0), 3) AS roi,
+       sum(p.handling_cost) AS handling_cost,
+       round((sum(p.spend) + sum(p.handling_cost)) / nullif(sum(p.paid_students), 0)::numeric, 2) AS cac,
+       round(sum(p.ltv_revenue)::numeric / nullif(sum(p.paid_students), 0)::numeric, 2) AS ltv,
+       round((sum(p.ltv_revenue)::numeric / nullif(sum(p.paid_students), 0)::numeric)
+             / nullif((sum(p.spend) + sum(p.handling_cost)) / nullif(sum(p.paid_students), 0)::numeric, 0), 3) AS ltv_to_cac
+  FROM periods p
+  JOIN @extschema@.channel ch ON ch.org_id = p.org_id AND ch.channel_id = p.channel_id
+  JOIN o ON o.org_id = p.org_id
+  LEFT JOIN @extschema@.campaign cp ON cp.org_id = p.org_id AND cp.campaign_id = p.campaign_id
+ -- each row counts for its channel and for its campaign: a join to the list
+ -- of breakdowns (no GROUPING SETS, which Citus cannot plan)
+ CROSS JOIN (VALUES ('channel'::text), ('campaign')) AS b(breakdown)
+ GROUP BY p.org_id, p.grain, p.period_start, ch.code, ch.kind, o.attribution_model, b.breakdown,
+          CASE b.breakdown WHEN 'campaign' THEN p.campaign_id END;
 
 -- roles granted access before the update get the same privileges on the new
 -- tables and views as roles granted afterwards

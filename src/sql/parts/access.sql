@@ -223,7 +223,7 @@ BEGIN
   END IF;
   INSERT INTO @extschema@.access_grant AS g (org_id, role_name, access, rep_id)
   VALUES (grant_access.org_id, (SELECT rolname FROM pg_roles WHERE oid = role), access, rep_id)
-  ON CONFLICT ON CONSTRAINT access_grant_pkey DO UPDATE SET rep_id = EXCLUDED.rep_id, granted_at = now();
+  ON CONFLICT ON CONSTRAINT access_grant_pkey DO UPDATE SET rep_id = EXCLUDED.rep_id, granted_at = EXCLUDED.granted_at;
   PERFORM @extschema@.apply_privileges(role);
 END
 $$;

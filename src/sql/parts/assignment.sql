@@ -238,7 +238,7 @@ BEGIN
       HAVING EXISTS (SELECT 1 FROM picks)
       ON CONFLICT (org_id) DO UPDATE
         SET rep_ids = excluded.rep_ids, current_weights = excluded.current_weights,
-            last_picks = excluded.last_picks, picks = excluded.picks, updated_at = now()
+            last_picks = excluded.last_picks, picks = excluded.picks, updated_at = excluded.updated_at
     ), counters AS (
       UPDATE @extschema@.rep_load l
          SET open_leads = l.open_leads + s.taken,

@@ -271,7 +271,7 @@ BEGIN
       latest_channel_id  = CASE WHEN EXCLUDED.last_touch_at >= l.last_touch_at THEN EXCLUDED.latest_channel_id ELSE l.latest_channel_id END,
       latest_campaign_id = CASE WHEN EXCLUDED.last_touch_at >= l.last_touch_at THEN EXCLUDED.latest_campaign_id ELSE l.latest_campaign_id END,
       last_touch_at      = greatest(l.last_touch_at, EXCLUDED.last_touch_at),
-      updated_at = now()
+      updated_at = EXCLUDED.updated_at  -- its default, now(): no function here (Citus refuses one)
     -- xmax is 0 exactly for a freshly inserted row, not for one taken by ON CONFLICT
     RETURNING l.lead_id, (l.xmax = 0) INTO v_lead, v_new;
   END IF;
@@ -410,7 +410,7 @@ BEGIN
           coalesce(record_spend.impressions, 0), coalesce(record_spend.clicks, 0))
   ON CONFLICT (org_id, spend_date, channel_id, (coalesce(campaign_id, 0))) DO UPDATE SET
     spend = EXCLUDED.spend, impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks,
-    revision = s.revision + 1, loaded_at = now()
+    revision = s.revision + 1, loaded_at = EXCLUDED.loaded_at  -- its default, now()
   RETURNING ad_spend_id INTO new_id;
   RETURN new_id;
 END

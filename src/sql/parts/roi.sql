@@ -175,9 +175,9 @@ WITH o AS (
     FROM daily d CROSS JOIN (VALUES ('day'), ('week'), ('month')) g(grain)
 )
 SELECT p.org_id, p.grain AS period, p.period_start, ch.code AS channel, ch.kind AS channel_kind,
-       CASE WHEN GROUPING(p.campaign_id) = 0 THEN 'campaign' ELSE 'channel' END AS breakdown,
-       CASE WHEN GROUPING(p.campaign_id) = 0 THEN nullif(p.campaign_id, 0) END AS campaign_id,
-       CASE WHEN GROUPING(p.campaign_id) = 0 THEN coalesce(max(cp.code), '(none)') END AS campaign,
+       b.breakdown,
+       nullif(CASE b.breakdown WHEN 'campaign' THEN p.campaign_id END, 0) AS campaign_id,
+       CASE b.breakdown WHEN 'campaign' THEN coalesce(max(cp.code), '(none)') END AS campaign,
        o.attribution_model,
        sum(p.spend) AS spend, sum(p.impressions) AS impressions, sum(p.clicks) AS clicks,
        sum(p.leads) AS leads, sum(p.valid_leads) AS valid_leads,
@@ -197,8 +197,11 @@ SELECT p.org_id, p.grain AS period, p.period_start, ch.code AS channel, ch.kind 
   JOIN @extschema@.channel ch ON ch.org_id = p.org_id AND ch.channel_id = p.channel_id
   JOIN o ON o.org_id = p.org_id
   LEFT JOIN @extschema@.campaign cp ON cp.org_id = p.org_id AND cp.campaign_id = p.campaign_id
- GROUP BY GROUPING SETS ((p.org_id, p.grain, p.period_start, ch.code, ch.kind, o.attribution_model),
-                        (p.org_id, p.grain, p.period_start, ch.code, ch.kind, o.attribution_model, p.campaign_id));
+ -- each row counts for its channel and for its campaign: a join to the list
+ -- of breakdowns (no GROUPING SETS, which Citus cannot plan)
+ CROSS JOIN (VALUES ('channel'::text), ('campaign')) AS b(breakdown)
+ GROUP BY p.org_id, p.grain, p.period_start, ch.code, ch.kind, o.attribution_model, b.breakdown,
+          CASE b.breakdown WHEN 'campaign' THEN p.campaign_id END;
 COMMENT ON VIEW @extschema@.channel_roi IS 'channel and campaign ROI by day, week and month: spend, leads, CPL, trials, paid students and net revenue credited by the org''s attribution model, CPA, ROAS, ROI, fully loaded CAC and LTV/CAC (definitions in docs/metrics.md)';
 COMMENT ON COLUMN @extschema@.channel_roi.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.channel_roi.period IS 'day, week or month';

@@ -248,13 +248,14 @@ COMMENT ON COLUMN @extschema@.cohort_retention.retention_on IS 'active_students 
 COMMENT ON COLUMN @extschema@.cohort_retention.retention_on_or_after IS 'active_or_later_students / cohort_students';
 
 CREATE VIEW @extschema@.renewal_rate WITH (security_invoker = true) AS
+-- each term counts once overall and once by its course, teacher and class: a
+-- join to the list of breakdowns (no GROUPING SETS, which Citus cannot plan)
 SELECT t.org_id, date_trunc('month', t.term_end)::date AS term_end_month,
-       CASE WHEN GROUPING(t.class_id) = 0 THEN 'class' WHEN GROUPING(t.teacher_id) = 0 THEN 'teacher'
-            WHEN GROUPING(t.course_id) = 0 THEN 'course' ELSE 'all' END AS breakdown,
-       coalesce(CASE WHEN GROUPING(t.class_id) = 0 THEN t.class_id WHEN GROUPING(t.teacher_id) = 0 THEN t.teacher_id
-                     WHEN GROUPING(t.course_id) = 0 THEN t.course_id END, 0) AS breakdown_id,
-       coalesce(CASE WHEN GROUPING(t.class_id) = 0 THEN max(cc.name) WHEN GROUPING(t.teacher_id) = 0 THEN max(tc.name)
-                     WHEN GROUPING(t.course_id) = 0 THEN max(c.name) ELSE 'all' END, 'unknown') AS breakdown_name,
+       b.breakdown,
+       coalesce(CASE b.breakdown WHEN 'class' THEN t.class_id WHEN 'teacher' THEN t.teacher_id
+                                 WHEN 'course' THEN t.course_id END, 0) AS breakdown_id,
+       coalesce(CASE b.breakdown WHEN 'class' THEN max(cc.name) WHEN 'teacher' THEN max(tc.name)
+                                 WHEN 'course' THEN max(c.name) ELSE 'all' END, 'unknown') AS breakdown_name,
        count(*) FILTER (WHERE t.outcome IN ('renewed', 'churned')) AS up_for_renewal,
        count(*) FILTER (WHERE t.outcome = 'renewed') AS renewed,
        count(*) FILTER (WHERE t.outcome = 'pending') AS pending,
@@ -268,11 +269,10 @@ SELECT t.org_id, date_trunc('month', t.term_end)::date AS term_end_month,
   LEFT JOIN @extschema@.course c ON c.org_id = t.org_id AND c.course_id = t.course_id
   LEFT JOIN @extschema@.teacher tc ON tc.org_id = t.org_id AND tc.teacher_id = t.teacher_id
   LEFT JOIN @extschema@.course_class cc ON cc.org_id = t.org_id AND cc.class_id = t.class_id
+ CROSS JOIN (VALUES ('all'::text), ('course'), ('teacher'), ('class')) AS b(breakdown)
  WHERE t.outcome <> 'in_term'
- GROUP BY GROUPING SETS ((t.org_id, date_trunc('month', t.term_end)),
-                        (t.org_id, date_trunc('month', t.term_end), t.course_id),
-                        (t.org_id, date_trunc('month', t.term_end), t.teacher_id),
-                        (t.org_id, date_trunc('month', t.term_end), t.class_id));
+ GROUP BY t.org_id, date_trunc('month', t.term_end), b.breakdown,
+          CASE b.breakdown WHEN 'class' THEN t.class_id WHEN 'teacher' THEN t.teacher_id WHEN 'course' THEN t.course_id END;
 COMMENT ON VIEW @extschema@.renewal_rate IS 'renewal rate (续费率) and class continuation rate (续班率) by month of term end, overall and by course, teacher and class';
 COMMENT ON COLUMN @extschema@.renewal_rate.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.renewal_rate.term_end_month IS 'month in which the terms ended';
@@ -287,9 +287,11 @@ COMMENT ON COLUMN @extschema@.renewal_rate.continued_same_course IS 'renewals in
 COMMENT ON COLUMN @extschema@.renewal_rate.continuation_rate IS 'continued_same_course / up_for_renewal (续班率; same denominator as renewal_rate)';
 
 CREATE VIEW @extschema@.refund_rate WITH (security_invoker = true) AS
+-- each paid order counts once overall and once by its course (a join to the
+-- list of breakdowns, not GROUPING SETS)
 SELECT so.org_id, date_trunc('month', so.paid_at AT TIME ZONE o.timezone)::date AS paid_month,
-       CASE WHEN GROUPING(so.course_id) = 0 THEN 'course' ELSE 'all' END AS breakdown,
-       CASE WHEN GROUPING(so.course_id) = 0 THEN coalesce(max(c.name), 'no course') ELSE 'all' END AS breakdown_name,
+       b.breakdown,
+       CASE b.breakdown WHEN 'course' THEN coalesce(max(c.name), 'no course') ELSE 'all' END AS breakdown_name,
        count(*) AS paid_orders,
        count(*) FILTER (WHERE rf.refunded > 0) AS refunded_orders,
        round((count(*) FILTER (WHERE rf.refunded > 0))::numeric / count(*), 4) AS refund_rate_by_count,
@@ -301,9 +303,10 @@ SELECT so.org_id, date_trunc('month', so.paid_at AT TIME ZONE o.timezone)::date 
   LEFT JOIN @extschema@.course c ON c.org_id = so.org_id AND c.course_id = so.course_id
   LEFT JOIN (SELECT r.org_id, r.order_id, sum(r.amount) AS refunded FROM @extschema@.refund r GROUP BY r.org_id, r.order_id) rf
          ON rf.org_id = so.org_id AND rf.order_id = so.order_id
+ CROSS JOIN (VALUES ('all'::text), ('course')) AS b(breakdown)
  WHERE so.status = 'paid'
- GROUP BY GROUPING SETS ((so.org_id, date_trunc('month', so.paid_at AT TIME ZONE o.timezone)),
-                        (so.org_id, date_trunc('month', so.paid_at AT TIME ZONE o.timezone), so.course_id));
+ GROUP BY so.org_id, date_trunc('month', so.paid_at AT TIME ZONE o.timezone), b.breakdown,
+          CASE b.breakdown WHEN 'course' THEN so.course_id END;
 COMMENT ON VIEW @extschema@.refund_rate IS 'refund rate by count and by amount, by month of payment (refunds count in the month the order was paid), overall and by course';
 COMMENT ON COLUMN @extschema@.refund_rate.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.refund_rate.paid_month IS 'month the orders were paid, in the org''s time zone';
