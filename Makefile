@@ -79,8 +79,10 @@ deps:
 	@$(H)/deps.sh
 
 # A sub-make, so that PGXS is read again once deps.sh has installed it.
+# Compiler command lines show with V=1 only.
 build-install: deps
-	@$(MAKE) --no-print-directory all
+	@$(if $(V),,echo "== building leadmgmt (V=1 shows the compiler lines)")
+	@$(MAKE) --no-print-directory $(if $(V),,-s) all
 	@$(H)/install.sh $(MAKE)
 
 test: build-install

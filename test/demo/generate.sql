@@ -48,6 +48,9 @@ UPDATE leadmgmt.org o SET report_as_of = '2026-05-01 00:00+08' FROM g_org g WHER
 \endif
 
 -- ---- acquisition: channels, campaigns, daily spend ----------------------------
+\if :{?progress}
+\warn '  ... acquisition: channels, campaigns, daily spend'
+\endif
 CREATE TEMP TABLE g_channel (code text, name text, kind text, share float8, quality float8, cpl numeric, ord int);
 INSERT INTO g_channel VALUES
   ('douyin',         '抖音 Douyin',            'paid',     0.30, -0.20, 95, 1),
@@ -87,6 +90,9 @@ SELECT o.org_id, d::date, c.channel_id,
  CROSS JOIN generate_series('2025-01-01'::date, '2025-12-31'::date, '1 day') AS d;
 
 -- ---- sales organisation ---------------------------------------------------------
+\if :{?progress}
+\warn '  ... the sales organisation'
+\endif
 INSERT INTO leadmgmt.team (org_id, name) SELECT org_id, t FROM g_org, unnest('{北区 North,南区 South}'::text[]) t;
 INSERT INTO leadmgmt.sales_rep (org_id, team_id, name, role, weight, daily_cap, holding_cap, tiers)
 SELECT o.org_id, (SELECT min(team_id) FROM leadmgmt.team t WHERE t.org_id = o.org_id) + (n % 2),
@@ -132,6 +138,9 @@ INSERT INTO g_city VALUES (0,'北京 Beijing',1,'Haidian'),(1,'上海 Shanghai',
   (11,'南昌 Nanchang',3,'Donghu'),(12,'洛阳 Luoyang',4,'Laocheng'),(13,'株洲 Zhuzhou',4,'Tianyuan'),(14,'赣州 Ganzhou',5,'Zhanggong');
 
 -- ---- leads ----------------------------------------------------------------------
+\if :{?progress}
+\warn '  ... leads, touchpoints, funnel events, follow-ups'
+\endif
 CREATE TEMP TABLE g_lead AS
 WITH base AS (
   SELECT i, (SELECT coalesce(max(lead_id), 0) FROM leadmgmt.lead) AS id0,
@@ -265,6 +274,9 @@ SELECT o.org_id, l.lead_id, c.course_id, t.teacher_id,
  WHERE l.booked;
 
 -- ---- service: students, terms, classes, renewals ------------------------------------
+\if :{?progress}
+\warn '  ... service: students, terms, classes, attendance, renewals'
+\endif
 CREATE TEMP TABLE g_term (term int, term_start date, term_end date);
 INSERT INTO g_term VALUES (1, '2025-01-06', '2025-03-30'), (2, '2025-04-07', '2025-06-29'),
   (3, '2025-07-07', '2025-09-28'), (4, '2025-10-06', '2025-12-28'), (5, '2026-01-05', '2026-03-29'),
