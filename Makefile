@@ -8,6 +8,7 @@
 #   make bench   benchmarks under test/bench (never part of make test)
 #   make erd     regenerate docs/er.svg from the live catalog
 #   make stop    stop and remove the throwaway clusters
+#   make dist    the PGXN release archive (.build/dist/leadmgmt-VERSION.zip)
 #
 # Extension scripts: the install script of the newest version is generated
 # from src/sql/parts/*.sql; frozen scripts of landed versions and upgrade
@@ -47,7 +48,7 @@ endif
 FLAGS_STAMP := .build/cflags
 # PostgreSQL's own headers are not -Wextra clean: read them as system headers,
 # so that the warnings apply to our code only.
-PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
+PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server 2>/dev/null) -DLEADMGMT_VERSION='"$(EXTVERSION)"'
 EXTRA_CLEAN = .build
 
 # Prefer the PostgreSQL 15 that Debian 12 ships; PG_CONFIG=... picks another.
@@ -62,6 +63,9 @@ all installcheck install:
 	@echo "PostgreSQL server development files not found: run 'make test' or 'make demo', which install them" >&2; exit 1
 endif
 
+# the library knows its version (leadmgmt.version()), from the control file
+src/leadmgmt.o: leadmgmt.control
+
 # rewritten (so newer than the objects) only when the sanitizer flags change
 $(OBJS): $(FLAGS_STAMP)
 $(FLAGS_STAMP): FORCE
@@ -73,7 +77,7 @@ src/sql/leadmgmt--$(EXTVERSION).sql: $(SQL_PARTS) leadmgmt.control
 
 H = test/harness
 
-.PHONY: deps build-install test test-citus demo bench erd stop
+.PHONY: deps build-install test test-citus demo bench erd stop dist
 
 deps:
 	@$(H)/deps.sh
@@ -103,3 +107,7 @@ erd: build-install
 
 stop:
 	@$(H)/cluster.sh stop-all
+
+# the PGXN release archive of HEAD, with src/META.json at its top
+dist:
+	@$(H)/dist.sh

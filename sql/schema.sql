@@ -103,3 +103,7 @@ SELECT pg_temp.err($$SELECT leadmgmt.check_one_of(NULL, '{a,b}', 'thing', 'thing
 SELECT pg_temp.err($$SELECT leadmgmt.check_one_of('', '{a,b}', 'thing', 'things')$$) AS empty_value;
 SELECT pg_temp.err($$SELECT leadmgmt.check_one_of('a', '{}', 'thing', 'things')$$) AS empty_vocabulary;
 SELECT pg_temp.err($$SELECT leadmgmt.check_one_of('a', NULL, 'thing', 'things')$$) AS null_vocabulary;
+
+-- version(): the library and the scripts agree (0.10)
+SELECT leadmgmt.version() = extversion AS library_matches_scripts FROM pg_extension WHERE extname = 'leadmgmt';
+SELECT leadmgmt.version() IS NOT NULL AND leadmgmt.version() ~ '^[0-9]+\.[0-9]+' AS version_format;

@@ -30,6 +30,19 @@
 
 PG_MODULE_MAGIC;
 
+#ifndef LEADMGMT_VERSION
+#error "LEADMGMT_VERSION is set by the Makefile from leadmgmt.control"
+#endif
+
+PG_FUNCTION_INFO_V1(leadmgmt_version);
+
+/* version() RETURNS text: the version this library was built as */
+Datum
+leadmgmt_version(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(LEADMGMT_VERSION));
+}
+
 /* The aggregate context of an aggregate support function; fname names it in the error outside one. */
 MemoryContext
 LmAggContext(FunctionCallInfo fcinfo, const char *fname)

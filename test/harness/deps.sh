@@ -8,7 +8,7 @@ source "$(dirname "$0")/common.sh"
 pkgs=(make gcc postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
       libtap-parser-sourcehandler-pgtap-perl python3 python3-statsmodels
       python3-psycopg2 libfaketime openjdk-17-jdk-headless libpostgresql-jdbc-java
-      odbc-postgresql unixodbc python3-pyodbc chromium)
+      odbc-postgresql unixodbc python3-pyodbc chromium python3-jsonschema)
 # the demo page's npm packages need Node.js and npm: Debian's when none is there
 command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 for group in "$@"; do

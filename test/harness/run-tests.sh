@@ -21,7 +21,10 @@ set +e
 passed=0; failed=0
 # the harness checks, each named for what it proves, in this order
 LM_CHECKS="freeze upgrade dump_restore concurrent_ingest concurrent_scoring concurrent_assign assign_in_flight
-  assign_rollbacks docs_examples docs_links demo_report demo_page bi_drivers survival_reference model_reference fuzz"
+  assign_rollbacks docs_examples docs_links demo_report demo_page bi_drivers packaging survival_reference model_reference fuzz"
+# what a moved clock cannot change: links, packaging, and the drivers' and the
+# browser's view of the views (their data carry their own clock, report_as_of)
+LM_CLOCK_ONCE="docs_links demo_page bi_drivers packaging"
 missing=$(cd "$LM_TOP/test/harness/checks" && ls *.sh | sed 's/\.sh$//' | grep -vxF -e lib $(printf -- '-e %s ' $LM_CHECKS) || true)
 [ -z "$missing" ] || { echo "not ok - test/harness/checks/ has checks that run-tests.sh does not list: $missing"; failed=1; }
 out_top=$LM_TOP/.build/test; rm -rf "$out_top"; mkdir -p "$out_top" "$LM_TOP/.build/regress"
@@ -103,6 +106,10 @@ fi
 
 # --- 3. harness checks -----------------------------------------------------------
 for name in $LM_CHECKS; do
+  # under the moved clock, the checks that read no server time and no new C path run once only
+  if [ -n "$2" ] && [[ " $LM_CLOCK_ONCE " == *" $name "* ]]; then
+    echo "  # $name: run by the first pass only"; continue
+  fi
   c=$LM_TOP/test/harness/checks/$name.sh
   lm_say "check $(basename "$c")$mark"
   bash "$c" >"$out/check-$(basename "$c").log" 2>&1

@@ -1,4 +1,4 @@
--- leadmgmt 0.9 -> 0.10, built from src/sql/parts: sql fn:touch_kinds fn:event_types fn:follow_up_channels fn:follow_up_outcomes fn:check_one_of sql fn:ingest_check_attrs fn:ingest_lead fn:record_spend fn:grant_access fn:rep_load_sync fn:record_touch fn:record_event fn:rep_org fn:claim_lead fn:log_follow_up fn:tier_defaults view:effective_tier_policy view:funnel_report view:renewal_rate view:refund_rate view:channel_roi
+-- leadmgmt 0.9 -> 0.10, built from src/sql/parts: sql fn:touch_kinds fn:event_types fn:follow_up_channels fn:follow_up_outcomes fn:check_one_of sql fn:ingest_check_attrs fn:ingest_lead fn:record_spend fn:grant_access fn:rep_load_sync fn:record_touch fn:record_event fn:rep_org fn:claim_lead fn:log_follow_up fn:tier_defaults view:effective_tier_policy view:funnel_report view:renewal_rate view:refund_rate view:channel_roi fn:version
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.10'" to load this file. \quit
@@ -734,6 +734,10 @@ SELECT p.org_id, p.grain AS period, p.period_start, ch.code AS channel, ch.kind 
  CROSS JOIN (VALUES ('channel'::text), ('campaign')) AS b(breakdown)
  GROUP BY p.org_id, p.grain, p.period_start, ch.code, ch.kind, o.attribution_model, b.breakdown,
           CASE b.breakdown WHEN 'campaign' THEN p.campaign_id END;
+
+CREATE OR REPLACE FUNCTION @extschema@.version() RETURNS text
+AS 'MODULE_PATHNAME', 'leadmgmt_version' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.version() IS 'the version the loaded leadmgmt library was built as; equals the extension''s version (pg_extension.extversion) in a sound install';
 
 -- roles granted access before the update get the same privileges on the new
 -- tables and views as roles granted afterwards

@@ -23,3 +23,9 @@ BEGIN
   END IF;
 END
 $$;
+
+-- the library's own version: a script and a library of different versions
+-- are a broken install (make test checks that they agree)
+CREATE FUNCTION @extschema@.version() RETURNS text
+AS 'MODULE_PATHNAME', 'leadmgmt_version' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.version() IS 'the version the loaded leadmgmt library was built as; equals the extension''s version (pg_extension.extversion) in a sound install';
