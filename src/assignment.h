@@ -45,7 +45,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#define NTIERS 4			/* A to D, as LM_NTIERS (tiers.h) */
+#include "tiers.h"				/* LM_NTIERS: tiers A to D */
 
 typedef enum
 {

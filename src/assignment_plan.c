@@ -265,7 +265,7 @@ AssignPlanLeads(Strategy strategy, Slot *slots, Rep *reps, int n,
 	{
 		int			t = tiers[j] - 'A';
 		int32		skilled = 1 << t,
-					preferred = 1 << (NTIERS + t);
+					preferred = 1 << (LM_NTIERS + t);
 		bool		any_preferred = false;
 		int64		total = 0;
 		Rep		   *best = NULL;

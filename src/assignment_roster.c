@@ -4,7 +4,6 @@
  * rep_roster and check_org_engine (docs/reference/assignment.md).
  */
 #include "assignment.h"
-#include "tiers.h"
 
 /* ------------------------------------------------------------------------
  * The roster and the right to assign, read in C: assign_lead calls both
@@ -101,7 +100,7 @@ leadmgmt_rep_roster(PG_FUNCTION_ARGS)
 	static const char *const shift_cols[] = {"rep_id", "weekday", "starts_at", "ends_at"};
 	static const char *const rep_cols[] = {"rep_id", "active", "team_id", "weight", "daily_cap", "holding_cap",
 	"tiers", "role"};
-	char	   *roles[NTIERS];
+	char	   *roles[LM_NTIERS];
 	TupleDesc	tupdesc;
 	Datum		values[6];
 	bool		nulls[6] = {false, false, false, false, false, false};
@@ -212,7 +211,7 @@ leadmgmt_rep_roster(PG_FUNCTION_ARGS)
 	}
 
 	/* the tier policy's handler roles */
-	for (i = 0; i < NTIERS; i++)
+	for (i = 0; i < LM_NTIERS; i++)
 		roles[i] = (char *) lm_tier_defaults[i].handler_role;
 	EngineOpen(&er, "tier_policy", policy_cols, 2, org, &checked);
 	scan = EngineScan(&er, org, snap, key, InvalidAttrNumber, 0);
@@ -220,7 +219,7 @@ leadmgmt_rep_roster(PG_FUNCTION_ARGS)
 	{
 		char	   *tier = EngineText(&er, tup, 0);
 
-		if (tier != NULL && tier[0] >= 'A' && tier[0] < 'A' + NTIERS)
+		if (tier != NULL && tier[0] >= 'A' && tier[0] < 'A' + LM_NTIERS)
 			roles[tier[0] - 'A'] = EngineText(&er, tup, 1);
 	}
 	EngineClose(&er, scan);
@@ -305,14 +304,14 @@ leadmgmt_rep_roster(PG_FUNCTION_ARGS)
 				if (enulls[t])
 					continue;
 				tier = TextDatumGetCString(elems[t]);
-				if (strlen(tier) == 1 && tier[0] >= 'A' && tier[0] < 'A' + NTIERS)
+				if (strlen(tier) == 1 && tier[0] >= 'A' && tier[0] < 'A' + LM_NTIERS)
 					skill |= (int64) 1 << (tier[0] - 'A');
 			}
 		}
 		role = EngineText(&er, tup, 7);
-		for (i = 0; i < NTIERS; i++)
+		for (i = 0; i < LM_NTIERS; i++)
 			if (role != NULL && roles[i] != NULL && strcmp(role, roles[i]) == 0)
-				skill |= (int64) 1 << (NTIERS + i);
+				skill |= (int64) 1 << (LM_NTIERS + i);
 
 		if (n == cap)
 		{

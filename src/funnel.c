@@ -29,11 +29,10 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
-#include "catalog/pg_proc.h"
-#include "utils/syscache.h"
 #include "miscadmin.h"
 #include "port/pg_bitutils.h"
 #include "utils/array.h"
+#include "utils/lsyscache.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
@@ -114,12 +113,6 @@ static const struct
 };
 
 /*
- * What one call site of a transition function keeps between rows (fn_extra):
- * it exists once the aggregate context has been checked.  A window or mode
- * given as a constant is converted once; a mode computed per row is parsed
- * again only when its text changes.
- */
-/*
  * Where a transition's arguments are: argument numbers, -1 for none.  The
  * steps are one boolean array at stepsarg (the VARIADIC forms), or, spread,
  * every argument from stepsarg on: the fixed-arity overloads, which
@@ -135,6 +128,12 @@ typedef struct FunnelLayout
 	bool		spread;
 } FunnelLayout;
 
+/*
+ * What one call site of a transition function keeps between rows (fn_extra):
+ * it exists once the aggregate context has been checked.  A window or mode
+ * given as a constant is converted once; a mode computed per row is parsed
+ * again only when its text changes.
+ */
 typedef struct FunnelCallCache
 {
 	FunnelLayout layout;		/* of the function called here */
@@ -296,23 +295,19 @@ static FunnelLayout
 FunnelLayoutOf(FunctionCallInfo fcinfo)
 {
 	Oid			fn = fcinfo->flinfo->fn_oid;
-	HeapTuple	tp = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
-	Form_pg_proc p;
+	Oid		   *types;
+	int			nargs;
 	bool		mode,
 				variadic,
 				excluding;
 	FunnelLayout l;
 
-	if (!HeapTupleIsValid(tp))
-		elog(ERROR, "cache lookup failed for function %u", fn);
-	p = (Form_pg_proc) GETSTRUCT(tp);
-	if (p->pronargs < 4)
-		elog(ERROR, "window_funnel transition declared with %d arguments", p->pronargs);
-	mode = p->proargtypes.values[2] == TEXTOID;
-	variadic = p->proargtypes.values[p->pronargs - 1] == BOOLARRAYOID;
-	excluding = strcmp(NameStr(p->proname), "funnel_excluding_transfn") == 0 ||
-		(mode && variadic && p->pronargs == 6);
-	ReleaseSysCache(tp);
+	get_func_signature(fn, &types, &nargs);
+	if (nargs < 4)
+		elog(ERROR, "window_funnel transition declared with %d arguments", nargs);
+	mode = types[2] == TEXTOID;
+	variadic = types[nargs - 1] == BOOLARRAYOID;
+	excluding = strcmp(get_func_name(fn), "funnel_excluding_transfn") == 0 || (mode && variadic && nargs == 6);
 	l.winarg = 1;
 	l.modearg = mode ? 2 : -1;
 	l.tsarg = mode ? 3 : 2;

@@ -16,14 +16,12 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "catalog/pg_proc.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/syscache.h"
 #include "utils/typcache.h"
 
 #include "leadmgmt.h"
@@ -142,16 +140,11 @@ Oid
 LmArgType(FunctionCallInfo fcinfo, int argno)
 {
 	Oid			t = get_fn_expr_argtype(fcinfo->flinfo, argno);
-	HeapTuple	tp;
-	Form_pg_proc p;
+	Oid		   *types;
+	int			nargs;
 
 	if (OidIsValid(t))
 		return t;
-	tp = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
-	if (!HeapTupleIsValid(tp))
-		elog(ERROR, "cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
-	p = (Form_pg_proc) GETSTRUCT(tp);
-	t = argno >= 0 && argno < p->pronargs ? p->proargtypes.values[argno] : InvalidOid;
-	ReleaseSysCache(tp);
-	return t;
+	get_func_signature(fcinfo->flinfo->fn_oid, &types, &nargs);
+	return argno >= 0 && argno < nargs ? types[argno] : InvalidOid;
 }

@@ -628,6 +628,25 @@ WeightArg(FunctionCallInfo fcinfo, int i, float8 *w)
 }
 
 /*
+ * Whether the km_fit overload called here has a late entry: (entry, duration,
+ * event [, weight]) against (duration, event [, weight]).  Decided once per
+ * call site, from the argument types, and kept in fn_extra.
+ */
+static bool
+KmLateEntry(FunctionCallInfo fcinfo)
+{
+	bool	   *entry = (bool *) fcinfo->flinfo->fn_extra;
+
+	if (entry == NULL)
+	{
+		entry = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(bool));
+		*entry = PG_NARGS() == 5 || (PG_NARGS() == 4 && LmArgType(fcinfo, 2) == FLOAT8OID);
+		fcinfo->flinfo->fn_extra = entry;
+	}
+	return *entry;
+}
+
+/*
  * km_fit transition, every overload: (duration, event [, weight]) and, with
  * a late entry, (entry, duration, event [, weight]).
  */
@@ -636,7 +655,7 @@ leadmgmt_km_transfn(PG_FUNCTION_ARGS)
 {
 	SurvExpanded *eh;
 	float8		w;
-	bool		entry = PG_NARGS() == 5 || (PG_NARGS() == 4 && LmArgType(fcinfo, 2) == FLOAT8OID);
+	bool		entry = KmLateEntry(fcinfo);
 	int			d = entry ? 2 : 1;
 
 	if ((entry && PG_ARGISNULL(1)) || PG_ARGISNULL(d) || PG_ARGISNULL(d + 1) || !WeightArg(fcinfo, d + 2, &w))
