@@ -11,7 +11,8 @@
 #   make dist    the PGXN release archive (.build/dist/leadmgmt-VERSION.zip)
 #
 # Extension scripts: the install script of the newest version is generated
-# from src/sql/parts/*.sql; frozen scripts of landed versions and upgrade
+# from src/sql/parts/*.sql, with src/sql/schema/*.sql as the DDL of
+# leadmgmt.install(); frozen scripts of landed versions and upgrade
 # scripts live in src/sql/history/ (see docs/dba/layout.md).
 
 EXTENSION   = leadmgmt
@@ -22,14 +23,19 @@ OBJS        = src/leadmgmt.o src/stats.o src/phone.o src/funnel.o src/tiers.o sr
               src/assignment_plan.o src/assignment_engine.o src/assignment_roster.o
 PGFILEDESC  = "leadmgmt - lead management and funnel analytics"
 
-# the install script of the newest version: one part per capability, in this order
-SQL_PARTS   = $(addprefix src/sql/parts/,$(addsuffix .sql,header phone schema access ingest overview funnel tiers \
-                survival service model attribution roi assignment privileges))
+# the install script of the newest version: the code, one part per capability,
+# in this order (src/sql/parts) ...
+SQL_PARTS   = $(addprefix src/sql/parts/,$(addsuffix .sql,header phone schema access ingest funnel tiers \
+                survival model attribution roi assignment install privileges))
+# ... and the schema that leadmgmt.install() creates (src/sql/schema), one file
+# per capability that has tables or views, in this order
+SCHEMA_PARTS = $(addprefix src/sql/schema/,$(addsuffix .sql,schema access overview funnel tiers service model roi \
+                assignment))
 DATA_built  = src/sql/leadmgmt--$(EXTVERSION).sql
 DATA        = $(wildcard src/sql/history/leadmgmt--*.sql)
 
 # pg_regress tests, one per capability (sql/<name>.sql, expected/<name>.out), in this order
-REGRESS      = phone ingest schema parallel funnel tiers survival service model attribution roi assignment memory_safety
+REGRESS      = install phone ingest schema parallel funnel tiers survival service model attribution roi assignment memory_safety
 REGRESS_OPTS = --load-extension=leadmgmt --inputdir=. --outputdir=.build/regress
 
 PG_CFLAGS   = -Wall -Wextra -Werror
@@ -72,12 +78,14 @@ $(FLAGS_STAMP): FORCE
 	@mkdir -p .build; echo '$(SANITIZE_KINDS)' | cmp -s - $@ || echo '$(SANITIZE_KINDS)' > $@
 .PHONY: FORCE
 
-src/sql/leadmgmt--$(EXTVERSION).sql: $(SQL_PARTS) leadmgmt.control
-	cat $(SQL_PARTS) > $@
+src/sql/leadmgmt--$(EXTVERSION).sql: $(SQL_PARTS) $(SCHEMA_PARTS) leadmgmt.control
+	cat $(SCHEMA_PARTS) > $@.schema
+	cat $(SQL_PARTS) | sed -e '/^-- @schema@ /{r $@.schema' -e 'd;}' > $@
+	rm -f $@.schema
 
 H = test/harness
 
-.PHONY: deps build-install test test-citus demo bench erd stop dist
+.PHONY: deps build-install test test-citus demo bench erd stop dist schema-parts
 
 deps:
 	@$(H)/deps.sh
@@ -107,6 +115,10 @@ erd: build-install
 
 stop:
 	@$(H)/cluster.sh stop-all
+
+# the files of src/sql/schema in install() order (for build-upgrade.sh)
+schema-parts:
+	@echo $(SCHEMA_PARTS)
 
 # the PGXN release archive of HEAD, with src/META.json at its top
 dist:

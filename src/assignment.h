@@ -44,6 +44,7 @@
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/typcache.h"
 
 #include "tiers.h"				/* LM_NTIERS: tiers A to D */
 

@@ -80,7 +80,40 @@ EngineText(EngineRel *er, HeapTuple tup, int col)
 }
 
 /*
- * rep_roster(o org, team_id bigint, at timestamptz,
+ * A field of the org row rep_roster takes.  Since 0.11 the argument is a
+ * record (no code takes a table's row type), so any caller may pass any row:
+ * the field must exist with the type of the org table's column, or the call
+ * is refused (42804) before the value is read.
+ */
+static Datum
+OrgField(HeapTupleHeader o, const char *name, Oid type, bool *isnull)
+{
+	TupleDesc	td = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(o), HeapTupleHeaderGetTypMod(o));
+	int			i,
+				attno = 0;
+
+	for (i = 0; i < td->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(td, i);
+
+		if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
+		{
+			if (a->atttypid == type)
+				attno = a->attnum;
+			break;
+		}
+	}
+	ReleaseTupleDesc(td);
+	if (attno == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("rep_roster needs a row of leadmgmt.org"),
+				 errdetail("The row has no column \"%s\" of type %s.", name, format_type_be(type))));
+	return GetAttributeByNum(o, attno, isnull);
+}
+
+/*
+ * rep_roster(o record (a row of org), team_id bigint, at timestamptz,
  *            OUT strategy text, OUT rep_ids bigint[], OUT weights int[], OUT daily_caps int[],
  *            OUT holding_caps int[], OUT skills int[])
  *
@@ -141,11 +174,11 @@ leadmgmt_rep_roster(PG_FUNCTION_ARGS)
 	}
 	o = PG_GETARG_HEAPTUPLEHEADER(0);
 	{
-		Datum		d = GetAttributeByName(o, "assign_strategy", &isnull);
+		Datum		d = OrgField(o, "assign_strategy", TEXTOID, &isnull);
 
 		strategy = isnull ? NULL : TextDatumGetCString(d);
 	}
-	org = DatumGetInt64(GetAttributeByName(o, "org_id", &isnull));
+	org = DatumGetInt64(OrgField(o, "org_id", INT8OID, &isnull));
 	if (isnull)
 	{
 		/* an org row without an id: its strategy, nobody */
@@ -162,7 +195,7 @@ leadmgmt_rep_roster(PG_FUNCTION_ARGS)
 		team = PG_GETARG_INT64(1);
 	if (!PG_ARGISNULL(2))
 	{
-		Datum		tz = GetAttributeByName(o, "timezone", &isnull);
+		Datum		tz = OrgField(o, "timezone", TEXTOID, &isnull);
 
 		if (!isnull)
 		{

@@ -16,6 +16,7 @@ SECONDS_PER_RUN=${SECONDS_PER_RUN:-3}
 dropdb --if-exists "$db" >/dev/null 2>&1; createdb "$db"
 psql -X -q -d "$db" -v ON_ERROR_STOP=1 >/dev/null <<SQL
 CREATE EXTENSION leadmgmt;
+SELECT leadmgmt.install();
 SELECT leadmgmt.create_org('Bench School');
 SELECT leadmgmt.add_channel(1, 'douyin', 'Douyin', 'paid');
 INSERT INTO leadmgmt.sales_rep (org_id, name, role, daily_cap, holding_cap)

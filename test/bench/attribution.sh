@@ -12,7 +12,7 @@ db=lm_bench_attribution
 TOUCHES=${TOUCHES:-5000000}
 JOURNEYS=${JOURNEYS:-1000000}
 dropdb --if-exists "$db" >/dev/null 2>&1; createdb "$db"
-psql -X -q -d "$db" -c 'CREATE EXTENSION leadmgmt' -c "SELECT setseed(0.6)" -c "
+psql -X -q -d "$db" -c 'CREATE EXTENSION leadmgmt' -c 'SELECT leadmgmt.install()' -c "SELECT setseed(0.6)" -c "
 CREATE TABLE touches AS
 SELECT i % $JOURNEYS AS journey, 'ch' || lpad((floor(random() * random() * 20))::int::text, 2, '0') AS channel,
        '2026-01-01'::timestamptz + floor(random() * 40000) * interval '1 minute' AS ts,

@@ -18,6 +18,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 dropdb --if-exists "$db" >/dev/null; createdb "$db"
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<SQL
 CREATE EXTENSION leadmgmt;
+SELECT leadmgmt.install();
 SELECT setseed(0.5);
 -- step 1 is common, step 5 rare; times within two days of each lead's first touch
 CREATE TABLE ev AS

@@ -20,6 +20,7 @@ setup() {
   dropdb --if-exists "$db" >/dev/null; createdb "$db"
   psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<SQL
 CREATE EXTENSION leadmgmt;
+SELECT leadmgmt.install();
 SELECT leadmgmt.create_org('Bench School');
 SELECT leadmgmt.add_channel(1, 'douyin', 'Douyin', 'paid');
 -- the stream: every fifth submission repeats the phone of the one before, spelt differently

@@ -12,7 +12,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 N=${N:-1000000}
 dropdb --if-exists "$db" >/dev/null 2>&1; createdb "$db"
-psql -X -q -d "$db" -c 'CREATE EXTENSION leadmgmt' -c "SELECT setseed(0.5)" -c "
+psql -X -q -d "$db" -c 'CREATE EXTENSION leadmgmt' -c 'SELECT leadmgmt.install()' -c "SELECT setseed(0.5)" -c "
 CREATE TABLE lr AS
 WITH r AS (
   SELECT i, ARRAY(SELECT (random() * 2 - 1) * (1 + j % 3) FROM generate_series(1, 20) j WHERE i > 0) AS x

@@ -11,7 +11,7 @@ source "$(dirname "$0")/lib.sh"
 db=lm_bench_survival
 N=${N:-1000000}
 dropdb --if-exists "$db" >/dev/null 2>&1; createdb "$db"
-psql -X -q -d "$db" -c 'CREATE EXTENSION leadmgmt' -c "SELECT setseed(0.4)" -c "
+psql -X -q -d "$db" -c 'CREATE EXTENSION leadmgmt' -c 'SELECT leadmgmt.install()' -c "SELECT setseed(0.4)" -c "
 CREATE TABLE students AS
 SELECT i, (i % 10) AS seg, 'segment ' || (i % 10) AS grp,
        floor(-ln(1 - random()) * (200 + 20 * (i % 10)))::float8 AS days,

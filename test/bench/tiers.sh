@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 db=lm_bench_tiers
 dropdb --if-exists "$db" >/dev/null 2>&1; createdb "$db"
-psql -X -q -d "$db" -c 'CREATE EXTENSION leadmgmt' >/dev/null
+psql -X -q -d "$db" -c 'CREATE EXTENSION leadmgmt' -c 'SELECT leadmgmt.install()' >/dev/null
 psql -X -q -d "$db" -v scale=1 -f "$LM_TOP/test/demo/generate.sql" >/dev/null
 
 time_ms() { bench_ms "$db" "$1"; }

@@ -6,7 +6,8 @@
 #   fn:NAME    a function the version changes or adds in an existing part: its
 #              CREATE FUNCTION ... through its COMMENT ON FUNCTION, taken from
 #              the parts as CREATE OR REPLACE FUNCTION
-#   view:NAME  a view to bind again to what the version adds (a new overload):
+#   view:NAME  a view to bind again to what the version adds (a new overload),
+#              from src/sql/parts or (since 0.11) src/sql/schema:
 #              its CREATE VIEW ... through the first line ending in ';', taken
 #              from the parts as CREATE OR REPLACE VIEW (columns, comments and
 #              grants stay)
@@ -16,6 +17,8 @@
 source "$(dirname "$0")/common.sh"
 from=${1:?usage: build-upgrade.sh FROM TO PART...}; to=${2:?}; shift 2
 out=$LM_TOP/src/sql/history/leadmgmt--$from--$to.sql
+schema=$(mktemp); trap 'rm -f "$schema"' EXIT
+(cd "$LM_TOP" && cat $(make -s --no-print-directory schema-parts)) >"$schema"
 {
   summary=$(for item in "$@"; do case $item in sql:*) printf 'sql ' ;; *) printf '%s ' "$item" ;; esac; done)
   printf -- '-- leadmgmt %s -> %s, built from src/sql/parts: %s\n\n' "$from" "$to" "${summary% }"
@@ -38,10 +41,11 @@ out=$LM_TOP/src/sql/history/leadmgmt--$from--$to.sql
         text=$(awk -v name="$name" '
           index($0, "CREATE VIEW @extschema@." name " ") == 1 {on = 1; sub(/^CREATE VIEW/, "CREATE OR REPLACE VIEW")}
           on {print}
-          on && /;$/ {exit}' "$LM_TOP"/src/sql/parts/*.sql)
-        if [ -z "$text" ]; then echo "build-upgrade.sh: no view $name in src/sql/parts" >&2; exit 1; fi
+          on && /;$/ {exit}' "$LM_TOP"/src/sql/parts/*.sql "$LM_TOP"/src/sql/schema/*.sql)
+        if [ -z "$text" ]; then echo "build-upgrade.sh: no view $name in src/sql/parts or src/sql/schema" >&2; exit 1; fi
         printf '%s\n' "$text" ;;
-      *) cat "$LM_TOP/src/sql/parts/$item.sql" ;;
+      # the install part's schema_ddl() holds src/sql/schema, as in the Makefile
+      *) sed -e "/^-- @schema@ /{r $schema" -e 'd;}' "$LM_TOP/src/sql/parts/$item.sql" ;;
     esac
   done
   cat <<'SQL'

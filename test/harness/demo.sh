@@ -10,7 +10,7 @@ db=leadmgmt_demo
 lm_say "loading the demo brand at scale $scale into database $db"
 PGOPTIONS='-c client_min_messages=warning' dropdb --if-exists --force "$db" >/dev/null
 createdb "$db"
-psql -X -q -d "$db" -c 'CREATE EXTENSION leadmgmt'
+psql -X -q -d "$db" -c 'CREATE EXTENSION leadmgmt' -c 'SELECT leadmgmt.install()'
 start=$(date +%s)
 psql -X -q -d "$db" -v scale="$scale" -v seed=42 -v progress=1 -f "$LM_TOP/test/demo/generate.sql" >/dev/null
 psql -X -q -At -d "$db" -c "SELECT format('loaded in %s s: %s leads, %s touchpoints, %s funnel events, %s follow-ups, %s students, %s attendance rows',

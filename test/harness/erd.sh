@@ -7,7 +7,7 @@ source "$(dirname "$0")/common.sh"
 source "$LM_BASE/docs/env"
 db=leadmgmt_erd
 dropdb --if-exists "$db"; createdb "$db"
-psql -X -q -d "$db" -c 'CREATE EXTENSION leadmgmt'
+psql -X -q -d "$db" -c 'CREATE EXTENSION leadmgmt' -c 'SELECT leadmgmt.install()'
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && postgresql_autodoc -d "$db" -h "$PGHOST" -p "$PGPORT" -u postgres -s leadmgmt -t dot -f leadmgmt >/dev/null)
 dot -Tsvg "$tmp/leadmgmt.dot" -o "$LM_TOP/docs/er.svg"

@@ -172,8 +172,13 @@ def value(typ):
         return rand_array("int", typ, lambda: str(rng.choice(INTS)))
     if typ in states:
         return state_value(typ)
-    if typ == "leadmgmt.org":
+    if typ in ("leadmgmt.org", "record"):
+        # since 0.11 rep_roster takes a record: an org row, or any other row
         return rng.choice(["(SELECT o FROM leadmgmt.org o ORDER BY org_id LIMIT 1)",
+                           "ROW(1::bigint, 'x'::text)", "ROW(NULL::int)",
+                           "(SELECT r FROM leadmgmt.sales_rep r ORDER BY rep_id LIMIT 1)",
+                           "(SELECT x FROM (SELECT 1 AS org_id, 'round_robin' AS assign_strategy, 3 AS timezone) x)",
+                           "(SELECT x FROM (SELECT 1::bigint AS org_id, 'round_robin'::text AS assign_strategy, 'UTC'::text AS timezone) x)",
                            "jsonb_populate_record(NULL::leadmgmt.org, '{\"org_id\": 1}')",
                            "jsonb_populate_record(NULL::leadmgmt.org, '{\"org_id\": 999999, \"timezone\": \"Mars/Base\"}')",
                            "jsonb_populate_record(NULL::leadmgmt.org, '{}')"])

@@ -15,7 +15,8 @@ done
 major=$(psql -X -At -d postgres -c "SHOW server_version_num" | cut -c1-2)
 if ! grep -q "^pg$major $ver " "$LM_TOP/test/harness/catalogs.txt"; then
   dropdb --if-exists lm_landed; createdb lm_landed
-  psql -X -q -v ON_ERROR_STOP=1 -d lm_landed -c "CREATE EXTENSION leadmgmt VERSION '$ver'"
+  psql -X -q -v ON_ERROR_STOP=1 -d lm_landed -c "CREATE EXTENSION leadmgmt VERSION '$ver'" \
+    -c "SELECT leadmgmt.install() WHERE to_regprocedure('leadmgmt.install()') IS NOT NULL" >/dev/null
   psql -X -q -d lm_landed -f "$LM_TOP/test/harness/catalog.sql" >"$LM_BASE/landed.cat"
   echo "pg$major $ver $(md5sum <"$LM_BASE/landed.cat" | cut -c1-32) $(wc -l <"$LM_BASE/landed.cat")" >>"$LM_TOP/test/harness/catalogs.txt"
   dropdb lm_landed

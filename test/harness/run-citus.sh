@@ -40,7 +40,7 @@ done
 on citus-c -q -d "$db" -c "SELECT citus_set_coordinator_host('localhost', $(port_of citus-c))" \
   -c "SELECT citus_add_node('localhost', $(port_of citus-w1))" \
   -c "SELECT citus_add_node('localhost', $(port_of citus-w2))" \
-  -c "CREATE EXTENSION leadmgmt" >>"$out/setup.log" 2>&1
+  -c "CREATE EXTENSION leadmgmt" -c "SELECT leadmgmt.install()" >>"$out/setup.log" 2>&1
 if [ "$(on citus-c -At -d "$db" -c "SELECT count(*) FROM citus_get_active_worker_nodes()")" = 2 ] &&
    [ "$(on citus-w1 -At -d "$db" -c "SELECT extversion FROM pg_extension WHERE extname = 'leadmgmt'")" = \
      "$(on citus-c -At -d "$db" -c "SELECT extversion FROM pg_extension WHERE extname = 'leadmgmt'")" ]; then

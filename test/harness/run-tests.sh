@@ -82,7 +82,7 @@ lm_say "pgTAP$mark"
 # two small orgs from the demo generator, so that every table has rows of both
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -f "$LM_TOP/test/pgtap/setup/roles.sql" >"$out/tap-setup.log" 2>&1 &&
   createdb leadmgmt_tap && psql -X -q -v ON_ERROR_STOP=1 -d leadmgmt_tap \
-    -c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION leadmgmt' >>"$out/tap-setup.log" 2>&1 &&
+    -c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION leadmgmt' -c 'SELECT leadmgmt.install()' >>"$out/tap-setup.log" 2>&1 &&
   psql -X -q -d leadmgmt_tap -v scale=0.01 -v seed=1 -v org_name='Org One' \
     -f "$LM_TOP/test/demo/generate.sql" >>"$out/tap-setup.log" 2>&1 &&
   psql -X -q -d leadmgmt_tap -v scale=0.005 -v seed=2 -v org_name='Org Two' \

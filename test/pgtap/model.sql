@@ -30,7 +30,7 @@ SELECT is((SELECT count(*) FROM (
              SELECT l.lead_id FROM leadmgmt.lead l, leadmgmt.conversion_model m
               WHERE m.kind = 'naive_bayes' AND l.lead_id % 50 = 0
                 AND abs((SELECT sum(contribution) FROM leadmgmt.explain_score(1, l.lead_id, m.model_id))
-                        - (SELECT ln(p / (1 - p)) FROM (SELECT leadmgmt.model_predict(m, v.vals) AS p
+                        - (SELECT ln(p / (1 - p)) FROM (SELECT leadmgmt.model_predict(m.kind, m.coef, m.encoding, m.nb_tables, v.vals) AS p
                              FROM leadmgmt.lead_feature_values(1) v WHERE v.lead_id = l.lead_id) q)) > 1e-9) x),
           0::bigint, 'so do the naive Bayes explanations');
 SELECT ok((SELECT count(*) > 3 FROM leadmgmt.explain_score(1, (SELECT min(lead_id) FROM leadmgmt.lead WHERE status = 'won'))),

@@ -1,11 +1,13 @@
 -- role: postgres
 -- Structural rules every table, view and function of the extension follows.
 BEGIN;
-SELECT plan(22);
+SELECT plan(25);
 
+-- the tenant tables: all but schema_version, install()'s record of the
+-- schema steps it applied, which belongs to no org (checked at the end)
 CREATE TEMP VIEW t_tables AS
   SELECT c.oid, c.relname FROM pg_class c
-   WHERE c.relnamespace = 'leadmgmt'::regnamespace AND c.relkind IN ('r', 'p');
+   WHERE c.relnamespace = 'leadmgmt'::regnamespace AND c.relkind IN ('r', 'p') AND c.relname <> 'schema_version';
 CREATE TEMP VIEW t_org_attnum AS
   SELECT t.oid, a.attnum FROM t_tables t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = 'org_id';
 
@@ -45,10 +47,11 @@ SELECT is(array(SELECT t.relname FROM t_tables t JOIN pg_class c ON c.oid = t.oi
           '{}'::name[], 'row-level security is enabled on every table');
 SELECT is(array(SELECT relname FROM t_tables t WHERE NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = t.oid) ORDER BY 1),
           '{}'::name[], 'every table has a policy');
-SELECT is(array(SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'leadmgmt'::regnamespace AND c.relkind IN ('r', 'S')
-                   AND NOT c.oid = ANY ((SELECT extconfig FROM pg_extension WHERE extname = 'leadmgmt')::oid[]) ORDER BY 1),
-          '{assign_pick,assign_rotation,rep_load,rep_load_change,rep_load_change_change_id_seq}'::name[],
-          'every table and sequence is registered with pg_extension_config_dump, but the derived engine state');
+SELECT is(array(SELECT c.relname FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
+                 WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'e'
+                   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'leadmgmt') ORDER BY 1),
+          '{}'::name[], 'no table, sequence or view is a member of the extension: install() made them, pg_dump dumps them (0.11)');
+SELECT is((SELECT extconfig FROM pg_extension WHERE extname = 'leadmgmt'), NULL, 'nor is any registered with pg_extension_config_dump');
 SELECT is(array(SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'leadmgmt'::regnamespace AND c.relkind = 'v'
                    AND NOT coalesce('security_invoker=true' = ANY (c.reloptions), false) ORDER BY 1),
           '{}'::name[], 'every view is security_invoker');
@@ -90,5 +93,14 @@ SELECT is(array(SELECT t.typname::text FROM pg_type t
                  WHERE t.typnamespace = 'leadmgmt'::regnamespace AND t.typtype = 'b'
                    AND (t.typinput = 0 OR t.typoutput = 0 OR t.typreceive = 0 OR t.typsend = 0) ORDER BY 1),
           '{}'::text[], 'every base type has text and binary input and output');
+-- schema_version, the one table of no tenant: install()'s record, which
+-- everybody may read (the code checks it for every caller) and nobody but its
+-- owner writes; install() itself is not PUBLIC's
+SELECT is((SELECT array_agg(conname ORDER BY conname) FROM pg_constraint WHERE conrelid = 'leadmgmt.schema_version'::regclass),
+          '{schema_version_how_check,schema_version_pkey}'::name[], 'schema_version: named key and check');
+SELECT ok(has_table_privilege('public', 'leadmgmt.schema_version', 'SELECT')
+          AND NOT has_table_privilege('public', 'leadmgmt.schema_version', 'INSERT, UPDATE, DELETE, TRUNCATE')
+          AND NOT has_function_privilege('public', 'leadmgmt.install()', 'EXECUTE'),
+          'schema_version is readable by all and writable by its owner only; install() is not PUBLIC''s');
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,7 @@
 -- ---------------------------------------------------------------------------
--- register_table: what every user table of the extension gets, in one place
--- (since 0.2; 0.1 did the same in loops).  Tables added by later versions call
--- it from the install parts and from their upgrade script.
+-- register_table: what every table of leadmgmt's schema gets, in one place
+-- (since 0.2).  install() calls it for the tables of src/sql/schema, and a
+-- schema step that adds a table calls it too.
 -- ---------------------------------------------------------------------------
 
 CREATE FUNCTION @extschema@.register_table(tbl regclass, writers text[], lead_scoped boolean DEFAULT false)
@@ -11,17 +11,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   rel name := (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = tbl);
-  seq regclass;
 BEGIN
-  -- pg_dump keeps the rows, and the numbering of the identity columns
-  PERFORM pg_catalog.pg_extension_config_dump(tbl, '');
-  FOR seq IN SELECT d.objid::regclass FROM pg_catalog.pg_depend d
-              JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'
-             WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refobjid = tbl AND d.deptype IN ('a', 'i')
-  LOOP
-    PERFORM pg_catalog.pg_extension_config_dump(seq, '');
-  END LOOP;
-
   -- rows of the orgs the role may act for; writes with the given kinds of access
   EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', rel);
   EXECUTE format($f$CREATE POLICY tenant_read ON @extschema@.%I FOR SELECT
@@ -40,37 +30,7 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.register_table(regclass, text[], boolean) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.register_table(regclass, text[], boolean) IS 'gives a user table of the extension what every one has: pg_dump registration of it and its identity sequences, row-level security, tenant_read and tenant_write policies (writes by the given kinds of access) and, for rows that belong to a lead, the sales_scope policy';
-
--- ---------------------------------------------------------------------------
--- Tenancy and access (docs/dba/security.md)
---
--- access_grant maps database roles to orgs with one of four kinds of access:
---   reporting  read the org's rows through tables and views, phones masked
---   app        a backend serving many tenants: acts only for the org set in
---              leadmgmt.org_id for the transaction, sees nothing without it
---   sales      a rep's role: own private leads plus the org's public pool
---   admin      manage the org's rows
--- Row-level security on every table enforces the org; table and column
--- privileges, applied by grant_access(), enforce what each kind may touch.
--- ---------------------------------------------------------------------------
-
-CREATE TABLE @extschema@.access_grant (
-  org_id      bigint NOT NULL REFERENCES @extschema@.org (org_id),
-  role_name   name NOT NULL,
-  access      text NOT NULL CHECK (access IN ('reporting', 'app', 'sales', 'admin')),
-  rep_id      bigint,
-  granted_at  timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (org_id, role_name, access),
-  FOREIGN KEY (org_id, rep_id) REFERENCES @extschema@.sales_rep (org_id, rep_id),
-  CHECK ((access = 'sales') = (rep_id IS NOT NULL))
-);
-COMMENT ON TABLE @extschema@.access_grant IS 'which database role may act for which org, and how; maintained by grant_access and revoke_access';
-COMMENT ON COLUMN @extschema@.access_grant.org_id IS 'tenant';
-COMMENT ON COLUMN @extschema@.access_grant.role_name IS 'database role (members of it inherit the access)';
-COMMENT ON COLUMN @extschema@.access_grant.access IS 'reporting, app, sales or admin';
-COMMENT ON COLUMN @extschema@.access_grant.rep_id IS 'sales rep the role acts as; set exactly for sales access';
-COMMENT ON COLUMN @extschema@.access_grant.granted_at IS 'when the access was granted';
+COMMENT ON FUNCTION @extschema@.register_table(regclass, text[], boolean) IS 'gives a table of leadmgmt''s schema what every one has: row-level security, tenant_read and tenant_write policies (writes by the given kinds of access) and, for rows that belong to a lead, the sales_scope policy';
 
 CREATE FUNCTION @extschema@.current_org() RETURNS bigint
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -139,41 +99,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.sales_scope_org_ids() IS 'orgs where the current role has only sales access, and so sees only its own leads and the public pool';
-
-ALTER TABLE @extschema@.access_grant ENABLE ROW LEVEL SECURITY;
-CREATE POLICY own_grants ON @extschema@.access_grant FOR SELECT
-  USING (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
-                  WHERE r.rolname = role_name AND pg_catalog.pg_has_role(r.oid, 'USAGE')));
-
--- Every table: pg_dump registration and row-level security by org.
-DO $$
-DECLARE
-  t text;
-BEGIN
-  PERFORM pg_catalog.pg_extension_config_dump('@extschema@.access_grant', '');
-  FOR t IN
-    SELECT c.relname FROM pg_catalog.pg_class c
-     WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'r' AND c.relname <> 'access_grant'
-     ORDER BY c.relname
-  LOOP
-    PERFORM @extschema@.register_table(format('@extschema@.%I', t)::regclass,
-      -- a sales role also writes the sales side of its own leads
-      CASE WHEN t IN ('lead', 'follow_up', 'lead_event', 'lead_tag', 'trial_lesson') THEN '{app,admin,sales}' ELSE '{app,admin}' END::text[],
-      t IN ('touchpoint', 'lead_event', 'lead_tag', 'assignment', 'follow_up', 'trial_lesson'));
-  END LOOP;
-END
-$$;
-
--- A sales role sees its own private leads and the public pool, and writes only its own leads.
-CREATE POLICY sales_scope ON @extschema@.lead AS RESTRICTIVE FOR ALL
-  USING (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
-         OR pool = 'public'
-         OR owner_rep_id = ANY ((SELECT @extschema@.my_rep_ids())::bigint[]));
-CREATE POLICY sales_own_update ON @extschema@.lead AS RESTRICTIVE FOR UPDATE
-  USING (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
-         OR owner_rep_id = ANY ((SELECT @extschema@.my_rep_ids())::bigint[]))
-  WITH CHECK (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
-         OR owner_rep_id = ANY ((SELECT @extschema@.my_rep_ids())::bigint[]));
 
 CREATE FUNCTION @extschema@.lead_phone(org_id bigint, lead_id bigint) RETURNS text
 LANGUAGE sql STABLE STRICT PARALLEL RESTRICTED SECURITY DEFINER

@@ -12,6 +12,7 @@ AS $$
 DECLARE
   new_id bigint;
 BEGIN
+  PERFORM @extschema@.require_schema();
   INSERT INTO @extschema@.org (name, timezone)
   VALUES (create_org.name, create_org.timezone)
   RETURNING org_id INTO new_id;
@@ -20,13 +21,14 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.create_org(text, text) IS 'creates an org (tenant) and returns its id; the time zone must be a known IANA name';
 
-CREATE FUNCTION @extschema@.ingest_org(org_id bigint) RETURNS @extschema@.org
+CREATE FUNCTION @extschema@.ingest_org(org_id bigint) RETURNS record
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  o @extschema@.org;
+  o record;
 BEGIN
+  PERFORM @extschema@.require_schema();
   IF ingest_org.org_id IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'org_id must not be null';
   END IF;
@@ -39,9 +41,9 @@ BEGIN
   RETURN o;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.ingest_org(bigint) IS 'the org row for an ingestion call; raises 22004 for a NULL id and 23503 for an org that does not exist or is not visible';
+COMMENT ON FUNCTION @extschema@.ingest_org(bigint) IS 'the org row for an ingestion call, after require_schema; raises 22004 for a NULL id and 23503 for an org that does not exist or is not visible';
 
-CREATE FUNCTION @extschema@.ingest_check_time(o @extschema@.org, ts timestamptz, what text)
+CREATE FUNCTION @extschema@.ingest_check_time(o record, ts timestamptz, what text)
 RETURNS void
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -61,9 +63,9 @@ BEGIN
   END IF;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.ingest_check_time(@extschema@.org, timestamptz, text) IS 'rejects a NULL, infinite or future timestamp (beyond the org''s future_tolerance) for an ingestion call';
+COMMENT ON FUNCTION @extschema@.ingest_check_time(record, timestamptz, text) IS 'rejects a NULL, infinite or future timestamp (beyond the org''s future_tolerance) for an ingestion call';
 
-CREATE FUNCTION @extschema@.channel_id_of(o @extschema@.org, channel text)
+CREATE FUNCTION @extschema@.channel_id_of(o record, channel text)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -99,9 +101,9 @@ BEGIN
   RETURN id;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.channel_id_of(@extschema@.org, text) IS 'id of a channel by its code (case and surrounding spaces ignored); unknown codes are an error (23503) unless the org auto-creates channels';
+COMMENT ON FUNCTION @extschema@.channel_id_of(record, text) IS 'id of a channel by its code (case and surrounding spaces ignored); unknown codes are an error (23503) unless the org auto-creates channels';
 
-CREATE FUNCTION @extschema@.campaign_id_of(o @extschema@.org, channel_id bigint, campaign text)
+CREATE FUNCTION @extschema@.campaign_id_of(o record, channel_id bigint, campaign text)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -132,7 +134,7 @@ BEGIN
   RETURN id;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.campaign_id_of(@extschema@.org, bigint, text) IS 'id of a campaign of a channel by its code, created on first use; NULL for a NULL or blank campaign';
+COMMENT ON FUNCTION @extschema@.campaign_id_of(record, bigint, text) IS 'id of a campaign of a channel by its code, created on first use; NULL for a NULL or blank campaign';
 
 CREATE FUNCTION @extschema@.add_channel(org_id bigint, code text, name text, kind text)
 RETURNS bigint
@@ -140,7 +142,7 @@ LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  o @extschema@.org := @extschema@.ingest_org(add_channel.org_id);
+  o record := @extschema@.ingest_org(add_channel.org_id);
   new_id bigint;
 BEGIN
   IF add_channel.code !~ '^[a-z][a-z0-9_]{0,62}$' THEN
@@ -211,7 +213,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-  o @extschema@.org := @extschema@.ingest_org(ingest_lead.org_id);
+  o record := @extschema@.ingest_org(ingest_lead.org_id);
   a jsonb := coalesce(ingest_lead.attrs, '{}');
   ts timestamptz := ingest_lead.occurred_at;
   e164 text;
@@ -288,7 +290,7 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.ingest_lead(bigint, text, text, text, timestamptz, jsonb) IS 'ingests a landing-page submission: one lead per valid phone per org (a repeat adds a touchpoint and a form_submitted event but never a second lead nor a new owner); returns the lead and whether it is new';
 
-CREATE FUNCTION @extschema@.lead_of(o @extschema@.org, lead_id bigint) RETURNS bigint
+CREATE FUNCTION @extschema@.lead_of(o record, lead_id bigint) RETURNS bigint
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -303,7 +305,7 @@ BEGIN
   RETURN lead_id;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.lead_of(@extschema@.org, bigint) IS 'checks that a lead exists and is visible in an org (22004 for NULL, 23503 for unknown) and returns its id';
+COMMENT ON FUNCTION @extschema@.lead_of(record, bigint) IS 'checks that a lead exists and is visible in an org (22004 for NULL, 23503 for unknown) and returns its id';
 
 CREATE FUNCTION @extschema@.record_touch(org_id bigint, lead_id bigint, channel text, campaign text,
                                          occurred_at timestamptz, kind text DEFAULT 'visit',
@@ -314,7 +316,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-  o @extschema@.org := @extschema@.ingest_org(record_touch.org_id);
+  o record := @extschema@.ingest_org(record_touch.org_id);
   a jsonb := coalesce(record_touch.attrs, '{}');
   ch bigint;
   new_id bigint;
@@ -351,7 +353,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-  o @extschema@.org := @extschema@.ingest_org(record_event.org_id);
+  o record := @extschema@.ingest_org(record_event.org_id);
   a jsonb := coalesce(record_event.attrs, '{}');
   ch bigint;
   new_id bigint;
@@ -379,7 +381,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-  o @extschema@.org := @extschema@.ingest_org(record_spend.org_id);
+  o record := @extschema@.ingest_org(record_spend.org_id);
   ch bigint;
   cp bigint;
   new_id bigint;

@@ -17,7 +17,7 @@ source "$(dirname "$0")/lib.sh"
 db=lm_assign_in_flight
 dropdb --if-exists "$db"; createdb "$db"
 q() { psql -X -At -d "$db" -c "$1"; }
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" \
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" -c "SELECT leadmgmt.install()" \
   -c "SELECT leadmgmt.create_org('In Flight School')" -c "SELECT leadmgmt.add_channel(1, 'douyin', 'Douyin', 'paid')" \
   -c "INSERT INTO leadmgmt.sales_rep (org_id, name, role, daily_cap, holding_cap)
       SELECT 1, 'rep ' || g, 'sales', 1000, 1000 FROM generate_series(1, 3) g" \

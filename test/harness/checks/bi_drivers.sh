@@ -10,7 +10,7 @@ source "$LM_BASE/bi/env"
 db=lm_bi_drivers
 psql -X -q -d postgres -f "$LM_TOP/test/pgtap/setup/roles.sql" >/dev/null 2>&1
 createdb "$db" &&
-  psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" &&
+  psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" -c "SELECT leadmgmt.install()" &&
   psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v scale=0.01 -v seed=3 -f "$LM_TOP/test/demo/generate.sql" >/dev/null &&
   psql -X -q -d "$db" -f "$LM_TOP/test/demo/report.sql" >/dev/null 2>&1 &&
   # the demo's terms end 58 days after its clock: a school that looks 60 days ahead sees its at-risk students

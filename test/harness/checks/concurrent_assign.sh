@@ -9,7 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 db=lm_assign_race
 dropdb --if-exists "$db"; createdb "$db"
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" \
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" -c "SELECT leadmgmt.install()" \
   -c "SELECT leadmgmt.create_org('Assign Race School')" -c "SELECT leadmgmt.add_channel(1, 'douyin', 'Douyin', 'paid')" \
   -c "INSERT INTO leadmgmt.sales_rep (org_id, name, role, daily_cap, holding_cap)
       SELECT 1, 'rep ' || g, 'sales', 1000000, 1000000 FROM generate_series(1, 10) g" \

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 db=lm_concurrency
 dropdb --if-exists "$db"; createdb "$db"
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" \
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" -c "SELECT leadmgmt.install()" \
   -c "SELECT leadmgmt.create_org('Race School')" -c "SELECT leadmgmt.add_channel(1, 'douyin', 'Douyin', 'paid')" \
   -c "UPDATE leadmgmt.org SET auto_create_channels = true" >/dev/null
 cat >"$LM_TMP/ingest.sql" <<'SQL'

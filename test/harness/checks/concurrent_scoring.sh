@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 db=lm_scoring
 dropdb --if-exists "$db"; createdb "$db"
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" >/dev/null &&
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" -c "SELECT leadmgmt.install()" >/dev/null &&
   psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v scale=0.02 -v seed=3 -f "$LM_TOP/test/demo/generate.sql" >/dev/null &&
   psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "SELECT leadmgmt.train_conversion_model(1, 'm', '2025-01-01', '2026-01-01')" >/dev/null
 check "a model to score with" [ $? -eq 0 ]

@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 db=lm_page
 out=$LM_TOP/.build/test/${LM_CLUSTER:-test}/demo-page
 dropdb --if-exists "$db"; createdb "$db"
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" >/dev/null &&
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" -c "SELECT leadmgmt.install()" >/dev/null &&
   psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v scale=0.02 -v seed=7 -f "$LM_TOP/test/demo/generate.sql" >/dev/null &&
   psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$LM_TOP/test/demo/report.sql" >/dev/null
 check "demo brand loaded, its model trained" [ $? -eq 0 ]

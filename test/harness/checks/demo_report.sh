@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 db=lm_report
 keep=$LM_TOP/.build/test/demo-report.txt
 dropdb --if-exists "$db"; createdb "$db"
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" >/dev/null &&
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" -c "SELECT leadmgmt.install()" >/dev/null &&
   psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v scale=0.02 -v seed=7 -f "$LM_TOP/test/demo/generate.sql" >/dev/null
 check "demo brand loaded" [ $? -eq 0 ]
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$LM_TOP/test/demo/report.sql" >"$LM_TMP/report.txt" 2>"$LM_TMP/err"

@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 db=lm_docs
 dropdb --if-exists "$db"; createdb "$db"
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" >/dev/null &&
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" -c "SELECT leadmgmt.install()" >/dev/null &&
   psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v scale=0.01 -f "$LM_TOP/test/demo/generate.sql" >/dev/null
 check "docs database loaded" [ $? -eq 0 ]
 n=0

@@ -10,7 +10,7 @@ db=lm_fuzz
 secs=${FUZZ_SECONDS:-100}
 [ -n "${LM_FAKETIME:-}" ] && [ -z "${FUZZ_SECONDS:-}" ] && secs=20
 dropdb --if-exists "$db"; createdb "$db"
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" >/dev/null &&
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" -c "SELECT leadmgmt.install()" >/dev/null &&
   psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v scale=0.005 -v seed=3 -f "$LM_TOP/test/demo/generate.sql" >/dev/null &&
   psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<'SQL'
 DO $$ BEGIN

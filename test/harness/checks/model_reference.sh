@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 db=lm_logreg_ref
 dropdb --if-exists "$db"; createdb "$db"
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" -c "SELECT leadmgmt.install()" >/dev/null
 /usr/bin/python3 "$LM_TOP/test/reference/model_statsmodels.py" "$db" 2>&1 ||
   not_ok "the statsmodels comparison ran to the end"
 dropdb --if-exists "$db"

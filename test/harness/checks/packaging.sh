@@ -27,7 +27,7 @@ zip=$("$LM_TOP/test/harness/dist.sh" 2>"$LM_TMP/dist.err")
 check "make dist writes $(basename "${zip:-none}") with META.json at the top of its folder" \
   /usr/bin/python3 -c "import sys, zipfile; n = zipfile.ZipFile(sys.argv[1]).namelist(); sys.exit(0 if any(x.count('/') == 1 and x.endswith('/META.json') for x in n) else 1)" "$zip"
 dropdb --if-exists lm_packaging; createdb lm_packaging
-psql -X -q -d lm_packaging -c "CREATE EXTENSION leadmgmt" >/dev/null
+psql -X -q -d lm_packaging -c "CREATE EXTENSION leadmgmt" -c "SELECT leadmgmt.install()" >/dev/null
 got=$(psql -X -At -d lm_packaging -c "SELECT leadmgmt.version() || ' ' || extversion FROM pg_extension WHERE extname = 'leadmgmt'")
 check "the library and the SQL scripts are of one version ($got)" [ "${got% *}" = "${got#* }" ] && [ "${got#* }" = "$ver" ]
 dropdb lm_packaging

@@ -86,9 +86,11 @@ DECLARE r text; p text := '';
 BEGIN FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP p := p || r || E'\n'; END LOOP; RETURN p; END $$;
 COMMENT ON FUNCTION tap.plan_of(text) IS 'the EXPLAIN output of a query, as one text';
 
+-- every table and view of a tenant (schema_version is global: which steps of
+-- the schema install() applied; public, like the catalogs)
 CREATE VIEW tap.rels AS
   SELECT relname FROM pg_class WHERE relnamespace = 'leadmgmt'::regnamespace AND relkind IN ('r', 'v')
-     AND relname <> 'access_grant';
+     AND relname NOT IN ('access_grant', 'schema_version');
 GRANT SELECT ON tap.rels TO PUBLIC;
 
 -- service reports as of a day when the last term is about to end, so that

@@ -1,0 +1,99 @@
+
+CREATE VIEW @extschema@.model_registry WITH (security_invoker = true) AS
+SELECT cm.org_id, cm.model_id, cm.name, cm.version, cm.kind, cm.active, cm.trained_at, cm.trained_from, cm.trained_to,
+       cm.test_from, cm.rows_train, cm.rows_test, cm.positives_train,
+       round(cm.auc_train::numeric, 4) AS auc_train, round(cm.auc_test::numeric, 4) AS auc_test,
+       round(cm.log_loss_test::numeric, 4) AS log_loss_test, cm.iterations, cm.converged,
+       jsonb_array_length(cm.encoding -> 'features') AS features
+  FROM @extschema@.conversion_model cm;
+COMMENT ON VIEW @extschema@.model_registry IS 'every trained conversion model with its held-out metrics, logreg and the naive Bayes baseline side by side';
+COMMENT ON COLUMN @extschema@.model_registry.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.model_registry.model_id IS 'model id';
+COMMENT ON COLUMN @extschema@.model_registry.name IS 'model name';
+COMMENT ON COLUMN @extschema@.model_registry.version IS 'version under its name';
+COMMENT ON COLUMN @extschema@.model_registry.kind IS 'logreg or naive_bayes';
+COMMENT ON COLUMN @extschema@.model_registry.active IS 'the model score_leads uses';
+COMMENT ON COLUMN @extschema@.model_registry.trained_at IS 'when it was trained';
+COMMENT ON COLUMN @extschema@.model_registry.trained_from IS 'first lead creation time learned from';
+COMMENT ON COLUMN @extschema@.model_registry.trained_to IS 'end of the creation times learned from';
+COMMENT ON COLUMN @extschema@.model_registry.test_from IS 'start of the held-out period';
+COMMENT ON COLUMN @extschema@.model_registry.rows_train IS 'leads learned from';
+COMMENT ON COLUMN @extschema@.model_registry.rows_test IS 'held-out leads';
+COMMENT ON COLUMN @extschema@.model_registry.positives_train IS 'converted leads learned from';
+COMMENT ON COLUMN @extschema@.model_registry.auc_train IS 'ROC AUC on the training leads';
+COMMENT ON COLUMN @extschema@.model_registry.auc_test IS 'ROC AUC on the held-out leads (compare models here)';
+COMMENT ON COLUMN @extschema@.model_registry.log_loss_test IS 'log loss on the held-out leads (lower is better)';
+COMMENT ON COLUMN @extschema@.model_registry.iterations IS 'IRLS passes (logreg)';
+COMMENT ON COLUMN @extschema@.model_registry.converged IS 'whether the fit converged (logreg)';
+COMMENT ON COLUMN @extschema@.model_registry.features IS 'number of features in the encoding';
+
+CREATE VIEW @extschema@.model_coefficients WITH (security_invoker = true) AS
+SELECT cm.org_id, cm.model_id, cm.name, cm.version, c.i::int AS position,
+       CASE WHEN c.i = 1 THEN '(intercept)' ELSE cm.encoding -> 'features' -> (c.i::int - 2) ->> 'name' END AS feature,
+       c.coef AS coefficient, cm.std_err[c.i] AS std_err, cm.p_values[c.i] AS p_value, exp(c.coef) AS odds_ratio
+  FROM @extschema@.conversion_model cm, unnest(cm.coef) WITH ORDINALITY c(coef, i)
+ WHERE cm.kind = 'logreg';
+COMMENT ON VIEW @extschema@.model_coefficients IS 'coefficients of each logreg model with standard error, p-value and odds ratio';
+COMMENT ON COLUMN @extschema@.model_coefficients.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.model_coefficients.model_id IS 'model id';
+COMMENT ON COLUMN @extschema@.model_coefficients.name IS 'model name';
+COMMENT ON COLUMN @extschema@.model_coefficients.version IS 'model version';
+COMMENT ON COLUMN @extschema@.model_coefficients.position IS '1 for the intercept, then the features in encoding order';
+COMMENT ON COLUMN @extschema@.model_coefficients.feature IS 'feature name, such as channel=douyin or log_touches';
+COMMENT ON COLUMN @extschema@.model_coefficients.coefficient IS 'coefficient on the log-odds';
+COMMENT ON COLUMN @extschema@.model_coefficients.std_err IS 'its standard error';
+COMMENT ON COLUMN @extschema@.model_coefficients.p_value IS 'Wald p-value';
+COMMENT ON COLUMN @extschema@.model_coefficients.odds_ratio IS 'exp(coefficient): how the odds of converting multiply';
+
+CREATE VIEW @extschema@.score_distribution WITH (security_invoker = true) AS
+SELECT l.org_id, coalesce(l.tier::text, 'none') AS tier, ch.code AS channel, count(*) AS scored_leads,
+       round(avg(l.score)::numeric, 4) AS mean_score,
+       round((percentile_cont(0.1) WITHIN GROUP (ORDER BY l.score))::numeric, 4) AS p10_score,
+       round((percentile_cont(0.5) WITHIN GROUP (ORDER BY l.score))::numeric, 4) AS median_score,
+       round((percentile_cont(0.9) WITHIN GROUP (ORDER BY l.score))::numeric, 4) AS p90_score
+  FROM @extschema@.lead l
+  JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.first_channel_id
+ WHERE l.score IS NOT NULL
+ GROUP BY l.org_id, l.tier, ch.code;
+COMMENT ON VIEW @extschema@.score_distribution IS 'distribution of lead scores by tier and first channel';
+COMMENT ON COLUMN @extschema@.score_distribution.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.score_distribution.tier IS 'lead tier A to D, none when not tiered yet';
+COMMENT ON COLUMN @extschema@.score_distribution.channel IS 'first channel code';
+COMMENT ON COLUMN @extschema@.score_distribution.scored_leads IS 'leads with a score';
+COMMENT ON COLUMN @extschema@.score_distribution.mean_score IS 'mean score';
+COMMENT ON COLUMN @extschema@.score_distribution.p10_score IS '10th percentile of the score';
+COMMENT ON COLUMN @extschema@.score_distribution.median_score IS 'median score';
+COMMENT ON COLUMN @extschema@.score_distribution.p90_score IS '90th percentile of the score';
+
+CREATE VIEW @extschema@.model_lift WITH (security_invoker = true) AS
+WITH features AS (
+  -- the leads' features once per org, however many models it keeps
+  SELECT o.org_id, v.created_at, v.vals, v.converted, v.label_known
+    FROM (SELECT DISTINCT cm.org_id FROM @extschema@.conversion_model cm) o
+   CROSS JOIN LATERAL @extschema@.lead_feature_values(o.org_id) v
+), held_out AS (
+  -- each model's held-out leads, scored by the model
+  SELECT cm.org_id, cm.model_id, @extschema@.model_predict(cm.kind, cm.coef, cm.encoding, cm.nb_tables, f.vals) AS score, f.converted
+    FROM @extschema@.conversion_model cm
+    JOIN features f ON f.org_id = cm.org_id
+   WHERE f.created_at >= cm.test_from AND f.created_at < cm.trained_to AND f.label_known
+), d AS (
+  SELECT h.*, ntile(10) OVER (PARTITION BY h.org_id, h.model_id ORDER BY h.score DESC) AS decile,
+         avg(h.converted::int) OVER (PARTITION BY h.org_id, h.model_id) AS base_rate
+    FROM held_out h
+)
+SELECT d.org_id, d.model_id, d.decile, count(*) AS leads, count(*) FILTER (WHERE d.converted) AS converted,
+       round(avg(d.converted::int)::numeric, 4) AS conversion_rate,
+       round((avg(d.converted::int) / nullif(min(d.base_rate), 0))::numeric, 3) AS lift,
+       round(min(d.score)::numeric, 4) AS min_score, round(max(d.score)::numeric, 4) AS max_score
+  FROM d GROUP BY d.org_id, d.model_id, d.decile;
+COMMENT ON VIEW @extschema@.model_lift IS 'lift by score decile (1 = highest scores) on each model''s held-out leads: how much better than average each tenth converts';
+COMMENT ON COLUMN @extschema@.model_lift.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.model_lift.model_id IS 'model';
+COMMENT ON COLUMN @extschema@.model_lift.decile IS 'score decile, 1 for the highest tenth';
+COMMENT ON COLUMN @extschema@.model_lift.leads IS 'leads in the decile';
+COMMENT ON COLUMN @extschema@.model_lift.converted IS 'of which converted within org.conversion_days';
+COMMENT ON COLUMN @extschema@.model_lift.conversion_rate IS 'converted / leads';
+COMMENT ON COLUMN @extschema@.model_lift.lift IS 'conversion rate of the decile / conversion rate of all held-out leads';
+COMMENT ON COLUMN @extschema@.model_lift.min_score IS 'lowest score in the decile';
+COMMENT ON COLUMN @extschema@.model_lift.max_score IS 'highest score in the decile';

@@ -1,0 +1,217 @@
+
+CREATE VIEW @extschema@.conversion_credit WITH (security_invoker = true) AS
+SELECT c.org_id, c.order_id, c.lead_id, c.converted_at, c.model, c.channel, c.campaign_id, c.credit,
+       c.credited_revenue, c.credited_ltv_revenue, c.touches
+  FROM @extschema@.conversion_credits(ARRAY['first_touch', 'last_touch', 'last_non_direct', 'linear', 'position_based', 'time_decay']) c;
+COMMENT ON VIEW @extschema@.conversion_credit IS 'audit of attribution: one row per conversion (a lead''s first paid order) x model x channel and campaign of its journey, with their share of the conversion and of its revenue';
+COMMENT ON COLUMN @extschema@.conversion_credit.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.conversion_credit.order_id IS 'the converting order';
+COMMENT ON COLUMN @extschema@.conversion_credit.lead_id IS 'the lead who converted';
+COMMENT ON COLUMN @extschema@.conversion_credit.converted_at IS 'when the order was paid';
+COMMENT ON COLUMN @extschema@.conversion_credit.model IS 'first_touch, last_touch, last_non_direct, linear, position_based or time_decay';
+COMMENT ON COLUMN @extschema@.conversion_credit.channel IS 'channel code';
+COMMENT ON COLUMN @extschema@.conversion_credit.campaign_id IS 'campaign of the touches credited; NULL for touches without one and for direct channels';
+COMMENT ON COLUMN @extschema@.conversion_credit.credit IS 'the share of the channel and campaign in the conversion under the model (a journey''s shares add up to 1; 0 when touched but not credited)';
+COMMENT ON COLUMN @extschema@.conversion_credit.credited_revenue IS 'share of the order''s revenue net of refunds';
+COMMENT ON COLUMN @extschema@.conversion_credit.credited_ltv_revenue IS 'share of the student''s net revenue within org.ltv_horizon, renewals included';
+COMMENT ON COLUMN @extschema@.conversion_credit.touches IS 'touches of the journey (all channels, before the lookback filter)';
+
+CREATE VIEW @extschema@.attribution_comparison WITH (security_invoker = true) AS
+WITH h AS (
+  SELECT cc.org_id, cc.channel,
+         sum(cc.credit) FILTER (WHERE cc.model = 'first_touch') AS first_touch,
+         sum(cc.credit) FILTER (WHERE cc.model = 'last_touch') AS last_touch,
+         sum(cc.credit) FILTER (WHERE cc.model = 'last_non_direct') AS last_non_direct,
+         sum(cc.credit) FILTER (WHERE cc.model = 'linear') AS linear,
+         sum(cc.credit) FILTER (WHERE cc.model = 'position_based') AS position_based,
+         sum(cc.credit) FILTER (WHERE cc.model = 'time_decay') AS time_decay
+    FROM @extschema@.conversion_credit cc GROUP BY cc.org_id, cc.channel
+), journeys AS (
+  -- every lead's path (channels in time order) and whether it converted, for the data-driven models
+  SELECT l.org_id, l.lead_id,
+         array_agg(ch.code ORDER BY tp.occurred_at, tp.touchpoint_id) AS path,
+         EXISTS (SELECT 1 FROM @extschema@.sales_order so WHERE so.org_id = l.org_id AND so.lead_id = l.lead_id
+                   AND so.status = 'paid' AND NOT so.is_renewal) AS converted
+    FROM @extschema@.lead l
+    JOIN @extschema@.touchpoint tp ON tp.org_id = l.org_id AND tp.lead_id = l.lead_id
+    JOIN @extschema@.channel ch ON ch.org_id = tp.org_id AND ch.channel_id = tp.channel_id
+   GROUP BY l.org_id, l.lead_id
+), dd AS (
+  SELECT j.org_id,
+         @extschema@.markov_attribution(j.path, j.converted::int, 1 - j.converted::int, 0) AS markov,
+         @extschema@.shapley_attribution(j.path, j.converted::int, 0) AS shapley
+    FROM journeys j GROUP BY j.org_id
+)
+SELECT h.org_id, h.channel,
+       round(h.first_touch::numeric, 2) AS first_touch, round(h.last_touch::numeric, 2) AS last_touch,
+       round(h.last_non_direct::numeric, 2) AS last_non_direct, round(h.linear::numeric, 2) AS linear,
+       round(h.position_based::numeric, 2) AS position_based, round(h.time_decay::numeric, 2) AS time_decay,
+       round(m.conversions::numeric, 2) AS markov, round(m.removal_effect::numeric, 4) AS markov_removal_effect,
+       round(s.conversions::numeric, 2) AS shapley
+  FROM h
+  LEFT JOIN dd ON dd.org_id = h.org_id
+  LEFT JOIN LATERAL (SELECT x.* FROM unnest(dd.markov) x WHERE x.channel = h.channel) m ON true
+  LEFT JOIN LATERAL (SELECT x.* FROM unnest(dd.shapley) x WHERE x.channel = h.channel) s ON true;
+COMMENT ON VIEW @extschema@.attribution_comparison IS 'conversions credited to each channel under every model side by side: the six heuristic models, first-order Markov (with removal effect) and Shapley';
+COMMENT ON COLUMN @extschema@.attribution_comparison.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.attribution_comparison.channel IS 'channel code';
+COMMENT ON COLUMN @extschema@.attribution_comparison.first_touch IS 'conversions credited by first touch';
+COMMENT ON COLUMN @extschema@.attribution_comparison.last_touch IS 'conversions credited by last touch';
+COMMENT ON COLUMN @extschema@.attribution_comparison.last_non_direct IS 'conversions credited by last non-direct touch';
+COMMENT ON COLUMN @extschema@.attribution_comparison.linear IS 'conversions credited linearly (per touch)';
+COMMENT ON COLUMN @extschema@.attribution_comparison.position_based IS 'conversions credited 40/20/40 by position';
+COMMENT ON COLUMN @extschema@.attribution_comparison.time_decay IS 'conversions credited by time decay (7-day half-life)';
+COMMENT ON COLUMN @extschema@.attribution_comparison.markov IS 'conversions credited by first-order Markov removal effects (journeys of all leads; no lookback)';
+COMMENT ON COLUMN @extschema@.attribution_comparison.markov_removal_effect IS 'share of conversions lost without the channel';
+COMMENT ON COLUMN @extschema@.attribution_comparison.shapley IS 'conversions credited by the Shapley value (journeys of all leads; no lookback)';
+
+CREATE VIEW @extschema@.channel_roi WITH (security_invoker = true) AS
+WITH o AS (
+  SELECT org.org_id, org.timezone, org.attribution_model FROM @extschema@.org
+), spend AS (
+  -- campaign 0: spend, leads and touches without a campaign
+  SELECT s.org_id, s.channel_id, coalesce(s.campaign_id, 0) AS campaign_id, s.spend_date AS day,
+         sum(s.spend) AS spend, sum(s.impressions) AS impressions, sum(s.clicks) AS clicks
+    FROM @extschema@.ad_spend s GROUP BY 1, 2, 3, 4
+), leads AS (
+  SELECT l.org_id, l.first_channel_id AS channel_id, coalesce(l.first_campaign_id, 0) AS campaign_id,
+         (l.created_at AT TIME ZONE o.timezone)::date AS day, count(*) AS leads, count(*) FILTER (WHERE l.phone_valid) AS valid_leads
+    FROM @extschema@.lead l JOIN o ON o.org_id = l.org_id GROUP BY 1, 2, 3, 4
+), handling AS (
+  -- follow-up cost goes to the lead's first channel and campaign; like spend it is not split by attribution
+  SELECT f.org_id, l.first_channel_id AS channel_id, coalesce(l.first_campaign_id, 0) AS campaign_id,
+         (f.occurred_at AT TIME ZONE o.timezone)::date AS day, sum(f.cost) AS handling_cost
+    FROM @extschema@.follow_up f
+    JOIN @extschema@.lead l ON l.org_id = f.org_id AND l.lead_id = f.lead_id
+    JOIN o ON o.org_id = f.org_id GROUP BY 1, 2, 3, 4
+), trials AS (
+  SELECT t.org_id, l.first_channel_id AS channel_id, coalesce(l.first_campaign_id, 0) AS campaign_id,
+         (t.booked_at AT TIME ZONE o.timezone)::date AS day, count(*) AS trials
+    FROM @extschema@.trial_lesson t
+    JOIN @extschema@.lead l ON l.org_id = t.org_id AND l.lead_id = t.lead_id
+    JOIN o ON o.org_id = t.org_id GROUP BY 1, 2, 3, 4
+), credited AS (
+  SELECT cc.org_id, ch.channel_id, coalesce(cc.campaign_id, 0) AS campaign_id, (cc.converted_at AT TIME ZONE o.timezone)::date AS day,
+         sum(cc.credit) AS paid_students, sum(cc.credited_revenue) AS revenue, sum(cc.credited_ltv_revenue) AS ltv_revenue
+    FROM @extschema@.conversion_credits(ARRAY(SELECT DISTINCT o2.attribution_model FROM o o2)) cc
+    JOIN o ON o.org_id = cc.org_id AND cc.model = o.attribution_model
+    JOIN @extschema@.channel ch ON ch.org_id = cc.org_id AND ch.code = cc.channel
+   GROUP BY 1, 2, 3, 4
+), daily AS (
+  SELECT org_id, channel_id, campaign_id, day,
+         coalesce(s.spend, 0) AS spend, coalesce(s.impressions, 0) AS impressions, coalesce(s.clicks, 0) AS clicks,
+         coalesce(l.leads, 0) AS leads, coalesce(l.valid_leads, 0) AS valid_leads, coalesce(h.handling_cost, 0) AS handling_cost,
+         coalesce(t.trials, 0) AS trials, coalesce(c.paid_students, 0) AS paid_students,
+         coalesce(c.revenue, 0) AS revenue, coalesce(c.ltv_revenue, 0) AS ltv_revenue
+    FROM spend s
+    FULL JOIN leads l USING (org_id, channel_id, campaign_id, day)
+    FULL JOIN handling h USING (org_id, channel_id, campaign_id, day)
+    FULL JOIN trials t USING (org_id, channel_id, campaign_id, day)
+    FULL JOIN credited c USING (org_id, channel_id, campaign_id, day)
+), periods AS (
+  SELECT g.grain, d.org_id, d.channel_id, d.campaign_id,
+         CASE g.grain WHEN 'day' THEN d.day ELSE date_trunc(g.grain, d.day)::date END AS period_start,
+         d.spend, d.impressions, d.clicks, d.leads, d.valid_leads, d.handling_cost, d.trials, d.paid_students, d.revenue, d.ltv_revenue
+    FROM daily d CROSS JOIN (VALUES ('day'), ('week'), ('month')) g(grain)
+)
+SELECT p.org_id, p.grain AS period, p.period_start, ch.code AS channel, ch.kind AS channel_kind,
+       b.breakdown,
+       nullif(CASE b.breakdown WHEN 'campaign' THEN p.campaign_id END, 0) AS campaign_id,
+       CASE b.breakdown WHEN 'campaign' THEN coalesce(max(cp.code), '(none)') END AS campaign,
+       o.attribution_model,
+       sum(p.spend) AS spend, sum(p.impressions) AS impressions, sum(p.clicks) AS clicks,
+       sum(p.leads) AS leads, sum(p.valid_leads) AS valid_leads,
+       round(sum(p.spend) / nullif(sum(p.leads), 0), 2) AS cpl,
+       sum(p.trials) AS trials,
+       round(sum(p.paid_students)::numeric, 2) AS paid_students,
+       round(sum(p.spend) / nullif(sum(p.paid_students), 0)::numeric, 2) AS cpa,
+       round(sum(p.revenue)::numeric, 2) AS net_revenue,
+       round(sum(p.revenue)::numeric / nullif(sum(p.spend), 0), 3) AS roas,
+       round((sum(p.revenue)::numeric - sum(p.spend)) / nullif(sum(p.spend), 0), 3) AS roi,
+       sum(p.handling_cost) AS handling_cost,
+       round((sum(p.spend) + sum(p.handling_cost)) / nullif(sum(p.paid_students), 0)::numeric, 2) AS cac,
+       round(sum(p.ltv_revenue)::numeric / nullif(sum(p.paid_students), 0)::numeric, 2) AS ltv,
+       round((sum(p.ltv_revenue)::numeric / nullif(sum(p.paid_students), 0)::numeric)
+             / nullif((sum(p.spend) + sum(p.handling_cost)) / nullif(sum(p.paid_students), 0)::numeric, 0), 3) AS ltv_to_cac
+  FROM periods p
+  JOIN @extschema@.channel ch ON ch.org_id = p.org_id AND ch.channel_id = p.channel_id
+  JOIN o ON o.org_id = p.org_id
+  LEFT JOIN @extschema@.campaign cp ON cp.org_id = p.org_id AND cp.campaign_id = p.campaign_id
+ -- each row counts for its channel and for its campaign: a join to the list
+ -- of breakdowns (no GROUPING SETS, which Citus cannot plan)
+ CROSS JOIN (VALUES ('channel'::text), ('campaign')) AS b(breakdown)
+ GROUP BY p.org_id, p.grain, p.period_start, ch.code, ch.kind, o.attribution_model, b.breakdown,
+          CASE b.breakdown WHEN 'campaign' THEN p.campaign_id END;
+COMMENT ON VIEW @extschema@.channel_roi IS 'channel and campaign ROI by day, week and month: spend, leads, CPL, trials, paid students and net revenue credited by the org''s attribution model, CPA, ROAS, ROI, fully loaded CAC and LTV/CAC (definitions in docs/metrics.md)';
+COMMENT ON COLUMN @extschema@.channel_roi.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.channel_roi.period IS 'day, week or month';
+COMMENT ON COLUMN @extschema@.channel_roi.period_start IS 'first day of the period, in the org''s time zone';
+COMMENT ON COLUMN @extschema@.channel_roi.channel IS 'channel code';
+COMMENT ON COLUMN @extschema@.channel_roi.channel_kind IS 'paid, organic, referral, direct or offline';
+COMMENT ON COLUMN @extschema@.channel_roi.breakdown IS 'channel (all its campaigns) or campaign';
+COMMENT ON COLUMN @extschema@.channel_roi.campaign_id IS 'campaign, for breakdown campaign; NULL for no campaign or a channel row';
+COMMENT ON COLUMN @extschema@.channel_roi.campaign IS 'campaign code, (none) for spend, leads and touches without a campaign; NULL on channel rows';
+COMMENT ON COLUMN @extschema@.channel_roi.attribution_model IS 'the org''s model that credited paid students and revenue';
+COMMENT ON COLUMN @extschema@.channel_roi.spend IS 'ad spend (never split by attribution)';
+COMMENT ON COLUMN @extschema@.channel_roi.impressions IS 'impressions';
+COMMENT ON COLUMN @extschema@.channel_roi.clicks IS 'clicks';
+COMMENT ON COLUMN @extschema@.channel_roi.leads IS 'leads whose first channel it is, created in the period';
+COMMENT ON COLUMN @extschema@.channel_roi.valid_leads IS 'of which with a valid phone (duplicates are never separate leads)';
+COMMENT ON COLUMN @extschema@.channel_roi.cpl IS 'cost per lead: spend / leads';
+COMMENT ON COLUMN @extschema@.channel_roi.trials IS 'trial lessons booked by leads whose first channel it is';
+COMMENT ON COLUMN @extschema@.channel_roi.paid_students IS 'new paying students credited to the channel, converted in the period';
+COMMENT ON COLUMN @extschema@.channel_roi.cpa IS 'cost per acquisition: spend / credited paid students';
+COMMENT ON COLUMN @extschema@.channel_roi.net_revenue IS 'credited revenue of the converting orders, net of refunds';
+COMMENT ON COLUMN @extschema@.channel_roi.roas IS 'net revenue / spend';
+COMMENT ON COLUMN @extschema@.channel_roi.roi IS '(net revenue - spend) / spend';
+COMMENT ON COLUMN @extschema@.channel_roi.handling_cost IS 'cost of follow-ups in the period of leads whose first channel it is';
+COMMENT ON COLUMN @extschema@.channel_roi.cac IS 'fully loaded customer acquisition cost: (spend + handling cost) / credited paid students';
+COMMENT ON COLUMN @extschema@.channel_roi.ltv IS 'credited net revenue per paid student within org.ltv_horizon of the first payment, renewals included';
+COMMENT ON COLUMN @extschema@.channel_roi.ltv_to_cac IS 'LTV / CAC';
+
+CREATE VIEW @extschema@.channel_payback WITH (security_invoker = true) AS
+WITH o AS (
+  SELECT org.org_id, org.timezone, org.attribution_model FROM @extschema@.org
+), cohort AS (
+  -- credited new students by channel and month of conversion, under the org's model
+  SELECT cc.org_id, cc.channel, date_trunc('month', cc.converted_at AT TIME ZONE o.timezone)::date AS cohort_month,
+         cc.lead_id, cc.converted_at, cc.credit
+    FROM @extschema@.conversion_credits(ARRAY(SELECT DISTINCT o2.attribution_model FROM o o2)) cc
+    JOIN o ON o.org_id = cc.org_id AND cc.model = o.attribution_model
+   WHERE cc.credit > 0
+), net AS (
+  SELECT so.org_id, so.lead_id, so.paid_at, so.amount - coalesce(r.refunded, 0) AS net_amount
+    FROM @extschema@.sales_order so
+    LEFT JOIN (SELECT rf.org_id, rf.order_id, sum(rf.amount) AS refunded FROM @extschema@.refund rf GROUP BY 1, 2) r
+           ON r.org_id = so.org_id AND r.order_id = so.order_id
+   WHERE so.status = 'paid'
+), daily AS (
+  -- the cohort's credited net revenue (renewals included) by days since each student's conversion
+  SELECT c.org_id, c.channel, c.cohort_month,
+         floor(extract(epoch FROM n.paid_at - c.converted_at) / 86400)::int AS day, sum(c.credit * n.net_amount) AS amount
+    FROM cohort c
+    JOIN net n ON n.org_id = c.org_id AND n.lead_id = c.lead_id AND n.paid_at >= c.converted_at
+   GROUP BY 1, 2, 3, 4
+), cum AS (
+  SELECT d.*, sum(d.amount) OVER (PARTITION BY d.org_id, d.channel, d.cohort_month ORDER BY d.day) AS cumulative
+    FROM daily d
+), cost AS (
+  SELECT r.org_id, r.channel, r.period_start AS cohort_month, r.spend + r.handling_cost AS acquisition_cost, r.paid_students
+    FROM @extschema@.channel_roi r WHERE r.period = 'month' AND r.breakdown = 'channel'
+)
+SELECT k.org_id, k.channel, k.cohort_month, k.acquisition_cost, k.paid_students,
+       round((SELECT max(c.cumulative) FROM cum c
+               WHERE c.org_id = k.org_id AND c.channel = k.channel AND c.cohort_month = k.cohort_month)::numeric, 2) AS net_revenue_to_date,
+       (SELECT min(c.day) FROM cum c
+         WHERE c.org_id = k.org_id AND c.channel = k.channel AND c.cohort_month = k.cohort_month
+           AND c.cumulative >= k.acquisition_cost) AS payback_days
+  FROM cost k
+ WHERE k.paid_students > 0;
+COMMENT ON VIEW @extschema@.channel_payback IS 'payback of each channel''s monthly cohort of new students: days until their credited cumulative net revenue (renewals included) covers the month''s spend and handling cost';
+COMMENT ON COLUMN @extschema@.channel_payback.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.channel_payback.channel IS 'channel code';
+COMMENT ON COLUMN @extschema@.channel_payback.cohort_month IS 'month the students converted (and the spend was made)';
+COMMENT ON COLUMN @extschema@.channel_payback.acquisition_cost IS 'spend plus handling cost of the channel in the month';
+COMMENT ON COLUMN @extschema@.channel_payback.paid_students IS 'new paying students credited to the channel in the month';
+COMMENT ON COLUMN @extschema@.channel_payback.net_revenue_to_date IS 'credited net revenue of those students so far, renewals included';
+COMMENT ON COLUMN @extschema@.channel_payback.payback_days IS 'days after conversion at which the cohort''s cumulative net revenue first covers the acquisition cost; NULL while it has not (0 when the first payments already do)';
