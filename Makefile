@@ -18,7 +18,7 @@
 EXTENSION   = leadmgmt
 EXTVERSION  = $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" leadmgmt.control)
 MODULE_big  = leadmgmt
-OBJS        = src/leadmgmt.o src/stats.o src/phone.o src/funnel.o src/tiers.o src/survival.o src/model_logreg.o \
+OBJS        = src/leadmgmt.o src/access.o src/stats.o src/phone.o src/funnel.o src/tiers.o src/survival.o src/model_logreg.o \
               src/attribution_journey.o src/attribution_touch.o \
               src/assignment_plan.o src/assignment_engine.o src/assignment_roster.o
 PGFILEDESC  = "leadmgmt - lead management and funnel analytics"

@@ -31,7 +31,8 @@ schema=$(mktemp); trap 'rm -f "$schema"' EXIT
       fn:*)
         name=${item#fn:}
         text=$(awk -v name="$name" '
-          index($0, "CREATE FUNCTION @extschema@." name "(") == 1 {on = 1; sub(/^CREATE FUNCTION/, "CREATE OR REPLACE FUNCTION")}
+          index($0, "CREATE FUNCTION @extschema@." name "(") == 1 || index($0, "CREATE OR REPLACE FUNCTION @extschema@." name "(") == 1 {
+            on = 1; sub(/^CREATE FUNCTION/, "CREATE OR REPLACE FUNCTION")}
           on {print}
           on && index($0, "COMMENT ON FUNCTION @extschema@." name "(") == 1 {exit}' "$LM_TOP"/src/sql/parts/*.sql)
         if [ -z "$text" ]; then echo "build-upgrade.sh: no function $name in src/sql/parts" >&2; exit 1; fi

@@ -1,7 +1,7 @@
 -- role: postgres
 -- Structural rules every table, view and function of the extension follows.
 BEGIN;
-SELECT plan(25);
+SELECT plan(27);
 
 -- the tenant tables: all but schema_version, install()'s record of the
 -- schema steps it applied, which belongs to no org (checked at the end)
@@ -102,5 +102,20 @@ SELECT ok(has_table_privilege('public', 'leadmgmt.schema_version', 'SELECT')
           AND NOT has_table_privilege('public', 'leadmgmt.schema_version', 'INSERT, UPDATE, DELETE, TRUNCATE')
           AND NOT has_function_privilege('public', 'leadmgmt.install()', 'EXECUTE'),
           'schema_version is readable by all and writable by its owner only; install() is not PUBLIC''s');
+-- tenancy that holds on every node (0.11): the policies are plain
+-- expressions over C functions that read no table; the one subquery left is
+-- sales_scope on the rows of a lead (docs/dba/citus.md)
+SELECT is(array(SELECT c.relname || '.' || p.polname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+                 WHERE c.relnamespace = 'leadmgmt'::regnamespace
+                   AND (coalesce(pg_get_expr(p.polqual, p.polrelid), '') ~* 'select'
+                        OR coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '') ~* 'select')
+                 ORDER BY 1),
+          '{assignment.sales_scope,follow_up.sales_scope,lead_event.sales_scope,lead_tag.sales_scope,tier_change.sales_scope,touchpoint.sales_scope,trial_lesson.sales_scope}'::text[],
+          'no policy has a subquery but sales_scope on the rows of a lead');
+SELECT is(array(SELECT p.proname::text || '=' || l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+                 WHERE p.pronamespace = 'leadmgmt'::regnamespace
+                   AND p.proname IN ('acting_org_ids', 'my_rep_ids', 'sales_scope_org_ids', 'is_acting_role') ORDER BY 1),
+          '{acting_org_ids=c,is_acting_role=c,my_rep_ids=c,sales_scope_org_ids=c}'::text[],
+          'the functions the policies call are C, reading the role catalogs only');
 SELECT * FROM finish();
 ROLLBACK;

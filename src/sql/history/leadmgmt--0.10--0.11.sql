@@ -1,4 +1,4 @@
--- leadmgmt 0.10 -> 0.11, built from src/sql/parts: install sql fn:ingest_org fn:rep_org fn:scoring_model fn:ingest_check_time fn:channel_id_of fn:campaign_id_of fn:lead_of fn:rep_load_sync fn:rep_roster fn:assign_locked fn:cooling_rep fn:model_predict view:model_lift sql fn:activate_model fn:add_channel fn:assign_lead fn:assign_pending fn:claim_lead fn:create_org fn:explain_score fn:ingest_lead fn:lead_feature_values fn:log_follow_up fn:record_event fn:record_spend fn:record_touch fn:recycle_stale fn:refresh_tiers fn:register_table fn:score_leads fn:train_conversion_model sql
+-- leadmgmt 0.10 -> 0.11, built from src/sql/parts: install sql fn:ingest_org fn:rep_org fn:scoring_model fn:ingest_check_time fn:channel_id_of fn:campaign_id_of fn:lead_of fn:rep_load_sync fn:rep_roster fn:assign_locked fn:cooling_rep fn:model_predict view:model_lift sql fn:activate_model fn:add_channel fn:assign_lead fn:assign_pending fn:claim_lead fn:create_org fn:explain_score fn:ingest_lead fn:lead_feature_values fn:log_follow_up fn:record_event fn:record_spend fn:record_touch fn:recycle_stale fn:refresh_tiers fn:register_table fn:score_leads fn:train_conversion_model fn:acting_org_ids fn:my_rep_ids fn:sales_scope_org_ids fn:grant_role_name fn:is_acting_role fn:sync_grant_roles fn:apply_privileges fn:apply_policies sql
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.11'" to load this file. \quit
@@ -1071,39 +1071,9 @@ COMMENT ON COLUMN @extschema@.access_grant.access IS 'reporting, app, sales or a
 COMMENT ON COLUMN @extschema@.access_grant.rep_id IS 'sales rep the role acts as; set exactly for sales access';
 COMMENT ON COLUMN @extschema@.access_grant.granted_at IS 'when the access was granted';
 
-ALTER TABLE @extschema@.access_grant ENABLE ROW LEVEL SECURITY;
-CREATE POLICY own_grants ON @extschema@.access_grant FOR SELECT
-  USING (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
-                  WHERE r.rolname = role_name AND pg_catalog.pg_has_role(r.oid, 'USAGE')));
-
--- Every table: row-level security by org.
-DO $$
-DECLARE
-  t text;
-BEGIN
-  FOR t IN
-    SELECT c.relname FROM pg_catalog.pg_class c
-     WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'r' AND c.relname <> 'access_grant'
-     ORDER BY c.relname
-  LOOP
-    PERFORM @extschema@.register_table(format('@extschema@.%I', t)::regclass,
-      -- a sales role also writes the sales side of its own leads
-      CASE WHEN t IN ('lead', 'follow_up', 'lead_event', 'lead_tag', 'trial_lesson') THEN '{app,admin,sales}' ELSE '{app,admin}' END::text[],
-      t IN ('touchpoint', 'lead_event', 'lead_tag', 'assignment', 'follow_up', 'trial_lesson'));
-  END LOOP;
-END
-$$;
-
--- A sales role sees its own private leads and the public pool, and writes only its own leads.
-CREATE POLICY sales_scope ON @extschema@.lead AS RESTRICTIVE FOR ALL
-  USING (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
-         OR pool = 'public'
-         OR owner_rep_id = ANY ((SELECT @extschema@.my_rep_ids())::bigint[]));
-CREATE POLICY sales_own_update ON @extschema@.lead AS RESTRICTIVE FOR UPDATE
-  USING (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
-         OR owner_rep_id = ANY ((SELECT @extschema@.my_rep_ids())::bigint[]))
-  WITH CHECK (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
-         OR owner_rep_id = ANY ((SELECT @extschema@.my_rep_ids())::bigint[]));
+-- Row-level security on every table is not DDL here: install() runs
+-- apply_policies() (src/sql/parts/access.sql) after the schema, so the policies
+-- are always the code's (since 0.11).
 -- ---------------------------------------------------------------------------
 -- Views for BI tools (docs/bi.md).  All are security_invoker, so row-level
 -- security applies to whoever queries them.
@@ -1405,8 +1375,6 @@ COMMENT ON COLUMN @extschema@.tier_change.score IS 'conversion probability at th
 COMMENT ON COLUMN @extschema@.tier_change.reason IS 'why, such as "stage B" or "score 0.62 >= 0.50 for A"';
 COMMENT ON COLUMN @extschema@.tier_change.changed_at IS 'when the tier changed';
 
-SELECT @extschema@.register_table('@extschema@.tier_policy', '{app,admin}');
-SELECT @extschema@.register_table('@extschema@.tier_change', '{app,admin}', true);
 
 CREATE VIEW @extschema@.effective_tier_policy WITH (security_invoker = true) AS
 SELECT o.org_id,
@@ -2328,20 +2296,6 @@ COMMENT ON COLUMN @extschema@.assign_rotation.last_picks IS 'number of the pick 
 COMMENT ON COLUMN @extschema@.assign_rotation.picks IS 'picks made so far';
 COMMENT ON COLUMN @extschema@.assign_rotation.updated_at IS 'when the rotation last moved';
 
-DO $$
-DECLARE
-  t text;
-BEGIN
-  FOREACH t IN ARRAY '{rep_load,rep_load_change,assign_rotation}'::text[] LOOP
-    EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format($f$CREATE POLICY tenant_read ON @extschema@.%I FOR SELECT
-      USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{reporting,app,admin,sales}'))::bigint[])) $f$, t);
-    EXECUTE format($f$CREATE POLICY tenant_write ON @extschema@.%I FOR ALL
-      USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{app,admin}'))::bigint[]))
-      WITH CHECK (org_id = ANY ((SELECT @extschema@.acting_org_ids('{app,admin}'))::bigint[])) $f$, t);
-  END LOOP;
-END
-$$;
 
 -- ---------------------------------------------------------------------------
 -- The pick journal: the assignment lock no longer spans commit (since 0.7).
@@ -2383,12 +2337,6 @@ COMMENT ON COLUMN @extschema@.assign_pick.current_delta IS 'change of each rep''
 COMMENT ON COLUMN @extschema@.assign_pick.last_picks IS 'number of the call''s last pick of each rep (0: not picked)';
 COMMENT ON COLUMN @extschema@.assign_pick.taken IS 'leads each rep took in the call';
 
-ALTER TABLE @extschema@.assign_pick ENABLE ROW LEVEL SECURITY;
-CREATE POLICY tenant_read ON @extschema@.assign_pick FOR SELECT
-  USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{reporting,app,admin,sales}'))::bigint[]));
-CREATE POLICY tenant_write ON @extschema@.assign_pick FOR ALL
-  USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{app,admin}'))::bigint[]))
-  WITH CHECK (org_id = ANY ((SELECT @extschema@.acting_org_ids('{app,admin}'))::bigint[]));
 CREATE TRIGGER rep_load_track_insert AFTER INSERT ON @extschema@.lead FOR EACH ROW
   WHEN (NEW.owner_rep_id IS NOT NULL AND NEW.status NOT IN ('won', 'lost')
         AND current_setting('leadmgmt.engine_update', true) IS DISTINCT FROM 'on')
@@ -2671,6 +2619,7 @@ BEGIN
     EXECUTE @extschema@.schema_ddl('full');
     EXECUTE @extschema@.schema_ddl('schema_version');
     INSERT INTO @extschema@.schema_version (version, how) VALUES (newest, 'full');
+    PERFORM @extschema@.apply_policies();
     RETURN format('installed schema %s', newest);
   END IF;
 
@@ -2689,6 +2638,13 @@ BEGIN
       done := done || s;
     END IF;
   END LOOP;
+  -- always: the policies of this code, and the group roles and privileges of
+  -- every granted role (after a restore into a database of another name, the
+  -- group roles of its grants do not exist yet: access.c)
+  PERFORM @extschema@.apply_policies();
+  PERFORM @extschema@.apply_privileges(r.oid::regrole)
+     FROM (SELECT DISTINCT g.role_name FROM @extschema@.access_grant g) g
+     JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name;
   IF cardinality(done) = 0 THEN
     RETURN format('schema %s is up to date', have);
   END IF;
@@ -2696,7 +2652,7 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.install() FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.install() IS 'creates leadmgmt''s tables, constraints, indexes, triggers, policies and views (the whole schema in a new database), or applies the steps of the schema that are missing after ALTER EXTENSION leadmgmt UPDATE; safe to run again; returns what it did';
+COMMENT ON FUNCTION @extschema@.install() IS 'creates leadmgmt''s tables, constraints, indexes, triggers and views (the whole schema in a new database), or applies the steps of the schema that are missing after ALTER EXTENSION leadmgmt UPDATE; then (re)applies the policies (apply_policies) and, in a database that has them, the group roles and privileges of every granted role; safe to run again; returns what it did';
 
 CREATE FUNCTION @extschema@.require_schema() RETURNS void
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -3741,29 +3697,36 @@ CREATE OR REPLACE FUNCTION @extschema@.register_table(tbl regclass, writers text
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
 AS $$
 DECLARE
   rel name := (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = tbl);
 BEGIN
-  -- rows of the orgs the role may act for; writes with the given kinds of access
+  -- rows of the orgs the role may act for; writes with the given kinds of
+  -- access.  Plain expressions (since 0.11): no subquery, no table read, so
+  -- that Citus accepts them on distributed tables and every node agrees.
   EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', rel);
+  EXECUTE format('DROP POLICY IF EXISTS tenant_read ON @extschema@.%I', rel);
+  EXECUTE format('DROP POLICY IF EXISTS tenant_write ON @extschema@.%I', rel);
+  EXECUTE format('DROP POLICY IF EXISTS sales_scope ON @extschema@.%I', rel);
   EXECUTE format($f$CREATE POLICY tenant_read ON @extschema@.%I FOR SELECT
-    USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{reporting,app,admin,sales}'))::bigint[])) $f$, rel);
+    USING (org_id = ANY (@extschema@.acting_org_ids('{reporting,app,admin,sales}'))) $f$, rel);
   EXECUTE format($f$CREATE POLICY tenant_write ON @extschema@.%I FOR ALL
-    USING (org_id = ANY ((SELECT @extschema@.acting_org_ids(%L))::bigint[]))
-    WITH CHECK (org_id = ANY ((SELECT @extschema@.acting_org_ids(%L))::bigint[])) $f$, rel, writers, writers);
+    USING (org_id = ANY (@extschema@.acting_org_ids(%L)))
+    WITH CHECK (org_id = ANY (@extschema@.acting_org_ids(%L))) $f$, rel, writers, writers);
 
   -- rows that belong to a lead follow the lead's visibility for sales roles
+  -- (the one subquery left in a policy: docs/dba/citus.md)
   IF lead_scoped THEN
     EXECUTE format($f$CREATE POLICY sales_scope ON @extschema@.%1$I AS RESTRICTIVE FOR ALL
-      USING (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
+      USING (org_id <> ALL (@extschema@.sales_scope_org_ids())
              OR EXISTS (SELECT 1 FROM @extschema@.lead l
                          WHERE l.org_id = %1$I.org_id AND l.lead_id = %1$I.lead_id)) $f$, rel);
   END IF;
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.register_table(regclass, text[], boolean) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.register_table(regclass, text[], boolean) IS 'gives a table of leadmgmt''s schema what every one has: row-level security, tenant_read and tenant_write policies (writes by the given kinds of access) and, for rows that belong to a lead, the sales_scope policy';
+COMMENT ON FUNCTION @extschema@.register_table(regclass, text[], boolean) IS 'gives a table of leadmgmt''s schema what every one has: row-level security, tenant_read and tenant_write policies (writes by the given kinds of access) and, for rows that belong to a lead, the sales_scope policy; replaces them when run again';
 
 CREATE OR REPLACE FUNCTION @extschema@.score_leads(org_id bigint, model_id bigint DEFAULT NULL) RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -3904,6 +3867,181 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.train_conversion_model(bigint, text, timestamptz, timestamptz, float8, text) IS 'trains a conversion model on the org''s leads created in [trained_from, trained_to) whose outcome is known, holds out the newest fifth, evaluates it (AUC, log loss, calibration) and stores a new version; a logreg model becomes the active one';
+
+CREATE OR REPLACE FUNCTION @extschema@.acting_org_ids(kinds text[]) RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'leadmgmt_acting_org_ids' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.acting_org_ids(text[]) IS 'orgs the current role may act for with one of the given kinds of access (from its group roles, grant_role_name); app access counts only for the org set in leadmgmt.org_id, and a set leadmgmt.org_id narrows every kind to that org';
+
+CREATE OR REPLACE FUNCTION @extschema@.my_rep_ids() RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'leadmgmt_my_rep_ids' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.my_rep_ids() IS 'sales reps the current role acts as (in the org set in leadmgmt.org_id, if one is)';
+
+CREATE OR REPLACE FUNCTION @extschema@.sales_scope_org_ids() RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'leadmgmt_sales_scope_org_ids' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.sales_scope_org_ids() IS 'orgs where the current role has only sales access, and so sees only its own leads and the public pool';
+
+CREATE OR REPLACE FUNCTION @extschema@.grant_role_name(org_id bigint, access text, rep_id bigint) RETURNS name
+AS 'MODULE_PATHNAME', 'leadmgmt_grant_role_name' LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.grant_role_name(bigint, text, bigint) IS 'the group role of a grant: lm_<tag>_<org>_<access>, or lm_<tag>_<org>_rep_<rep> for sales access, where <tag> is the first 8 hex digits of md5(current_database()); grant_access makes the role a member of it';
+
+CREATE OR REPLACE FUNCTION @extschema@.is_acting_role(role_name name) RETURNS boolean
+AS 'MODULE_PATHNAME', 'leadmgmt_is_acting_role' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.is_acting_role(name) IS 'whether the current role has the privileges of the named role (false for a role that does not exist); the policy on access_grant';
+
+CREATE OR REPLACE FUNCTION @extschema@.sync_grant_roles(role regrole) RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  rname name := (SELECT r.rolname FROM pg_roles r WHERE r.oid = role);
+  prefix text := left(@extschema@.grant_role_name(0, 'admin', NULL), 12);
+  want name[];
+  n name;
+BEGIN
+  SELECT coalesce(array_agg(@extschema@.grant_role_name(g.org_id, g.access, g.rep_id)), '{}') INTO want
+    FROM @extschema@.access_grant g WHERE g.role_name = rname;
+  FOREACH n IN ARRAY want LOOP
+    IF to_regrole(quote_ident(n)) IS NULL THEN
+      BEGIN
+        EXECUTE format('CREATE ROLE %I NOLOGIN', n);
+      EXCEPTION WHEN duplicate_object THEN
+        NULL;  -- created meanwhile by a concurrent grant
+      END;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_auth_members m
+                    WHERE m.roleid = to_regrole(quote_ident(n)) AND m.member = role) THEN
+      EXECUTE format('GRANT %I TO %I', n, rname);
+    END IF;
+  END LOOP;
+  FOR n IN SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
+            WHERE m.member = role AND left(r.rolname, 12) = prefix AND NOT r.rolname = ANY (want)
+            ORDER BY 1 LOOP
+    EXECUTE format('REVOKE %I FROM %I', n, rname);
+  END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.sync_grant_roles(regrole) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.sync_grant_roles(regrole) IS 'makes the role a member of exactly the group roles of its rows in access_grant (creating them NOLOGIN when missing), which acting_org_ids and my_rep_ids read; apply_privileges calls it';
+
+CREATE OR REPLACE FUNCTION @extschema@.apply_privileges(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  kinds text[];
+  rel record;
+  -- what a sales role may read: the sales side of the funnel, nothing about money
+  sales_tables text[] := '{org,channel,campaign,team,sales_rep,rep_shift,lead,touchpoint,lead_event,tag,lead_tag,'
+                         'assignment,follow_up,trial_lesson,teacher,course,course_class}';
+  sales_views text[] := '{lead_overview}';
+  lead_cols text;
+  -- SECURITY DEFINER engine functions a rep calls; each checks the caller itself
+  engine_fns text := '@extschema@.claim_lead(bigint, bigint, bigint, timestamptz), '
+                     '@extschema@.release_lead(bigint, bigint, bigint, timestamptz), '
+                     '@extschema@.log_follow_up(bigint, bigint, bigint, text, text, numeric, timestamptz, integer, text)';
+BEGIN
+  -- row-level security reads the role's grants from its group roles (0.11)
+  PERFORM @extschema@.sync_grant_roles(role);
+  SELECT coalesce(array_agg(DISTINCT g.access), '{}') INTO kinds
+    FROM @extschema@.access_grant g WHERE g.role_name = (SELECT rolname FROM pg_roles WHERE oid = role);
+
+  -- start from nothing, then grant what the role's kinds of access need
+  EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA @extschema@ FROM %I', role::text);
+  EXECUTE format('REVOKE ALL ON FUNCTION @extschema@.lead_phone(bigint, bigint) FROM %I', role::text);
+  EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %I', engine_fns, role::text);
+  FOR rel IN SELECT attname FROM pg_attribute
+              WHERE attrelid = '@extschema@.lead'::regclass AND attnum > 0 AND NOT attisdropped LOOP
+    EXECUTE format('REVOKE ALL (%I) ON @extschema@.lead FROM %I', rel.attname, role::text);
+  END LOOP;
+  IF cardinality(kinds) = 0 THEN
+    EXECUTE format('REVOKE USAGE ON SCHEMA @extschema@ FROM %I', role::text);
+    RETURN;
+  END IF;
+
+  EXECUTE format('GRANT USAGE ON SCHEMA @extschema@ TO %I', role::text);
+  EXECUTE format('GRANT SELECT ON @extschema@.access_grant TO %I', role::text);
+  SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO lead_cols
+    FROM pg_attribute
+   WHERE attrelid = '@extschema@.lead'::regclass AND attnum > 0 AND NOT attisdropped
+     AND attname NOT IN ('phone', 'phone_raw');
+
+  FOR rel IN SELECT c.relname, c.relkind FROM pg_class c
+              WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'v')
+                AND c.relname <> 'access_grant' LOOP
+    IF kinds && '{app,admin}' THEN
+      EXECUTE format(CASE rel.relkind WHEN 'r' THEN 'GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.%I TO %I'
+                                      ELSE 'GRANT SELECT ON @extschema@.%I TO %I' END, rel.relname, role::text);
+    ELSIF 'reporting' = ANY (kinds) AND rel.relname <> 'lead' THEN
+      EXECUTE format('GRANT SELECT ON @extschema@.%I TO %I', rel.relname, role::text);
+    ELSIF 'sales' = ANY (kinds) AND (rel.relname = ANY (sales_tables) OR rel.relname = ANY (sales_views))
+          AND rel.relname <> 'lead' THEN
+      EXECUTE format('GRANT SELECT ON @extschema@.%I TO %I', rel.relname, role::text);
+    END IF;
+  END LOOP;
+
+  IF NOT kinds && '{app,admin}' THEN
+    -- reporting and sales roles see the lead without its phone (phone_masked instead)
+    EXECUTE format('GRANT SELECT (%s) ON @extschema@.lead TO %I', lead_cols, role::text);
+  END IF;
+  IF 'sales' = ANY (kinds) AND NOT kinds && '{app,admin}' THEN
+    EXECUTE format('GRANT INSERT ON @extschema@.follow_up, @extschema@.lead_event, @extschema@.lead_tag, '
+                   '@extschema@.trial_lesson TO %I', role::text);
+    EXECUTE format('GRANT UPDATE (name, child_age, grade, subject, city, city_tier, status, attrs, updated_at) '
+                   'ON @extschema@.lead TO %I', role::text);
+  END IF;
+  IF 'sales' = ANY (kinds) THEN
+    EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.lead_phone(bigint, bigint) TO %I', role::text);
+  END IF;
+  IF kinds && '{sales,app,admin}' THEN
+    EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', engine_fns, role::text);
+  END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.apply_privileges(regrole) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.apply_privileges(regrole) IS 'recomputes the group role memberships (sync_grant_roles) and the table, column and function privileges of a role from its rows in access_grant';
+
+CREATE OR REPLACE FUNCTION @extschema@.apply_policies() RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+DECLARE
+  t name;
+BEGIN
+  -- a role sees its own grants
+  ALTER TABLE @extschema@.access_grant ENABLE ROW LEVEL SECURITY;
+  DROP POLICY IF EXISTS own_grants ON @extschema@.access_grant;
+  CREATE POLICY own_grants ON @extschema@.access_grant FOR SELECT USING (@extschema@.is_acting_role(role_name));
+
+  -- every tenant table: rows of the orgs the role acts for
+  FOR t IN SELECT c.relname FROM pg_catalog.pg_class c
+            WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'r'
+              AND c.relname NOT IN ('access_grant', 'schema_version')
+            ORDER BY c.relname LOOP
+    PERFORM @extschema@.register_table(format('@extschema@.%I', t)::regclass,
+      -- a sales role also writes the sales side of its own leads
+      CASE WHEN t IN ('lead', 'follow_up', 'lead_event', 'lead_tag', 'trial_lesson') THEN '{app,admin,sales}'
+           ELSE '{app,admin}' END::text[],
+      t IN ('touchpoint', 'lead_event', 'lead_tag', 'assignment', 'follow_up', 'trial_lesson', 'tier_change'));
+  END LOOP;
+
+  -- a sales role sees its own private leads and the public pool, and writes only its own leads
+  DROP POLICY IF EXISTS sales_scope ON @extschema@.lead;
+  DROP POLICY IF EXISTS sales_own_update ON @extschema@.lead;
+  CREATE POLICY sales_scope ON @extschema@.lead AS RESTRICTIVE FOR ALL
+    USING (org_id <> ALL (@extschema@.sales_scope_org_ids())
+           OR pool = 'public'
+           OR owner_rep_id = ANY (@extschema@.my_rep_ids()));
+  CREATE POLICY sales_own_update ON @extschema@.lead AS RESTRICTIVE FOR UPDATE
+    USING (org_id <> ALL (@extschema@.sales_scope_org_ids())
+           OR owner_rep_id = ANY (@extschema@.my_rep_ids()))
+    WITH CHECK (org_id <> ALL (@extschema@.sales_scope_org_ids())
+           OR owner_rep_id = ANY (@extschema@.my_rep_ids()));
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.apply_policies() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.apply_policies() IS 'creates (or replaces) every row-level security policy of the schema: own_grants on access_grant, tenant_read and tenant_write on every tenant table, sales_scope on the rows of a lead, and the sales policies of lead; install() runs it';
 
 -- 0.11: the tables, their identity sequences and the views leave the
 -- extension and become ordinary objects of the schema, with every row; from

@@ -8,29 +8,36 @@ CREATE FUNCTION @extschema@.register_table(tbl regclass, writers text[], lead_sc
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
 AS $$
 DECLARE
   rel name := (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = tbl);
 BEGIN
-  -- rows of the orgs the role may act for; writes with the given kinds of access
+  -- rows of the orgs the role may act for; writes with the given kinds of
+  -- access.  Plain expressions (since 0.11): no subquery, no table read, so
+  -- that Citus accepts them on distributed tables and every node agrees.
   EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', rel);
+  EXECUTE format('DROP POLICY IF EXISTS tenant_read ON @extschema@.%I', rel);
+  EXECUTE format('DROP POLICY IF EXISTS tenant_write ON @extschema@.%I', rel);
+  EXECUTE format('DROP POLICY IF EXISTS sales_scope ON @extschema@.%I', rel);
   EXECUTE format($f$CREATE POLICY tenant_read ON @extschema@.%I FOR SELECT
-    USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{reporting,app,admin,sales}'))::bigint[])) $f$, rel);
+    USING (org_id = ANY (@extschema@.acting_org_ids('{reporting,app,admin,sales}'))) $f$, rel);
   EXECUTE format($f$CREATE POLICY tenant_write ON @extschema@.%I FOR ALL
-    USING (org_id = ANY ((SELECT @extschema@.acting_org_ids(%L))::bigint[]))
-    WITH CHECK (org_id = ANY ((SELECT @extschema@.acting_org_ids(%L))::bigint[])) $f$, rel, writers, writers);
+    USING (org_id = ANY (@extschema@.acting_org_ids(%L)))
+    WITH CHECK (org_id = ANY (@extschema@.acting_org_ids(%L))) $f$, rel, writers, writers);
 
   -- rows that belong to a lead follow the lead's visibility for sales roles
+  -- (the one subquery left in a policy: docs/dba/citus.md)
   IF lead_scoped THEN
     EXECUTE format($f$CREATE POLICY sales_scope ON @extschema@.%1$I AS RESTRICTIVE FOR ALL
-      USING (org_id <> ALL ((SELECT @extschema@.sales_scope_org_ids())::bigint[])
+      USING (org_id <> ALL (@extschema@.sales_scope_org_ids())
              OR EXISTS (SELECT 1 FROM @extschema@.lead l
                          WHERE l.org_id = %1$I.org_id AND l.lead_id = %1$I.lead_id)) $f$, rel);
   END IF;
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.register_table(regclass, text[], boolean) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.register_table(regclass, text[], boolean) IS 'gives a table of leadmgmt''s schema what every one has: row-level security, tenant_read and tenant_write policies (writes by the given kinds of access) and, for rows that belong to a lead, the sales_scope policy';
+COMMENT ON FUNCTION @extschema@.register_table(regclass, text[], boolean) IS 'gives a table of leadmgmt''s schema what every one has: row-level security, tenant_read and tenant_write policies (writes by the given kinds of access) and, for rows that belong to a lead, the sales_scope policy; replaces them when run again';
 
 CREATE FUNCTION @extschema@.current_org() RETURNS bigint
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -52,53 +59,64 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.current_org() IS 'org chosen for this transaction or session with SET leadmgmt.org_id, or NULL when none is set';
 
--- PL/pgSQL, not SQL, so that the query is planned once per session: the
--- row-level security policies call these in every statement
+-- In C since 0.11 (src/access.c): from the role's memberships in the group
+-- roles of its grants, by name, reading no table; each call site keeps its
+-- answer for the query, so the policies call them for every row.
 CREATE FUNCTION @extschema@.acting_org_ids(kinds text[]) RETURNS bigint[]
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-  chosen bigint := @extschema@.current_org();
-BEGIN
-  RETURN (SELECT coalesce(array_agg(DISTINCT g.org_id ORDER BY g.org_id), '{}')
-            FROM @extschema@.access_grant g
-            JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name
-           WHERE g.access = ANY (kinds)
-             AND pg_catalog.pg_has_role(r.oid, 'USAGE')
-             AND CASE WHEN chosen IS NULL THEN g.access <> 'app' ELSE g.org_id = chosen END);
-END
-$$;
-COMMENT ON FUNCTION @extschema@.acting_org_ids(text[]) IS 'orgs the current role may act for with one of the given kinds of access; app access counts only for the org set in leadmgmt.org_id, and a set leadmgmt.org_id narrows every kind to that org';
+AS 'MODULE_PATHNAME', 'leadmgmt_acting_org_ids' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.acting_org_ids(text[]) IS 'orgs the current role may act for with one of the given kinds of access (from its group roles, grant_role_name); app access counts only for the org set in leadmgmt.org_id, and a set leadmgmt.org_id narrows every kind to that org';
 
 CREATE FUNCTION @extschema@.my_rep_ids() RETURNS bigint[]
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'leadmgmt_my_rep_ids' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.my_rep_ids() IS 'sales reps the current role acts as (in the org set in leadmgmt.org_id, if one is)';
+
+CREATE FUNCTION @extschema@.sales_scope_org_ids() RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'leadmgmt_sales_scope_org_ids' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.sales_scope_org_ids() IS 'orgs where the current role has only sales access, and so sees only its own leads and the public pool';
+
+CREATE FUNCTION @extschema@.grant_role_name(org_id bigint, access text, rep_id bigint) RETURNS name
+AS 'MODULE_PATHNAME', 'leadmgmt_grant_role_name' LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.grant_role_name(bigint, text, bigint) IS 'the group role of a grant: lm_<tag>_<org>_<access>, or lm_<tag>_<org>_rep_<rep> for sales access, where <tag> is the first 8 hex digits of md5(current_database()); grant_access makes the role a member of it';
+
+CREATE FUNCTION @extschema@.is_acting_role(role_name name) RETURNS boolean
+AS 'MODULE_PATHNAME', 'leadmgmt_is_acting_role' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.is_acting_role(name) IS 'whether the current role has the privileges of the named role (false for a role that does not exist); the policy on access_grant';
+
+-- The group roles of a role's grants: exactly its rows in access_grant.
+CREATE FUNCTION @extschema@.sync_grant_roles(role regrole) RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  chosen bigint := @extschema@.current_org();
+  rname name := (SELECT r.rolname FROM pg_roles r WHERE r.oid = role);
+  prefix text := left(@extschema@.grant_role_name(0, 'admin', NULL), 12);
+  want name[];
+  n name;
 BEGIN
-  RETURN (SELECT coalesce(array_agg(DISTINCT g.rep_id ORDER BY g.rep_id), '{}')
-            FROM @extschema@.access_grant g
-            JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name
-           WHERE g.access = 'sales'
-             AND pg_catalog.pg_has_role(r.oid, 'USAGE')
-             AND (chosen IS NULL OR g.org_id = chosen));
+  SELECT coalesce(array_agg(@extschema@.grant_role_name(g.org_id, g.access, g.rep_id)), '{}') INTO want
+    FROM @extschema@.access_grant g WHERE g.role_name = rname;
+  FOREACH n IN ARRAY want LOOP
+    IF to_regrole(quote_ident(n)) IS NULL THEN
+      BEGIN
+        EXECUTE format('CREATE ROLE %I NOLOGIN', n);
+      EXCEPTION WHEN duplicate_object THEN
+        NULL;  -- created meanwhile by a concurrent grant
+      END;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_auth_members m
+                    WHERE m.roleid = to_regrole(quote_ident(n)) AND m.member = role) THEN
+      EXECUTE format('GRANT %I TO %I', n, rname);
+    END IF;
+  END LOOP;
+  FOR n IN SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
+            WHERE m.member = role AND left(r.rolname, 12) = prefix AND NOT r.rolname = ANY (want)
+            ORDER BY 1 LOOP
+    EXECUTE format('REVOKE %I FROM %I', n, rname);
+  END LOOP;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.my_rep_ids() IS 'sales reps the current role acts as';
-
-CREATE FUNCTION @extschema@.sales_scope_org_ids() RETURNS bigint[]
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-  RETURN (SELECT coalesce(array_agg(o ORDER BY o), '{}')
-            FROM unnest(@extschema@.acting_org_ids('{sales}')) AS o
-           WHERE o <> ALL (@extschema@.acting_org_ids('{reporting,app,admin}')));
-END
-$$;
-COMMENT ON FUNCTION @extschema@.sales_scope_org_ids() IS 'orgs where the current role has only sales access, and so sees only its own leads and the public pool';
+REVOKE ALL ON FUNCTION @extschema@.sync_grant_roles(regrole) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.sync_grant_roles(regrole) IS 'makes the role a member of exactly the group roles of its rows in access_grant (creating them NOLOGIN when missing), which acting_org_ids and my_rep_ids read; apply_privileges calls it';
 
 CREATE FUNCTION @extschema@.lead_phone(org_id bigint, lead_id bigint) RETURNS text
 LANGUAGE sql STABLE STRICT PARALLEL RESTRICTED SECURITY DEFINER
@@ -198,6 +216,8 @@ DECLARE
                      '@extschema@.release_lead(bigint, bigint, bigint, timestamptz), '
                      '@extschema@.log_follow_up(bigint, bigint, bigint, text, text, numeric, timestamptz, integer, text)';
 BEGIN
+  -- row-level security reads the role's grants from its group roles (0.11)
+  PERFORM @extschema@.sync_grant_roles(role);
   SELECT coalesce(array_agg(DISTINCT g.access), '{}') INTO kinds
     FROM @extschema@.access_grant g WHERE g.role_name = (SELECT rolname FROM pg_roles WHERE oid = role);
 
@@ -254,4 +274,52 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.apply_privileges(regrole) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.apply_privileges(regrole) IS 'recomputes the table, column and function privileges of a role from its rows in access_grant';
+COMMENT ON FUNCTION @extschema@.apply_privileges(regrole) IS 'recomputes the group role memberships (sync_grant_roles) and the table, column and function privileges of a role from its rows in access_grant';
+
+-- ---------------------------------------------------------------------------
+-- apply_policies: every row-level security policy of the schema, from the
+-- code (since 0.11).  install() runs it after the schema's DDL, so the
+-- policies always are this version's: plain expressions over the C functions
+-- above, which read no table.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.apply_policies() RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+DECLARE
+  t name;
+BEGIN
+  -- a role sees its own grants
+  ALTER TABLE @extschema@.access_grant ENABLE ROW LEVEL SECURITY;
+  DROP POLICY IF EXISTS own_grants ON @extschema@.access_grant;
+  CREATE POLICY own_grants ON @extschema@.access_grant FOR SELECT USING (@extschema@.is_acting_role(role_name));
+
+  -- every tenant table: rows of the orgs the role acts for
+  FOR t IN SELECT c.relname FROM pg_catalog.pg_class c
+            WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'r'
+              AND c.relname NOT IN ('access_grant', 'schema_version')
+            ORDER BY c.relname LOOP
+    PERFORM @extschema@.register_table(format('@extschema@.%I', t)::regclass,
+      -- a sales role also writes the sales side of its own leads
+      CASE WHEN t IN ('lead', 'follow_up', 'lead_event', 'lead_tag', 'trial_lesson') THEN '{app,admin,sales}'
+           ELSE '{app,admin}' END::text[],
+      t IN ('touchpoint', 'lead_event', 'lead_tag', 'assignment', 'follow_up', 'trial_lesson', 'tier_change'));
+  END LOOP;
+
+  -- a sales role sees its own private leads and the public pool, and writes only its own leads
+  DROP POLICY IF EXISTS sales_scope ON @extschema@.lead;
+  DROP POLICY IF EXISTS sales_own_update ON @extschema@.lead;
+  CREATE POLICY sales_scope ON @extschema@.lead AS RESTRICTIVE FOR ALL
+    USING (org_id <> ALL (@extschema@.sales_scope_org_ids())
+           OR pool = 'public'
+           OR owner_rep_id = ANY (@extschema@.my_rep_ids()));
+  CREATE POLICY sales_own_update ON @extschema@.lead AS RESTRICTIVE FOR UPDATE
+    USING (org_id <> ALL (@extschema@.sales_scope_org_ids())
+           OR owner_rep_id = ANY (@extschema@.my_rep_ids()))
+    WITH CHECK (org_id <> ALL (@extschema@.sales_scope_org_ids())
+           OR owner_rep_id = ANY (@extschema@.my_rep_ids()));
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.apply_policies() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.apply_policies() IS 'creates (or replaces) every row-level security policy of the schema: own_grants on access_grant, tenant_read and tenant_write on every tenant table, sales_scope on the rows of a lead, and the sales policies of lead; install() runs it';

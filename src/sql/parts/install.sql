@@ -81,6 +81,7 @@ BEGIN
     EXECUTE @extschema@.schema_ddl('full');
     EXECUTE @extschema@.schema_ddl('schema_version');
     INSERT INTO @extschema@.schema_version (version, how) VALUES (newest, 'full');
+    PERFORM @extschema@.apply_policies();
     RETURN format('installed schema %s', newest);
   END IF;
 
@@ -99,6 +100,13 @@ BEGIN
       done := done || s;
     END IF;
   END LOOP;
+  -- always: the policies of this code, and the group roles and privileges of
+  -- every granted role (after a restore into a database of another name, the
+  -- group roles of its grants do not exist yet: access.c)
+  PERFORM @extschema@.apply_policies();
+  PERFORM @extschema@.apply_privileges(r.oid::regrole)
+     FROM (SELECT DISTINCT g.role_name FROM @extschema@.access_grant g) g
+     JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name;
   IF cardinality(done) = 0 THEN
     RETURN format('schema %s is up to date', have);
   END IF;
@@ -106,7 +114,7 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.install() FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.install() IS 'creates leadmgmt''s tables, constraints, indexes, triggers, policies and views (the whole schema in a new database), or applies the steps of the schema that are missing after ALTER EXTENSION leadmgmt UPDATE; safe to run again; returns what it did';
+COMMENT ON FUNCTION @extschema@.install() IS 'creates leadmgmt''s tables, constraints, indexes, triggers and views (the whole schema in a new database), or applies the steps of the schema that are missing after ALTER EXTENSION leadmgmt UPDATE; then (re)applies the policies (apply_policies) and, in a database that has them, the group roles and privileges of every granted role; safe to run again; returns what it did';
 
 CREATE FUNCTION @extschema@.require_schema() RETURNS void
 LANGUAGE plpgsql STABLE PARALLEL SAFE

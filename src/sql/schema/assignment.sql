@@ -67,20 +67,6 @@ COMMENT ON COLUMN @extschema@.assign_rotation.last_picks IS 'number of the pick 
 COMMENT ON COLUMN @extschema@.assign_rotation.picks IS 'picks made so far';
 COMMENT ON COLUMN @extschema@.assign_rotation.updated_at IS 'when the rotation last moved';
 
-DO $$
-DECLARE
-  t text;
-BEGIN
-  FOREACH t IN ARRAY '{rep_load,rep_load_change,assign_rotation}'::text[] LOOP
-    EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format($f$CREATE POLICY tenant_read ON @extschema@.%I FOR SELECT
-      USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{reporting,app,admin,sales}'))::bigint[])) $f$, t);
-    EXECUTE format($f$CREATE POLICY tenant_write ON @extschema@.%I FOR ALL
-      USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{app,admin}'))::bigint[]))
-      WITH CHECK (org_id = ANY ((SELECT @extschema@.acting_org_ids('{app,admin}'))::bigint[])) $f$, t);
-  END LOOP;
-END
-$$;
 
 -- ---------------------------------------------------------------------------
 -- The pick journal: the assignment lock no longer spans commit (since 0.7).
@@ -122,12 +108,6 @@ COMMENT ON COLUMN @extschema@.assign_pick.current_delta IS 'change of each rep''
 COMMENT ON COLUMN @extschema@.assign_pick.last_picks IS 'number of the call''s last pick of each rep (0: not picked)';
 COMMENT ON COLUMN @extschema@.assign_pick.taken IS 'leads each rep took in the call';
 
-ALTER TABLE @extschema@.assign_pick ENABLE ROW LEVEL SECURITY;
-CREATE POLICY tenant_read ON @extschema@.assign_pick FOR SELECT
-  USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{reporting,app,admin,sales}'))::bigint[]));
-CREATE POLICY tenant_write ON @extschema@.assign_pick FOR ALL
-  USING (org_id = ANY ((SELECT @extschema@.acting_org_ids('{app,admin}'))::bigint[]))
-  WITH CHECK (org_id = ANY ((SELECT @extschema@.acting_org_ids('{app,admin}'))::bigint[]));
 CREATE TRIGGER rep_load_track_insert AFTER INSERT ON @extschema@.lead FOR EACH ROW
   WHEN (NEW.owner_rep_id IS NOT NULL AND NEW.status NOT IN ('won', 'lost')
         AND current_setting('leadmgmt.engine_update', true) IS DISTINCT FROM 'on')

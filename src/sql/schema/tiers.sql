@@ -45,8 +45,6 @@ COMMENT ON COLUMN @extschema@.tier_change.score IS 'conversion probability at th
 COMMENT ON COLUMN @extschema@.tier_change.reason IS 'why, such as "stage B" or "score 0.62 >= 0.50 for A"';
 COMMENT ON COLUMN @extschema@.tier_change.changed_at IS 'when the tier changed';
 
-SELECT @extschema@.register_table('@extschema@.tier_policy', '{app,admin}');
-SELECT @extschema@.register_table('@extschema@.tier_change', '{app,admin}', true);
 
 CREATE VIEW @extschema@.effective_tier_policy WITH (security_invoker = true) AS
 SELECT o.org_id,

@@ -1,0 +1,429 @@
+/*
+ * access.c -- tenancy from role membership (docs/dba/security.md,
+ * docs/reference/access.md).
+ *
+ * Since 0.11 a grant (access_grant row: role R may act for org O with kind K,
+ * or as rep P) is also a membership: grant_access makes R a member of a group
+ * role named for the grant, lm_<tag>_<O>_<K> or lm_<tag>_<O>_rep_<P>, where
+ * <tag> is the first 8 hex digits of md5(current_database()), so that two
+ * databases of one cluster never share a group.  The row-level security
+ * policies call the functions below, which read no table: only the role
+ * catalogs, by name.  Role names (unlike OIDs) are the same on every node of
+ * a Citus cluster, which propagates roles and memberships, so a policy gives
+ * the same answer on a worker's shard as on one node.
+ *
+ * acting_org_ids, my_rep_ids and sales_scope_org_ids keep their answer for
+ * the rest of the query in fn_extra (keyed by the user and the
+ * leadmgmt.org_id setting), so a policy evaluated for every row costs a
+ * comparison, not a catalog walk.
+ */
+#include "leadmgmt.h"
+
+#include "catalog/pg_auth_members.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/catcache.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+PG_FUNCTION_INFO_V1(leadmgmt_acting_org_ids);
+PG_FUNCTION_INFO_V1(leadmgmt_my_rep_ids);
+PG_FUNCTION_INFO_V1(leadmgmt_sales_scope_org_ids);
+PG_FUNCTION_INFO_V1(leadmgmt_grant_role_name);
+PG_FUNCTION_INFO_V1(leadmgmt_is_acting_role);
+
+/* the kinds of access, as bits */
+#define K_REPORTING 1
+#define K_APP		2
+#define K_SALES		4
+#define K_ADMIN		8
+
+static const char *const kind_names[] = {"reporting", "app", "sales", "admin"};
+
+static int
+KindBit(const char *s)
+{
+	int			i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(s, kind_names[i]) == 0)
+			return 1 << i;
+	return 0;
+}
+
+/* "lm_<8 hex of md5(current_database())>_" */
+static void
+GroupPrefix(char *buf)
+{
+	char	   *db = get_database_name(MyDatabaseId);
+	text	   *h;
+	char	   *hex;
+
+	if (db == NULL)
+		elog(ERROR, "current database has no name");
+	h = DatumGetTextPP(DirectFunctionCall1(md5_text, CStringGetTextDatum(db)));
+	hex = text_to_cstring(h);
+	snprintf(buf, 16, "lm_%.8s_", hex);
+}
+
+/* one org's kinds of access, and the reps a role acts as */
+typedef struct Grants
+{
+	int			n;
+	int			cap;
+	int64	   *org;
+	int		   *kinds;
+	int			nrep;
+	int			caprep;
+	int64	   *rep_org;
+	int64	   *rep;
+} Grants;
+
+static void
+AddKind(Grants *g, int64 org, int kind)
+{
+	int			i;
+
+	for (i = 0; i < g->n; i++)
+		if (g->org[i] == org)
+		{
+			g->kinds[i] |= kind;
+			return;
+		}
+	if (g->n == g->cap)
+	{
+		g->cap = g->cap ? g->cap * 2 : 8;
+		g->org = g->org ? repalloc(g->org, g->cap * sizeof(int64)) : palloc(g->cap * sizeof(int64));
+		g->kinds = g->kinds ? repalloc(g->kinds, g->cap * sizeof(int)) : palloc(g->cap * sizeof(int));
+	}
+	g->org[g->n] = org;
+	g->kinds[g->n++] = kind;
+}
+
+static void
+AddRep(Grants *g, int64 org, int64 rep)
+{
+	if (g->nrep == g->caprep)
+	{
+		g->caprep = g->caprep ? g->caprep * 2 : 8;
+		g->rep_org = g->rep_org ? repalloc(g->rep_org, g->caprep * sizeof(int64)) : palloc(g->caprep * sizeof(int64));
+		g->rep = g->rep ? repalloc(g->rep, g->caprep * sizeof(int64)) : palloc(g->caprep * sizeof(int64));
+	}
+	g->rep_org[g->nrep] = org;
+	g->rep[g->nrep++] = rep;
+}
+
+/* a whole positive number of at most 18 digits, ending at *end */
+static bool
+ParseId(const char *s, const char **end, int64 *out)
+{
+	int64		v = 0;
+	int			k = 0;
+
+	while (s[k] >= '0' && s[k] <= '9' && k < 18)
+		v = v * 10 + (s[k++] - '0');
+	if (k == 0 || (s[k] >= '0' && s[k] <= '9'))
+		return false;
+	*out = v;
+	*end = s + k;
+	return true;
+}
+
+/*
+ * The grants of a role: every group role named lm_<tag>_... that the role
+ * has the privileges of (has_privs_of_role: membership with inheritance,
+ * as pg_has_role(..., 'USAGE')), found by walking its memberships.
+ */
+static void
+RoleGrants(Oid role, Grants *g)
+{
+	char		prefix[16];
+	size_t		plen;
+	List	   *seen = list_make1_oid(role);
+	int			i;
+
+	GroupPrefix(prefix);
+	plen = strlen(prefix);
+	memset(g, 0, sizeof(*g));
+	for (i = 0; i < list_length(seen); i++)
+	{
+		CatCList   *members = SearchSysCacheList1(AUTHMEMMEMROLE, ObjectIdGetDatum(list_nth_oid(seen, i)));
+		int			j;
+
+		for (j = 0; j < members->n_members; j++)
+		{
+			Form_pg_auth_members m = (Form_pg_auth_members) GETSTRUCT(&members->members[j]->tuple);
+
+			if (!list_member_oid(seen, m->roleid))
+				seen = lappend_oid(seen, m->roleid);
+		}
+		ReleaseSysCacheList(members);
+	}
+	for (i = 1; i < list_length(seen); i++)
+	{
+		Oid			grp = list_nth_oid(seen, i);
+		char	   *name = GetUserNameFromId(grp, true);
+		const char *p;
+		int64		org,
+					rep;
+		int			kind;
+
+		if (name == NULL || strncmp(name, prefix, plen) != 0 || !has_privs_of_role(role, grp))
+			continue;
+		if (!ParseId(name + plen, &p, &org) || *p != '_')
+			continue;
+		p++;
+		if (strncmp(p, "rep_", 4) == 0)
+		{
+			const char *q;
+
+			if (ParseId(p + 4, &q, &rep) && *q == '\0')
+			{
+				AddKind(g, org, K_SALES);
+				AddRep(g, org, rep);
+			}
+			continue;
+		}
+		kind = KindBit(p);
+		if (kind != 0 && kind != K_SALES)
+			AddKind(g, org, kind);
+	}
+}
+
+/* leadmgmt.org_id as current_org() reads it: -1 when unset */
+static int64
+ChosenOrg(void)
+{
+	const char *v = GetConfigOption("leadmgmt.org_id", true, false);
+	const char *end;
+	int64		org;
+
+	if (v == NULL || v[0] == '\0')
+		return -1;
+	if (!ParseId(v, &end, &org) || *end != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid leadmgmt.org_id setting \"%s\"", v),
+				 errhint("Set it to the numeric id of an org, for example SET LOCAL leadmgmt.org_id = '1'.")));
+	return org;
+}
+
+static int
+CompareInt64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a,
+				y = *(const int64 *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* a sorted bigint[] without duplicates */
+static ArrayType *
+IdArray(int64 *ids, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * (n > 0 ? n : 1));
+	int			i,
+				k = 0;
+
+	if (n > 0)
+		qsort(ids, n, sizeof(int64), CompareInt64);
+	for (i = 0; i < n; i++)
+		if (k == 0 || DatumGetInt64(d[k - 1]) != ids[i])
+			d[k++] = Int64GetDatum(ids[i]);
+	return construct_array(d, k, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE);
+}
+
+/*
+ * The orgs of a kind mask: a grant counts when its kinds meet want and miss
+ * unless; app access counts only for the org set in leadmgmt.org_id, and a
+ * set org narrows every kind to it.
+ */
+static ArrayType *
+OrgsOf(Grants *g, int64 chosen, int want, int unless)
+{
+	int64	   *ids = palloc(sizeof(int64) * (g->n > 0 ? g->n : 1));
+	int			i,
+				n = 0;
+
+	for (i = 0; i < g->n; i++)
+	{
+		int			k = g->kinds[i];
+
+		if (chosen < 0)
+			k &= ~K_APP;
+		else if (g->org[i] != chosen)
+			continue;
+		if ((k & want) != 0 && (k & unless) == 0)
+			ids[n++] = g->org[i];
+	}
+	return IdArray(ids, n);
+}
+
+/* the answer of one call site for the rest of the query */
+typedef struct AccessCache
+{
+	Oid			user;
+	int64		chosen;
+	int			mask;
+	ArrayType  *result;
+} AccessCache;
+
+static ArrayType *
+Cached(FunctionCallInfo fcinfo, int mask, int64 chosen)
+{
+	AccessCache *c = (AccessCache *) fcinfo->flinfo->fn_extra;
+
+	if (c != NULL && c->user == GetUserId() && c->chosen == chosen && c->mask == mask)
+		return c->result;
+	return NULL;
+}
+
+static ArrayType *
+Keep(FunctionCallInfo fcinfo, int mask, int64 chosen, ArrayType *a)
+{
+	AccessCache *c = (AccessCache *) fcinfo->flinfo->fn_extra;
+
+	if (c == NULL)
+		c = fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(AccessCache));
+	else if (c->result != NULL)
+		pfree(c->result);
+	c->user = GetUserId();
+	c->chosen = chosen;
+	c->mask = mask;
+	c->result = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(a));
+	memcpy(c->result, a, VARSIZE(a));
+	return c->result;
+}
+
+/* a copy the caller may keep, of the cached array */
+#define RETURN_ARRAY(a) PG_RETURN_ARRAYTYPE_P(DatumGetArrayTypePCopy(PointerGetDatum(a)))
+
+/* acting_org_ids(kinds text[]) RETURNS bigint[], STRICT */
+Datum
+leadmgmt_acting_org_ids(PG_FUNCTION_ARGS)
+{
+	ArrayType  *kinds = PG_GETARG_ARRAYTYPE_P(0);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i,
+				mask = 0;
+	int64		chosen = ChosenOrg();
+	ArrayType  *r;
+	Grants		g;
+
+	deconstruct_array(kinds, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+		if (!nulls[i])
+		{
+			char	   *s = TextDatumGetCString(elems[i]);
+
+			mask |= KindBit(s);
+			pfree(s);
+		}
+	r = Cached(fcinfo, mask, chosen);
+	if (r == NULL)
+	{
+		RoleGrants(GetUserId(), &g);
+		r = Keep(fcinfo, mask, chosen, OrgsOf(&g, chosen, mask, 0));
+	}
+	RETURN_ARRAY(r);
+}
+
+/* sales_scope_org_ids() RETURNS bigint[]: orgs with sales access only */
+Datum
+leadmgmt_sales_scope_org_ids(PG_FUNCTION_ARGS)
+{
+	int64		chosen = ChosenOrg();
+	ArrayType  *r = Cached(fcinfo, -1, chosen);
+	Grants		g;
+
+	if (r == NULL)
+	{
+		RoleGrants(GetUserId(), &g);
+		r = Keep(fcinfo, -1, chosen, OrgsOf(&g, chosen, K_SALES, K_REPORTING | K_APP | K_ADMIN));
+	}
+	RETURN_ARRAY(r);
+}
+
+/* my_rep_ids() RETURNS bigint[]: the reps the role acts as */
+Datum
+leadmgmt_my_rep_ids(PG_FUNCTION_ARGS)
+{
+	int64		chosen = ChosenOrg();
+	ArrayType  *r = Cached(fcinfo, -2, chosen);
+	Grants		g;
+
+	if (r == NULL)
+	{
+		int64	   *ids;
+		int			i,
+					n = 0;
+
+		RoleGrants(GetUserId(), &g);
+		ids = palloc(sizeof(int64) * (g.nrep > 0 ? g.nrep : 1));
+		for (i = 0; i < g.nrep; i++)
+			if (chosen < 0 || g.rep_org[i] == chosen)
+				ids[n++] = g.rep[i];
+		r = Keep(fcinfo, -2, chosen, IdArray(ids, n));
+	}
+	RETURN_ARRAY(r);
+}
+
+/*
+ * grant_role_name(org_id bigint, access text, rep_id bigint) RETURNS name,
+ * CALLED ON NULL INPUT: the group role of a grant.  22004 for a NULL org or
+ * access, 22023 for an unknown kind or a rep given or missing wrongly.
+ */
+Datum
+leadmgmt_grant_role_name(PG_FUNCTION_ARGS)
+{
+	char		prefix[16];
+	char	   *kind;
+	char		buf[NAMEDATALEN + 64];
+	Name		result = (Name) palloc0(NAMEDATALEN);
+	int			bit;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("org_id and access must not be null")));
+	kind = TextDatumGetCString(PG_GETARG_DATUM(1));
+	bit = KindBit(kind);
+	if (bit == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid access \"%s\"", kind),
+				 errhint("Valid kinds: reporting, app, sales, admin.")));
+	if ((bit == K_SALES) != !PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rep_id must be given for sales access, and only for it")));
+	if (PG_GETARG_INT64(0) < 0 || (bit == K_SALES && PG_GETARG_INT64(2) < 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("org and rep ids of a grant are not negative")));
+	GroupPrefix(prefix);
+	if (bit == K_SALES)
+		snprintf(buf, sizeof(buf), "%s" INT64_FORMAT "_rep_" INT64_FORMAT, prefix, PG_GETARG_INT64(0),
+				 PG_GETARG_INT64(2));
+	else
+		snprintf(buf, sizeof(buf), "%s" INT64_FORMAT "_%s", prefix, PG_GETARG_INT64(0), kind);
+	strlcpy(NameStr(*result), buf, NAMEDATALEN);
+	PG_RETURN_NAME(result);
+}
+
+/* is_acting_role(role_name name) RETURNS boolean, STRICT: the current role has its privileges */
+Datum
+leadmgmt_is_acting_role(PG_FUNCTION_ARGS)
+{
+	Oid			r = get_role_oid(NameStr(*PG_GETARG_NAME(0)), true);
+
+	PG_RETURN_BOOL(OidIsValid(r) && has_privs_of_role(GetUserId(), r));
+}
