@@ -21,8 +21,6 @@ fi
 check "restored data is identical, not just as many rows (leads and orders compared)" [ \
   "$(psql -X -At -d "$src" -c "SELECT md5(string_agg(l::text, ',' ORDER BY lead_id)) FROM leadmgmt.lead l")" = \
   "$(psql -X -At -d lm_restored -c "SELECT md5(string_agg(l::text, ',' ORDER BY lead_id)) FROM leadmgmt.lead l")" ]
-check "new leads are numbered after the restored ones" [ "$(psql -X -At -d lm_restored -c \
-  "SELECT lead_id > (SELECT max(lead_id) FROM leadmgmt.lead WHERE lead_id < 1000000000) FROM leadmgmt.ingest_lead(1, '13988887777', 'douyin', NULL, now())")" = t ]
 check "access grants and privileges are restored" [ "$(psql -X -At -d lm_restored -c \
   "SELECT count(*) FROM leadmgmt.access_grant WHERE role_name = 'lm_bi'")" = 1 ] \
   && [ "$(psql -X -At -d lm_restored -c "SELECT has_table_privilege('lm_bi', 'leadmgmt.course', 'SELECT')")" = t ]
@@ -53,4 +51,6 @@ check "after a restore the engine state matches the rows: each rep's open leads 
       -c "SELECT count(*) FILTER (WHERE l.open_leads = w.open_leads AND l.assigned_today = w.assigned_today), count(*)
             FROM leadmgmt.rep_load l JOIN leadmgmt.rep_workload w USING (org_id, rep_id)" | tail -1)" = \
   "$(psql -X -At -d lm_restored -c "SELECT count(*) || '|' || count(*) FROM leadmgmt.sales_rep WHERE org_id = 1")" ]
+check "new leads are numbered after the restored ones" [ "$(psql -X -At -d lm_restored -c \
+  "SELECT lead_id > (SELECT max(lead_id) FROM leadmgmt.lead WHERE lead_id < 1000000000) FROM leadmgmt.ingest_lead(1, '13988887777', 'douyin', NULL, now())")" = t ]
 dropdb "$src"; dropdb lm_restored
