@@ -265,73 +265,98 @@ OrgsOf(Grants *g, int64 chosen, int want, int unless)
 	return IdArray(ids, n);
 }
 
-/* the answer of one call site for the rest of the query */
+/*
+ * The answer of one call site for the rest of the query, keyed by what it
+ * depends on: the user, the leadmgmt.org_id setting as text, and the kinds
+ * asked for (their array's bytes), so that a hit costs no parsing at all.
+ */
 typedef struct AccessCache
 {
 	Oid			user;
-	int64		chosen;
-	int			mask;
+	char	   *setting;		/* NULL when unset */
+	int			nkey;
+	char	   *key;
 	ArrayType  *result;
 } AccessCache;
 
 static ArrayType *
-Cached(FunctionCallInfo fcinfo, int mask, int64 chosen)
+Cached(FunctionCallInfo fcinfo, const char *key, int nkey)
 {
 	AccessCache *c = (AccessCache *) fcinfo->flinfo->fn_extra;
+	const char *v;
 
-	if (c != NULL && c->user == GetUserId() && c->chosen == chosen && c->mask == mask)
-		return c->result;
-	return NULL;
+	if (c == NULL || c->user != GetUserId() || c->nkey != nkey || memcmp(c->key, key, nkey) != 0)
+		return NULL;
+	v = GetConfigOption("leadmgmt.org_id", true, false);
+	if (v != NULL && v[0] == '\0')
+		v = NULL;
+	if ((v == NULL) != (c->setting == NULL) || (v != NULL && strcmp(v, c->setting) != 0))
+		return NULL;
+	return c->result;
 }
 
 static ArrayType *
-Keep(FunctionCallInfo fcinfo, int mask, int64 chosen, ArrayType *a)
+Keep(FunctionCallInfo fcinfo, const char *key, int nkey, ArrayType *a)
 {
+	MemoryContext cx = fcinfo->flinfo->fn_mcxt;
 	AccessCache *c = (AccessCache *) fcinfo->flinfo->fn_extra;
+	const char *v = GetConfigOption("leadmgmt.org_id", true, false);
 
 	if (c == NULL)
-		c = fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(AccessCache));
-	else if (c->result != NULL)
-		pfree(c->result);
+		c = fcinfo->flinfo->fn_extra = MemoryContextAllocZero(cx, sizeof(AccessCache));
+	else
+	{
+		if (c->setting)
+			pfree(c->setting);
+		if (c->key)
+			pfree(c->key);
+		if (c->result)
+			pfree(c->result);
+	}
 	c->user = GetUserId();
-	c->chosen = chosen;
-	c->mask = mask;
-	c->result = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(a));
+	c->setting = (v != NULL && v[0] != '\0') ? MemoryContextStrdup(cx, v) : NULL;
+	c->nkey = nkey;
+	c->key = MemoryContextAlloc(cx, nkey > 0 ? nkey : 1);
+	memcpy(c->key, key, nkey);
+	c->result = MemoryContextAlloc(cx, VARSIZE(a));
 	memcpy(c->result, a, VARSIZE(a));
 	return c->result;
 }
 
-/* a copy the caller may keep, of the cached array */
-#define RETURN_ARRAY(a) PG_RETURN_ARRAYTYPE_P(DatumGetArrayTypePCopy(PointerGetDatum(a)))
+/*
+ * The cached array itself: it lives in fn_mcxt for the query, and callers
+ * (the policies' = ANY, plpgsql assignments) read or copy it, never change it.
+ */
+#define RETURN_ARRAY(a) PG_RETURN_ARRAYTYPE_P(a)
 
 /* acting_org_ids(kinds text[]) RETURNS bigint[], STRICT */
 Datum
 leadmgmt_acting_org_ids(PG_FUNCTION_ARGS)
 {
 	ArrayType  *kinds = PG_GETARG_ARRAYTYPE_P(0);
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n,
-				i,
-				mask = 0;
-	int64		chosen = ChosenOrg();
-	ArrayType  *r;
-	Grants		g;
+	ArrayType  *r = Cached(fcinfo, (const char *) kinds, VARSIZE(kinds));
 
-	deconstruct_array(kinds, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-	for (i = 0; i < n; i++)
-		if (!nulls[i])
-		{
-			char	   *s = TextDatumGetCString(elems[i]);
-
-			mask |= KindBit(s);
-			pfree(s);
-		}
-	r = Cached(fcinfo, mask, chosen);
 	if (r == NULL)
 	{
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n,
+					i,
+					mask = 0;
+		int64		chosen = ChosenOrg();
+		Grants		g;
+
+		deconstruct_array(kinds, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		for (i = 0; i < n; i++)
+			if (!nulls[i])
+			{
+				char	   *s = TextDatumGetCString(elems[i]);
+
+				mask |= KindBit(s);
+				pfree(s);
+			}
 		RoleGrants(GetUserId(), &g);
-		r = Keep(fcinfo, mask, chosen, OrgsOf(&g, chosen, mask, 0));
+		r = Keep(fcinfo, (const char *) kinds, VARSIZE(kinds), OrgsOf(&g, chosen, mask, 0));
 	}
 	RETURN_ARRAY(r);
 }
@@ -340,14 +365,15 @@ leadmgmt_acting_org_ids(PG_FUNCTION_ARGS)
 Datum
 leadmgmt_sales_scope_org_ids(PG_FUNCTION_ARGS)
 {
-	int64		chosen = ChosenOrg();
-	ArrayType  *r = Cached(fcinfo, -1, chosen);
+	ArrayType  *r = Cached(fcinfo, "", 0);
 	Grants		g;
 
 	if (r == NULL)
 	{
+		int64		chosen = ChosenOrg();
+
 		RoleGrants(GetUserId(), &g);
-		r = Keep(fcinfo, -1, chosen, OrgsOf(&g, chosen, K_SALES, K_REPORTING | K_APP | K_ADMIN));
+		r = Keep(fcinfo, "", 0, OrgsOf(&g, chosen, K_SALES, K_REPORTING | K_APP | K_ADMIN));
 	}
 	RETURN_ARRAY(r);
 }
@@ -356,12 +382,12 @@ leadmgmt_sales_scope_org_ids(PG_FUNCTION_ARGS)
 Datum
 leadmgmt_my_rep_ids(PG_FUNCTION_ARGS)
 {
-	int64		chosen = ChosenOrg();
-	ArrayType  *r = Cached(fcinfo, -2, chosen);
+	ArrayType  *r = Cached(fcinfo, "", 0);
 	Grants		g;
 
 	if (r == NULL)
 	{
+		int64		chosen = ChosenOrg();
 		int64	   *ids;
 		int			i,
 					n = 0;
@@ -371,7 +397,7 @@ leadmgmt_my_rep_ids(PG_FUNCTION_ARGS)
 		for (i = 0; i < g.nrep; i++)
 			if (chosen < 0 || g.rep_org[i] == chosen)
 				ids[n++] = g.rep[i];
-		r = Keep(fcinfo, -2, chosen, IdArray(ids, n));
+		r = Keep(fcinfo, "", 0, IdArray(ids, n));
 	}
 	RETURN_ARRAY(r);
 }
