@@ -26,7 +26,7 @@ PGFILEDESC  = "leadmgmt - lead management and funnel analytics"
 # the install script of the newest version: the code, one part per capability,
 # in this order (src/sql/parts) ...
 SQL_PARTS   = $(addprefix src/sql/parts/,$(addsuffix .sql,header phone schema access ingest funnel tiers \
-                survival model attribution roi assignment install privileges))
+                survival model attribution roi assignment install citus privileges))
 # ... and the schema that leadmgmt.install() creates (src/sql/schema), one file
 # per capability that has tables or views, in this order
 SCHEMA_PARTS = $(addprefix src/sql/schema/,$(addsuffix .sql,schema access overview funnel tiers service model roi \

@@ -37,6 +37,8 @@ PG_FUNCTION_INFO_V1(leadmgmt_my_rep_ids);
 PG_FUNCTION_INFO_V1(leadmgmt_sales_scope_org_ids);
 PG_FUNCTION_INFO_V1(leadmgmt_grant_role_name);
 PG_FUNCTION_INFO_V1(leadmgmt_is_acting_role);
+PG_FUNCTION_INFO_V1(leadmgmt_caller_org_ids);
+PG_FUNCTION_INFO_V1(leadmgmt_caller_rep_ids);
 
 /* the kinds of access, as bits */
 #define K_REPORTING 1
@@ -280,12 +282,12 @@ typedef struct AccessCache
 } AccessCache;
 
 static ArrayType *
-Cached(FunctionCallInfo fcinfo, const char *key, int nkey)
+Cached(FunctionCallInfo fcinfo, Oid user, const char *key, int nkey)
 {
 	AccessCache *c = (AccessCache *) fcinfo->flinfo->fn_extra;
 	const char *v;
 
-	if (c == NULL || c->user != GetUserId() || c->nkey != nkey || memcmp(c->key, key, nkey) != 0)
+	if (c == NULL || c->user != user || c->nkey != nkey || memcmp(c->key, key, nkey) != 0)
 		return NULL;
 	v = GetConfigOption("leadmgmt.org_id", true, false);
 	if (v != NULL && v[0] == '\0')
@@ -296,7 +298,7 @@ Cached(FunctionCallInfo fcinfo, const char *key, int nkey)
 }
 
 static ArrayType *
-Keep(FunctionCallInfo fcinfo, const char *key, int nkey, ArrayType *a)
+Keep(FunctionCallInfo fcinfo, Oid user, const char *key, int nkey, ArrayType *a)
 {
 	MemoryContext cx = fcinfo->flinfo->fn_mcxt;
 	AccessCache *c = (AccessCache *) fcinfo->flinfo->fn_extra;
@@ -313,7 +315,7 @@ Keep(FunctionCallInfo fcinfo, const char *key, int nkey, ArrayType *a)
 		if (c->result)
 			pfree(c->result);
 	}
-	c->user = GetUserId();
+	c->user = user;
 	c->setting = (v != NULL && v[0] != '\0') ? MemoryContextStrdup(cx, v) : NULL;
 	c->nkey = nkey;
 	c->key = MemoryContextAlloc(cx, nkey > 0 ? nkey : 1);
@@ -329,12 +331,12 @@ Keep(FunctionCallInfo fcinfo, const char *key, int nkey, ArrayType *a)
  */
 #define RETURN_ARRAY(a) PG_RETURN_ARRAYTYPE_P(a)
 
-/* acting_org_ids(kinds text[]) RETURNS bigint[], STRICT */
-Datum
-leadmgmt_acting_org_ids(PG_FUNCTION_ARGS)
+/* the orgs a user acts for with the kinds in a text[] */
+static Datum
+ActingOrgs(FunctionCallInfo fcinfo, Oid user)
 {
 	ArrayType  *kinds = PG_GETARG_ARRAYTYPE_P(0);
-	ArrayType  *r = Cached(fcinfo, (const char *) kinds, VARSIZE(kinds));
+	ArrayType  *r = Cached(fcinfo, user, (const char *) kinds, VARSIZE(kinds));
 
 	if (r == NULL)
 	{
@@ -355,34 +357,17 @@ leadmgmt_acting_org_ids(PG_FUNCTION_ARGS)
 				mask |= KindBit(s);
 				pfree(s);
 			}
-		RoleGrants(GetUserId(), &g);
-		r = Keep(fcinfo, (const char *) kinds, VARSIZE(kinds), OrgsOf(&g, chosen, mask, 0));
+		RoleGrants(user, &g);
+		r = Keep(fcinfo, user, (const char *) kinds, VARSIZE(kinds), OrgsOf(&g, chosen, mask, 0));
 	}
 	RETURN_ARRAY(r);
 }
 
-/* sales_scope_org_ids() RETURNS bigint[]: orgs with sales access only */
-Datum
-leadmgmt_sales_scope_org_ids(PG_FUNCTION_ARGS)
+/* the reps a user acts as */
+static Datum
+RepIds(FunctionCallInfo fcinfo, Oid user)
 {
-	ArrayType  *r = Cached(fcinfo, "", 0);
-	Grants		g;
-
-	if (r == NULL)
-	{
-		int64		chosen = ChosenOrg();
-
-		RoleGrants(GetUserId(), &g);
-		r = Keep(fcinfo, "", 0, OrgsOf(&g, chosen, K_SALES, K_REPORTING | K_APP | K_ADMIN));
-	}
-	RETURN_ARRAY(r);
-}
-
-/* my_rep_ids() RETURNS bigint[]: the reps the role acts as */
-Datum
-leadmgmt_my_rep_ids(PG_FUNCTION_ARGS)
-{
-	ArrayType  *r = Cached(fcinfo, "", 0);
+	ArrayType  *r = Cached(fcinfo, user, "", 0);
 	Grants		g;
 
 	if (r == NULL)
@@ -392,14 +377,63 @@ leadmgmt_my_rep_ids(PG_FUNCTION_ARGS)
 		int			i,
 					n = 0;
 
-		RoleGrants(GetUserId(), &g);
+		RoleGrants(user, &g);
 		ids = palloc(sizeof(int64) * (g.nrep > 0 ? g.nrep : 1));
 		for (i = 0; i < g.nrep; i++)
 			if (chosen < 0 || g.rep_org[i] == chosen)
 				ids[n++] = g.rep[i];
-		r = Keep(fcinfo, "", 0, IdArray(ids, n));
+		r = Keep(fcinfo, user, "", 0, IdArray(ids, n));
 	}
 	RETURN_ARRAY(r);
+}
+
+/* acting_org_ids(kinds text[]) RETURNS bigint[], STRICT: for the current user */
+Datum
+leadmgmt_acting_org_ids(PG_FUNCTION_ARGS)
+{
+	return ActingOrgs(fcinfo, GetUserId());
+}
+
+/*
+ * caller_org_ids(kinds text[]) RETURNS bigint[], STRICT: the same for the
+ * caller of a SECURITY DEFINER function (the role set with SET ROLE, else the
+ * session user), whose grants such a function checks
+ */
+Datum
+leadmgmt_caller_org_ids(PG_FUNCTION_ARGS)
+{
+	return ActingOrgs(fcinfo, GetOuterUserId());
+}
+
+/* sales_scope_org_ids() RETURNS bigint[]: orgs with sales access only */
+Datum
+leadmgmt_sales_scope_org_ids(PG_FUNCTION_ARGS)
+{
+	ArrayType  *r = Cached(fcinfo, GetUserId(), "", 0);
+	Grants		g;
+
+	if (r == NULL)
+	{
+		int64		chosen = ChosenOrg();
+
+		RoleGrants(GetUserId(), &g);
+		r = Keep(fcinfo, GetUserId(), "", 0, OrgsOf(&g, chosen, K_SALES, K_REPORTING | K_APP | K_ADMIN));
+	}
+	RETURN_ARRAY(r);
+}
+
+/* my_rep_ids() RETURNS bigint[]: the reps the current user acts as */
+Datum
+leadmgmt_my_rep_ids(PG_FUNCTION_ARGS)
+{
+	return RepIds(fcinfo, GetUserId());
+}
+
+/* caller_rep_ids() RETURNS bigint[]: the reps the caller acts as (see caller_org_ids) */
+Datum
+leadmgmt_caller_rep_ids(PG_FUNCTION_ARGS)
+{
+	return RepIds(fcinfo, GetOuterUserId());
 }
 
 /*

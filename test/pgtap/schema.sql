@@ -76,8 +76,8 @@ SELECT is(array(SELECT p.oid::regprocedure::text FROM pg_proc p
           '{}'::text[], 'SECURITY DEFINER functions pin search_path and are not executable by PUBLIC');
 SELECT is(array(SELECT p.oid::regprocedure::text FROM pg_proc p
                  WHERE p.pronamespace = 'leadmgmt'::regnamespace AND p.prosecdef ORDER BY 1),
-          '{"leadmgmt.claim_lead(bigint,bigint,bigint,timestamp with time zone)","leadmgmt.lead_phone(bigint,bigint)","leadmgmt.log_follow_up(bigint,bigint,bigint,text,text,numeric,timestamp with time zone,integer,text)","leadmgmt.release_lead(bigint,bigint,bigint,timestamp with time zone)","leadmgmt.rep_load_track()"}'::text[],
-          'the SECURITY DEFINER functions are lead_phone, the rep-facing engine functions that check the caller, and the open-lead trigger');
+          '{"leadmgmt.claim_lead(bigint,bigint,bigint,timestamp with time zone)","leadmgmt.lead_history(bigint,bigint)","leadmgmt.lead_phone(bigint,bigint)","leadmgmt.log_follow_up(bigint,bigint,bigint,text,text,numeric,timestamp with time zone,integer,text)","leadmgmt.release_lead(bigint,bigint,bigint,timestamp with time zone)","leadmgmt.rep_load_track()"}'::text[],
+          'the SECURITY DEFINER functions are lead_phone and lead_history, the rep-facing engine functions that check the caller, and the open-lead trigger');
 SELECT is(array(SELECT p.proname::text FROM pg_proc p
                  WHERE p.pronamespace = 'leadmgmt'::regnamespace
                    AND p.proname IN ('grant_access', 'revoke_access', 'apply_privileges', 'register_table')
@@ -103,15 +103,13 @@ SELECT ok(has_table_privilege('public', 'leadmgmt.schema_version', 'SELECT')
           AND NOT has_function_privilege('public', 'leadmgmt.install()', 'EXECUTE'),
           'schema_version is readable by all and writable by its owner only; install() is not PUBLIC''s');
 -- tenancy that holds on every node (0.11): the policies are plain
--- expressions over C functions that read no table; the one subquery left is
--- sales_scope on the rows of a lead (docs/dba/citus.md)
+-- expressions over C functions that read no table (docs/dba/citus.md)
 SELECT is(array(SELECT c.relname || '.' || p.polname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
                  WHERE c.relnamespace = 'leadmgmt'::regnamespace
                    AND (coalesce(pg_get_expr(p.polqual, p.polrelid), '') ~* 'select'
                         OR coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '') ~* 'select')
                  ORDER BY 1),
-          '{assignment.sales_scope,follow_up.sales_scope,lead_event.sales_scope,lead_tag.sales_scope,tier_change.sales_scope,touchpoint.sales_scope,trial_lesson.sales_scope}'::text[],
-          'no policy has a subquery but sales_scope on the rows of a lead');
+          '{}'::text[], 'no policy has a subquery');
 SELECT is(array(SELECT p.proname::text || '=' || l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
                  WHERE p.pronamespace = 'leadmgmt'::regnamespace
                    AND p.proname IN ('acting_org_ids', 'my_rep_ids', 'sales_scope_org_ids', 'is_acting_role') ORDER BY 1),

@@ -1,4 +1,4 @@
--- leadmgmt 0.10 -> 0.11, built from src/sql/parts: install sql fn:ingest_org fn:rep_org fn:scoring_model fn:ingest_check_time fn:channel_id_of fn:campaign_id_of fn:lead_of fn:rep_load_sync fn:rep_roster fn:assign_locked fn:cooling_rep fn:model_predict view:model_lift sql fn:activate_model fn:add_channel fn:assign_lead fn:assign_pending fn:claim_lead fn:create_org fn:explain_score fn:ingest_lead fn:lead_feature_values fn:log_follow_up fn:record_event fn:record_spend fn:record_touch fn:recycle_stale fn:refresh_tiers fn:register_table fn:score_leads fn:train_conversion_model fn:acting_org_ids fn:my_rep_ids fn:sales_scope_org_ids fn:grant_role_name fn:is_acting_role fn:sync_grant_roles fn:apply_privileges fn:apply_policies sql
+-- leadmgmt 0.10 -> 0.11, built from src/sql/parts: install sql fn:ingest_org fn:rep_org fn:scoring_model fn:ingest_check_time fn:channel_id_of fn:campaign_id_of fn:lead_of fn:rep_load_sync fn:rep_roster fn:assign_locked fn:cooling_rep fn:model_predict view:model_lift sql fn:activate_model fn:add_channel fn:assign_lead fn:assign_pending fn:claim_lead fn:create_org fn:explain_score fn:ingest_lead fn:lead_feature_values fn:log_follow_up fn:record_event fn:record_spend fn:record_touch fn:recycle_stale fn:refresh_tiers fn:register_table fn:score_leads fn:train_conversion_model fn:acting_org_ids fn:my_rep_ids fn:sales_scope_org_ids fn:grant_role_name fn:is_acting_role fn:sync_grant_roles fn:apply_privileges fn:apply_policies fn:caller_org_ids fn:caller_rep_ids fn:lead_history citus sql
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.11'" to load this file. \quit
@@ -3715,18 +3715,17 @@ BEGIN
     USING (org_id = ANY (@extschema@.acting_org_ids(%L)))
     WITH CHECK (org_id = ANY (@extschema@.acting_org_ids(%L))) $f$, rel, writers, writers);
 
-  -- rows that belong to a lead follow the lead's visibility for sales roles
-  -- (the one subquery left in a policy: docs/dba/citus.md)
+  -- rows that belong to a lead: none for an org where the role has sales
+  -- access only (since 0.11; a rep reads its leads' history with
+  -- lead_history() and writes it with the engine functions)
   IF lead_scoped THEN
-    EXECUTE format($f$CREATE POLICY sales_scope ON @extschema@.%1$I AS RESTRICTIVE FOR ALL
-      USING (org_id <> ALL (@extschema@.sales_scope_org_ids())
-             OR EXISTS (SELECT 1 FROM @extschema@.lead l
-                         WHERE l.org_id = %1$I.org_id AND l.lead_id = %1$I.lead_id)) $f$, rel);
+    EXECUTE format($f$CREATE POLICY sales_scope ON @extschema@.%I AS RESTRICTIVE FOR ALL
+      USING (org_id <> ALL (@extschema@.sales_scope_org_ids())) $f$, rel);
   END IF;
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.register_table(regclass, text[], boolean) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.register_table(regclass, text[], boolean) IS 'gives a table of leadmgmt''s schema what every one has: row-level security, tenant_read and tenant_write policies (writes by the given kinds of access) and, for rows that belong to a lead, the sales_scope policy; replaces them when run again';
+COMMENT ON FUNCTION @extschema@.register_table(regclass, text[], boolean) IS 'gives a table of leadmgmt''s schema what every one has: row-level security, tenant_read and tenant_write policies (writes by the given kinds of access) and, for rows that belong to a lead, the sales_scope policy (none of them for an org where the role has sales access only); replaces them when run again';
 
 CREATE OR REPLACE FUNCTION @extschema@.score_leads(org_id bigint, model_id bigint DEFAULT NULL) RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -3932,8 +3931,8 @@ DECLARE
   kinds text[];
   rel record;
   -- what a sales role may read: the sales side of the funnel, nothing about money
-  sales_tables text[] := '{org,channel,campaign,team,sales_rep,rep_shift,lead,touchpoint,lead_event,tag,lead_tag,'
-                         'assignment,follow_up,trial_lesson,teacher,course,course_class}';
+  -- (since 0.11 not the rows of a lead, which it reads with lead_history)
+  sales_tables text[] := '{org,channel,campaign,team,sales_rep,rep_shift,lead,tag,teacher,course,course_class}';
   sales_views text[] := '{lead_overview}';
   lead_cols text;
   -- SECURITY DEFINER engine functions a rep calls; each checks the caller itself
@@ -3949,6 +3948,7 @@ BEGIN
   -- start from nothing, then grant what the role's kinds of access need
   EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA @extschema@ FROM %I', role::text);
   EXECUTE format('REVOKE ALL ON FUNCTION @extschema@.lead_phone(bigint, bigint) FROM %I', role::text);
+  EXECUTE format('REVOKE ALL ON FUNCTION @extschema@.lead_history(bigint, bigint) FROM %I', role::text);
   EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %I', engine_fns, role::text);
   FOR rel IN SELECT attname FROM pg_attribute
               WHERE attrelid = '@extschema@.lead'::regclass AND attnum > 0 AND NOT attisdropped LOOP
@@ -3985,13 +3985,14 @@ BEGIN
     EXECUTE format('GRANT SELECT (%s) ON @extschema@.lead TO %I', lead_cols, role::text);
   END IF;
   IF 'sales' = ANY (kinds) AND NOT kinds && '{app,admin}' THEN
-    EXECUTE format('GRANT INSERT ON @extschema@.follow_up, @extschema@.lead_event, @extschema@.lead_tag, '
-                   '@extschema@.trial_lesson TO %I', role::text);
     EXECUTE format('GRANT UPDATE (name, child_age, grade, subject, city, city_tier, status, attrs, updated_at) '
                    'ON @extschema@.lead TO %I', role::text);
   END IF;
   IF 'sales' = ANY (kinds) THEN
     EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.lead_phone(bigint, bigint) TO %I', role::text);
+  END IF;
+  IF cardinality(kinds) > 0 THEN
+    EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.lead_history(bigint, bigint) TO %I', role::text);
   END IF;
   IF kinds && '{sales,app,admin}' THEN
     EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', engine_fns, role::text);
@@ -4020,9 +4021,8 @@ BEGIN
               AND c.relname NOT IN ('access_grant', 'schema_version')
             ORDER BY c.relname LOOP
     PERFORM @extschema@.register_table(format('@extschema@.%I', t)::regclass,
-      -- a sales role also writes the sales side of its own leads
-      CASE WHEN t IN ('lead', 'follow_up', 'lead_event', 'lead_tag', 'trial_lesson') THEN '{app,admin,sales}'
-           ELSE '{app,admin}' END::text[],
+      -- a sales role also updates its own leads (the rest through functions)
+      CASE WHEN t = 'lead' THEN '{app,admin,sales}' ELSE '{app,admin}' END::text[],
       t IN ('touchpoint', 'lead_event', 'lead_tag', 'assignment', 'follow_up', 'trial_lesson', 'tier_change'));
   END LOOP;
 
@@ -4042,6 +4042,151 @@ END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.apply_policies() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.apply_policies() IS 'creates (or replaces) every row-level security policy of the schema: own_grants on access_grant, tenant_read and tenant_write on every tenant table, sales_scope on the rows of a lead, and the sales policies of lead; install() runs it';
+
+CREATE OR REPLACE FUNCTION @extschema@.caller_org_ids(kinds text[]) RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'leadmgmt_caller_org_ids' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.caller_org_ids(text[]) IS 'acting_org_ids for the caller of a SECURITY DEFINER function (the role set with SET ROLE, else the session user), whose grants such a function checks';
+
+CREATE OR REPLACE FUNCTION @extschema@.caller_rep_ids() RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'leadmgmt_caller_rep_ids' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.caller_rep_ids() IS 'my_rep_ids for the caller of a SECURITY DEFINER function (the role set with SET ROLE, else the session user)';
+
+CREATE OR REPLACE FUNCTION @extschema@.lead_history(org_id bigint, lead_id bigint)
+RETURNS TABLE (occurred_at timestamptz, source text, detail jsonb)
+LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  caller name := coalesce(nullif(current_setting('role'), 'none'), session_user);
+  l record;
+BEGIN
+  IF lead_history.org_id IS NULL OR lead_history.lead_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'org_id and lead_id must not be null';
+  END IF;
+  SELECT x.pool, x.owner_rep_id INTO l FROM @extschema@.lead x
+   WHERE x.org_id = lead_history.org_id AND x.lead_id = lead_history.lead_id;
+  IF NOT FOUND OR NOT (
+       EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = caller AND r.rolsuper)
+       OR lead_history.org_id = ANY (@extschema@.caller_org_ids('{reporting,app,admin}'))
+       OR (lead_history.org_id = ANY (@extschema@.caller_org_ids('{sales}'))
+           AND (l.pool = 'public' OR l.owner_rep_id = ANY (@extschema@.caller_rep_ids())))) THEN
+    RAISE EXCEPTION USING ERRCODE = '23503',
+      MESSAGE = format('unknown lead %s in org %s', lead_history.lead_id, lead_history.org_id);
+  END IF;
+  RETURN QUERY
+    SELECT h.at, h.src, h.d FROM (
+      SELECT t.occurred_at AS at, 'touchpoint' AS src, to_jsonb(t) - '{org_id,lead_id}'::text[] AS d
+        FROM @extschema@.touchpoint t WHERE t.org_id = lead_history.org_id AND t.lead_id = lead_history.lead_id
+      UNION ALL
+      SELECT e.occurred_at, 'lead_event', to_jsonb(e) - '{org_id,lead_id}'::text[]
+        FROM @extschema@.lead_event e WHERE e.org_id = lead_history.org_id AND e.lead_id = lead_history.lead_id
+      UNION ALL
+      SELECT a.assigned_at, 'assignment', to_jsonb(a) - '{org_id,lead_id}'::text[]
+        FROM @extschema@.assignment a WHERE a.org_id = lead_history.org_id AND a.lead_id = lead_history.lead_id
+      UNION ALL
+      SELECT f.occurred_at, 'follow_up', to_jsonb(f) - '{org_id,lead_id}'::text[]
+        FROM @extschema@.follow_up f WHERE f.org_id = lead_history.org_id AND f.lead_id = lead_history.lead_id
+      UNION ALL
+      SELECT tl.booked_at, 'trial_lesson', to_jsonb(tl) - '{org_id,lead_id}'::text[]
+        FROM @extschema@.trial_lesson tl WHERE tl.org_id = lead_history.org_id AND tl.lead_id = lead_history.lead_id
+      UNION ALL
+      SELECT lt.tagged_at, 'lead_tag', to_jsonb(lt) - '{org_id,lead_id}'::text[]
+        FROM @extschema@.lead_tag lt WHERE lt.org_id = lead_history.org_id AND lt.lead_id = lead_history.lead_id
+    ) h
+    ORDER BY h.at, h.src, h.d::text;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.lead_history(bigint, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.lead_history(bigint, bigint) IS 'every touchpoint, event, assignment, follow-up, trial lesson and tag of a lead in time order (the row as detail, without org_id and lead_id), for a caller who may see the lead: reporting, app or admin access to the org, or sales access when the lead is public or the caller''s own; 23503 otherwise, as for a lead that does not exist';
+
+
+-- ---------------------------------------------------------------------------
+-- Citus (since 0.11; docs/dba/citus.md): distribute() turns the schema that
+-- install() made into a Citus one: every tenant table distributed by org_id
+-- in one colocation group with org, schema_version a reference table, and
+-- every write function that takes org_id delegated to the node holding it.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.distribute(shard_count integer DEFAULT NULL) RETURNS text
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+DECLARE
+  pending name[];
+  ready name[];
+  t name;
+  f regprocedure;
+  n_tables int := 0;
+  n_functions int := 0;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+    RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = 'citus is not installed in this database',
+      HINT = 'leadmgmt.distribute() runs on a Citus coordinator, after CREATE EXTENSION citus and leadmgmt.install() (docs/dba/citus.md).';
+  END IF;
+  IF shard_count IS NOT NULL AND shard_count NOT BETWEEN 1 AND 64000 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('shard_count must be between 1 and 64000, not %s', shard_count);
+  END IF;
+  PERFORM @extschema@.require_schema();
+  -- the triggers run on the shards, and touch only rows of the same org
+  PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+  IF shard_count IS NOT NULL THEN
+    PERFORM set_config('citus.shard_count', shard_count::text, true);
+  END IF;
+
+  -- schema_version belongs to no org: a copy on every node
+  IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = '@extschema@.schema_version'::regclass) THEN
+    EXECUTE 'SELECT create_reference_table(''@extschema@.schema_version'')';
+  END IF;
+
+  -- the tenant tables, each after the tables its foreign keys reference
+  SELECT coalesce(array_agg(c.relname ORDER BY c.relname), '{}') INTO pending
+    FROM pg_class c
+   WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'r' AND c.relname <> 'schema_version'
+     AND NOT EXISTS (SELECT 1 FROM pg_dist_partition p WHERE p.logicalrelid = c.oid);
+  WHILE cardinality(pending) > 0 LOOP
+    SELECT coalesce(array_agg(t2 ORDER BY t2), '{}') INTO ready
+      FROM unnest(pending) AS t2
+     WHERE NOT EXISTS (
+             SELECT 1 FROM pg_constraint k JOIN pg_class r ON r.oid = k.confrelid
+              WHERE k.conrelid = format('@extschema@.%I', t2)::regclass AND k.contype = 'f'
+                AND r.relname <> t2 AND r.relname = ANY (pending));
+    IF cardinality(ready) = 0 THEN
+      RAISE EXCEPTION USING ERRCODE = '55000',
+        MESSAGE = format('cannot order the distribution of %s by their foreign keys', array_to_string(pending, ', '));
+    END IF;
+    -- org first: every other table is colocated with it
+    IF 'org' = ANY (ready) THEN
+      ready := ARRAY['org']::name[];
+    END IF;
+    FOREACH t IN ARRAY ready LOOP
+      IF t = 'org' THEN
+        EXECUTE 'SELECT create_distributed_table(''@extschema@.org'', ''org_id'')';
+      ELSE
+        EXECUTE format('SELECT create_distributed_table(%L, ''org_id'', colocate_with => ''@extschema@.org'')',
+                       format('@extschema@.%I', t));
+      END IF;
+      n_tables := n_tables + 1;
+    END LOOP;
+    pending := ARRAY(SELECT x FROM unnest(pending) x WHERE x <> ALL (ready));
+  END LOOP;
+
+  -- the write functions that take the org first run where the org's shards are
+  FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
+            WHERE p.pronamespace = '@extschema@'::regnamespace AND p.prokind = 'f' AND p.provolatile = 'v'
+              AND p.pronargs >= 1 AND p.proargtypes[0] = 'bigint'::regtype AND (p.proargnames)[1] = 'org_id'
+              AND NOT EXISTS (SELECT 1 FROM pg_dist_object o
+                               WHERE o.classid = 'pg_proc'::regclass AND o.objid = p.oid AND o.distribution_argument_index IS NOT NULL)
+            ORDER BY 1 LOOP
+    EXECUTE format('SELECT create_distributed_function(%L, ''org_id'', colocate_with => ''@extschema@.org'')', f::text);
+    n_functions := n_functions + 1;
+  END LOOP;
+  RETURN format('distributed %s tables by org_id and %s functions by their org_id', n_tables, n_functions);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.distribute(integer) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.distribute(integer) IS 'on a Citus coordinator, after install(): distributes every tenant table by org_id in one colocation group with org (schema_version becomes a reference table) and delegates every write function taking org_id to the node that holds the org; idempotent; 55000 without Citus';
 
 -- 0.11: the tables, their identity sequences and the views leave the
 -- extension and become ordinary objects of the schema, with every row; from

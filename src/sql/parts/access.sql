@@ -26,18 +26,17 @@ BEGIN
     USING (org_id = ANY (@extschema@.acting_org_ids(%L)))
     WITH CHECK (org_id = ANY (@extschema@.acting_org_ids(%L))) $f$, rel, writers, writers);
 
-  -- rows that belong to a lead follow the lead's visibility for sales roles
-  -- (the one subquery left in a policy: docs/dba/citus.md)
+  -- rows that belong to a lead: none for an org where the role has sales
+  -- access only (since 0.11; a rep reads its leads' history with
+  -- lead_history() and writes it with the engine functions)
   IF lead_scoped THEN
-    EXECUTE format($f$CREATE POLICY sales_scope ON @extschema@.%1$I AS RESTRICTIVE FOR ALL
-      USING (org_id <> ALL (@extschema@.sales_scope_org_ids())
-             OR EXISTS (SELECT 1 FROM @extschema@.lead l
-                         WHERE l.org_id = %1$I.org_id AND l.lead_id = %1$I.lead_id)) $f$, rel);
+    EXECUTE format($f$CREATE POLICY sales_scope ON @extschema@.%I AS RESTRICTIVE FOR ALL
+      USING (org_id <> ALL (@extschema@.sales_scope_org_ids())) $f$, rel);
   END IF;
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.register_table(regclass, text[], boolean) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.register_table(regclass, text[], boolean) IS 'gives a table of leadmgmt''s schema what every one has: row-level security, tenant_read and tenant_write policies (writes by the given kinds of access) and, for rows that belong to a lead, the sales_scope policy; replaces them when run again';
+COMMENT ON FUNCTION @extschema@.register_table(regclass, text[], boolean) IS 'gives a table of leadmgmt''s schema what every one has: row-level security, tenant_read and tenant_write policies (writes by the given kinds of access) and, for rows that belong to a lead, the sales_scope policy (none of them for an org where the role has sales access only); replaces them when run again';
 
 CREATE FUNCTION @extschema@.current_org() RETURNS bigint
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -69,6 +68,14 @@ COMMENT ON FUNCTION @extschema@.acting_org_ids(text[]) IS 'orgs the current role
 CREATE FUNCTION @extschema@.my_rep_ids() RETURNS bigint[]
 AS 'MODULE_PATHNAME', 'leadmgmt_my_rep_ids' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.my_rep_ids() IS 'sales reps the current role acts as (in the org set in leadmgmt.org_id, if one is)';
+
+CREATE FUNCTION @extschema@.caller_org_ids(kinds text[]) RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'leadmgmt_caller_org_ids' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.caller_org_ids(text[]) IS 'acting_org_ids for the caller of a SECURITY DEFINER function (the role set with SET ROLE, else the session user), whose grants such a function checks';
+
+CREATE FUNCTION @extschema@.caller_rep_ids() RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'leadmgmt_caller_rep_ids' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.caller_rep_ids() IS 'my_rep_ids for the caller of a SECURITY DEFINER function (the role set with SET ROLE, else the session user)';
 
 CREATE FUNCTION @extschema@.sales_scope_org_ids() RETURNS bigint[]
 AS 'MODULE_PATHNAME', 'leadmgmt_sales_scope_org_ids' LANGUAGE C STABLE PARALLEL SAFE;
@@ -132,6 +139,59 @@ AS $$
 $$;
 REVOKE ALL ON FUNCTION @extschema@.lead_phone(bigint, bigint) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.lead_phone(bigint, bigint) IS 'full phone number of a lead for the sales rep who owns it (checked against the session user); NULL for anyone else';
+
+-- The history of one lead, for whoever may see the lead (since 0.11): a
+-- sales rep sees its own leads and the public pool, but not the tables of a
+-- lead's rows (row-level security cannot follow a lead's owner without a
+-- subquery, which Citus refuses; docs/dba/citus.md).
+CREATE FUNCTION @extschema@.lead_history(org_id bigint, lead_id bigint)
+RETURNS TABLE (occurred_at timestamptz, source text, detail jsonb)
+LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  caller name := coalesce(nullif(current_setting('role'), 'none'), session_user);
+  l record;
+BEGIN
+  IF lead_history.org_id IS NULL OR lead_history.lead_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'org_id and lead_id must not be null';
+  END IF;
+  SELECT x.pool, x.owner_rep_id INTO l FROM @extschema@.lead x
+   WHERE x.org_id = lead_history.org_id AND x.lead_id = lead_history.lead_id;
+  IF NOT FOUND OR NOT (
+       EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = caller AND r.rolsuper)
+       OR lead_history.org_id = ANY (@extschema@.caller_org_ids('{reporting,app,admin}'))
+       OR (lead_history.org_id = ANY (@extschema@.caller_org_ids('{sales}'))
+           AND (l.pool = 'public' OR l.owner_rep_id = ANY (@extschema@.caller_rep_ids())))) THEN
+    RAISE EXCEPTION USING ERRCODE = '23503',
+      MESSAGE = format('unknown lead %s in org %s', lead_history.lead_id, lead_history.org_id);
+  END IF;
+  RETURN QUERY
+    SELECT h.at, h.src, h.d FROM (
+      SELECT t.occurred_at AS at, 'touchpoint' AS src, to_jsonb(t) - '{org_id,lead_id}'::text[] AS d
+        FROM @extschema@.touchpoint t WHERE t.org_id = lead_history.org_id AND t.lead_id = lead_history.lead_id
+      UNION ALL
+      SELECT e.occurred_at, 'lead_event', to_jsonb(e) - '{org_id,lead_id}'::text[]
+        FROM @extschema@.lead_event e WHERE e.org_id = lead_history.org_id AND e.lead_id = lead_history.lead_id
+      UNION ALL
+      SELECT a.assigned_at, 'assignment', to_jsonb(a) - '{org_id,lead_id}'::text[]
+        FROM @extschema@.assignment a WHERE a.org_id = lead_history.org_id AND a.lead_id = lead_history.lead_id
+      UNION ALL
+      SELECT f.occurred_at, 'follow_up', to_jsonb(f) - '{org_id,lead_id}'::text[]
+        FROM @extschema@.follow_up f WHERE f.org_id = lead_history.org_id AND f.lead_id = lead_history.lead_id
+      UNION ALL
+      SELECT tl.booked_at, 'trial_lesson', to_jsonb(tl) - '{org_id,lead_id}'::text[]
+        FROM @extschema@.trial_lesson tl WHERE tl.org_id = lead_history.org_id AND tl.lead_id = lead_history.lead_id
+      UNION ALL
+      SELECT lt.tagged_at, 'lead_tag', to_jsonb(lt) - '{org_id,lead_id}'::text[]
+        FROM @extschema@.lead_tag lt WHERE lt.org_id = lead_history.org_id AND lt.lead_id = lead_history.lead_id
+    ) h
+    ORDER BY h.at, h.src, h.d::text;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.lead_history(bigint, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.lead_history(bigint, bigint) IS 'every touchpoint, event, assignment, follow-up, trial lesson and tag of a lead in time order (the row as detail, without org_id and lead_id), for a caller who may see the lead: reporting, app or admin access to the org, or sales access when the lead is public or the caller''s own; 23503 otherwise, as for a lead that does not exist';
 
 -- ---------------------------------------------------------------------------
 -- Granting access to roles (docs/dba/security.md).  These functions issue
@@ -207,8 +267,8 @@ DECLARE
   kinds text[];
   rel record;
   -- what a sales role may read: the sales side of the funnel, nothing about money
-  sales_tables text[] := '{org,channel,campaign,team,sales_rep,rep_shift,lead,touchpoint,lead_event,tag,lead_tag,'
-                         'assignment,follow_up,trial_lesson,teacher,course,course_class}';
+  -- (since 0.11 not the rows of a lead, which it reads with lead_history)
+  sales_tables text[] := '{org,channel,campaign,team,sales_rep,rep_shift,lead,tag,teacher,course,course_class}';
   sales_views text[] := '{lead_overview}';
   lead_cols text;
   -- SECURITY DEFINER engine functions a rep calls; each checks the caller itself
@@ -224,6 +284,7 @@ BEGIN
   -- start from nothing, then grant what the role's kinds of access need
   EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA @extschema@ FROM %I', role::text);
   EXECUTE format('REVOKE ALL ON FUNCTION @extschema@.lead_phone(bigint, bigint) FROM %I', role::text);
+  EXECUTE format('REVOKE ALL ON FUNCTION @extschema@.lead_history(bigint, bigint) FROM %I', role::text);
   EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %I', engine_fns, role::text);
   FOR rel IN SELECT attname FROM pg_attribute
               WHERE attrelid = '@extschema@.lead'::regclass AND attnum > 0 AND NOT attisdropped LOOP
@@ -260,13 +321,14 @@ BEGIN
     EXECUTE format('GRANT SELECT (%s) ON @extschema@.lead TO %I', lead_cols, role::text);
   END IF;
   IF 'sales' = ANY (kinds) AND NOT kinds && '{app,admin}' THEN
-    EXECUTE format('GRANT INSERT ON @extschema@.follow_up, @extschema@.lead_event, @extschema@.lead_tag, '
-                   '@extschema@.trial_lesson TO %I', role::text);
     EXECUTE format('GRANT UPDATE (name, child_age, grade, subject, city, city_tier, status, attrs, updated_at) '
                    'ON @extschema@.lead TO %I', role::text);
   END IF;
   IF 'sales' = ANY (kinds) THEN
     EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.lead_phone(bigint, bigint) TO %I', role::text);
+  END IF;
+  IF cardinality(kinds) > 0 THEN
+    EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.lead_history(bigint, bigint) TO %I', role::text);
   END IF;
   IF kinds && '{sales,app,admin}' THEN
     EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', engine_fns, role::text);
@@ -301,9 +363,8 @@ BEGIN
               AND c.relname NOT IN ('access_grant', 'schema_version')
             ORDER BY c.relname LOOP
     PERFORM @extschema@.register_table(format('@extschema@.%I', t)::regclass,
-      -- a sales role also writes the sales side of its own leads
-      CASE WHEN t IN ('lead', 'follow_up', 'lead_event', 'lead_tag', 'trial_lesson') THEN '{app,admin,sales}'
-           ELSE '{app,admin}' END::text[],
+      -- a sales role also updates its own leads (the rest through functions)
+      CASE WHEN t = 'lead' THEN '{app,admin,sales}' ELSE '{app,admin}' END::text[],
       t IN ('touchpoint', 'lead_event', 'lead_tag', 'assignment', 'follow_up', 'trial_lesson', 'tier_change'));
   END LOOP;
 
