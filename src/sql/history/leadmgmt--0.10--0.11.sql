@@ -2853,7 +2853,6 @@ COMMENT ON FUNCTION @extschema@.lead_of(record, bigint) IS 'checks that a lead e
 CREATE OR REPLACE FUNCTION @extschema@.rep_load_sync(o record, at timestamptz) RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
   -- journal rows this snapshot sees (settled, or this transaction's) and
@@ -2953,7 +2952,6 @@ CREATE OR REPLACE FUNCTION @extschema@.assign_locked(o record, lead_ids bigint[]
 RETURNS bigint[]
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
   today date := (at AT TIME ZONE o.timezone)::date;
@@ -2993,7 +2991,6 @@ COMMENT ON FUNCTION @extschema@.assign_locked(record, bigint[], text, bigint[], 
 CREATE OR REPLACE FUNCTION @extschema@.cooling_rep(o record, lead_id bigint, at timestamptz) RETURNS bigint
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
   RETURN (SELECT last.rep_id

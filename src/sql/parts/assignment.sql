@@ -57,7 +57,6 @@ COMMENT ON FUNCTION @extschema@.rep_load_track() IS 'trigger: records each chang
 CREATE FUNCTION @extschema@.rep_load_sync(o record, at timestamptz) RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
   -- journal rows this snapshot sees (settled, or this transaction's) and
@@ -213,7 +212,6 @@ CREATE FUNCTION @extschema@.assign_locked(o record, lead_ids bigint[], tiers tex
 RETURNS bigint[]
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
   today date := (at AT TIME ZONE o.timezone)::date;
@@ -254,7 +252,6 @@ COMMENT ON FUNCTION @extschema@.assign_locked(record, bigint[], text, bigint[], 
 CREATE FUNCTION @extschema@.cooling_rep(o record, lead_id bigint, at timestamptz) RETURNS bigint
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
   RETURN (SELECT last.rep_id
