@@ -56,9 +56,61 @@ CompareLoadRow(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* an engine table's oid, after checking that the current user has the right mode on it */
+/*
+ * The relation that holds an org's rows of a table.  On one node it is the
+ * table itself.  On a Citus node where the table is distributed (by org_id,
+ * leadmgmt.distribute()), the table is an empty shell and the org's rows
+ * live in one shard, a table named <table>_<shard id> in the same schema;
+ * the engine reads and writes that shard.  The functions that call the
+ * engine are delegated to the node that holds the org, so its shard is
+ * local there; anywhere else the call is refused (0A000).
+ */
 static Oid
-EngineRelid(const char *name, AclMode mode)
+EngineShard(Oid relid, const char *name, int64 org)
+{
+	Oid			argtypes[2] = {OIDOID, INT8OID};
+	Datum		args[2] = {ObjectIdGetDatum(relid), Int64GetDatum(org)};
+	int64		shard = 0;
+	bool		found = false;
+	char		shardname[NAMEDATALEN + 24];
+	Oid			shardrel;
+
+	/* no Citus in this database: nothing is distributed */
+	if (!OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)))
+		return relid;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT pg_catalog.get_shard_id_for_distribution_column(p.logicalrelid, $2)"
+							  "  FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1",
+							  2, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not look up the shard of leadmgmt.%s", name);
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+
+		shard = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		found = !isnull;
+	}
+	SPI_finish();
+	if (!found)
+		return relid;			/* not distributed (or a reference table) */
+	snprintf(shardname, sizeof(shardname), "%s_" INT64_FORMAT, name, shard);
+	shardrel = get_relname_relid(shardname, get_rel_namespace(relid));
+	if (!OidIsValid(shardrel))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the rows of org " INT64_FORMAT " of leadmgmt.%s are not on this node", org, name),
+				 errhint("Call the assignment functions through the Citus coordinator, which delegates them "
+						 "to the node that holds the org (leadmgmt.distribute()).")));
+	return shardrel;
+}
+
+/*
+ * The relation holding an org's rows of an engine table (EngineShard), after
+ * checking that the current user has the right mode on the table
+ */
+static Oid
+EngineRelid(const char *name, AclMode mode, int64 org)
 {
 	Oid			relid = get_relname_relid(name, get_namespace_oid("leadmgmt", false));
 	AclResult	acl;
@@ -68,13 +120,13 @@ EngineRelid(const char *name, AclMode mode)
 	acl = pg_class_aclcheck(relid, GetUserId(), mode);
 	if (acl != ACLCHECK_OK)
 		aclcheck_error(acl, OBJECT_TABLE, name);
-	return relid;
+	return EngineShard(relid, name, org);
 }
 
 void
 EngineOpen(EngineRel *er, const char *name, const char *const *cols, int ncols, int64 org, bool *checked)
 {
-	Oid			relid = EngineRelid(name, ACL_SELECT);
+	Oid			relid = EngineRelid(name, ACL_SELECT, org);
 	int			i;
 
 	if (!*checked && check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
@@ -677,7 +729,7 @@ JournalPublish(int64 org, int64 pick_no, DateADT day, TimestampTz at,
 			   const Journal *seen)
 {
 	static const char *const cols[] = {"org_id", "pick_no", "day", "at", "rep_ids", "current_delta", "last_picks", "taken"};
-	Oid			relid = EngineRelid("assign_pick", ACL_INSERT);
+	Oid			relid = EngineRelid("assign_pick", ACL_INSERT, org);
 	Relation	rel;
 	TupleDesc	desc;
 	Datum	   *values;

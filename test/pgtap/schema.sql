@@ -1,7 +1,7 @@
 -- role: postgres
 -- Structural rules every table, view and function of the extension follows.
 BEGIN;
-SELECT plan(27);
+SELECT plan(28);
 
 -- the tenant tables: all but schema_version, install()'s record of the
 -- schema steps it applied, which belongs to no org (checked at the end)
@@ -110,6 +110,9 @@ SELECT is(array(SELECT c.relname || '.' || p.polname FROM pg_policy p JOIN pg_cl
                         OR coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '') ~* 'select')
                  ORDER BY 1),
           '{}'::text[], 'no policy has a subquery');
+SELECT is(array(SELECT c.relname || '.' || p.polname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+                 WHERE c.relnamespace = 'leadmgmt'::regnamespace AND NOT p.polpermissive ORDER BY 1),
+          '{}'::text[], 'no policy is restrictive (Citus 13 makes them permissive on the shards)');
 SELECT is(array(SELECT p.proname::text || '=' || l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
                  WHERE p.pronamespace = 'leadmgmt'::regnamespace
                    AND p.proname IN ('acting_org_ids', 'my_rep_ids', 'sales_scope_org_ids', 'is_acting_role') ORDER BY 1),

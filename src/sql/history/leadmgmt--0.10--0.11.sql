@@ -1,4 +1,4 @@
--- leadmgmt 0.10 -> 0.11, built from src/sql/parts: install sql fn:ingest_org fn:rep_org fn:scoring_model fn:ingest_check_time fn:channel_id_of fn:campaign_id_of fn:lead_of fn:rep_load_sync fn:rep_roster fn:assign_locked fn:cooling_rep fn:model_predict view:model_lift sql fn:activate_model fn:add_channel fn:assign_lead fn:assign_pending fn:claim_lead fn:create_org fn:explain_score fn:ingest_lead fn:lead_feature_values fn:log_follow_up fn:record_event fn:record_spend fn:record_touch fn:recycle_stale fn:refresh_tiers fn:register_table fn:score_leads fn:train_conversion_model fn:acting_org_ids fn:my_rep_ids fn:sales_scope_org_ids fn:grant_role_name fn:is_acting_role fn:sync_grant_roles fn:apply_privileges fn:apply_policies fn:caller_org_ids fn:caller_rep_ids fn:lead_history citus sql
+-- leadmgmt 0.10 -> 0.11, built from src/sql/parts: install sql fn:ingest_org fn:rep_org fn:scoring_model fn:ingest_check_time fn:channel_id_of fn:campaign_id_of fn:lead_of fn:rep_load_sync fn:rep_roster fn:assign_locked fn:cooling_rep fn:model_predict view:model_lift sql fn:activate_model fn:add_channel fn:assign_lead fn:assign_pending fn:claim_lead fn:create_org fn:explain_score fn:ingest_lead fn:lead_feature_values fn:log_follow_up fn:record_event fn:record_spend fn:record_touch fn:recycle_stale fn:refresh_tiers fn:register_table fn:score_leads fn:train_conversion_model fn:acting_org_ids fn:my_rep_ids fn:sales_scope_org_ids fn:grant_role_name fn:is_acting_role fn:sync_grant_roles fn:grant_access fn:revoke_access fn:apply_privileges fn:apply_policies fn:caller_org_ids fn:caller_rep_ids fn:lead_history citus sql
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.11'" to load this file. \quit
@@ -3701,28 +3701,25 @@ DECLARE
 BEGIN
   -- rows of the orgs the role may act for; writes with the given kinds of
   -- access.  Plain expressions (since 0.11): no subquery, no table read, so
-  -- that Citus accepts them on distributed tables and every node agrees.
+  -- that Citus accepts them on distributed tables and every node agrees; and
+  -- permissive only (Citus 13 makes restrictive policies permissive on the
+  -- shards, so a restriction must live inside the permissive policy).
   EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', rel);
   EXECUTE format('DROP POLICY IF EXISTS tenant_read ON @extschema@.%I', rel);
   EXECUTE format('DROP POLICY IF EXISTS tenant_write ON @extschema@.%I', rel);
   EXECUTE format('DROP POLICY IF EXISTS sales_scope ON @extschema@.%I', rel);
+  -- the rows of a lead: not for an org where the role has sales access
+  -- only (a rep reads its leads' history with lead_history())
   EXECUTE format($f$CREATE POLICY tenant_read ON @extschema@.%I FOR SELECT
-    USING (org_id = ANY (@extschema@.acting_org_ids('{reporting,app,admin,sales}'))) $f$, rel);
+    USING (org_id = ANY (@extschema@.acting_org_ids(%L))) $f$,
+    rel, CASE WHEN lead_scoped THEN '{reporting,app,admin}' ELSE '{reporting,app,admin,sales}' END);
   EXECUTE format($f$CREATE POLICY tenant_write ON @extschema@.%I FOR ALL
     USING (org_id = ANY (@extschema@.acting_org_ids(%L)))
     WITH CHECK (org_id = ANY (@extschema@.acting_org_ids(%L))) $f$, rel, writers, writers);
-
-  -- rows that belong to a lead: none for an org where the role has sales
-  -- access only (since 0.11; a rep reads its leads' history with
-  -- lead_history() and writes it with the engine functions)
-  IF lead_scoped THEN
-    EXECUTE format($f$CREATE POLICY sales_scope ON @extschema@.%I AS RESTRICTIVE FOR ALL
-      USING (org_id <> ALL (@extschema@.sales_scope_org_ids())) $f$, rel);
-  END IF;
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.register_table(regclass, text[], boolean) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.register_table(regclass, text[], boolean) IS 'gives a table of leadmgmt''s schema what every one has: row-level security, tenant_read and tenant_write policies (writes by the given kinds of access) and, for rows that belong to a lead, the sales_scope policy (none of them for an org where the role has sales access only); replaces them when run again';
+COMMENT ON FUNCTION @extschema@.register_table(regclass, text[], boolean) IS 'gives a table of leadmgmt''s schema what every one has: row-level security, tenant_read and tenant_write policies (writes by the given kinds of access; the rows of a lead are not read with sales access); replaces them when run again';
 
 CREATE OR REPLACE FUNCTION @extschema@.score_leads(org_id bigint, model_id bigint DEFAULT NULL) RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -3894,6 +3891,11 @@ DECLARE
   want name[];
   n name;
 BEGIN
+  -- on Citus, roles may change after a distributed read in the transaction
+  -- only when that read used one connection per node
+  IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+    PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+  END IF;
   SELECT coalesce(array_agg(@extschema@.grant_role_name(g.org_id, g.access, g.rep_id)), '{}') INTO want
     FROM @extschema@.access_grant g WHERE g.role_name = rname;
   FOREACH n IN ARRAY want LOOP
@@ -3919,6 +3921,61 @@ $$;
 REVOKE ALL ON FUNCTION @extschema@.sync_grant_roles(regrole) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.sync_grant_roles(regrole) IS 'makes the role a member of exactly the group roles of its rows in access_grant (creating them NOLOGIN when missing), which acting_org_ids and my_rep_ids read; apply_privileges calls it';
 
+CREATE OR REPLACE FUNCTION @extschema@.grant_access(role regrole, org_id bigint, access text, rep_id bigint DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  -- a value, not a subquery in the INSERT (Citus refuses those)
+  rname name := (SELECT r.rolname FROM pg_roles r WHERE r.oid = role);
+BEGIN
+  IF role IS NULL OR org_id IS NULL OR access IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'role, org_id and access must not be null';
+  END IF;
+  IF access NOT IN ('reporting', 'app', 'sales', 'admin') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('invalid access kind "%s"', access),
+      HINT = 'Valid kinds: reporting, app, sales, admin.';
+  END IF;
+  IF (access = 'sales') <> (rep_id IS NOT NULL) THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = 'rep_id must be given for sales access, and only for it';
+  END IF;
+  PERFORM @extschema@.ingest_org(grant_access.org_id);
+  IF rep_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.sales_rep r
+                                         WHERE r.org_id = grant_access.org_id AND r.rep_id = grant_access.rep_id) THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown sales rep %s in org %s', rep_id, org_id);
+  END IF;
+  INSERT INTO @extschema@.access_grant AS g (org_id, role_name, access, rep_id)
+  VALUES (grant_access.org_id, rname, access, rep_id)
+  ON CONFLICT ON CONSTRAINT access_grant_pkey DO UPDATE SET rep_id = EXCLUDED.rep_id, granted_at = EXCLUDED.granted_at;
+  PERFORM @extschema@.apply_privileges(role);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.grant_access(regrole, bigint, text, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.grant_access(regrole, bigint, text, bigint) IS 'lets a role act for an org with reporting, app, sales (as rep_id) or admin access; the cluster role itself must already exist';
+
+CREATE OR REPLACE FUNCTION @extschema@.revoke_access(role regrole, org_id bigint, access text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  rname name := (SELECT r.rolname FROM pg_roles r WHERE r.oid = role);
+BEGIN
+  IF role IS NULL OR org_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'role and org_id must not be null';
+  END IF;
+  DELETE FROM @extschema@.access_grant g
+   WHERE g.org_id = revoke_access.org_id
+     AND g.role_name = rname
+     AND (revoke_access.access IS NULL OR g.access = revoke_access.access);
+  PERFORM @extschema@.apply_privileges(role);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.revoke_access(regrole, bigint, text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.revoke_access(regrole, bigint, text) IS 'takes back one kind (or, with access NULL, every kind) of a role''s access to an org';
+
 CREATE OR REPLACE FUNCTION @extschema@.apply_privileges(role regrole)
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
@@ -3926,6 +3983,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   kinds text[];
+  rname name;
   rel record;
   -- what a sales role may read: the sales side of the funnel, nothing about money
   -- (since 0.11 not the rows of a lead, which it reads with lead_history)
@@ -3939,16 +3997,22 @@ DECLARE
 BEGIN
   -- row-level security reads the role's grants from its group roles (0.11)
   PERFORM @extschema@.sync_grant_roles(role);
+  -- by name, read first: on Citus the query runs on the workers, where the
+  -- role's OID differs
+  SELECT r.rolname INTO rname FROM pg_roles r WHERE r.oid = role;
   SELECT coalesce(array_agg(DISTINCT g.access), '{}') INTO kinds
-    FROM @extschema@.access_grant g WHERE g.role_name = (SELECT rolname FROM pg_roles WHERE oid = role);
+    FROM @extschema@.access_grant g WHERE g.role_name = rname;
 
   -- start from nothing, then grant what the role's kinds of access need
   EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA @extschema@ FROM %I', role::text);
   EXECUTE format('REVOKE ALL ON FUNCTION @extschema@.lead_phone(bigint, bigint) FROM %I', role::text);
   EXECUTE format('REVOKE ALL ON FUNCTION @extschema@.lead_history(bigint, bigint) FROM %I', role::text);
   EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %I', engine_fns, role::text);
-  FOR rel IN SELECT attname FROM pg_attribute
-              WHERE attrelid = '@extschema@.lead'::regclass AND attnum > 0 AND NOT attisdropped LOOP
+  -- only the columns the role holds a privilege on (Citus refuses column
+  -- privileges: an app or admin role must not need any)
+  FOR rel IN SELECT a.attname FROM pg_attribute a
+              WHERE a.attrelid = '@extschema@.lead'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+                AND EXISTS (SELECT 1 FROM aclexplode(a.attacl) x WHERE x.grantee = role) LOOP
     EXECUTE format('REVOKE ALL (%I) ON @extschema@.lead FROM %I', rel.attname, role::text);
   END LOOP;
   IF cardinality(kinds) = 0 THEN
@@ -4023,22 +4087,25 @@ BEGIN
       t IN ('touchpoint', 'lead_event', 'lead_tag', 'assignment', 'follow_up', 'trial_lesson', 'tier_change'));
   END LOOP;
 
-  -- a sales role sees its own private leads and the public pool, and writes only its own leads
+  -- lead: a sales role sees its own private leads and the public pool of an
+  -- org where it has sales access only, and updates only its own leads
   DROP POLICY IF EXISTS sales_scope ON @extschema@.lead;
   DROP POLICY IF EXISTS sales_own_update ON @extschema@.lead;
-  CREATE POLICY sales_scope ON @extschema@.lead AS RESTRICTIVE FOR ALL
-    USING (org_id <> ALL (@extschema@.sales_scope_org_ids())
-           OR pool = 'public'
-           OR owner_rep_id = ANY (@extschema@.my_rep_ids()));
-  CREATE POLICY sales_own_update ON @extschema@.lead AS RESTRICTIVE FOR UPDATE
-    USING (org_id <> ALL (@extschema@.sales_scope_org_ids())
-           OR owner_rep_id = ANY (@extschema@.my_rep_ids()))
-    WITH CHECK (org_id <> ALL (@extschema@.sales_scope_org_ids())
-           OR owner_rep_id = ANY (@extschema@.my_rep_ids()));
+  DROP POLICY tenant_read ON @extschema@.lead;
+  DROP POLICY tenant_write ON @extschema@.lead;
+  CREATE POLICY tenant_read ON @extschema@.lead FOR SELECT
+    USING (org_id = ANY (@extschema@.acting_org_ids('{reporting,app,admin}'))
+           OR (org_id = ANY (@extschema@.acting_org_ids('{sales}'))
+               AND (pool = 'public' OR owner_rep_id = ANY (@extschema@.my_rep_ids()))));
+  CREATE POLICY tenant_write ON @extschema@.lead FOR ALL
+    USING (org_id = ANY (@extschema@.acting_org_ids('{app,admin}'))
+           OR (org_id = ANY (@extschema@.acting_org_ids('{sales}')) AND owner_rep_id = ANY (@extschema@.my_rep_ids())))
+    WITH CHECK (org_id = ANY (@extschema@.acting_org_ids('{app,admin}'))
+           OR (org_id = ANY (@extschema@.acting_org_ids('{sales}')) AND owner_rep_id = ANY (@extschema@.my_rep_ids())));
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.apply_policies() FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.apply_policies() IS 'creates (or replaces) every row-level security policy of the schema: own_grants on access_grant, tenant_read and tenant_write on every tenant table, sales_scope on the rows of a lead, and the sales policies of lead; install() runs it';
+COMMENT ON FUNCTION @extschema@.apply_policies() IS 'creates (or replaces) every row-level security policy of the schema, all permissive plain expressions: own_grants on access_grant, tenant_read and tenant_write on every tenant table (on lead with the sales rules); install() runs it';
 
 CREATE OR REPLACE FUNCTION @extschema@.caller_org_ids(kinds text[]) RETURNS bigint[]
 AS 'MODULE_PATHNAME', 'leadmgmt_caller_org_ids' LANGUAGE C STABLE STRICT PARALLEL SAFE;
