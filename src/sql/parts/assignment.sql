@@ -59,13 +59,15 @@ LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+  -- Every table is filtered by o.org_id itself, not through a join, so that
+  -- Citus routes each statement to the org's shards.
   -- journal rows this snapshot sees (settled, or this transaction's) and
   -- reps without a row (new, or after a restore) in one statement: the
   -- picks it folds are exactly those whose leads it counts for the new rows.
   -- Picks still in flight stay in the journal.
   IF EXISTS (SELECT 1 FROM @extschema@.assign_pick p WHERE p.org_id = o.org_id)
      OR EXISTS (SELECT 1 FROM @extschema@.sales_rep r WHERE r.org_id = o.org_id
-                   AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = r.org_id AND z.rep_id = r.rep_id)) THEN
+                   AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = o.org_id AND z.rep_id = r.rep_id)) THEN
     WITH picks AS (
       DELETE FROM @extschema@.assign_pick p WHERE p.org_id = o.org_id
       RETURNING p.pick_no, p.day, p.at, p.rep_ids, p.current_delta, p.last_picks, p.taken
@@ -80,11 +82,14 @@ BEGIN
              (array_agg(d.taken ORDER BY d.day DESC))[1] AS taken_on_day, max(d.last_at) AS last_at
         FROM per_day d GROUP BY d.rep_id
     ), rotation AS (
-      INSERT INTO @extschema@.assign_rotation AS r (org_id, rep_ids, current_weights, last_picks, picks)
+      -- every column, in the table's order: Citus 13 deparses the column list
+      -- of an INSERT in a CTE in table order without reordering the values
+      INSERT INTO @extschema@.assign_rotation AS r (org_id, rep_ids, current_weights, last_picks, picks, updated_at)
       SELECT o.org_id, array_agg(m.rep_id ORDER BY m.rep_id), array_agg(m.cur ORDER BY m.rep_id),
              array_agg(m.last ORDER BY m.rep_id),
              greatest((SELECT max(k.pick_no) FROM picks k),
-                      (SELECT ar.picks FROM @extschema@.assign_rotation ar WHERE ar.org_id = o.org_id))
+                      (SELECT ar.picks FROM @extschema@.assign_rotation ar WHERE ar.org_id = o.org_id)),
+             now()
         FROM (SELECT coalesce(b.rep_id, d.rep_id) AS rep_id, coalesce(b.cur, 0) + coalesce(d.cur, 0) AS cur,
                      greatest(b.last, d.last, 0) AS last
                 FROM (SELECT u.rep_id, u.cur, u.last FROM @extschema@.assign_rotation ar,
@@ -109,18 +114,18 @@ BEGIN
     ), gone AS (
       -- the changes of reps without a row: the count below includes them
       DELETE FROM @extschema@.rep_load_change c WHERE c.org_id = o.org_id
-         AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = c.org_id AND z.rep_id = c.rep_id)
+         AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = o.org_id AND z.rep_id = c.rep_id)
     )
     INSERT INTO @extschema@.rep_load AS l (org_id, rep_id, open_leads, counted_day, assigned_today, claimed_today, last_assigned_at)
     SELECT r.org_id, r.rep_id,
            (SELECT count(*) FROM @extschema@.lead x
-             WHERE x.org_id = r.org_id AND x.owner_rep_id = r.rep_id AND x.status NOT IN ('won', 'lost')),
+             WHERE x.org_id = o.org_id AND x.owner_rep_id = r.rep_id AND x.status NOT IN ('won', 'lost')),
            t.today, coalesce(a.assigned, 0), coalesce(a.claimed, 0), a.last_at
       -- the reps without a row first (OFFSET 0 keeps the planner from
       -- counting the assignments of every rep before it filters)
       FROM (SELECT r.org_id, r.rep_id FROM @extschema@.sales_rep r
              WHERE r.org_id = o.org_id
-               AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = r.org_id AND z.rep_id = r.rep_id)
+               AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = o.org_id AND z.rep_id = r.rep_id)
             OFFSET 0) r
       CROSS JOIN (SELECT (at AT TIME ZONE o.timezone)::date AS today) t
       LEFT JOIN LATERAL (
@@ -129,7 +134,7 @@ BEGIN
                count(*) FILTER (WHERE y.reason = 'claim'
                                   AND y.assigned_at >= t.today::timestamp AT TIME ZONE o.timezone) AS claimed,
                max(y.assigned_at) AS last_at
-          FROM @extschema@.assignment y WHERE y.org_id = r.org_id AND y.rep_id = r.rep_id) a ON true;
+          FROM @extschema@.assignment y WHERE y.org_id = o.org_id AND y.rep_id = r.rep_id) a ON true;
   END IF;
   -- changes made outside the engine since the last call
   IF EXISTS (SELECT 1 FROM @extschema@.rep_load_change c WHERE c.org_id = o.org_id) THEN
