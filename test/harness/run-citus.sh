@@ -127,7 +127,9 @@ check_eq "every ingest_lead ran on the worker holding its org, and the 3 orgs ar
 cmp_q() {
   local name=$1 q=$2
   on citus-c -At -d "$one" -c "$q" >"$out/$name.one" 2>&1; on citus-c -At -d "$db" -c "$q" >"$out/$name.cluster" 2>&1
-  if /usr/bin/python3 "$LM_TOP/test/harness/same-rows.py" "$out/$name.one" "$out/$name.cluster" >"$out/$name.diff" && ! grep -q ERROR "$out/$name.cluster"; then
+  if [ ! -s "$out/$name.one" ] && [ ! -s "$out/$name.cluster" ]; then
+    ok "$name: plans and runs on the cluster; no rows on either (this load has none of its kind)"
+  elif /usr/bin/python3 "$LM_TOP/test/harness/same-rows.py" "$out/$name.one" "$out/$name.cluster" >"$out/$name.diff" && ! grep -q ERROR "$out/$name.cluster"; then
     ok "$name: the same $(wc -l <"$out/$name.one") rows on the cluster as on one node"
   else
     not_ok "$name: the same rows on the cluster as on one node"; head -3 "$out/$name.diff" "$out/$name.cluster" | sed 's/^/# /'
@@ -138,6 +140,22 @@ cmp_q touches "SELECT t.org_id, l.phone, t.kind, t.occurred_at FROM leadmgmt.tou
 cmp_q lead_overview "SELECT org_id, phone_masked, first_channel, created_at, status FROM leadmgmt.lead_overview ORDER BY 1, 2"
 cmp_q channel_daily "SELECT * FROM leadmgmt.channel_daily ORDER BY 1, 2, 3"
 cmp_q funnel_report "SELECT * FROM leadmgmt.funnel_report ORDER BY 1, 2, 3, 4, 5, 6"
+
+# every view: the same rows (without the ids, which differ between the two)
+# on the cluster as on one node, but those Citus cannot plan yet
+pending=0
+for v in $(on citus-c -At -d "$db" -c "SELECT relname FROM pg_class WHERE relnamespace = 'leadmgmt'::regnamespace AND relkind = 'v' ORDER BY 1"); do
+  if grep -q "^$v " "$LM_TOP/test/citus/views-pending.txt"; then
+    if on citus-c -At -d "$db" -c "SELECT count(*) FROM leadmgmt.$v" >/dev/null 2>&1; then
+      not_ok "view $v now runs on Citus: take it off test/citus/views-pending.txt"
+    else pending=$((pending + 1)); fi
+    continue
+  fi
+  cols=$(on citus-c -At -d "$one" -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+                                       WHERE attrelid = 'leadmgmt.$v'::regclass AND attnum > 0 AND (attname !~ '_ids?$' OR attname = 'org_id')")
+  cmp_q "view_$v" "SELECT $cols FROM leadmgmt.$v ORDER BY $cols"
+done
+echo "# $pending views Citus cannot plan yet: test/citus/views-pending.txt"
 
 # tenancy on every node: an app role acting for org 2 sees org 2 only, on
 # both workers; the setting reaches the workers with propagate_set_commands

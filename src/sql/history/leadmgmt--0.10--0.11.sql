@@ -2389,15 +2389,17 @@ SELECT r.org_id, r.team_id, tm.name AS team_name, r.rep_id, r.name AS rep_name, 
        ol.open_leads, r.holding_cap, greatest(r.holding_cap - ol.open_leads, 0) AS holding_room,
        td.assigned_today, r.daily_cap, td.claimed_today, r.daily_claim_cap, td.last_assigned_at
   FROM @extschema@.sales_rep r
-  JOIN @extschema@.org o ON o.org_id = r.org_id
+  -- the org's clock as a join, not a LATERAL without FROM (Citus cannot
+  -- push one down that calls now(); since 0.11)
+  JOIN (SELECT o.org_id, o.timezone, coalesce(o.report_as_of, now()) AT TIME ZONE o.timezone AS local
+          FROM @extschema@.org o) n ON n.org_id = r.org_id
   LEFT JOIN @extschema@.team tm ON tm.org_id = r.org_id AND tm.team_id = r.team_id
- CROSS JOIN LATERAL (SELECT coalesce(o.report_as_of, now()) AT TIME ZONE o.timezone AS local) n
  CROSS JOIN LATERAL (SELECT count(*) AS open_leads FROM @extschema@.lead l
                       WHERE l.org_id = r.org_id AND l.owner_rep_id = r.rep_id AND l.status NOT IN ('won', 'lost')) ol
  CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE a.reason IN ('round_robin', 'least_busy')
-                                               AND a.assigned_at >= n.local::date::timestamp AT TIME ZONE o.timezone) AS assigned_today,
+                                               AND a.assigned_at >= n.local::date::timestamp AT TIME ZONE n.timezone) AS assigned_today,
                             count(*) FILTER (WHERE a.reason = 'claim'
-                                               AND a.assigned_at >= n.local::date::timestamp AT TIME ZONE o.timezone) AS claimed_today,
+                                               AND a.assigned_at >= n.local::date::timestamp AT TIME ZONE n.timezone) AS claimed_today,
                             max(a.assigned_at) AS last_assigned_at
                        FROM @extschema@.assignment a WHERE a.org_id = r.org_id AND a.rep_id = r.rep_id) td;
 COMMENT ON VIEW @extschema@.rep_workload IS 'each rep now: on shift or not, open leads against the holding cap, and today''s assignments and claims against the daily caps';
@@ -2591,6 +2593,30 @@ COMMENT ON TABLE @extschema@.rep_load IS 'engine state, derived: each rep''s ope
 COMMENT ON TABLE @extschema@.rep_load_change IS 'engine state, derived: changes of open leads per rep written by the lead trigger without waiting for any lock, folded into rep_load by the next engine call';
 COMMENT ON TABLE @extschema@.assign_rotation IS 'engine state: the smooth weighted round-robin of each org';
 COMMENT ON TABLE @extschema@.assign_pick IS 'engine state: the pick journal, one row per assign_lead or assign_pending call since the last fold; the engine reads it with a dirty snapshot, so picks in flight count and rolled-back ones vanish; rep_load_sync folds settled rows into assign_rotation and rep_load (no foreign key: its rows live for seconds, and a key check would lock the org row in every call)';
+-- rep_workload reads the org's clock through a join, which Citus can push down
+CREATE OR REPLACE VIEW @extschema@.rep_workload WITH (security_invoker = true) AS
+SELECT r.org_id, r.team_id, tm.name AS team_name, r.rep_id, r.name AS rep_name, r.role, r.active,
+       NOT EXISTS (SELECT 1 FROM @extschema@.rep_shift s WHERE s.org_id = r.org_id AND s.rep_id = r.rep_id)
+       OR EXISTS (SELECT 1 FROM @extschema@.rep_shift s
+                   WHERE s.org_id = r.org_id AND s.rep_id = r.rep_id
+                     AND s.weekday = extract(isodow FROM n.local)
+                     AND n.local::time >= s.starts_at AND n.local::time < s.ends_at) AS on_shift_now,
+       ol.open_leads, r.holding_cap, greatest(r.holding_cap - ol.open_leads, 0) AS holding_room,
+       td.assigned_today, r.daily_cap, td.claimed_today, r.daily_claim_cap, td.last_assigned_at
+  FROM @extschema@.sales_rep r
+  -- the org's clock as a join, not a LATERAL without FROM (Citus cannot
+  -- push one down that calls now(); since 0.11)
+  JOIN (SELECT o.org_id, o.timezone, coalesce(o.report_as_of, now()) AT TIME ZONE o.timezone AS local
+          FROM @extschema@.org o) n ON n.org_id = r.org_id
+  LEFT JOIN @extschema@.team tm ON tm.org_id = r.org_id AND tm.team_id = r.team_id
+ CROSS JOIN LATERAL (SELECT count(*) AS open_leads FROM @extschema@.lead l
+                      WHERE l.org_id = r.org_id AND l.owner_rep_id = r.rep_id AND l.status NOT IN ('won', 'lost')) ol
+ CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE a.reason IN ('round_robin', 'least_busy')
+                                               AND a.assigned_at >= n.local::date::timestamp AT TIME ZONE n.timezone) AS assigned_today,
+                            count(*) FILTER (WHERE a.reason = 'claim'
+                                               AND a.assigned_at >= n.local::date::timestamp AT TIME ZONE n.timezone) AS claimed_today,
+                            max(a.assigned_at) AS last_assigned_at
+                       FROM @extschema@.assignment a WHERE a.org_id = r.org_id AND a.rep_id = r.rep_id) td;
 $step$
 END
 $schema_ddl$;
@@ -2855,13 +2881,15 @@ LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+  -- Every table is filtered by o.org_id itself, not through a join, so that
+  -- Citus routes each statement to the org's shards.
   -- journal rows this snapshot sees (settled, or this transaction's) and
   -- reps without a row (new, or after a restore) in one statement: the
   -- picks it folds are exactly those whose leads it counts for the new rows.
   -- Picks still in flight stay in the journal.
   IF EXISTS (SELECT 1 FROM @extschema@.assign_pick p WHERE p.org_id = o.org_id)
      OR EXISTS (SELECT 1 FROM @extschema@.sales_rep r WHERE r.org_id = o.org_id
-                   AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = r.org_id AND z.rep_id = r.rep_id)) THEN
+                   AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = o.org_id AND z.rep_id = r.rep_id)) THEN
     WITH picks AS (
       DELETE FROM @extschema@.assign_pick p WHERE p.org_id = o.org_id
       RETURNING p.pick_no, p.day, p.at, p.rep_ids, p.current_delta, p.last_picks, p.taken
@@ -2876,11 +2904,14 @@ BEGIN
              (array_agg(d.taken ORDER BY d.day DESC))[1] AS taken_on_day, max(d.last_at) AS last_at
         FROM per_day d GROUP BY d.rep_id
     ), rotation AS (
-      INSERT INTO @extschema@.assign_rotation AS r (org_id, rep_ids, current_weights, last_picks, picks)
+      -- every column, in the table's order: Citus 13 deparses the column list
+      -- of an INSERT in a CTE in table order without reordering the values
+      INSERT INTO @extschema@.assign_rotation AS r (org_id, rep_ids, current_weights, last_picks, picks, updated_at)
       SELECT o.org_id, array_agg(m.rep_id ORDER BY m.rep_id), array_agg(m.cur ORDER BY m.rep_id),
              array_agg(m.last ORDER BY m.rep_id),
              greatest((SELECT max(k.pick_no) FROM picks k),
-                      (SELECT ar.picks FROM @extschema@.assign_rotation ar WHERE ar.org_id = o.org_id))
+                      (SELECT ar.picks FROM @extschema@.assign_rotation ar WHERE ar.org_id = o.org_id)),
+             now()
         FROM (SELECT coalesce(b.rep_id, d.rep_id) AS rep_id, coalesce(b.cur, 0) + coalesce(d.cur, 0) AS cur,
                      greatest(b.last, d.last, 0) AS last
                 FROM (SELECT u.rep_id, u.cur, u.last FROM @extschema@.assign_rotation ar,
@@ -2905,18 +2936,18 @@ BEGIN
     ), gone AS (
       -- the changes of reps without a row: the count below includes them
       DELETE FROM @extschema@.rep_load_change c WHERE c.org_id = o.org_id
-         AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = c.org_id AND z.rep_id = c.rep_id)
+         AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = o.org_id AND z.rep_id = c.rep_id)
     )
     INSERT INTO @extschema@.rep_load AS l (org_id, rep_id, open_leads, counted_day, assigned_today, claimed_today, last_assigned_at)
     SELECT r.org_id, r.rep_id,
            (SELECT count(*) FROM @extschema@.lead x
-             WHERE x.org_id = r.org_id AND x.owner_rep_id = r.rep_id AND x.status NOT IN ('won', 'lost')),
+             WHERE x.org_id = o.org_id AND x.owner_rep_id = r.rep_id AND x.status NOT IN ('won', 'lost')),
            t.today, coalesce(a.assigned, 0), coalesce(a.claimed, 0), a.last_at
       -- the reps without a row first (OFFSET 0 keeps the planner from
       -- counting the assignments of every rep before it filters)
       FROM (SELECT r.org_id, r.rep_id FROM @extschema@.sales_rep r
              WHERE r.org_id = o.org_id
-               AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = r.org_id AND z.rep_id = r.rep_id)
+               AND NOT EXISTS (SELECT 1 FROM @extschema@.rep_load z WHERE z.org_id = o.org_id AND z.rep_id = r.rep_id)
             OFFSET 0) r
       CROSS JOIN (SELECT (at AT TIME ZONE o.timezone)::date AS today) t
       LEFT JOIN LATERAL (
@@ -2925,7 +2956,7 @@ BEGIN
                count(*) FILTER (WHERE y.reason = 'claim'
                                   AND y.assigned_at >= t.today::timestamp AT TIME ZONE o.timezone) AS claimed,
                max(y.assigned_at) AS last_at
-          FROM @extschema@.assignment y WHERE y.org_id = r.org_id AND y.rep_id = r.rep_id) a ON true;
+          FROM @extschema@.assignment y WHERE y.org_id = o.org_id AND y.rep_id = r.rep_id) a ON true;
   END IF;
   -- changes made outside the engine since the last call
   IF EXISTS (SELECT 1 FROM @extschema@.rep_load_change c WHERE c.org_id = o.org_id) THEN

@@ -53,6 +53,30 @@ COMMENT ON TABLE @extschema@.rep_load IS 'engine state, derived: each rep''s ope
 COMMENT ON TABLE @extschema@.rep_load_change IS 'engine state, derived: changes of open leads per rep written by the lead trigger without waiting for any lock, folded into rep_load by the next engine call';
 COMMENT ON TABLE @extschema@.assign_rotation IS 'engine state: the smooth weighted round-robin of each org';
 COMMENT ON TABLE @extschema@.assign_pick IS 'engine state: the pick journal, one row per assign_lead or assign_pending call since the last fold; the engine reads it with a dirty snapshot, so picks in flight count and rolled-back ones vanish; rep_load_sync folds settled rows into assign_rotation and rep_load (no foreign key: its rows live for seconds, and a key check would lock the org row in every call)';
+-- rep_workload reads the org's clock through a join, which Citus can push down
+CREATE OR REPLACE VIEW @extschema@.rep_workload WITH (security_invoker = true) AS
+SELECT r.org_id, r.team_id, tm.name AS team_name, r.rep_id, r.name AS rep_name, r.role, r.active,
+       NOT EXISTS (SELECT 1 FROM @extschema@.rep_shift s WHERE s.org_id = r.org_id AND s.rep_id = r.rep_id)
+       OR EXISTS (SELECT 1 FROM @extschema@.rep_shift s
+                   WHERE s.org_id = r.org_id AND s.rep_id = r.rep_id
+                     AND s.weekday = extract(isodow FROM n.local)
+                     AND n.local::time >= s.starts_at AND n.local::time < s.ends_at) AS on_shift_now,
+       ol.open_leads, r.holding_cap, greatest(r.holding_cap - ol.open_leads, 0) AS holding_room,
+       td.assigned_today, r.daily_cap, td.claimed_today, r.daily_claim_cap, td.last_assigned_at
+  FROM @extschema@.sales_rep r
+  -- the org's clock as a join, not a LATERAL without FROM (Citus cannot
+  -- push one down that calls now(); since 0.11)
+  JOIN (SELECT o.org_id, o.timezone, coalesce(o.report_as_of, now()) AT TIME ZONE o.timezone AS local
+          FROM @extschema@.org o) n ON n.org_id = r.org_id
+  LEFT JOIN @extschema@.team tm ON tm.org_id = r.org_id AND tm.team_id = r.team_id
+ CROSS JOIN LATERAL (SELECT count(*) AS open_leads FROM @extschema@.lead l
+                      WHERE l.org_id = r.org_id AND l.owner_rep_id = r.rep_id AND l.status NOT IN ('won', 'lost')) ol
+ CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE a.reason IN ('round_robin', 'least_busy')
+                                               AND a.assigned_at >= n.local::date::timestamp AT TIME ZONE n.timezone) AS assigned_today,
+                            count(*) FILTER (WHERE a.reason = 'claim'
+                                               AND a.assigned_at >= n.local::date::timestamp AT TIME ZONE n.timezone) AS claimed_today,
+                            max(a.assigned_at) AS last_assigned_at
+                       FROM @extschema@.assignment a WHERE a.org_id = r.org_id AND a.rep_id = r.rep_id) td;
 $step$
 END
 $schema_ddl$;

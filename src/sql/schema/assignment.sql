@@ -160,15 +160,17 @@ SELECT r.org_id, r.team_id, tm.name AS team_name, r.rep_id, r.name AS rep_name, 
        ol.open_leads, r.holding_cap, greatest(r.holding_cap - ol.open_leads, 0) AS holding_room,
        td.assigned_today, r.daily_cap, td.claimed_today, r.daily_claim_cap, td.last_assigned_at
   FROM @extschema@.sales_rep r
-  JOIN @extschema@.org o ON o.org_id = r.org_id
+  -- the org's clock as a join, not a LATERAL without FROM (Citus cannot
+  -- push one down that calls now(); since 0.11)
+  JOIN (SELECT o.org_id, o.timezone, coalesce(o.report_as_of, now()) AT TIME ZONE o.timezone AS local
+          FROM @extschema@.org o) n ON n.org_id = r.org_id
   LEFT JOIN @extschema@.team tm ON tm.org_id = r.org_id AND tm.team_id = r.team_id
- CROSS JOIN LATERAL (SELECT coalesce(o.report_as_of, now()) AT TIME ZONE o.timezone AS local) n
  CROSS JOIN LATERAL (SELECT count(*) AS open_leads FROM @extschema@.lead l
                       WHERE l.org_id = r.org_id AND l.owner_rep_id = r.rep_id AND l.status NOT IN ('won', 'lost')) ol
  CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE a.reason IN ('round_robin', 'least_busy')
-                                               AND a.assigned_at >= n.local::date::timestamp AT TIME ZONE o.timezone) AS assigned_today,
+                                               AND a.assigned_at >= n.local::date::timestamp AT TIME ZONE n.timezone) AS assigned_today,
                             count(*) FILTER (WHERE a.reason = 'claim'
-                                               AND a.assigned_at >= n.local::date::timestamp AT TIME ZONE o.timezone) AS claimed_today,
+                                               AND a.assigned_at >= n.local::date::timestamp AT TIME ZONE n.timezone) AS claimed_today,
                             max(a.assigned_at) AS last_assigned_at
                        FROM @extschema@.assignment a WHERE a.org_id = r.org_id AND a.rep_id = r.rep_id) td;
 COMMENT ON VIEW @extschema@.rep_workload IS 'each rep now: on shift or not, open leads against the holding cap, and today''s assignments and claims against the daily caps';
