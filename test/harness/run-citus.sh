@@ -123,6 +123,30 @@ wrong=$(on citus-c -At -d "$db" -c "
     JOIN pg_dist_node n ON n.nodeport = s.nodeport")
 check_eq "every ingest_lead ran on the worker holding its org, and the 3 orgs are on both workers (wrong node|nodes)" "$wrong" "0|2"
 
+# the other write functions, called with constants as an application calls
+# them: each returns the id of the row it wrote, in the range of the node
+# that wrote it, which must be the node holding the org
+for d in "$one" "$db"; do
+  for o in 1 2 3; do
+    lead=$(on citus-c -At -d "$d" -c "SELECT lead_id FROM leadmgmt.lead WHERE org_id = $o AND phone = '+861381$(printf %03d $o)0010'" 2>&1)
+    printf '%s|add_channel|%s\n' "$o" "$(on citus-c -At -d "$d" -c "SELECT leadmgmt.add_channel($o, 'kuaishou', 'Kuaishou', 'paid')" 2>&1)"
+    printf '%s|record_spend|%s\n' "$o" "$(on citus-c -At -d "$d" -c "SELECT leadmgmt.record_spend($o, '2026-03-22', 'kuaishou', NULL, 12.5, 300, 9)" 2>&1)"
+    printf '%s|record_touch|%s\n' "$o" "$(on citus-c -At -d "$d" -c "SELECT leadmgmt.record_touch($o, $lead, 'kuaishou', 'spring', '2026-03-22 10:00+08')" 2>&1)"
+    printf '%s|record_event|%s\n' "$o" "$(on citus-c -At -d "$d" -c "SELECT leadmgmt.record_event($o, $lead, 'sms_verified', '2026-03-22 10:05+08')" 2>&1)"
+  done >"$out/writes-$d.out"
+done
+if grep -q ERROR "$out/writes-$db.out" "$out/writes-$one.out"; then
+  not_ok "add_channel, record_spend, record_touch and record_event run on the cluster"; grep ERROR "$out/writes-$db.out" | head -3 | sed 's/^/# /'
+else
+  wrong=$(on citus-c -At -d "$db" -c "
+    WITH calls(org_id, fn, id) AS (VALUES $(awk -F'|' '{printf "%s(%s, %s, %s)", s, $1, "'"'"'" $2 "'"'"'", $3; s = ", "}' "$out/writes-$db.out"))
+    SELECT count(*) || '|' || count(*) FILTER (WHERE c.id >> 48 <> n.groupid) FROM calls c
+      JOIN citus_shards s ON s.table_name = 'leadmgmt.lead'::regclass
+                         AND s.shardid = get_shard_id_for_distribution_column('leadmgmt.lead', c.org_id)
+      JOIN pg_dist_node n ON n.nodeport = s.nodeport")
+  check_eq "add_channel, record_spend, record_touch and record_event each ran on the worker holding its org (calls|elsewhere)" "$wrong" "12|0"
+fi
+
 # the same rows, read through the tables and views (no ids)
 cmp_q() {
   local name=$1 q=$2
@@ -137,6 +161,8 @@ cmp_q() {
 }
 cmp_q leads "SELECT l.org_id, l.phone, c.code, l.created_at, l.last_touch_at, l.status, l.pool FROM leadmgmt.lead l JOIN leadmgmt.channel c ON c.org_id = l.org_id AND c.channel_id = l.first_channel_id ORDER BY 1, 2"
 cmp_q touches "SELECT t.org_id, l.phone, t.kind, t.occurred_at FROM leadmgmt.touchpoint t JOIN leadmgmt.lead l ON l.org_id = t.org_id AND l.lead_id = t.lead_id ORDER BY 1, 2, 4"
+cmp_q events "SELECT e.org_id, l.phone, e.event_type, e.occurred_at FROM leadmgmt.lead_event e JOIN leadmgmt.lead l ON l.org_id = e.org_id AND l.lead_id = e.lead_id ORDER BY 1, 2, 4"
+cmp_q spend "SELECT s.org_id, c.code, s.spend_date, s.spend, s.impressions, s.clicks, s.revision FROM leadmgmt.ad_spend s JOIN leadmgmt.channel c ON c.org_id = s.org_id AND c.channel_id = s.channel_id ORDER BY 1, 2, 3"
 cmp_q lead_overview "SELECT org_id, phone_masked, first_channel, created_at, status FROM leadmgmt.lead_overview ORDER BY 1, 2"
 cmp_q channel_daily "SELECT * FROM leadmgmt.channel_daily ORDER BY 1, 2, 3"
 cmp_q funnel_report "SELECT * FROM leadmgmt.funnel_report ORDER BY 1, 2, 3, 4, 5, 6"
