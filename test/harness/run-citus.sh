@@ -13,8 +13,8 @@
 # the same answers of the ingestion API and of tables and views on the
 # cluster as on one node, every write delegated to the worker holding the org,
 # tenancy on every node, 16 concurrent ingesting clients, and a shard move.
-# Not yet (docs/dba/citus.md): the assignment engine's fold, the views that
-# Citus cannot plan, column privileges (reporting and sales grants).
+# Not yet (docs/dba/citus.md): recycle_stale and refresh_tiers, the views
+# that Citus cannot plan, column privileges (reporting and sales grants).
 # Ends with the line 'N passed, N failed'.
 source "$(dirname "$0")/common.sh"
 set +e
@@ -166,6 +166,42 @@ cmp_q spend "SELECT s.org_id, c.code, s.spend_date, s.spend, s.impressions, s.cl
 cmp_q lead_overview "SELECT org_id, phone_masked, first_channel, created_at, status FROM leadmgmt.lead_overview ORDER BY 1, 2"
 cmp_q channel_daily "SELECT * FROM leadmgmt.channel_daily ORDER BY 1, 2, 3"
 cmp_q funnel_report "SELECT * FROM leadmgmt.funnel_report ORDER BY 1, 2, 3, 4, 5, 6"
+
+# assignment: the same decisions on the cluster as on one node.  Each call
+# has constant arguments (delegated to the org's worker); leads are named by
+# phone and reps by name, since each node numbers its own rows.
+for d in "$one" "$db"; do
+  for o in 1 2 3; do
+    lid() { on citus-c -At -d "$d" -c "SELECT lead_id FROM leadmgmt.lead WHERE org_id = $o AND phone = '+861381$(printf %03d $o)00$1'"; }
+    rid() { on citus-c -At -d "$d" -c "SELECT rep_id FROM leadmgmt.sales_rep WHERE org_id = $o AND name = 'rep $o-$1'"; }
+    l11=$(lid 11); l12=$(lid 12); r1=$(rid 1); r2=$(rid 2)
+    {
+      # top-level calls with constants (a call inside a query would run inside a shard's query)
+      echo "SELECT leadmgmt.assign_lead($o, $l11, NULL, '2026-03-25 10:00+08') AS r \\gset"
+      echo "SELECT $o, 'assign_lead', name FROM leadmgmt.sales_rep WHERE org_id = $o AND rep_id = :'r'::bigint;"
+      echo "SELECT string_agg(lead_id || ',' || rep_id, ';' ORDER BY lead_id) AS p FROM leadmgmt.assign_pending($o, 6, NULL, '2026-03-25 11:00+08') \\gset"
+      echo "SELECT $o, 'assign_pending', l.phone, r.name FROM unnest(string_to_array(:'p', ';')) x(pair)"
+      echo "  JOIN leadmgmt.lead l ON l.org_id = $o AND l.lead_id = split_part(x.pair, ',', 1)::bigint"
+      echo "  JOIN leadmgmt.sales_rep r ON r.org_id = $o AND r.rep_id = split_part(x.pair, ',', 2)::bigint ORDER BY 3;"
+      echo "SELECT leadmgmt.log_follow_up($o, $l11, :'r'::bigint, 'call', 'connected', NULL, '2026-03-25 12:00+08') AS f \\gset"
+      echo "SELECT $o, 'log_follow_up', :'f' <> '';"
+      echo "SELECT leadmgmt.release_lead($o, $l11, NULL, '2026-03-25 13:00+08') AS rr \\gset"
+      echo "SELECT $o, 'release_lead', name FROM leadmgmt.sales_rep WHERE org_id = $o AND rep_id = :'rr'::bigint;"
+      echo "SELECT leadmgmt.claim_lead($o, $l12, $r2, '2026-03-25 14:00+08') AS c \\gset"
+      echo "SELECT $o, 'claim_lead', :'c' <> '';"
+      echo "SELECT $o, 'owners', l.phone, l.pool, r.name FROM leadmgmt.lead l LEFT JOIN leadmgmt.sales_rep r ON r.org_id = l.org_id AND r.rep_id = l.owner_rep_id WHERE l.org_id = $o ORDER BY 3;"
+      echo "SELECT $o, 'workload', rep_name, open_leads, assigned_today, claimed_today FROM leadmgmt.rep_workload WHERE org_id = $o ORDER BY 3;"
+    } >"$out/assign-$o.sql"
+    on citus-c -At -d "$d" -f "$out/assign-$o.sql" 2>&1
+  done >"$out/assign-$d.out"
+done
+if grep -q ERROR "$out/assign-$db.out" "$out/assign-$one.out"; then
+  not_ok "assign_lead, assign_pending, log_follow_up, release_lead and claim_lead run on the cluster"
+  grep -h ERROR "$out/assign-$db.out" "$out/assign-$one.out" | head -3 | sed 's/^/# /'
+else
+  check_eq "assign_lead, assign_pending, log_follow_up, release_lead, claim_lead: the same decisions, owners and counters on the cluster as on one node ($(grep -c . "$out/assign-$db.out") lines)" \
+    "$(md5sum <"$out/assign-$db.out")" "$(md5sum <"$out/assign-$one.out")"
+fi
 
 # every view: the same rows (without the ids, which differ between the two)
 # on the cluster as on one node, but those Citus cannot plan yet

@@ -54,9 +54,17 @@ COMMENT ON FUNCTION @extschema@.rep_load_track() IS 'trigger: records each chang
 -- under the assignment lock: fold the settled picks of the journal into the
 -- rotation and the counters, build the rows of reps that have none by
 -- counting, then fold the pending open-lead changes into the others
+-- On Citus the fold's modifying CTEs run as subplans, which Citus allows in
+-- a delegated call only with citus.allow_nested_distributed_execution: they
+-- touch only the org's shards, all on the node the call runs on.  Their
+-- snapshots then differ between the journal's DELETE and the count of a new
+-- rep's leads, which is harmless because the engine never picks a rep
+-- without counters (it asks for this fold first), so no pick of such a rep
+-- can commit in between.  (A placeholder setting where Citus is absent.)
 CREATE FUNCTION @extschema@.rep_load_sync(o record, at timestamptz) RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET citus.allow_nested_distributed_execution = on
 AS $$
 BEGIN
   -- Every table is filtered by o.org_id itself, not through a join, so that
@@ -341,12 +349,21 @@ BEGIN
              ORDER BY x.tier, x.score DESC NULLS LAST, x.created_at, x.lead_id
              LIMIT max_leads FOR UPDATE SKIP LOCKED) l
   )
-  SELECT array_agg(c.lead_id ORDER BY c.n), string_agg(c.tier, '' ORDER BY c.n),
-         array_agg(@extschema@.cooling_rep(o, c.lead_id, t) ORDER BY c.n)
-    INTO ids, tiers, excluded FROM c;
+  SELECT array_agg(c.lead_id ORDER BY c.n), string_agg(c.tier, '' ORDER BY c.n)
+    INTO ids, tiers FROM c;
   IF ids IS NULL THEN
     RETURN;
   END IF;
+  -- each lead's last owner while its cool-down runs (what cooling_rep gives
+  -- for one lead), in one query: no function reading a table per row, which
+  -- Citus cannot run inside a query on a shard (since 0.11)
+  SELECT array_agg(k.rep_id ORDER BY u.n) INTO excluded
+    FROM unnest(ids) WITH ORDINALITY AS u(lead_id, n)
+    LEFT JOIN (SELECT DISTINCT ON (a.lead_id) a.lead_id, a.rep_id, a.released_at
+                 FROM @extschema@.assignment a
+                WHERE a.org_id = o.org_id AND a.lead_id = ANY (ids)
+                ORDER BY a.lead_id, a.assigned_at DESC, a.assignment_id DESC) k
+      ON k.lead_id = u.lead_id AND k.released_at > t - o.reclaim_cooldown;
   reps := @extschema@.assign_locked(o, ids, tiers, excluded, t,
             r.strategy, r.rep_ids, r.weights, r.daily_caps, r.holding_caps, r.skills);
   RETURN QUERY SELECT x.lead_id, x.rep_id FROM unnest(ids, reps) WITH ORDINALITY AS x(lead_id, rep_id, n)
