@@ -13,8 +13,8 @@
 # the same answers of the ingestion API and of tables and views on the
 # cluster as on one node, every write delegated to the worker holding the org,
 # tenancy on every node, 16 concurrent ingesting clients, and a shard move.
-# Not yet (docs/dba/citus.md): recycle_stale and refresh_tiers, the views
-# that Citus cannot plan, column privileges (reporting and sales grants).
+# Not yet (docs/dba/citus.md): the views that Citus cannot plan, column
+# privileges (reporting and sales grants).
 # Ends with the line 'N passed, N failed'.
 source "$(dirname "$0")/common.sh"
 set +e
@@ -189,6 +189,12 @@ for d in "$one" "$db"; do
       echo "SELECT $o, 'release_lead', name FROM leadmgmt.sales_rep WHERE org_id = $o AND rep_id = :'rr'::bigint;"
       echo "SELECT leadmgmt.claim_lead($o, $l12, $r2, '2026-03-25 14:00+08') AS c \\gset"
       echo "SELECT $o, 'claim_lead', :'c' <> '';"
+      echo "SELECT string_agg(lead_id || ',' || previous_rep_id || ',' || reason, ';' ORDER BY lead_id) AS rs FROM leadmgmt.recycle_stale($o, '2026-06-01 00:00+08') \\gset"
+      echo "SELECT $o, 'recycle_stale', l.phone, r.name, split_part(x.v, ',', 3) FROM unnest(string_to_array(:'rs', ';')) x(v)"
+      echo "  JOIN leadmgmt.lead l ON l.org_id = $o AND l.lead_id = split_part(x.v, ',', 1)::bigint"
+      echo "  JOIN leadmgmt.sales_rep r ON r.org_id = $o AND r.rep_id = split_part(x.v, ',', 2)::bigint ORDER BY 3;"
+      echo "SELECT leadmgmt.refresh_tiers($o) AS rt \\gset"
+      echo "SELECT $o, 'refresh_tiers', :'rt', l.phone, l.tier FROM leadmgmt.lead l WHERE l.org_id = $o AND l.phone LIKE '+861381%' ORDER BY 4;"
       echo "SELECT $o, 'owners', l.phone, l.pool, r.name FROM leadmgmt.lead l LEFT JOIN leadmgmt.sales_rep r ON r.org_id = l.org_id AND r.rep_id = l.owner_rep_id WHERE l.org_id = $o ORDER BY 3;"
       echo "SELECT $o, 'workload', rep_name, open_leads, assigned_today, claimed_today FROM leadmgmt.rep_workload WHERE org_id = $o ORDER BY 3;"
     } >"$out/assign-$o.sql"
@@ -196,10 +202,10 @@ for d in "$one" "$db"; do
   done >"$out/assign-$d.out"
 done
 if grep -q ERROR "$out/assign-$db.out" "$out/assign-$one.out"; then
-  not_ok "assign_lead, assign_pending, log_follow_up, release_lead and claim_lead run on the cluster"
+  not_ok "assign_lead, assign_pending, log_follow_up, release_lead, claim_lead, recycle_stale and refresh_tiers run on the cluster"
   grep -h ERROR "$out/assign-$db.out" "$out/assign-$one.out" | head -3 | sed 's/^/# /'
 else
-  check_eq "assign_lead, assign_pending, log_follow_up, release_lead, claim_lead: the same decisions, owners and counters on the cluster as on one node ($(grep -c . "$out/assign-$db.out") lines)" \
+  check_eq "assign_lead, assign_pending, log_follow_up, release_lead, claim_lead, recycle_stale, refresh_tiers: the same decisions, owners, tiers and counters on the cluster as on one node ($(grep -c . "$out/assign-$db.out") lines)" \
     "$(md5sum <"$out/assign-$db.out")" "$(md5sum <"$out/assign-$one.out")"
 fi
 

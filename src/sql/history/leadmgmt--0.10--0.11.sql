@@ -1,4 +1,4 @@
--- leadmgmt 0.10 -> 0.11, built from src/sql/parts: install sql fn:ingest_org fn:rep_org fn:scoring_model fn:ingest_check_time fn:channel_id_of fn:campaign_id_of fn:lead_of fn:rep_load_sync fn:rep_roster fn:assign_locked fn:cooling_rep fn:model_predict view:model_lift sql fn:activate_model fn:add_channel fn:assign_lead fn:assign_pending fn:claim_lead fn:create_org fn:explain_score fn:ingest_lead fn:lead_feature_values fn:log_follow_up fn:record_event fn:record_spend fn:record_touch fn:recycle_stale fn:refresh_tiers fn:register_table fn:score_leads fn:train_conversion_model fn:acting_org_ids fn:my_rep_ids fn:sales_scope_org_ids fn:grant_role_name fn:is_acting_role fn:sync_grant_roles fn:grant_access fn:revoke_access fn:apply_privileges fn:apply_policies fn:caller_org_ids fn:caller_rep_ids fn:lead_history citus sql
+-- leadmgmt 0.10 -> 0.11, built from src/sql/parts: install sql fn:ingest_org fn:rep_org fn:scoring_model fn:ingest_check_time fn:channel_id_of fn:campaign_id_of fn:lead_of fn:rep_load_sync fn:rep_roster fn:assign_locked fn:cooling_rep fn:model_predict view:model_lift sql fn:activate_model fn:add_channel fn:assign_lead fn:assign_pending fn:claim_lead fn:create_org fn:explain_score fn:ingest_lead fn:lead_feature_values fn:log_follow_up fn:record_event fn:record_spend fn:record_touch fn:recycle_stale fn:refresh_tiers fn:register_table fn:score_leads fn:train_conversion_model fn:acting_org_ids fn:my_rep_ids fn:sales_scope_org_ids fn:grant_role_name fn:is_acting_role fn:sync_grant_roles fn:recycle_due fn:recycle_stale fn:refresh_tiers fn:grant_access fn:revoke_access fn:apply_privileges fn:apply_policies fn:caller_org_ids fn:caller_rep_ids fn:lead_history citus sql
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.11'" to load this file. \quit
@@ -3666,6 +3666,7 @@ CREATE OR REPLACE FUNCTION @extschema@.recycle_stale(org_id bigint, at timestamp
 RETURNS TABLE (lead_id bigint, previous_rep_id bigint, reason text)
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET citus.allow_nested_distributed_execution = on
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -3710,6 +3711,7 @@ COMMENT ON FUNCTION @extschema@.recycle_stale(bigint, timestamptz) IS 'returns t
 CREATE OR REPLACE FUNCTION @extschema@.refresh_tiers(org_id bigint) RETURNS integer
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET citus.allow_nested_distributed_execution = on
 AS $$
 DECLARE
   o record := @extschema@.ingest_org(refresh_tiers.org_id);
@@ -3961,6 +3963,105 @@ END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.sync_grant_roles(regrole) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.sync_grant_roles(regrole) IS 'makes the role a member of exactly the group roles of its rows in access_grant (creating them NOLOGIN when missing), which acting_org_ids and my_rep_ids read; apply_privileges calls it';
+
+CREATE OR REPLACE FUNCTION @extschema@.recycle_due(org_id bigint)
+RETURNS TABLE (lead_id bigint, rep_id bigint, tier char(1), owned_since timestamptz, first_follow_up_at timestamptz,
+               follow_up_due_at timestamptz, deal_due_at timestamptz, recycle_at timestamptz, reason text)
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- PL/pgSQL since 0.11: Citus cannot plan the query of an SQL function with
+-- parameters (with its SET clause it was never inlined anyway)
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
+  SELECT d.lead_id, d.owner_rep_id, d.tier, d.owned_since, d.first_at, d.fu_due, d.deal_due,
+         least(d.fu_due, d.deal_due),
+         CASE WHEN d.fu_due <= d.deal_due THEN 'recycle_no_follow_up' ELSE 'recycle_no_deal' END
+    FROM (SELECT l.lead_id, l.owner_rep_id, coalesce(l.tier, 'D')::char(1) AS tier, l.owned_since, f.first_at,
+                 CASE WHEN f.first_at IS NULL THEN l.owned_since + p.follow_up_sla END AS fu_due,
+                 l.owned_since + o.recycle_no_deal_after AS deal_due
+            FROM @extschema@.lead l
+            JOIN @extschema@.org o ON o.org_id = l.org_id
+            JOIN @extschema@.effective_tier_policy p ON p.org_id = l.org_id AND p.tier = coalesce(l.tier, 'D')
+            LEFT JOIN LATERAL (SELECT min(x.occurred_at) AS first_at FROM @extschema@.follow_up x
+                                WHERE x.org_id = l.org_id AND x.lead_id = l.lead_id AND x.rep_id = l.owner_rep_id
+                                  AND x.occurred_at >= l.owned_since) f ON true
+           WHERE l.org_id = recycle_due.org_id AND l.pool = 'private' AND l.status NOT IN ('won', 'lost')) d;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.recycle_due(bigint) IS 'every owned open lead of an org with the time it falls due for recycling: its tier''s follow-up SLA after it was taken while the owner has not followed up, else the org''s recycle_no_deal_after';
+
+CREATE OR REPLACE FUNCTION @extschema@.recycle_stale(org_id bigint, at timestamptz DEFAULT NULL)
+RETURNS TABLE (lead_id bigint, previous_rep_id bigint, reason text)
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET citus.allow_nested_distributed_execution = on
+AS $$
+#variable_conflict use_column
+DECLARE
+  o record := @extschema@.ingest_org(recycle_stale.org_id);
+  t timestamptz := coalesce(recycle_stale.at, now());
+BEGIN
+  PERFORM @extschema@.check_org_engine(o.org_id);
+  IF t IN ('infinity', '-infinity') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'at must be finite';
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtextextended('leadmgmt.assign', o.org_id));
+  PERFORM @extschema@.rep_load_sync(o, t);
+  PERFORM set_config('leadmgmt.engine_update', 'on', true);
+  RETURN QUERY
+  WITH due AS MATERIALIZED (
+    SELECT d.lead_id, d.rep_id, d.reason
+      FROM @extschema@.recycle_due(o.org_id) d
+      JOIN LATERAL (SELECT 1 FROM @extschema@.lead l
+                     WHERE l.org_id = o.org_id AND l.lead_id = d.lead_id AND l.owner_rep_id = d.rep_id
+                     FOR UPDATE SKIP LOCKED) locked ON true
+     WHERE d.recycle_at <= t
+  ), moved AS (
+    UPDATE @extschema@.lead l SET pool = 'public', owner_rep_id = NULL, owned_since = NULL, updated_at = now()
+      FROM due WHERE l.org_id = o.org_id AND l.lead_id = due.lead_id
+    RETURNING l.lead_id
+  ), closed AS (
+    UPDATE @extschema@.assignment a SET released_at = greatest(t, a.assigned_at), release_reason = due.reason
+      FROM due WHERE a.org_id = o.org_id AND a.lead_id = due.lead_id AND a.released_at IS NULL
+    RETURNING a.lead_id
+  ), counted AS (
+    UPDATE @extschema@.rep_load r SET open_leads = greatest(r.open_leads - c.n, 0)
+      FROM (SELECT due.rep_id, count(*)::integer AS n FROM due GROUP BY due.rep_id) c
+     WHERE r.org_id = o.org_id AND r.rep_id = c.rep_id
+  )
+  -- data-modifying CTEs run to completion whether read or not
+  SELECT due.lead_id, due.rep_id, due.reason FROM due ORDER BY due.lead_id;
+  PERFORM set_config('leadmgmt.engine_update', 'off', true);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.recycle_stale(bigint, timestamptz) IS 'returns to the public pool (回收) every owned open lead whose owner has not followed up within the tier''s SLA, or that has had no deal within the org''s recycle_no_deal_after; closes its assignment with the reason and returns the leads, previous owners and reasons; leads locked by others wait for the next run';
+
+CREATE OR REPLACE FUNCTION @extschema@.refresh_tiers(org_id bigint) RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET citus.allow_nested_distributed_execution = on
+AS $$
+DECLARE
+  o record := @extschema@.ingest_org(refresh_tiers.org_id);
+  n integer;
+BEGIN
+  -- l.tier is checked again on the row being updated, so a concurrent refresh
+  -- that got there first makes this one skip the lead rather than log it twice
+  WITH changed AS (
+    UPDATE @extschema@.lead l SET tier = t.tier, updated_at = now()
+      FROM @extschema@.lead_tiers(o.org_id) t
+     WHERE l.org_id = o.org_id AND l.lead_id = t.lead_id AND l.tier IS DISTINCT FROM t.tier
+    RETURNING l.lead_id, t.current_tier AS old_tier, t.tier AS new_tier, t.stage, t.score, t.reason
+  )
+  INSERT INTO @extschema@.tier_change (org_id, lead_id, old_tier, new_tier, stage, score, reason)
+  SELECT o.org_id, c.lead_id, c.old_tier, c.new_tier, c.stage, c.score, c.reason FROM changed c;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.refresh_tiers(bigint) IS 'recomputes the tier of every lead of an org in one set-based pass, updates the leads whose tier changed and logs each change with its reason in tier_change; returns how many changed';
 
 CREATE OR REPLACE FUNCTION @extschema@.grant_access(role regrole, org_id bigint, access text, rep_id bigint DEFAULT NULL)
 RETURNS void

@@ -571,9 +571,14 @@ COMMENT ON FUNCTION @extschema@.log_follow_up(bigint, bigint, bigint, text, text
 CREATE FUNCTION @extschema@.recycle_due(org_id bigint)
 RETURNS TABLE (lead_id bigint, rep_id bigint, tier char(1), owned_since timestamptz, first_follow_up_at timestamptz,
                follow_up_due_at timestamptz, deal_due_at timestamptz, recycle_at timestamptz, reason text)
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+-- PL/pgSQL since 0.11: Citus cannot plan the query of an SQL function with
+-- parameters (with its SET clause it was never inlined anyway)
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
   SELECT d.lead_id, d.owner_rep_id, d.tier, d.owned_since, d.first_at, d.fu_due, d.deal_due,
          least(d.fu_due, d.deal_due),
          CASE WHEN d.fu_due <= d.deal_due THEN 'recycle_no_follow_up' ELSE 'recycle_no_deal' END
@@ -586,14 +591,21 @@ AS $$
             LEFT JOIN LATERAL (SELECT min(x.occurred_at) AS first_at FROM @extschema@.follow_up x
                                 WHERE x.org_id = l.org_id AND x.lead_id = l.lead_id AND x.rep_id = l.owner_rep_id
                                   AND x.occurred_at >= l.owned_since) f ON true
-           WHERE l.org_id = recycle_due.org_id AND l.pool = 'private' AND l.status NOT IN ('won', 'lost')) d
+           WHERE l.org_id = recycle_due.org_id AND l.pool = 'private' AND l.status NOT IN ('won', 'lost')) d;
+END
 $$;
 COMMENT ON FUNCTION @extschema@.recycle_due(bigint) IS 'every owned open lead of an org with the time it falls due for recycling: its tier''s follow-up SLA after it was taken while the owner has not followed up, else the org''s recycle_no_deal_after';
 
+-- On Citus the modifying CTEs below run as subplans, each with its own
+-- snapshot, which Citus allows in a delegated call only with
+-- citus.allow_nested_distributed_execution; they touch only the org's shards
+-- on this node, under the org's assignment lock, on leads locked by the first
+-- (FOR UPDATE), and the counters' UPDATE reads the latest row anyway.
 CREATE FUNCTION @extschema@.recycle_stale(org_id bigint, at timestamptz DEFAULT NULL)
 RETURNS TABLE (lead_id bigint, previous_rep_id bigint, reason text)
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET citus.allow_nested_distributed_execution = on
 AS $$
 #variable_conflict use_column
 DECLARE

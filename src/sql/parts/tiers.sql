@@ -61,9 +61,15 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.lead_tier(bigint, bigint) IS 'tier A to D a lead should have now; NULL for an unknown lead';
 
+-- On Citus, lead_tiers' queries and the tier_change insert run as queries
+-- nested in the update of the org's lead shard, which Citus allows in a
+-- delegated call only with citus.allow_nested_distributed_execution: they
+-- touch only the org's shards on this node, and a lead whose tier changed
+-- meanwhile is skipped by the re-checked condition below.
 CREATE FUNCTION @extschema@.refresh_tiers(org_id bigint) RETURNS integer
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET citus.allow_nested_distributed_execution = on
 AS $$
 DECLARE
   o record := @extschema@.ingest_org(refresh_tiers.org_id);
