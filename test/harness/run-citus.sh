@@ -95,6 +95,8 @@ if grep -q '^distributed 42 tables by org_id and [0-9]* functions by their org_i
 else
   not_ok "distribute() distributes every table by org_id ($got; $tables colocated)"
 fi
+got=$(on citus-c -At -d "$db" -c "SELECT leadmgmt.distribute(0)" 2>&1)
+if grep -q 'ERROR:  shard_count must be between 1 and 64000, not 0' <<<"$got"; then ok "distribute(0): 22023, shard_count out of range"; else not_ok "distribute(0) refuses: $got"; fi
 got=$(on citus-c -At -d "$db" -c "SELECT leadmgmt.distribute()" 2>&1)
 check_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (got '$2', want '$3')"; fi; }
 check_eq "distribute() again has nothing to do" "$got" "distributed 0 tables by org_id and 0 functions by their org_id"

@@ -30,5 +30,11 @@ SELECT throws_ok(format('SELECT leadmgmt.assign_lead(1, %s)', tap.v('public_lead
 SELECT throws_ok('SELECT count(*) FROM leadmgmt.recycle_stale(1)', '42501', NULL, 'nor recycle');
 SELECT throws_ok('SELECT count(*) FROM leadmgmt.claim_lead(2, 1, 1)', '42501', NULL, 'nor act in another org');
 
+-- check_rep_access reads the caller's group role memberships (0.11)
+SELECT lives_ok(format('SELECT leadmgmt.check_rep_access(1, %s)', tap.v('rep1')), 'check_rep_access: its own rep');
+SELECT throws_ok(format('SELECT leadmgmt.check_rep_access(1, %s)', tap.v('rep2')), '42501', NULL, 'check_rep_access: another rep');
+SELECT throws_ok('SELECT leadmgmt.check_rep_access(1, NULL)', '42501', NULL, 'check_rep_access: a NULL rep grants nothing');
+SELECT throws_ok(format('SELECT leadmgmt.check_rep_access(NULL, %s)', tap.v('rep1')), '42501', NULL, 'check_rep_access: nor a NULL org');
+SELECT throws_ok(format('SELECT leadmgmt.check_rep_access(2, %s)', tap.v('rep1')), '42501', NULL, 'check_rep_access: nor another org');
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,4 +1,4 @@
--- leadmgmt 0.10 -> 0.11, built from src/sql/parts: install sql fn:ingest_org fn:rep_org fn:scoring_model fn:ingest_check_time fn:channel_id_of fn:campaign_id_of fn:lead_of fn:rep_load_sync fn:rep_roster fn:assign_locked fn:cooling_rep fn:model_predict view:model_lift sql fn:activate_model fn:add_channel fn:assign_lead fn:assign_pending fn:claim_lead fn:create_org fn:explain_score fn:ingest_lead fn:lead_feature_values fn:log_follow_up fn:record_event fn:record_spend fn:record_touch fn:recycle_stale fn:refresh_tiers fn:register_table fn:score_leads fn:train_conversion_model fn:acting_org_ids fn:my_rep_ids fn:sales_scope_org_ids fn:grant_role_name fn:is_acting_role fn:sync_grant_roles fn:recycle_due fn:recycle_stale fn:refresh_tiers fn:grant_access fn:revoke_access fn:apply_privileges fn:apply_policies fn:caller_org_ids fn:caller_rep_ids fn:lead_history citus sql
+-- leadmgmt 0.10 -> 0.11, built from src/sql/parts: install sql fn:ingest_org fn:rep_org fn:scoring_model fn:ingest_check_time fn:channel_id_of fn:campaign_id_of fn:lead_of fn:rep_load_sync fn:rep_roster fn:assign_locked fn:cooling_rep fn:model_predict view:model_lift sql fn:activate_model fn:add_channel fn:assign_lead fn:assign_pending fn:claim_lead fn:create_org fn:explain_score fn:ingest_lead fn:lead_feature_values fn:log_follow_up fn:record_event fn:record_spend fn:record_touch fn:recycle_stale fn:refresh_tiers fn:register_table fn:score_leads fn:train_conversion_model fn:acting_org_ids fn:my_rep_ids fn:sales_scope_org_ids fn:grant_role_name fn:is_acting_role fn:sync_grant_roles fn:recycle_due fn:recycle_stale fn:refresh_tiers fn:check_rep_access fn:grant_access fn:revoke_access fn:apply_privileges fn:apply_policies fn:caller_org_ids fn:caller_rep_ids fn:lead_history citus sql
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.11'" to load this file. \quit
@@ -3914,6 +3914,9 @@ COMMENT ON FUNCTION @extschema@.my_rep_ids() IS 'sales reps the current role act
 
 CREATE OR REPLACE FUNCTION @extschema@.sales_scope_org_ids() RETURNS bigint[]
 AS 'MODULE_PATHNAME', 'leadmgmt_sales_scope_org_ids' LANGUAGE C STABLE PARALLEL SAFE;
+-- No policy calls it since 0.11 (lead's policies hold the sales rules); it
+-- stays because the policies of 0.10 call it until install() replaces them
+-- after ALTER EXTENSION UPDATE, and as a way to ask what a role may see.
 COMMENT ON FUNCTION @extschema@.sales_scope_org_ids() IS 'orgs where the current role has only sales access, and so sees only its own leads and the public pool';
 
 CREATE OR REPLACE FUNCTION @extschema@.grant_role_name(org_id bigint, access text, rep_id bigint) RETURNS name
@@ -4062,6 +4065,30 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.refresh_tiers(bigint) IS 'recomputes the tier of every lead of an org in one set-based pass, updates the leads whose tier changed and logs each change with its reason in tier_change; returns how many changed';
+
+CREATE OR REPLACE FUNCTION @extschema@.check_rep_access(org_id bigint, rep_id bigint) RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  caller name := coalesce(nullif(current_setting('role'), 'none'), session_user);
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = caller AND rolsuper) THEN
+    RETURN;
+  END IF;
+  -- the caller's grants from its group role memberships (access.c), as the
+  -- policies read them: no table read (since 0.11).  A NULL org or rep
+  -- grants nothing.
+  IF NOT coalesce(check_rep_access.org_id = ANY (@extschema@.caller_org_ids('{app,admin}'))
+                  OR (check_rep_access.org_id = ANY (@extschema@.caller_org_ids('{sales}'))
+                      AND check_rep_access.rep_id = ANY (@extschema@.caller_rep_ids())), false) THEN
+    RAISE EXCEPTION USING ERRCODE = '42501',
+      MESSAGE = format('permission denied to act for rep %s in org %s', rep_id, org_id),
+      HINT = 'A sales role acts only for its own rep; app and admin roles for any rep of their org.';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.check_rep_access(bigint, bigint) IS 'raises 42501 unless the caller (the SET ROLE role, else the session user) has app or admin access to the org, or sales access as that rep';
 
 CREATE OR REPLACE FUNCTION @extschema@.grant_access(role regrole, org_id bigint, access text, rep_id bigint DEFAULT NULL)
 RETURNS void

@@ -76,6 +76,9 @@ COMMENT ON FUNCTION @extschema@.caller_rep_ids() IS 'my_rep_ids for the caller o
 
 CREATE FUNCTION @extschema@.sales_scope_org_ids() RETURNS bigint[]
 AS 'MODULE_PATHNAME', 'leadmgmt_sales_scope_org_ids' LANGUAGE C STABLE PARALLEL SAFE;
+-- No policy calls it since 0.11 (lead's policies hold the sales rules); it
+-- stays because the policies of 0.10 call it until install() replaces them
+-- after ALTER EXTENSION UPDATE, and as a way to ask what a role may see.
 COMMENT ON FUNCTION @extschema@.sales_scope_org_ids() IS 'orgs where the current role has only sales access, and so sees only its own leads and the public pool';
 
 CREATE FUNCTION @extschema@.grant_role_name(org_id bigint, access text, rep_id bigint) RETURNS name

@@ -168,13 +168,12 @@ BEGIN
   IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = caller AND rolsuper) THEN
     RETURN;
   END IF;
-  IF NOT EXISTS (
-    SELECT 1 FROM @extschema@.access_grant g JOIN pg_roles r ON r.rolname = g.role_name
-     WHERE g.org_id = check_rep_access.org_id
-       AND pg_has_role(caller, r.oid, 'USAGE')
-       AND CASE WHEN @extschema@.current_org() IS NULL THEN g.access <> 'app'
-                ELSE g.org_id = @extschema@.current_org() END
-       AND (g.access IN ('app', 'admin') OR (g.access = 'sales' AND g.rep_id = check_rep_access.rep_id))) THEN
+  -- the caller's grants from its group role memberships (access.c), as the
+  -- policies read them: no table read (since 0.11).  A NULL org or rep
+  -- grants nothing.
+  IF NOT coalesce(check_rep_access.org_id = ANY (@extschema@.caller_org_ids('{app,admin}'))
+                  OR (check_rep_access.org_id = ANY (@extschema@.caller_org_ids('{sales}'))
+                      AND check_rep_access.rep_id = ANY (@extschema@.caller_rep_ids())), false) THEN
     RAISE EXCEPTION USING ERRCODE = '42501',
       MESSAGE = format('permission denied to act for rep %s in org %s', rep_id, org_id),
       HINT = 'A sales role acts only for its own rep; app and admin roles for any rep of their org.';
