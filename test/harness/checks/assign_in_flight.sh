@@ -40,8 +40,11 @@ b_reps=$(psql -X -At -d "$db" -c "SET statement_timeout = '2s'" -c "SELECT leadm
            -c "SELECT leadmgmt.assign_lead(1, 3)" 2>&1 | grep -v '^SET' | sort -n | paste -sd,)
 b_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "# A picked rep $a_rep in flight; B picked $b_reps in $b_ms ms"
-check "while A's assignment is in flight, B assigns two leads without waiting for A ($b_ms ms)" \
-  [ -n "$a_rep" ] && [ "$b_ms" -lt 2000 ] && [[ "$b_reps" =~ ^[0-9]+,[0-9]+$ ]]
+if [ -n "$a_rep" ] && [ "$b_ms" -lt 2000 ] && [[ "$b_reps" =~ ^[0-9]+,[0-9]+$ ]]; then
+  ok "while A's assignment is in flight, B assigns two leads without waiting for A ($b_ms ms)"
+else
+  not_ok "while A's assignment is in flight, B assigns two leads without waiting for A ($b_ms ms)"
+fi
 check "B counts A's pick in flight: its two leads go to the other two reps" \
   [ "$(printf '%s\n' $a_rep ${b_reps//,/ } | sort -u | wc -l)" = 3 ]
 wait $a
@@ -97,10 +100,16 @@ start=$(date +%s%N)
 claim=$(q "SELECT leadmgmt.claim_lead(1, 104, 1) > 0" 2>&1)
 c_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 wait $s
-check "beside a holder of the lock in share mode, an assignment goes through at once ($d_ms ms, rep $d_rep)" \
-  [ "$d_ms" -lt 1000 ] && [[ "$d_rep" =~ ^[0-9]+$ ]]
-check "a claim takes the lock in exclusive mode: it waited for the holder in share mode ($c_ms ms)" \
-  [ "$claim" = t ] && [ "$c_ms" -ge 1000 ]
+if [ "$d_ms" -lt 1000 ] && [[ "$d_rep" =~ ^[0-9]+$ ]]; then
+  ok "beside a holder of the lock in share mode, an assignment goes through at once ($d_ms ms, rep $d_rep)"
+else
+  not_ok "beside a holder of the lock in share mode, an assignment goes through at once ($d_ms ms, rep $d_rep)"
+fi
+if [ "$claim" = t ] && [ "$c_ms" -ge 1000 ]; then
+  ok "a claim takes the lock in exclusive mode: it waited for the holder in share mode ($c_ms ms)"
+else
+  not_ok "a claim takes the lock in exclusive mode: it waited for the holder in share mode ($c_ms ms)"
+fi
 
 # the fold lock: a session holds it, as the call that goes to fold does.
 # Single assignments, each its own transaction, go on beside it without
@@ -121,25 +130,34 @@ start=$(date +%s%N)
 psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "SET statement_timeout = '5s'" -f "$LM_TMP/k200.sql" >/dev/null 2>"$LM_TMP/k200.err"
 k_rc=$?
 k_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-check "beside the holder of the fold lock, 200 assignments go through without waiting ($k_ms ms)" \
-  [ "$k_rc" = 0 ] && [ ! -s "$LM_TMP/k200.err" ]
+if [ "$k_rc" = 0 ] && [ ! -s "$LM_TMP/k200.err" ]; then
+  ok "beside the holder of the fold lock, 200 assignments go through without waiting ($k_ms ms)"
+else
+  not_ok "beside the holder of the fold lock, 200 assignments go through without waiting ($k_ms ms)"
+fi
 check "... and leave the journal unfolded: 200 rows" \
   [ "$(q "SELECT count(*) FROM leadmgmt.assign_pick")" = 200 ]
 seq 1201 1520 | sed 's/.*/SELECT leadmgmt.assign_lead(1, &);/' >"$LM_TMP/k320.sql"
 psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "SET statement_timeout = '5s'" -f "$LM_TMP/k320.sql" >/dev/null 2>"$LM_TMP/k320.err"
 k_rc=$?
 journal=$(q "SELECT count(*) FROM leadmgmt.assign_pick")
-check "with 512 rows settled a call folds anyway, the fold lock held or not (journal: $journal rows)" \
-  [ "$k_rc" = 0 ] && [ ! -s "$LM_TMP/k320.err" ] && [ "$journal" -lt 512 ]
+if [ "$k_rc" = 0 ] && [ ! -s "$LM_TMP/k320.err" ] && [ "$journal" -lt 512 ]; then
+  ok "with 512 rows settled a call folds anyway, the fold lock held or not (journal: $journal rows)"
+else
+  not_ok "with 512 rows settled a call folds anyway, the fold lock held or not (journal: $journal rows)"
+fi
 kill $k 2>/dev/null; wait $k 2>/dev/null
 q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()" >/dev/null
 q "SELECT leadmgmt.assign_lead(1, 1521)" >/dev/null
 check "once the fold lock is free, the next call folds the settled rows (journal: $(q "SELECT count(*) FROM leadmgmt.assign_pick") rows)" \
   [ "$(q "SELECT count(*) FROM leadmgmt.assign_pick")" -lt 64 ]
-check "the reps are one lead apart and the counters equal the rows after it all" \
-  [ "$(q "SELECT leadmgmt.rep_load_sync(o, now()) FROM leadmgmt.org o" >/dev/null;
+if [ "$(q "SELECT leadmgmt.rep_load_sync(o, now()) FROM leadmgmt.org o" >/dev/null;
        q "SELECT count(*) FROM leadmgmt.rep_load l JOIN leadmgmt.rep_workload w USING (org_id, rep_id)
            WHERE l.open_leads = w.open_leads AND l.assigned_today = w.assigned_today")" = 3 ] &&
-  [ "$(q "SELECT max(c) - min(c) <= 1 FROM (SELECT count(*) c FROM leadmgmt.assignment
-           WHERE lead_id BETWEEN 1001 AND 1521 GROUP BY rep_id) x")" = t ]
+   [ "$(q "SELECT max(c) - min(c) <= 1 FROM (SELECT count(*) c FROM leadmgmt.assignment
+           WHERE lead_id BETWEEN 1001 AND 1521 GROUP BY rep_id) x")" = t ]; then
+  ok "the reps are one lead apart and the counters equal the rows after it all"
+else
+  not_ok "the reps are one lead apart and the counters equal the rows after it all"
+fi
 dropdb "$db"

@@ -31,11 +31,17 @@ export PGOPTIONS='-c leadmgmt.verify_catch_up=on'
 "$LM_PGBIN/pgbench" -n -c 24 -j 4 -t 200 -f "$LM_TMP/one.sql" "$db" >"$LM_TMP/one.log" 2>&1
 rc=$?
 grep -E 'transactions actually processed' "$LM_TMP/one.log" | sed 's/^/# /'
-check "24 clients assigned 4,800 leads one per transaction without an error" \
-  [ $rc -eq 0 ] && grep -q 'number of transactions actually processed: 4800/4800' "$LM_TMP/one.log"
+if [ $rc -eq 0 ] && grep -q 'number of transactions actually processed: 4800/4800' "$LM_TMP/one.log"; then
+  ok "24 clients assigned 4,800 leads one per transaction without an error"
+else
+  not_ok "24 clients assigned 4,800 leads one per transaction without an error"
+fi
 s=$(spread)
-check "every decision counted every other: the 6 equal reps are at most one lead apart right after the run (spread $s)" \
-  [ "$s" -le 1 ] && [ "$(q "SELECT count(*) FROM leadmgmt.assignment")" = 4800 ]
+if [ "$s" -le 1 ] && [ "$(q "SELECT count(*) FROM leadmgmt.assignment")" = 4800 ]; then
+  ok "every decision counted every other: the 6 equal reps are at most one lead apart right after the run (spread $s)"
+else
+  not_ok "every decision counted every other: the 6 equal reps are at most one lead apart right after the run (spread $s)"
+fi
 
 # a quarter of the transactions roll back, single leads and batches of three
 cat >"$LM_TMP/one_rb.sql" <<'SQL'
@@ -61,8 +67,11 @@ SQL
 "$LM_PGBIN/pgbench" -n -c 24 -j 4 -t 200 -f "$LM_TMP/one_rb.sql@9" -f "$LM_TMP/batch_rb.sql@1" "$db" >"$LM_TMP/rb.log" 2>&1
 rc=$?
 grep -E 'transactions actually processed' "$LM_TMP/rb.log" | sed 's/^/# /'
-check "24 clients assigned with a quarter of the transactions rolling back, without an error" \
-  [ $rc -eq 0 ] && grep -q 'number of transactions actually processed: 4800/4800' "$LM_TMP/rb.log"
+if [ $rc -eq 0 ] && grep -q 'number of transactions actually processed: 4800/4800' "$LM_TMP/rb.log"; then
+  ok "24 clients assigned with a quarter of the transactions rolling back, without an error"
+else
+  not_ok "24 clients assigned with a quarter of the transactions rolling back, without an error"
+fi
 echo "# leads handed out but public after their rollback: $(q "SELECT count(*) FROM leadmgmt.lead
           WHERE pool = 'public' AND lead_id <= (SELECT last_value FROM public.next_lead)")"
 check "every lead is assigned exactly once (private, one history row naming its owner) or public without history" \

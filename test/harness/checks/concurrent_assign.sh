@@ -31,8 +31,11 @@ start=$(date +%s)
 rc=$?
 grep -E 'transactions actually processed|failed|tps' "$LM_TMP/pgbench.log" | sed 's/^/# /'
 echo "# $(( $(date +%s) - start )) s"
-check "32 concurrent clients ingested 100,000 leads, assigning one by one and in batches, without an error" \
-  [ $rc -eq 0 ] && grep -q 'number of transactions actually processed: 100000/100000' "$LM_TMP/pgbench.log"
+if [ $rc -eq 0 ] && grep -q 'number of transactions actually processed: 100000/100000' "$LM_TMP/pgbench.log"; then
+  ok "32 concurrent clients ingested 100,000 leads, assigning one by one and in batches, without an error"
+else
+  not_ok "32 concurrent clients ingested 100,000 leads, assigning one by one and in batches, without an error"
+fi
 q() { psql -X -At -d "$db" -c "$1"; }
 # what the batches left behind (leads ingested after the last batch) is assigned now
 q "SELECT count(*) FROM leadmgmt.assign_pending(1, 100000)" >/dev/null
@@ -66,14 +69,24 @@ done
 sleep 0.3
 killed=$(q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'lm_victim' AND state = 'active'")
 wait $victim
-check "the backend was killed in the middle of assign_pending" [ "$killed" = t ] && grep -q 'terminat' "$LM_TMP/victim.log"
-check "after the kill every lead is fully assigned with its history, or still in the pool without any" \
-  [ "$(q "SELECT count(*) FROM leadmgmt.lead l
+if [ "$killed" = t ] && grep -q 'terminat' "$LM_TMP/victim.log"; then
+  ok "the backend was killed in the middle of assign_pending"
+else
+  not_ok "the backend was killed in the middle of assign_pending"
+fi
+if [ "$(q "SELECT count(*) FROM leadmgmt.lead l
            WHERE (l.pool = 'private') <> EXISTS (SELECT 1 FROM leadmgmt.assignment a
                                                   WHERE a.org_id = l.org_id AND a.lead_id = l.lead_id AND a.released_at IS NULL
                                                     AND a.rep_id = l.owner_rep_id)")" = 0 ] \
-  && [ "$(q "SELECT count(*) FROM leadmgmt.assignment")" = "$before" ]
-check "the pool is assigned after the kill as if nothing happened: 160,000 leads, spread at most one" \
-  [ "$(q "SELECT count(*) FROM leadmgmt.assign_pending(1, 60000)")" = 60000 ] \
-  && [ "$(q "SELECT max(c) - min(c) <= 1 FROM (SELECT count(*) c FROM leadmgmt.assignment GROUP BY rep_id) x")" = t ]
+  && [ "$(q "SELECT count(*) FROM leadmgmt.assignment")" = "$before" ]; then
+  ok "after the kill every lead is fully assigned with its history, or still in the pool without any"
+else
+  not_ok "after the kill every lead is fully assigned with its history, or still in the pool without any"
+fi
+if [ "$(q "SELECT count(*) FROM leadmgmt.assign_pending(1, 60000)")" = 60000 ] \
+  && [ "$(q "SELECT max(c) - min(c) <= 1 FROM (SELECT count(*) c FROM leadmgmt.assignment GROUP BY rep_id) x")" = t ]; then
+  ok "the pool is assigned after the kill as if nothing happened: 160,000 leads, spread at most one"
+else
+  not_ok "the pool is assigned after the kill as if nothing happened: 160,000 leads, spread at most one"
+fi
 dropdb "$db"

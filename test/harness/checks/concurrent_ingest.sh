@@ -22,8 +22,11 @@ SQL
 "$LM_PGBIN/pgbench" -n -c 16 -j 4 -t 250 -f "$LM_TMP/ingest.sql" "$db" >"$LM_TMP/pgbench.log" 2>&1
 rc=$?
 grep -E 'transactions actually processed|failed|tps' "$LM_TMP/pgbench.log" | sed 's/^/# /'
-check "16 concurrent clients ran 4000 ingestions without an error" \
-  [ $rc -eq 0 ] && grep -q 'number of transactions actually processed: 4000/4000' "$LM_TMP/pgbench.log"
+if [ $rc -eq 0 ] && grep -q 'number of transactions actually processed: 4000/4000' "$LM_TMP/pgbench.log"; then
+  ok "16 concurrent clients ran 4000 ingestions without an error"
+else
+  not_ok "16 concurrent clients ran 4000 ingestions without an error"
+fi
 q() { psql -X -At -d "$db" -c "$1"; }
 check "exactly one lead per phone (200 leads for 200 phones)" [ "$(q "SELECT count(*) || '/' || count(DISTINCT phone) FROM leadmgmt.lead")" = "200/200" ]
 check "every submission left a touchpoint and a form_submitted event" \

@@ -13,8 +13,11 @@ psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION leadmgmt" -c "SELECT
   psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$LM_TOP/test/demo/report.sql" >/dev/null
 check "demo brand loaded, its model trained" [ $? -eq 0 ]
 "$LM_TOP/test/harness/page.sh" "$db" "$out" >"$LM_TMP/page.log" 2>&1
-check "the page is built: $out/report.html ($(du -k "$out/report.html" 2>/dev/null | cut -f1) kB, ECharts embedded)" \
-  [ $? -eq 0 ] && [ -s "$out/report.html" ]
+if [ $? -eq 0 ] && [ -s "$out/report.html" ]; then
+  ok "the page is built: $out/report.html ($(du -k "$out/report.html" 2>/dev/null | cut -f1) kB, ECharts embedded)"
+else
+  not_ok "the page is built: $out/report.html ($(du -k "$out/report.html" 2>/dev/null | cut -f1) kB, ECharts embedded)"
+fi
 [ -s "$out/report.html" ] || sed 's/^/# /' "$LM_TMP/page.log" | tail -20
 # check.mjs imports playwright-core: it runs beside the installed packages
 cp "$LM_TOP/test/demo/page/check.mjs" "$LM_TOP/.build/page/check.mjs"

@@ -21,9 +21,13 @@ fi
 check "restored data is identical, not just as many rows (leads and orders compared)" [ \
   "$(psql -X -At -d "$src" -c "SELECT md5(string_agg(l::text, ',' ORDER BY lead_id)) FROM leadmgmt.lead l")" = \
   "$(psql -X -At -d lm_restored -c "SELECT md5(string_agg(l::text, ',' ORDER BY lead_id)) FROM leadmgmt.lead l")" ]
-check "access grants and privileges are restored" [ "$(psql -X -At -d lm_restored -c \
+if [ "$(psql -X -At -d lm_restored -c \
   "SELECT count(*) FROM leadmgmt.access_grant WHERE role_name = 'lm_bi'")" = 1 ] \
-  && [ "$(psql -X -At -d lm_restored -c "SELECT has_table_privilege('lm_bi', 'leadmgmt.course', 'SELECT')")" = t ]
+  && [ "$(psql -X -At -d lm_restored -c "SELECT has_table_privilege('lm_bi', 'leadmgmt.course', 'SELECT')")" = t ]; then
+  ok "access grants and privileges are restored"
+else
+  not_ok "access grants and privileges are restored"
+fi
 # Since 0.11 the tables are ordinary tables: a restore runs CREATE EXTENSION
 # (code only), then creates the dumped tables, views and policies, so the
 # restored catalog is the source's, and install() has nothing left to do.

@@ -29,5 +29,9 @@ check "make dist writes $(basename "${zip:-none}") with META.json at the top of 
 dropdb --if-exists lm_packaging; createdb lm_packaging
 psql -X -q -d lm_packaging -c "CREATE EXTENSION leadmgmt" -c "SELECT leadmgmt.install()" >/dev/null
 got=$(psql -X -At -d lm_packaging -c "SELECT leadmgmt.version() || ' ' || extversion FROM pg_extension WHERE extname = 'leadmgmt'")
-check "the library and the SQL scripts are of one version ($got)" [ "${got% *}" = "${got#* }" ] && [ "${got#* }" = "$ver" ]
+if [ "${got% *}" = "${got#* }" ] && [ "${got#* }" = "$ver" ]; then
+  ok "the library and the SQL scripts are of one version ($got)"
+else
+  not_ok "the library and the SQL scripts are of one version ($got)"
+fi
 dropdb lm_packaging
