@@ -18,7 +18,7 @@
 EXTENSION   = leadmgmt
 EXTVERSION  = $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" leadmgmt.control)
 MODULE_big  = leadmgmt
-OBJS        = src/leadmgmt.o src/access.o src/stats.o src/phone.o src/funnel.o src/tiers.o src/survival.o src/model_logreg.o \
+OBJS        = src/leadmgmt.o src/access.o src/stats.o src/phone.o src/funnel.o src/tiers.o src/survival.o src/service.o src/model_logreg.o \
               src/attribution_journey.o src/attribution_touch.o \
               src/assignment_plan.o src/assignment_engine.o src/assignment_roster.o
 PGFILEDESC  = "leadmgmt - lead management and funnel analytics"
@@ -26,7 +26,7 @@ PGFILEDESC  = "leadmgmt - lead management and funnel analytics"
 # the install script of the newest version: the code, one part per capability,
 # in this order (src/sql/parts) ...
 SQL_PARTS   = $(addprefix src/sql/parts/,$(addsuffix .sql,header phone schema access ingest funnel tiers \
-                survival model attribution roi assignment install citus privileges))
+                survival service model attribution roi assignment install citus privileges))
 # ... and the schema that leadmgmt.install() creates (src/sql/schema), one file
 # per capability that has tables or views, in this order
 SCHEMA_PARTS = $(addprefix src/sql/schema/,$(addsuffix .sql,schema access overview funnel tiers service model roi \

@@ -306,6 +306,13 @@ SELECT count(*) AS left_in_private_pools FROM lead WHERE org_id = :o AND pool = 
 SELECT log_follow_up(:o, lead_id, pg_temp.rep('s3'), 'wechat', 'interested', 0, '2026-01-12 13:00') > 0 AS called FROM fx;
 SELECT reason, count(*) FROM recycle_stale(:o, '2026-01-20') GROUP BY 1 ORDER BY 1;
 SELECT d.reason, d.recycle_at FROM recycle_due(:o) d JOIN fx USING (lead_id);
+-- recycle_due(org) is the org's rows of the view recycle_schedule (0.12)
+SELECT count(*) AS scheduled,
+       count(*) = (SELECT count(*) FROM recycle_due(:o)) AS same_count,
+       bool_and((s.lead_id, s.rep_id, s.tier, s.owned_since, s.first_follow_up_at, s.follow_up_due_at, s.deal_due_at,
+                 s.recycle_at, s.reason)::text IN (SELECT d::text FROM recycle_due(:o) d)) AS same_rows
+  FROM recycle_schedule s WHERE s.org_id = :o;
+SELECT count(*) AS other_orgs_rows FROM recycle_due(-1);
 SELECT reason, count(*) FROM recycle_stale(:o, '2026-02-11 12:30') GROUP BY 1 ORDER BY 1;
 SELECT count(*) AS left_in_private_pools FROM lead WHERE org_id = :o AND pool = 'private';
 -- every assignment is closed with its reason; every open-lead count is back to zero

@@ -67,6 +67,12 @@ SELECT l.n AS lead, cc.channel, cc.credit FROM conversion_credit cc JOIN l USING
  WHERE cc.org_id = :o AND cc.model = 'linear' ORDER BY 1, 2;
 UPDATE org SET attribution_lookback_days = 1 WHERE org_id = :o;
 SELECT count(*) AS attributed FROM conversion_credit WHERE org_id = :o;
+-- is_org_model marks the org's own model; conversion_credits(models) gives the rows of the named ones
+UPDATE org SET attribution_lookback_days = 30 WHERE org_id = :o;
+SELECT model, is_org_model, count(*) FROM conversion_credit WHERE org_id = :o GROUP BY 1, 2 ORDER BY 1;
+SELECT count(*) = (SELECT count(*) FROM conversion_credit WHERE org_id = :o AND model IN ('linear', 'first_touch')) AS same_rows
+  FROM conversion_credits('{linear,first_touch}') WHERE org_id = :o;
+SELECT count(*) AS unknown_model FROM conversion_credits('{nonesuch}');
 -- settings are checked
 CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN EXECUTE q; RETURN 'no error';

@@ -137,3 +137,35 @@ SELECT count(*) > 0 AS terms, count(*) = (SELECT count(*) FROM terms_at_now) AS 
        bool_and(t::text IN (SELECT r FROM terms_at_now)) AS same_rows
   FROM student_term t WHERE org_id = :o;
 COMMIT;
+-- renewal_chains(ids, renewed_into) (0.12): the chains student_lifetime's spells are made of
+SELECT * FROM leadmgmt.renewal_chains('{10,11,12,20,21}', '{11,12,NULL,NULL,99}') ORDER BY 2, 3;
+-- a term renewed into one outside the arrays ends its chain; order of the arrays does not matter
+SELECT * FROM leadmgmt.renewal_chains('{12,11,10}', '{NULL,12,11}') ORDER BY 2, 3;
+-- empty, and NULL arrays (STRICT)
+SELECT count(*) FROM leadmgmt.renewal_chains('{}', '{}');
+SELECT count(*) FROM leadmgmt.renewal_chains(NULL, '{}');
+-- a cycle starts no chain; a chain that runs into a cycle stops where it comes back
+SELECT * FROM leadmgmt.renewal_chains('{1,2,3}', '{2,3,1}');
+SELECT * FROM leadmgmt.renewal_chains('{1,2,3,4}', '{2,3,4,2}') ORDER BY 3;
+-- two terms renewing into one (renewal's keys forbid it): each chain goes on through it
+SELECT * FROM leadmgmt.renewal_chains('{1,2,3,4}', '{3,3,4,NULL}') ORDER BY 2, 3;
+-- a term renewed into itself is no first term
+SELECT count(*) FROM leadmgmt.renewal_chains('{5}', '{5}');
+-- extreme ids
+SELECT * FROM leadmgmt.renewal_chains(ARRAY[-9223372036854775808, 9223372036854775807]::bigint[],
+                                      ARRAY[9223372036854775807, NULL]::bigint[]);
+-- bad input
+SELECT pg_temp.err($$SELECT * FROM leadmgmt.renewal_chains('{1,2}', '{2}')$$);
+SELECT pg_temp.err($$SELECT * FROM leadmgmt.renewal_chains('{1,NULL}', '{2,NULL}')$$);
+SELECT pg_temp.err($$SELECT * FROM leadmgmt.renewal_chains('{1,2,1}', '{2,NULL,NULL}')$$);
+SELECT pg_temp.err($$SELECT * FROM leadmgmt.renewal_chains('{{1,2},{3,4}}', '{{2,3},{4,NULL}}')$$);
+SELECT pg_temp.err($$SELECT * FROM leadmgmt.renewal_chains('{1,2}', '{{2,3}}')$$);
+-- serial and forced-parallel give the same spells
+SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
+SELECT set_config(CASE WHEN current_setting('server_version_num')::int >= 160000
+                       THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END, 'on', false) AS forced;
+SELECT count(*), sum(terms), sum(lifetime_days)::numeric(20,4) FROM student_lifetime WHERE org_id = :o;
+SELECT set_config(CASE WHEN current_setting('server_version_num')::int >= 160000
+                       THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END, 'off', false) AS forced;
+SELECT count(*), sum(terms), sum(lifetime_days)::numeric(20,4) FROM student_lifetime WHERE org_id = :o;
+RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;

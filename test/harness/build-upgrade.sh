@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # test/harness/build-upgrade.sh FROM TO ITEM... -- write
-# src/sql/history/leadmgmt--FROM--TO.sql from the install parts, followed by
-# re-applying the privileges of roles granted before the update.  Each ITEM is
+# src/sql/history/leadmgmt--FROM--TO.sql from the install parts.  Each ITEM is
 #   PART       a whole part the version adds (its name without .sql)
 #   fn:NAME    a function the version changes or adds in an existing part: its
 #              CREATE FUNCTION ... through its COMMENT ON FUNCTION, taken from
@@ -36,7 +35,8 @@ schema=$(mktemp); trap 'rm -f "$schema"' EXIT
           on {print}
           on && index($0, "COMMENT ON FUNCTION @extschema@." name "(") == 1 {exit}' "$LM_TOP"/src/sql/parts/*.sql)
         if [ -z "$text" ]; then echo "build-upgrade.sh: no function $name in src/sql/parts" >&2; exit 1; fi
-        printf '%s\n' "$text" ;;
+        # schema_ddl() holds src/sql/schema (since 0.12 a changed function)
+        printf '%s\n' "$text" | sed -e "/^-- @schema@ /{r $schema" -e 'd;}' ;;
       view:*)
         name=${item#view:}
         text=$(awk -v name="$name" '
@@ -49,13 +49,7 @@ schema=$(mktemp); trap 'rm -f "$schema"' EXIT
       *) sed -e "/^-- @schema@ /{r $schema" -e 'd;}' "$LM_TOP/src/sql/parts/$item.sql" ;;
     esac
   done
-  cat <<'SQL'
-
--- roles granted access before the update get the same privileges on the new
--- tables and views as roles granted afterwards
-SELECT @extschema@.apply_privileges(r.oid::regrole)
-  FROM (SELECT DISTINCT role_name FROM @extschema@.access_grant) g
-  JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name;
-SQL
+  # since 0.12 install(), which an update asks for, applies the privileges of
+  # every granted role to the new tables and views (until 0.11 the script did)
 } >"$out"
 echo "wrote $out"

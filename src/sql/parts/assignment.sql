@@ -573,24 +573,15 @@ RETURNS TABLE (lead_id bigint, rep_id bigint, tier char(1), owned_since timestam
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
--- PL/pgSQL since 0.11: Citus cannot plan the query of an SQL function with
--- parameters (with its SET clause it was never inlined anyway)
+-- the org's rows of the view recycle_schedule (since 0.12; PL/pgSQL since
+-- 0.11: Citus cannot plan the query of an SQL function with parameters)
 #variable_conflict use_column
 BEGIN
   RETURN QUERY
-  SELECT d.lead_id, d.owner_rep_id, d.tier, d.owned_since, d.first_at, d.fu_due, d.deal_due,
-         least(d.fu_due, d.deal_due),
-         CASE WHEN d.fu_due <= d.deal_due THEN 'recycle_no_follow_up' ELSE 'recycle_no_deal' END
-    FROM (SELECT l.lead_id, l.owner_rep_id, coalesce(l.tier, 'D')::char(1) AS tier, l.owned_since, f.first_at,
-                 CASE WHEN f.first_at IS NULL THEN l.owned_since + p.follow_up_sla END AS fu_due,
-                 l.owned_since + o.recycle_no_deal_after AS deal_due
-            FROM @extschema@.lead l
-            JOIN @extschema@.org o ON o.org_id = l.org_id
-            JOIN @extschema@.effective_tier_policy p ON p.org_id = l.org_id AND p.tier = coalesce(l.tier, 'D')
-            LEFT JOIN LATERAL (SELECT min(x.occurred_at) AS first_at FROM @extschema@.follow_up x
-                                WHERE x.org_id = l.org_id AND x.lead_id = l.lead_id AND x.rep_id = l.owner_rep_id
-                                  AND x.occurred_at >= l.owned_since) f ON true
-           WHERE l.org_id = recycle_due.org_id AND l.pool = 'private' AND l.status NOT IN ('won', 'lost')) d;
+  SELECT s.lead_id, s.rep_id, s.tier, s.owned_since, s.first_follow_up_at, s.follow_up_due_at, s.deal_due_at,
+         s.recycle_at, s.reason
+    FROM @extschema@.recycle_schedule s
+   WHERE s.org_id = recycle_due.org_id;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.recycle_due(bigint) IS 'every owned open lead of an org with the time it falls due for recycling: its tier''s follow-up SLA after it was taken while the owner has not followed up, else the org''s recycle_no_deal_after';

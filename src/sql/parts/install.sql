@@ -20,7 +20,7 @@
 CREATE FUNCTION @extschema@.schema_steps() RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT '{0.10,0.11}'::text[] $$;
+AS $$ SELECT '{0.10,0.11,0.12}'::text[] $$;
 COMMENT ON FUNCTION @extschema@.schema_steps() IS 'the versions of leadmgmt''s schema, oldest first: 0.10 is the schema of the versions whose tables were members of the extension (0.1-0.10), then every version that changed it; the last is the one this code needs';
 
 -- The DDL of each step.  'full' is src/sql/schema/*.sql, the whole schema of
@@ -77,6 +77,290 @@ SELECT r.org_id, r.team_id, tm.name AS team_name, r.rep_id, r.name AS rep_name, 
                                                AND a.assigned_at >= n.local::date::timestamp AT TIME ZONE n.timezone) AS claimed_today,
                             max(a.assigned_at) AS last_assigned_at
                        FROM @extschema@.assignment a WHERE a.org_id = r.org_id AND a.rep_id = r.rep_id) td;
+$step$
+WHEN '0.12' THEN $step$
+-- 0.12: views that Citus can plan (docs/dba/citus.md): no parameterised
+-- SQL function (conversion_credit, recycle_schedule), no FULL JOIN chain
+-- (channel_roi), no correlated subquery in a select list (channel_payback,
+-- pool_health), no recursive CTE (student_lifetime: renewal_chains())
+CREATE OR REPLACE VIEW @extschema@.conversion_credit WITH (security_invoker = true) AS
+-- a view, not a function with the models as a parameter, since 0.12: Citus
+-- cannot plan a parameterised SQL function.  A filter on model or
+-- is_org_model reaches the credit pass (both are grouping columns there), so
+-- a report that wants one model pays for one.
+WITH conv AS (
+  -- each lead's first paid order
+  SELECT DISTINCT ON (so.org_id, so.lead_id) so.org_id, so.lead_id, so.order_id, so.paid_at AS converted_at
+    FROM @extschema@.sales_order so
+   WHERE so.status = 'paid' AND NOT so.is_renewal
+   ORDER BY so.org_id, so.lead_id, so.paid_at, so.order_id
+), net AS (
+  SELECT so.org_id, so.order_id, so.lead_id, so.paid_at, so.amount - coalesce(r.refunded, 0) AS net_amount
+    FROM @extschema@.sales_order so
+    LEFT JOIN (SELECT rf.org_id, rf.order_id, sum(rf.amount) AS refunded FROM @extschema@.refund rf GROUP BY 1, 2) r
+           ON r.org_id = so.org_id AND r.order_id = so.order_id
+   WHERE so.status = 'paid'
+), direct_keys AS (
+  -- credit is computed per channel and campaign ("code|campaign id"); direct channels are keyed
+  -- without their campaign, so last_non_direct needs just one key per direct channel
+  SELECT ch.org_id, jsonb_agg(ch.code || '|') AS keys
+    FROM @extschema@.channel ch WHERE ch.kind = 'direct' GROUP BY ch.org_id
+), cv AS (
+  SELECT c.org_id, c.lead_id, c.order_id, c.converted_at, o.attribution_model,
+         max(n.net_amount) FILTER (WHERE n.order_id = c.order_id) AS net_revenue,
+         coalesce(sum(n.net_amount) FILTER (WHERE n.paid_at >= c.converted_at AND n.paid_at < c.converted_at + o.ltv_horizon), 0) AS ltv_revenue,
+         -- options built once per conversion, not per touch
+         jsonb_build_object('lookback_days', o.attribution_lookback_days, 'direct', coalesce(dk.keys, '[]')) AS options
+    FROM conv c
+    JOIN @extschema@.org o ON o.org_id = c.org_id
+    LEFT JOIN direct_keys dk ON dk.org_id = c.org_id
+    JOIN net n ON n.org_id = c.org_id AND n.lead_id = c.lead_id
+   GROUP BY c.org_id, c.lead_id, c.order_id, c.converted_at, o.attribution_model, o.ltv_horizon, o.attribution_lookback_days, dk.keys
+), credit AS (
+  SELECT cv.org_id, cv.lead_id, cv.order_id, cv.converted_at, cv.net_revenue, cv.ltv_revenue, m.model,
+         m.model = cv.attribution_model AS is_org_model,
+         count(*) AS touches,
+         @extschema@.touch_credit(m.model, ch.code || '|' || CASE WHEN ch.kind = 'direct' THEN '' ELSE coalesce(tp.campaign_id::text, '') END,
+                                  tp.occurred_at, cv.converted_at,
+                                  cv.options) AS credits
+    FROM cv
+    JOIN @extschema@.touchpoint tp ON tp.org_id = cv.org_id AND tp.lead_id = cv.lead_id
+    JOIN @extschema@.channel ch ON ch.org_id = tp.org_id AND ch.channel_id = tp.channel_id
+   CROSS JOIN (VALUES ('first_touch'), ('last_touch'), ('last_non_direct'), ('linear'), ('position_based'), ('time_decay')) m(model)
+   GROUP BY cv.org_id, cv.lead_id, cv.order_id, cv.converted_at, cv.net_revenue, cv.ltv_revenue, m.model, cv.attribution_model
+)
+SELECT c.org_id, c.order_id, c.lead_id, c.converted_at, c.model,
+       split_part(x.channel, '|', 1) AS channel, nullif(split_part(x.channel, '|', 2), '')::bigint AS campaign_id, x.credit,
+       x.credit * c.net_revenue AS credited_revenue, x.credit * c.ltv_revenue AS credited_ltv_revenue, c.touches,
+       c.is_org_model
+  FROM credit c CROSS JOIN LATERAL unnest(c.credits) x;
+COMMENT ON COLUMN @extschema@.conversion_credit.is_org_model IS 'true when model is the org''s attribution_model, the one channel_roi and channel_payback report';
+CREATE OR REPLACE VIEW @extschema@.channel_roi WITH (security_invoker = true) AS
+-- since 0.12 the day's figures of the sources meet in a UNION ALL and one
+-- GROUP BY, not in FULL JOINs (Citus cannot join on the merged org_id of a
+-- FULL JOIN), and credit comes from the conversion_credit view
+WITH o AS NOT MATERIALIZED (
+  SELECT org.org_id, org.timezone, org.attribution_model FROM @extschema@.org
+), facts AS (
+  -- campaign 0: spend, leads and touches without a campaign
+  SELECT s.org_id, s.channel_id, coalesce(s.campaign_id, 0) AS campaign_id, s.spend_date AS day,
+         s.spend, s.impressions, s.clicks, 0::bigint AS leads, 0::bigint AS valid_leads, 0::numeric AS handling_cost,
+         0::bigint AS trials, 0::float8 AS paid_students, 0::float8 AS revenue, 0::float8 AS ltv_revenue
+    FROM @extschema@.ad_spend s
+  UNION ALL
+  SELECT l.org_id, l.first_channel_id, coalesce(l.first_campaign_id, 0), (l.created_at AT TIME ZONE o.timezone)::date,
+         0, 0, 0, 1, l.phone_valid::int, 0, 0, 0, 0, 0
+    FROM @extschema@.lead l JOIN o ON o.org_id = l.org_id
+  UNION ALL
+  -- follow-up cost goes to the lead's first channel and campaign; like spend it is not split by attribution
+  SELECT f.org_id, l.first_channel_id, coalesce(l.first_campaign_id, 0), (f.occurred_at AT TIME ZONE o.timezone)::date,
+         0, 0, 0, 0, 0, f.cost, 0, 0, 0, 0
+    FROM @extschema@.follow_up f
+    JOIN @extschema@.lead l ON l.org_id = f.org_id AND l.lead_id = f.lead_id
+    JOIN o ON o.org_id = f.org_id
+  UNION ALL
+  SELECT t.org_id, l.first_channel_id, coalesce(l.first_campaign_id, 0), (t.booked_at AT TIME ZONE o.timezone)::date,
+         0, 0, 0, 0, 0, 0, 1, 0, 0, 0
+    FROM @extschema@.trial_lesson t
+    JOIN @extschema@.lead l ON l.org_id = t.org_id AND l.lead_id = t.lead_id
+    JOIN o ON o.org_id = t.org_id
+  UNION ALL
+  SELECT cc.org_id, ch.channel_id, coalesce(cc.campaign_id, 0), (cc.converted_at AT TIME ZONE o.timezone)::date,
+         0, 0, 0, 0, 0, 0, 0, cc.credit, cc.credited_revenue, cc.credited_ltv_revenue
+    FROM @extschema@.conversion_credit cc
+    JOIN o ON o.org_id = cc.org_id
+    JOIN @extschema@.channel ch ON ch.org_id = cc.org_id AND ch.code = cc.channel
+   WHERE cc.is_org_model
+), daily AS (
+  SELECT f.org_id, f.channel_id, f.campaign_id, f.day,
+         sum(f.spend) AS spend, sum(f.impressions) AS impressions, sum(f.clicks) AS clicks,
+         sum(f.leads)::bigint AS leads, sum(f.valid_leads)::bigint AS valid_leads, sum(f.handling_cost) AS handling_cost,
+         sum(f.trials)::bigint AS trials, sum(f.paid_students) AS paid_students,
+         sum(f.revenue) AS revenue, sum(f.ltv_revenue) AS ltv_revenue
+    FROM facts f GROUP BY f.org_id, f.channel_id, f.campaign_id, f.day
+), periods AS (
+  SELECT g.grain, d.org_id, d.channel_id, d.campaign_id,
+         CASE g.grain WHEN 'day' THEN d.day ELSE date_trunc(g.grain, d.day)::date END AS period_start,
+         d.spend, d.impressions, d.clicks, d.leads, d.valid_leads, d.handling_cost, d.trials, d.paid_students, d.revenue, d.ltv_revenue
+    FROM daily d CROSS JOIN (VALUES ('day'), ('week'), ('month')) g(grain)
+)
+SELECT p.org_id, p.grain AS period, p.period_start, ch.code AS channel, ch.kind AS channel_kind,
+       b.breakdown,
+       nullif(CASE b.breakdown WHEN 'campaign' THEN p.campaign_id END, 0) AS campaign_id,
+       CASE b.breakdown WHEN 'campaign' THEN coalesce(max(cp.code), '(none)') END AS campaign,
+       o.attribution_model,
+       sum(p.spend) AS spend, sum(p.impressions) AS impressions, sum(p.clicks) AS clicks,
+       sum(p.leads) AS leads, sum(p.valid_leads) AS valid_leads,
+       round(sum(p.spend) / nullif(sum(p.leads), 0), 2) AS cpl,
+       sum(p.trials) AS trials,
+       round(sum(p.paid_students)::numeric, 2) AS paid_students,
+       round(sum(p.spend) / nullif(sum(p.paid_students), 0)::numeric, 2) AS cpa,
+       round(sum(p.revenue)::numeric, 2) AS net_revenue,
+       round(sum(p.revenue)::numeric / nullif(sum(p.spend), 0), 3) AS roas,
+       round((sum(p.revenue)::numeric - sum(p.spend)) / nullif(sum(p.spend), 0), 3) AS roi,
+       sum(p.handling_cost) AS handling_cost,
+       round((sum(p.spend) + sum(p.handling_cost)) / nullif(sum(p.paid_students), 0)::numeric, 2) AS cac,
+       round(sum(p.ltv_revenue)::numeric / nullif(sum(p.paid_students), 0)::numeric, 2) AS ltv,
+       round((sum(p.ltv_revenue)::numeric / nullif(sum(p.paid_students), 0)::numeric)
+             / nullif((sum(p.spend) + sum(p.handling_cost)) / nullif(sum(p.paid_students), 0)::numeric, 0), 3) AS ltv_to_cac
+  FROM periods p
+  JOIN @extschema@.channel ch ON ch.org_id = p.org_id AND ch.channel_id = p.channel_id
+  JOIN o ON o.org_id = p.org_id
+  LEFT JOIN @extschema@.campaign cp ON cp.org_id = p.org_id AND cp.campaign_id = p.campaign_id
+ -- each row counts for its channel and for its campaign: a join to the list
+ -- of breakdowns (no GROUPING SETS, which Citus cannot plan)
+ CROSS JOIN (VALUES ('channel'::text), ('campaign')) AS b(breakdown)
+ GROUP BY p.org_id, p.grain, p.period_start, ch.code, ch.kind, o.attribution_model, b.breakdown,
+          CASE b.breakdown WHEN 'campaign' THEN p.campaign_id END;
+CREATE OR REPLACE VIEW @extschema@.channel_payback WITH (security_invoker = true) AS
+WITH o AS (
+  SELECT org.org_id, org.timezone, org.attribution_model FROM @extschema@.org
+), cohort AS (
+  -- credited new students by channel and month of conversion, under the org's model
+  SELECT cc.org_id, cc.channel, date_trunc('month', cc.converted_at AT TIME ZONE o.timezone)::date AS cohort_month,
+         cc.lead_id, cc.converted_at, cc.credit
+    FROM @extschema@.conversion_credit cc
+    JOIN o ON o.org_id = cc.org_id
+   WHERE cc.is_org_model AND cc.credit > 0
+), net AS (
+  SELECT so.org_id, so.lead_id, so.paid_at, so.amount - coalesce(r.refunded, 0) AS net_amount
+    FROM @extschema@.sales_order so
+    LEFT JOIN (SELECT rf.org_id, rf.order_id, sum(rf.amount) AS refunded FROM @extschema@.refund rf GROUP BY 1, 2) r
+           ON r.org_id = so.org_id AND r.order_id = so.order_id
+   WHERE so.status = 'paid'
+), daily AS (
+  -- the cohort's credited net revenue (renewals included) by days since each student's conversion
+  SELECT c.org_id, c.channel, c.cohort_month,
+         floor(extract(epoch FROM n.paid_at - c.converted_at) / 86400)::int AS day, sum(c.credit * n.net_amount) AS amount
+    FROM cohort c
+    JOIN net n ON n.org_id = c.org_id AND n.lead_id = c.lead_id AND n.paid_at >= c.converted_at
+   GROUP BY 1, 2, 3, 4
+), cum AS (
+  SELECT d.*, sum(d.amount) OVER (PARTITION BY d.org_id, d.channel, d.cohort_month ORDER BY d.day) AS cumulative
+    FROM daily d
+), cost AS (
+  SELECT r.org_id, r.channel, r.period_start AS cohort_month, r.spend + r.handling_cost AS acquisition_cost, r.paid_students
+    FROM @extschema@.channel_roi r WHERE r.period = 'month' AND r.breakdown = 'channel'
+)
+-- a join and GROUP BY, not correlated subqueries, which Citus cannot plan (0.12)
+SELECT k.org_id, k.channel, k.cohort_month, k.acquisition_cost, k.paid_students,
+       round(max(c.cumulative)::numeric, 2) AS net_revenue_to_date,
+       min(c.day) FILTER (WHERE c.cumulative >= k.acquisition_cost) AS payback_days
+  FROM cost k
+  LEFT JOIN cum c ON c.org_id = k.org_id AND c.channel = k.channel AND c.cohort_month = k.cohort_month
+ WHERE k.paid_students > 0
+ GROUP BY k.org_id, k.channel, k.cohort_month, k.acquisition_cost, k.paid_students;
+-- recycle_schedule is the query of recycle_due() for every org (since 0.12:
+-- Citus cannot plan a view that calls a table-reading function per org)
+CREATE OR REPLACE VIEW @extschema@.recycle_schedule WITH (security_invoker = true) AS
+SELECT d.org_id, d.lead_id, d.owner_rep_id AS rep_id, d.tier, d.owned_since, d.first_at AS first_follow_up_at,
+       d.fu_due AS follow_up_due_at, d.deal_due AS deal_due_at, least(d.fu_due, d.deal_due) AS recycle_at,
+       CASE WHEN d.fu_due <= d.deal_due THEN 'recycle_no_follow_up' ELSE 'recycle_no_deal' END AS reason
+  FROM (SELECT l.org_id, l.lead_id, l.owner_rep_id, coalesce(l.tier, 'D')::char(1) AS tier, l.owned_since, f.first_at,
+               CASE WHEN f.first_at IS NULL THEN l.owned_since + p.follow_up_sla END AS fu_due,
+               l.owned_since + o.recycle_no_deal_after AS deal_due
+          FROM @extschema@.lead l
+          JOIN @extschema@.org o ON o.org_id = l.org_id
+          JOIN @extschema@.effective_tier_policy p ON p.org_id = l.org_id AND p.tier = coalesce(l.tier, 'D')
+          LEFT JOIN LATERAL (SELECT min(x.occurred_at) AS first_at FROM @extschema@.follow_up x
+                              WHERE x.org_id = l.org_id AND x.lead_id = l.lead_id AND x.rep_id = l.owner_rep_id
+                                AND x.occurred_at >= l.owned_since) f ON true
+         WHERE l.pool = 'private' AND l.status NOT IN ('won', 'lost')) d;
+COMMENT ON VIEW @extschema@.recycle_schedule IS 'every owned open lead with the time it falls due for recycling (回收) and why: its tier''s follow-up SLA after it was taken while the owner has not followed up, else the org''s recycle_no_deal_after; recycle_due(org_id) gives one org''s rows';
+COMMENT ON COLUMN @extschema@.recycle_schedule.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.recycle_schedule.lead_id IS 'lead';
+COMMENT ON COLUMN @extschema@.recycle_schedule.rep_id IS 'rep who owns it now';
+COMMENT ON COLUMN @extschema@.recycle_schedule.tier IS 'tier of the lead (D when it has none)';
+COMMENT ON COLUMN @extschema@.recycle_schedule.owned_since IS 'when the rep got the lead';
+COMMENT ON COLUMN @extschema@.recycle_schedule.first_follow_up_at IS 'the owner''s first follow-up since then; NULL when none yet';
+COMMENT ON COLUMN @extschema@.recycle_schedule.follow_up_due_at IS 'first follow-up due by this time under the tier''s SLA; NULL once the rep followed up';
+COMMENT ON COLUMN @extschema@.recycle_schedule.deal_due_at IS 'deal (status won) due by this time';
+COMMENT ON COLUMN @extschema@.recycle_schedule.recycle_at IS 'when the lead is recycled: the earlier of the two';
+COMMENT ON COLUMN @extschema@.recycle_schedule.reason IS 'recycle_no_follow_up or recycle_no_deal';
+CREATE OR REPLACE VIEW @extschema@.recycle_warnings WITH (security_invoker = true) AS
+-- tier::bpchar: the type the column had from recycle_due() until 0.11
+SELECT o.org_id, d.lead_id, d.rep_id, r.name AS rep_name, d.tier::bpchar AS tier, d.owned_since, d.follow_up_due_at, d.deal_due_at,
+       d.recycle_at, d.reason AS recycle_reason,
+       d.recycle_at - coalesce(o.report_as_of, now()) AS due_in,
+       d.recycle_at <= coalesce(o.report_as_of, now()) AS overdue
+  FROM @extschema@.org o
+  JOIN @extschema@.recycle_schedule d ON d.org_id = o.org_id
+  JOIN @extschema@.sales_rep r ON r.org_id = o.org_id AND r.rep_id = d.rep_id
+ WHERE d.recycle_at <= coalesce(o.report_as_of, now()) + o.recycle_warning;
+CREATE OR REPLACE VIEW @extschema@.pool_health WITH (security_invoker = true) AS
+-- the org's clock in a subquery of org and the warnings as a join (since
+-- 0.12: Citus cannot push down a FROM-less subquery calling now(), nor a
+-- correlated subquery in the select list)
+SELECT o.org_id, o.as_of,
+       p.public_leads, p.public_tier_a, p.public_tier_b, p.public_tier_c, p.public_tier_d, p.public_untiered,
+       p.oldest_public_created_at, o.as_of - p.oldest_public_created_at AS oldest_public_age,
+       p.private_leads,
+       h.assigned_today, h.claimed_today, h.recycled_today, h.recycled_last_7_days,
+       coalesce(w.due, 0) AS due_for_recycling
+  FROM (SELECT o.org_id, coalesce(o.report_as_of, now()) AS as_of,
+               (coalesce(o.report_as_of, now()) AT TIME ZONE o.timezone)::date::timestamp AT TIME ZONE o.timezone AS day_start
+          FROM @extschema@.org o) o
+ CROSS JOIN LATERAL (
+   SELECT count(*) FILTER (WHERE l.pool = 'public') AS public_leads,
+          count(*) FILTER (WHERE l.pool = 'public' AND l.tier = 'A') AS public_tier_a,
+          count(*) FILTER (WHERE l.pool = 'public' AND l.tier = 'B') AS public_tier_b,
+          count(*) FILTER (WHERE l.pool = 'public' AND l.tier = 'C') AS public_tier_c,
+          count(*) FILTER (WHERE l.pool = 'public' AND l.tier = 'D') AS public_tier_d,
+          count(*) FILTER (WHERE l.pool = 'public' AND l.tier IS NULL) AS public_untiered,
+          min(l.created_at) FILTER (WHERE l.pool = 'public') AS oldest_public_created_at,
+          count(*) FILTER (WHERE l.pool = 'private') AS private_leads
+     FROM @extschema@.lead l WHERE l.org_id = o.org_id AND l.status NOT IN ('won', 'lost')) p
+ CROSS JOIN LATERAL (
+   SELECT count(*) FILTER (WHERE a.reason IN ('round_robin', 'least_busy') AND a.assigned_at >= o.day_start) AS assigned_today,
+          count(*) FILTER (WHERE a.reason = 'claim' AND a.assigned_at >= o.day_start) AS claimed_today,
+          count(*) FILTER (WHERE a.release_reason LIKE 'recycle%' AND a.released_at >= o.day_start) AS recycled_today,
+          count(*) FILTER (WHERE a.release_reason LIKE 'recycle%' AND a.released_at >= o.day_start - interval '6 days') AS recycled_last_7_days
+     FROM @extschema@.assignment a
+    WHERE a.org_id = o.org_id AND (a.assigned_at >= o.day_start OR a.released_at >= o.day_start - interval '6 days')) h
+  LEFT JOIN (SELECT w.org_id, count(*) AS due FROM @extschema@.recycle_warnings w GROUP BY w.org_id) w ON w.org_id = o.org_id;
+CREATE OR REPLACE VIEW @extschema@.student_lifetime WITH (security_invoker = true) AS
+-- the chains of renewals come from renewal_chains() over each org's terms
+-- (since 0.12; a recursive CTE before, which Citus cannot plan)
+WITH chain AS (
+  SELECT g.org_id, c.enrollment_id, c.first_enrollment_id, c.term_no
+    FROM (SELECT st.org_id, array_agg(st.enrollment_id) AS ids, array_agg(st.renewed_into) AS renewed_into
+            FROM @extschema@.student_term st GROUP BY st.org_id) g
+   CROSS JOIN LATERAL @extschema@.renewal_chains(g.ids, g.renewed_into) c
+), spell AS (
+  -- each spell's last term, carrying its first term's student, start and segments
+  SELECT DISTINCT ON (t.org_id, c.first_enrollment_id)
+         t.org_id, first_value(t.student_id) OVER w AS student_id, c.first_enrollment_id,
+         first_value(t.enrolled_at) OVER w AS started_at, first_value(t.course_id) OVER w AS course_id,
+         first_value(t.class_id) OVER w AS class_id, first_value(t.teacher_id) OVER w AS teacher_id,
+         first_value(t.area) OVER w AS area,
+         t.enrollment_id, t.term_end, t.ended_at, t.outcome, c.term_no AS terms
+    FROM chain c
+    JOIN @extschema@.student_term t ON t.org_id = c.org_id AND t.enrollment_id = c.enrollment_id
+  WINDOW w AS (PARTITION BY t.org_id, c.first_enrollment_id ORDER BY c.term_no)
+   ORDER BY t.org_id, c.first_enrollment_id, c.term_no DESC
+), ends AS (
+  SELECT s.*, o.timezone,
+         CASE WHEN s.outcome = 'churned'
+              THEN coalesce(s.ended_at, (s.term_end + 1)::timestamp AT TIME ZONE o.timezone)
+              ELSE coalesce(o.report_as_of, now()) END AS end_at
+    FROM spell s
+    JOIN @extschema@.org o ON o.org_id = s.org_id
+)
+SELECT s.org_id, s.student_id,
+       row_number() OVER (PARTITION BY s.org_id, s.student_id ORDER BY s.started_at, s.first_enrollment_id)::int AS spell_no,
+       s.first_enrollment_id, s.enrollment_id AS last_enrollment_id, s.started_at,
+       date_trunc('month', s.started_at AT TIME ZONE s.timezone)::date AS cohort_month,
+       s.terms,
+       CASE s.outcome WHEN 'in_term' THEN s.terms - 1 ELSE s.terms END AS completed_terms,
+       s.outcome = 'churned' AS churned,
+       s.end_at AS ended_at,
+       greatest(0, extract(epoch FROM s.end_at - s.started_at) / 86400)::float8 AS lifetime_days,
+       CASE WHEN stu.birth_date IS NULL THEN NULL
+            ELSE (2 * floor(extract(year FROM age((s.started_at AT TIME ZONE s.timezone)::date, stu.birth_date)) / 2))::int END AS age_band_start,
+       stu.grade, s.course_id, s.class_id, s.teacher_id, s.area, ld.first_channel_id AS channel_id
+  FROM ends s
+  JOIN @extschema@.student stu ON stu.org_id = s.org_id AND stu.student_id = s.student_id
+  LEFT JOIN @extschema@.lead ld ON ld.org_id = stu.org_id AND ld.lead_id = stu.lead_id;
 $step$
 END
 $schema_ddl$;

@@ -127,13 +127,42 @@ CREATE TRIGGER rep_load_track_delete AFTER DELETE ON @extschema@.lead FOR EACH R
 -- "Now" is the org's report_as_of when set, else now().
 -- ---------------------------------------------------------------------------
 
+-- recycle_schedule is the query of recycle_due() for every org (since 0.12:
+-- Citus cannot plan a view that calls a table-reading function per org)
+CREATE VIEW @extschema@.recycle_schedule WITH (security_invoker = true) AS
+SELECT d.org_id, d.lead_id, d.owner_rep_id AS rep_id, d.tier, d.owned_since, d.first_at AS first_follow_up_at,
+       d.fu_due AS follow_up_due_at, d.deal_due AS deal_due_at, least(d.fu_due, d.deal_due) AS recycle_at,
+       CASE WHEN d.fu_due <= d.deal_due THEN 'recycle_no_follow_up' ELSE 'recycle_no_deal' END AS reason
+  FROM (SELECT l.org_id, l.lead_id, l.owner_rep_id, coalesce(l.tier, 'D')::char(1) AS tier, l.owned_since, f.first_at,
+               CASE WHEN f.first_at IS NULL THEN l.owned_since + p.follow_up_sla END AS fu_due,
+               l.owned_since + o.recycle_no_deal_after AS deal_due
+          FROM @extschema@.lead l
+          JOIN @extschema@.org o ON o.org_id = l.org_id
+          JOIN @extschema@.effective_tier_policy p ON p.org_id = l.org_id AND p.tier = coalesce(l.tier, 'D')
+          LEFT JOIN LATERAL (SELECT min(x.occurred_at) AS first_at FROM @extschema@.follow_up x
+                              WHERE x.org_id = l.org_id AND x.lead_id = l.lead_id AND x.rep_id = l.owner_rep_id
+                                AND x.occurred_at >= l.owned_since) f ON true
+         WHERE l.pool = 'private' AND l.status NOT IN ('won', 'lost')) d;
+COMMENT ON VIEW @extschema@.recycle_schedule IS 'every owned open lead with the time it falls due for recycling (回收) and why: its tier''s follow-up SLA after it was taken while the owner has not followed up, else the org''s recycle_no_deal_after; recycle_due(org_id) gives one org''s rows';
+COMMENT ON COLUMN @extschema@.recycle_schedule.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.recycle_schedule.lead_id IS 'lead';
+COMMENT ON COLUMN @extschema@.recycle_schedule.rep_id IS 'rep who owns it now';
+COMMENT ON COLUMN @extschema@.recycle_schedule.tier IS 'tier of the lead (D when it has none)';
+COMMENT ON COLUMN @extschema@.recycle_schedule.owned_since IS 'when the rep got the lead';
+COMMENT ON COLUMN @extschema@.recycle_schedule.first_follow_up_at IS 'the owner''s first follow-up since then; NULL when none yet';
+COMMENT ON COLUMN @extschema@.recycle_schedule.follow_up_due_at IS 'first follow-up due by this time under the tier''s SLA; NULL once the rep followed up';
+COMMENT ON COLUMN @extschema@.recycle_schedule.deal_due_at IS 'deal (status won) due by this time';
+COMMENT ON COLUMN @extschema@.recycle_schedule.recycle_at IS 'when the lead is recycled: the earlier of the two';
+COMMENT ON COLUMN @extschema@.recycle_schedule.reason IS 'recycle_no_follow_up or recycle_no_deal';
+
 CREATE VIEW @extschema@.recycle_warnings WITH (security_invoker = true) AS
-SELECT o.org_id, d.lead_id, d.rep_id, r.name AS rep_name, d.tier, d.owned_since, d.follow_up_due_at, d.deal_due_at,
+-- tier::bpchar: the type the column had from recycle_due() until 0.11
+SELECT o.org_id, d.lead_id, d.rep_id, r.name AS rep_name, d.tier::bpchar AS tier, d.owned_since, d.follow_up_due_at, d.deal_due_at,
        d.recycle_at, d.reason AS recycle_reason,
        d.recycle_at - coalesce(o.report_as_of, now()) AS due_in,
        d.recycle_at <= coalesce(o.report_as_of, now()) AS overdue
   FROM @extschema@.org o
- CROSS JOIN LATERAL @extschema@.recycle_due(o.org_id) d
+  JOIN @extschema@.recycle_schedule d ON d.org_id = o.org_id
   JOIN @extschema@.sales_rep r ON r.org_id = o.org_id AND r.rep_id = d.rep_id
  WHERE d.recycle_at <= coalesce(o.report_as_of, now()) + o.recycle_warning;
 COMMENT ON VIEW @extschema@.recycle_warnings IS 'owned leads that recycle_stale will return to the public pool within the org''s recycle_warning (or already should have), with when and why';
@@ -275,13 +304,18 @@ COMMENT ON COLUMN @extschema@.rep_leaderboard.students_per_lead IS 'new_students
 COMMENT ON COLUMN @extschema@.rep_leaderboard.revenue_rank IS 'rank by revenue (then new students) in the org and month, 1 = best';
 
 CREATE VIEW @extschema@.pool_health WITH (security_invoker = true) AS
-SELECT o.org_id, coalesce(o.report_as_of, now()) AS as_of,
+-- the org's clock in a subquery of org and the warnings as a join (since
+-- 0.12: Citus cannot push down a FROM-less subquery calling now(), nor a
+-- correlated subquery in the select list)
+SELECT o.org_id, o.as_of,
        p.public_leads, p.public_tier_a, p.public_tier_b, p.public_tier_c, p.public_tier_d, p.public_untiered,
-       p.oldest_public_created_at, coalesce(o.report_as_of, now()) - p.oldest_public_created_at AS oldest_public_age,
+       p.oldest_public_created_at, o.as_of - p.oldest_public_created_at AS oldest_public_age,
        p.private_leads,
        h.assigned_today, h.claimed_today, h.recycled_today, h.recycled_last_7_days,
-       (SELECT count(*) FROM @extschema@.recycle_warnings w WHERE w.org_id = o.org_id) AS due_for_recycling
-  FROM @extschema@.org o
+       coalesce(w.due, 0) AS due_for_recycling
+  FROM (SELECT o.org_id, coalesce(o.report_as_of, now()) AS as_of,
+               (coalesce(o.report_as_of, now()) AT TIME ZONE o.timezone)::date::timestamp AT TIME ZONE o.timezone AS day_start
+          FROM @extschema@.org o) o
  CROSS JOIN LATERAL (
    SELECT count(*) FILTER (WHERE l.pool = 'public') AS public_leads,
           count(*) FILTER (WHERE l.pool = 'public' AND l.tier = 'A') AS public_tier_a,
@@ -293,13 +327,13 @@ SELECT o.org_id, coalesce(o.report_as_of, now()) AS as_of,
           count(*) FILTER (WHERE l.pool = 'private') AS private_leads
      FROM @extschema@.lead l WHERE l.org_id = o.org_id AND l.status NOT IN ('won', 'lost')) p
  CROSS JOIN LATERAL (
-   SELECT count(*) FILTER (WHERE a.reason IN ('round_robin', 'least_busy') AND a.assigned_at >= d.day_start) AS assigned_today,
-          count(*) FILTER (WHERE a.reason = 'claim' AND a.assigned_at >= d.day_start) AS claimed_today,
-          count(*) FILTER (WHERE a.release_reason LIKE 'recycle%' AND a.released_at >= d.day_start) AS recycled_today,
-          count(*) FILTER (WHERE a.release_reason LIKE 'recycle%' AND a.released_at >= d.day_start - interval '6 days') AS recycled_last_7_days
-     FROM (SELECT (coalesce(o.report_as_of, now()) AT TIME ZONE o.timezone)::date::timestamp AT TIME ZONE o.timezone AS day_start) d
-     LEFT JOIN @extschema@.assignment a ON a.org_id = o.org_id
-      AND (a.assigned_at >= d.day_start OR a.released_at >= d.day_start - interval '6 days')) h;
+   SELECT count(*) FILTER (WHERE a.reason IN ('round_robin', 'least_busy') AND a.assigned_at >= o.day_start) AS assigned_today,
+          count(*) FILTER (WHERE a.reason = 'claim' AND a.assigned_at >= o.day_start) AS claimed_today,
+          count(*) FILTER (WHERE a.release_reason LIKE 'recycle%' AND a.released_at >= o.day_start) AS recycled_today,
+          count(*) FILTER (WHERE a.release_reason LIKE 'recycle%' AND a.released_at >= o.day_start - interval '6 days') AS recycled_last_7_days
+     FROM @extschema@.assignment a
+    WHERE a.org_id = o.org_id AND (a.assigned_at >= o.day_start OR a.released_at >= o.day_start - interval '6 days')) h
+  LEFT JOIN (SELECT w.org_id, count(*) AS due FROM @extschema@.recycle_warnings w GROUP BY w.org_id) w ON w.org_id = o.org_id;
 COMMENT ON VIEW @extschema@.pool_health IS 'per org now: open leads waiting in the public pool by tier and the oldest of them, leads held privately, today''s assignments, claims and recycling, and leads due for recycling';
 COMMENT ON COLUMN @extschema@.pool_health.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.pool_health.as_of IS 'time the figures are for';

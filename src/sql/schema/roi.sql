@@ -1,8 +1,55 @@
 
 CREATE VIEW @extschema@.conversion_credit WITH (security_invoker = true) AS
-SELECT c.org_id, c.order_id, c.lead_id, c.converted_at, c.model, c.channel, c.campaign_id, c.credit,
-       c.credited_revenue, c.credited_ltv_revenue, c.touches
-  FROM @extschema@.conversion_credits(ARRAY['first_touch', 'last_touch', 'last_non_direct', 'linear', 'position_based', 'time_decay']) c;
+-- a view, not a function with the models as a parameter, since 0.12: Citus
+-- cannot plan a parameterised SQL function.  A filter on model or
+-- is_org_model reaches the credit pass (both are grouping columns there), so
+-- a report that wants one model pays for one.
+WITH conv AS (
+  -- each lead's first paid order
+  SELECT DISTINCT ON (so.org_id, so.lead_id) so.org_id, so.lead_id, so.order_id, so.paid_at AS converted_at
+    FROM @extschema@.sales_order so
+   WHERE so.status = 'paid' AND NOT so.is_renewal
+   ORDER BY so.org_id, so.lead_id, so.paid_at, so.order_id
+), net AS (
+  SELECT so.org_id, so.order_id, so.lead_id, so.paid_at, so.amount - coalesce(r.refunded, 0) AS net_amount
+    FROM @extschema@.sales_order so
+    LEFT JOIN (SELECT rf.org_id, rf.order_id, sum(rf.amount) AS refunded FROM @extschema@.refund rf GROUP BY 1, 2) r
+           ON r.org_id = so.org_id AND r.order_id = so.order_id
+   WHERE so.status = 'paid'
+), direct_keys AS (
+  -- credit is computed per channel and campaign ("code|campaign id"); direct channels are keyed
+  -- without their campaign, so last_non_direct needs just one key per direct channel
+  SELECT ch.org_id, jsonb_agg(ch.code || '|') AS keys
+    FROM @extschema@.channel ch WHERE ch.kind = 'direct' GROUP BY ch.org_id
+), cv AS (
+  SELECT c.org_id, c.lead_id, c.order_id, c.converted_at, o.attribution_model,
+         max(n.net_amount) FILTER (WHERE n.order_id = c.order_id) AS net_revenue,
+         coalesce(sum(n.net_amount) FILTER (WHERE n.paid_at >= c.converted_at AND n.paid_at < c.converted_at + o.ltv_horizon), 0) AS ltv_revenue,
+         -- options built once per conversion, not per touch
+         jsonb_build_object('lookback_days', o.attribution_lookback_days, 'direct', coalesce(dk.keys, '[]')) AS options
+    FROM conv c
+    JOIN @extschema@.org o ON o.org_id = c.org_id
+    LEFT JOIN direct_keys dk ON dk.org_id = c.org_id
+    JOIN net n ON n.org_id = c.org_id AND n.lead_id = c.lead_id
+   GROUP BY c.org_id, c.lead_id, c.order_id, c.converted_at, o.attribution_model, o.ltv_horizon, o.attribution_lookback_days, dk.keys
+), credit AS (
+  SELECT cv.org_id, cv.lead_id, cv.order_id, cv.converted_at, cv.net_revenue, cv.ltv_revenue, m.model,
+         m.model = cv.attribution_model AS is_org_model,
+         count(*) AS touches,
+         @extschema@.touch_credit(m.model, ch.code || '|' || CASE WHEN ch.kind = 'direct' THEN '' ELSE coalesce(tp.campaign_id::text, '') END,
+                                  tp.occurred_at, cv.converted_at,
+                                  cv.options) AS credits
+    FROM cv
+    JOIN @extschema@.touchpoint tp ON tp.org_id = cv.org_id AND tp.lead_id = cv.lead_id
+    JOIN @extschema@.channel ch ON ch.org_id = tp.org_id AND ch.channel_id = tp.channel_id
+   CROSS JOIN (VALUES ('first_touch'), ('last_touch'), ('last_non_direct'), ('linear'), ('position_based'), ('time_decay')) m(model)
+   GROUP BY cv.org_id, cv.lead_id, cv.order_id, cv.converted_at, cv.net_revenue, cv.ltv_revenue, m.model, cv.attribution_model
+)
+SELECT c.org_id, c.order_id, c.lead_id, c.converted_at, c.model,
+       split_part(x.channel, '|', 1) AS channel, nullif(split_part(x.channel, '|', 2), '')::bigint AS campaign_id, x.credit,
+       x.credit * c.net_revenue AS credited_revenue, x.credit * c.ltv_revenue AS credited_ltv_revenue, c.touches,
+       c.is_org_model
+  FROM credit c CROSS JOIN LATERAL unnest(c.credits) x;
 COMMENT ON VIEW @extschema@.conversion_credit IS 'audit of attribution: one row per conversion (a lead''s first paid order) x model x channel and campaign of its journey, with their share of the conversion and of its revenue';
 COMMENT ON COLUMN @extschema@.conversion_credit.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.conversion_credit.order_id IS 'the converting order';
@@ -15,6 +62,7 @@ COMMENT ON COLUMN @extschema@.conversion_credit.credit IS 'the share of the chan
 COMMENT ON COLUMN @extschema@.conversion_credit.credited_revenue IS 'share of the order''s revenue net of refunds';
 COMMENT ON COLUMN @extschema@.conversion_credit.credited_ltv_revenue IS 'share of the student''s net revenue within org.ltv_horizon, renewals included';
 COMMENT ON COLUMN @extschema@.conversion_credit.touches IS 'touches of the journey (all channels, before the lookback filter)';
+COMMENT ON COLUMN @extschema@.conversion_credit.is_org_model IS 'true when model is the org''s attribution_model, the one channel_roi and channel_payback report';
 
 CREATE VIEW @extschema@.attribution_comparison WITH (security_invoker = true) AS
 WITH h AS (
@@ -66,48 +114,48 @@ COMMENT ON COLUMN @extschema@.attribution_comparison.markov_removal_effect IS 's
 COMMENT ON COLUMN @extschema@.attribution_comparison.shapley IS 'conversions credited by the Shapley value (journeys of all leads; no lookback)';
 
 CREATE VIEW @extschema@.channel_roi WITH (security_invoker = true) AS
-WITH o AS (
+-- since 0.12 the day's figures of the sources meet in a UNION ALL and one
+-- GROUP BY, not in FULL JOINs (Citus cannot join on the merged org_id of a
+-- FULL JOIN), and credit comes from the conversion_credit view
+WITH o AS NOT MATERIALIZED (
   SELECT org.org_id, org.timezone, org.attribution_model FROM @extschema@.org
-), spend AS (
+), facts AS (
   -- campaign 0: spend, leads and touches without a campaign
   SELECT s.org_id, s.channel_id, coalesce(s.campaign_id, 0) AS campaign_id, s.spend_date AS day,
-         sum(s.spend) AS spend, sum(s.impressions) AS impressions, sum(s.clicks) AS clicks
-    FROM @extschema@.ad_spend s GROUP BY 1, 2, 3, 4
-), leads AS (
-  SELECT l.org_id, l.first_channel_id AS channel_id, coalesce(l.first_campaign_id, 0) AS campaign_id,
-         (l.created_at AT TIME ZONE o.timezone)::date AS day, count(*) AS leads, count(*) FILTER (WHERE l.phone_valid) AS valid_leads
-    FROM @extschema@.lead l JOIN o ON o.org_id = l.org_id GROUP BY 1, 2, 3, 4
-), handling AS (
+         s.spend, s.impressions, s.clicks, 0::bigint AS leads, 0::bigint AS valid_leads, 0::numeric AS handling_cost,
+         0::bigint AS trials, 0::float8 AS paid_students, 0::float8 AS revenue, 0::float8 AS ltv_revenue
+    FROM @extschema@.ad_spend s
+  UNION ALL
+  SELECT l.org_id, l.first_channel_id, coalesce(l.first_campaign_id, 0), (l.created_at AT TIME ZONE o.timezone)::date,
+         0, 0, 0, 1, l.phone_valid::int, 0, 0, 0, 0, 0
+    FROM @extschema@.lead l JOIN o ON o.org_id = l.org_id
+  UNION ALL
   -- follow-up cost goes to the lead's first channel and campaign; like spend it is not split by attribution
-  SELECT f.org_id, l.first_channel_id AS channel_id, coalesce(l.first_campaign_id, 0) AS campaign_id,
-         (f.occurred_at AT TIME ZONE o.timezone)::date AS day, sum(f.cost) AS handling_cost
+  SELECT f.org_id, l.first_channel_id, coalesce(l.first_campaign_id, 0), (f.occurred_at AT TIME ZONE o.timezone)::date,
+         0, 0, 0, 0, 0, f.cost, 0, 0, 0, 0
     FROM @extschema@.follow_up f
     JOIN @extschema@.lead l ON l.org_id = f.org_id AND l.lead_id = f.lead_id
-    JOIN o ON o.org_id = f.org_id GROUP BY 1, 2, 3, 4
-), trials AS (
-  SELECT t.org_id, l.first_channel_id AS channel_id, coalesce(l.first_campaign_id, 0) AS campaign_id,
-         (t.booked_at AT TIME ZONE o.timezone)::date AS day, count(*) AS trials
+    JOIN o ON o.org_id = f.org_id
+  UNION ALL
+  SELECT t.org_id, l.first_channel_id, coalesce(l.first_campaign_id, 0), (t.booked_at AT TIME ZONE o.timezone)::date,
+         0, 0, 0, 0, 0, 0, 1, 0, 0, 0
     FROM @extschema@.trial_lesson t
     JOIN @extschema@.lead l ON l.org_id = t.org_id AND l.lead_id = t.lead_id
-    JOIN o ON o.org_id = t.org_id GROUP BY 1, 2, 3, 4
-), credited AS (
-  SELECT cc.org_id, ch.channel_id, coalesce(cc.campaign_id, 0) AS campaign_id, (cc.converted_at AT TIME ZONE o.timezone)::date AS day,
-         sum(cc.credit) AS paid_students, sum(cc.credited_revenue) AS revenue, sum(cc.credited_ltv_revenue) AS ltv_revenue
-    FROM @extschema@.conversion_credits(ARRAY(SELECT DISTINCT o2.attribution_model FROM o o2)) cc
-    JOIN o ON o.org_id = cc.org_id AND cc.model = o.attribution_model
+    JOIN o ON o.org_id = t.org_id
+  UNION ALL
+  SELECT cc.org_id, ch.channel_id, coalesce(cc.campaign_id, 0), (cc.converted_at AT TIME ZONE o.timezone)::date,
+         0, 0, 0, 0, 0, 0, 0, cc.credit, cc.credited_revenue, cc.credited_ltv_revenue
+    FROM @extschema@.conversion_credit cc
+    JOIN o ON o.org_id = cc.org_id
     JOIN @extschema@.channel ch ON ch.org_id = cc.org_id AND ch.code = cc.channel
-   GROUP BY 1, 2, 3, 4
+   WHERE cc.is_org_model
 ), daily AS (
-  SELECT org_id, channel_id, campaign_id, day,
-         coalesce(s.spend, 0) AS spend, coalesce(s.impressions, 0) AS impressions, coalesce(s.clicks, 0) AS clicks,
-         coalesce(l.leads, 0) AS leads, coalesce(l.valid_leads, 0) AS valid_leads, coalesce(h.handling_cost, 0) AS handling_cost,
-         coalesce(t.trials, 0) AS trials, coalesce(c.paid_students, 0) AS paid_students,
-         coalesce(c.revenue, 0) AS revenue, coalesce(c.ltv_revenue, 0) AS ltv_revenue
-    FROM spend s
-    FULL JOIN leads l USING (org_id, channel_id, campaign_id, day)
-    FULL JOIN handling h USING (org_id, channel_id, campaign_id, day)
-    FULL JOIN trials t USING (org_id, channel_id, campaign_id, day)
-    FULL JOIN credited c USING (org_id, channel_id, campaign_id, day)
+  SELECT f.org_id, f.channel_id, f.campaign_id, f.day,
+         sum(f.spend) AS spend, sum(f.impressions) AS impressions, sum(f.clicks) AS clicks,
+         sum(f.leads)::bigint AS leads, sum(f.valid_leads)::bigint AS valid_leads, sum(f.handling_cost) AS handling_cost,
+         sum(f.trials)::bigint AS trials, sum(f.paid_students) AS paid_students,
+         sum(f.revenue) AS revenue, sum(f.ltv_revenue) AS ltv_revenue
+    FROM facts f GROUP BY f.org_id, f.channel_id, f.campaign_id, f.day
 ), periods AS (
   SELECT g.grain, d.org_id, d.channel_id, d.campaign_id,
          CASE g.grain WHEN 'day' THEN d.day ELSE date_trunc(g.grain, d.day)::date END AS period_start,
@@ -176,9 +224,9 @@ WITH o AS (
   -- credited new students by channel and month of conversion, under the org's model
   SELECT cc.org_id, cc.channel, date_trunc('month', cc.converted_at AT TIME ZONE o.timezone)::date AS cohort_month,
          cc.lead_id, cc.converted_at, cc.credit
-    FROM @extschema@.conversion_credits(ARRAY(SELECT DISTINCT o2.attribution_model FROM o o2)) cc
-    JOIN o ON o.org_id = cc.org_id AND cc.model = o.attribution_model
-   WHERE cc.credit > 0
+    FROM @extschema@.conversion_credit cc
+    JOIN o ON o.org_id = cc.org_id
+   WHERE cc.is_org_model AND cc.credit > 0
 ), net AS (
   SELECT so.org_id, so.lead_id, so.paid_at, so.amount - coalesce(r.refunded, 0) AS net_amount
     FROM @extschema@.sales_order so
@@ -199,14 +247,14 @@ WITH o AS (
   SELECT r.org_id, r.channel, r.period_start AS cohort_month, r.spend + r.handling_cost AS acquisition_cost, r.paid_students
     FROM @extschema@.channel_roi r WHERE r.period = 'month' AND r.breakdown = 'channel'
 )
+-- a join and GROUP BY, not correlated subqueries, which Citus cannot plan (0.12)
 SELECT k.org_id, k.channel, k.cohort_month, k.acquisition_cost, k.paid_students,
-       round((SELECT max(c.cumulative) FROM cum c
-               WHERE c.org_id = k.org_id AND c.channel = k.channel AND c.cohort_month = k.cohort_month)::numeric, 2) AS net_revenue_to_date,
-       (SELECT min(c.day) FROM cum c
-         WHERE c.org_id = k.org_id AND c.channel = k.channel AND c.cohort_month = k.cohort_month
-           AND c.cumulative >= k.acquisition_cost) AS payback_days
+       round(max(c.cumulative)::numeric, 2) AS net_revenue_to_date,
+       min(c.day) FILTER (WHERE c.cumulative >= k.acquisition_cost) AS payback_days
   FROM cost k
- WHERE k.paid_students > 0;
+  LEFT JOIN cum c ON c.org_id = k.org_id AND c.channel = k.channel AND c.cohort_month = k.cohort_month
+ WHERE k.paid_students > 0
+ GROUP BY k.org_id, k.channel, k.cohort_month, k.acquisition_cost, k.paid_students;
 COMMENT ON VIEW @extschema@.channel_payback IS 'payback of each channel''s monthly cohort of new students: days until their credited cumulative net revenue (renewals included) covers the month''s spend and handling cost';
 COMMENT ON COLUMN @extschema@.channel_payback.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.channel_payback.channel IS 'channel code';

@@ -56,27 +56,25 @@ COMMENT ON COLUMN @extschema@.student_term.outcome IS 'renewed (in time), in_ter
 COMMENT ON COLUMN @extschema@.student_term.as_of_day IS 'the as-of day of the report, in the org''s time zone';
 
 CREATE VIEW @extschema@.student_lifetime WITH (security_invoker = true) AS
-WITH RECURSIVE t AS (
-  SELECT st.org_id, st.enrollment_id, st.student_id, st.class_id, st.course_id, st.teacher_id, st.area,
-         st.term_end, st.enrolled_at, st.ended_at, st.renewed_into, st.outcome
-    FROM @extschema@.student_term st
- ), chain AS (
-  -- each step carries the spell's first term and its own: no join back afterwards
-  SELECT t.org_id, t.student_id, t.enrollment_id AS first_enrollment_id, t.enrolled_at AS started_at,
-         t.course_id, t.class_id, t.teacher_id, t.area,
-         t.enrollment_id, t.term_end, t.ended_at, t.outcome, 1 AS terms
-    FROM t
-   WHERE NOT EXISTS (SELECT 1 FROM t p WHERE p.org_id = t.org_id AND p.renewed_into = t.enrollment_id)
-  UNION ALL
-  SELECT c.org_id, c.student_id, c.first_enrollment_id, c.started_at, c.course_id, c.class_id, c.teacher_id, c.area,
-         n.enrollment_id, n.term_end, n.ended_at, n.outcome, c.terms + 1
-    FROM chain c
-    JOIN t p ON p.org_id = c.org_id AND p.enrollment_id = c.enrollment_id
-    JOIN t n ON n.org_id = p.org_id AND n.enrollment_id = p.renewed_into
+-- the chains of renewals come from renewal_chains() over each org's terms
+-- (since 0.12; a recursive CTE before, which Citus cannot plan)
+WITH chain AS (
+  SELECT g.org_id, c.enrollment_id, c.first_enrollment_id, c.term_no
+    FROM (SELECT st.org_id, array_agg(st.enrollment_id) AS ids, array_agg(st.renewed_into) AS renewed_into
+            FROM @extschema@.student_term st GROUP BY st.org_id) g
+   CROSS JOIN LATERAL @extschema@.renewal_chains(g.ids, g.renewed_into) c
 ), spell AS (
-  SELECT DISTINCT ON (c.org_id, c.first_enrollment_id) c.*
+  -- each spell's last term, carrying its first term's student, start and segments
+  SELECT DISTINCT ON (t.org_id, c.first_enrollment_id)
+         t.org_id, first_value(t.student_id) OVER w AS student_id, c.first_enrollment_id,
+         first_value(t.enrolled_at) OVER w AS started_at, first_value(t.course_id) OVER w AS course_id,
+         first_value(t.class_id) OVER w AS class_id, first_value(t.teacher_id) OVER w AS teacher_id,
+         first_value(t.area) OVER w AS area,
+         t.enrollment_id, t.term_end, t.ended_at, t.outcome, c.term_no AS terms
     FROM chain c
-   ORDER BY c.org_id, c.first_enrollment_id, c.terms DESC
+    JOIN @extschema@.student_term t ON t.org_id = c.org_id AND t.enrollment_id = c.enrollment_id
+  WINDOW w AS (PARTITION BY t.org_id, c.first_enrollment_id ORDER BY c.term_no)
+   ORDER BY t.org_id, c.first_enrollment_id, c.term_no DESC
 ), ends AS (
   SELECT s.*, o.timezone,
          CASE WHEN s.outcome = 'churned'
