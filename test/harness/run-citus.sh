@@ -12,7 +12,9 @@
 # 0.11, leadmgmt itself: distribute() (idempotent, refused without Citus),
 # the same answers of the ingestion API and of tables and views on the
 # cluster as on one node, every write delegated to the worker holding the org,
-# tenancy on every node, 16 concurrent ingesting clients, and a shard move.
+# tenancy on every node, 16 concurrent ingesting clients, a shard move, and
+# (since 0.12) the update from the last landed version on a distributed
+# cluster.
 # Every view plans on the cluster since 0.12.  Not yet (docs/dba/citus.md):
 # column privileges (reporting and sales grants).
 # Ends with the line 'N passed, N failed'.
@@ -221,27 +223,34 @@ for o in 1 2 3; do
     not_ok "demo org $o generates on one node"
 done
 demo_orgs=$(on citus-c -At -d "$one" -c "SELECT string_agg(org_id::text, ',' ORDER BY org_id) FROM leadmgmt.org WHERE name LIKE 'Demo %'")
-tables=$(on citus-c -At -d "$one" -c "
-  WITH RECURSIVE t AS (SELECT c.oid FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'org_id'
-                        WHERE c.relnamespace = 'leadmgmt'::regnamespace AND c.relkind = 'r'),
-  dep AS (SELECT conrelid AS child, confrelid AS parent FROM pg_constraint WHERE contype = 'f' AND conrelid <> confrelid
-             AND connamespace = 'leadmgmt'::regnamespace),
-  lvl AS (SELECT t.oid, 0 AS d FROM t UNION ALL SELECT dep.child, lvl.d + 1 FROM lvl JOIN dep ON dep.parent = lvl.oid)
-  SELECT string_agg(oid::regclass::text, ' ' ORDER BY d, oid::regclass::text) FROM (SELECT oid, max(d) AS d FROM lvl GROUP BY oid) x")
-{
-  # the engine's triggers skip rows the engine writes itself: rep_load_change
-  # comes with the rest, as it was on one node
-  echo "SET citus.propagate_set_commands = 'local';"
-  echo "BEGIN;"
-  echo "SET LOCAL leadmgmt.engine_update = 'on';"
-  for t in $tables; do
-    cols=$(on citus-c -At -d "$one" -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
-                                         WHERE attrelid = '$t'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''")
-    on citus-c -q -d "$one" -c "COPY (SELECT $cols FROM $t WHERE org_id IN ($demo_orgs) ORDER BY 1, 2) TO STDOUT" >"$out/copy-${t#leadmgmt.}.tsv"
-    echo "\\copy $t ($cols) FROM '$out/copy-${t#leadmgmt.}.tsv'"
-  done
-  echo "COMMIT;"
-} >"$out/copy.sql"
+# copy_orgs SRC DST ORGS: the rows of the orgs ORGS (a comma list) of every
+# table of database SRC into database DST (both of the coordinator's
+# server), by COPY in the order of the foreign keys, ids kept; sets $tables
+copy_orgs() {
+  local src=$1 dst=$2 orgs=$3 t cols
+  tables=$(on citus-c -At -d "$src" -c "
+    WITH RECURSIVE t AS (SELECT c.oid FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'org_id'
+                          WHERE c.relnamespace = 'leadmgmt'::regnamespace AND c.relkind = 'r'),
+    dep AS (SELECT conrelid AS child, confrelid AS parent FROM pg_constraint WHERE contype = 'f' AND conrelid <> confrelid
+               AND connamespace = 'leadmgmt'::regnamespace),
+    lvl AS (SELECT t.oid, 0 AS d FROM t UNION ALL SELECT dep.child, lvl.d + 1 FROM lvl JOIN dep ON dep.parent = lvl.oid)
+    SELECT string_agg(oid::regclass::text, ' ' ORDER BY d, oid::regclass::text) FROM (SELECT oid, max(d) AS d FROM lvl GROUP BY oid) x")
+  {
+    # the engine's triggers skip rows the engine writes itself: rep_load_change
+    # comes with the rest, as it was on one node
+    echo "SET citus.propagate_set_commands = 'local';"
+    echo "BEGIN;"
+    echo "SET LOCAL leadmgmt.engine_update = 'on';"
+    for t in $tables; do
+      cols=$(on citus-c -At -d "$src" -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+                                           WHERE attrelid = '$t'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''")
+      on citus-c -q -d "$src" -c "COPY (SELECT $cols FROM $t WHERE org_id IN ($orgs) ORDER BY 1, 2) TO STDOUT" >"$out/copy-$dst-${t#leadmgmt.}.tsv"
+      echo "\\copy $t ($cols) FROM '$out/copy-$dst-${t#leadmgmt.}.tsv'"
+    done
+    echo "COMMIT;"
+  } >"$out/copy-$dst.sql"
+  on citus-c -q -d "$dst" -f "$out/copy-$dst.sql" >"$out/copy-$dst.log" 2>&1
+}
 # the demo orgs on both workers: when the hash put them on one, move the
 # second one's shards (and what is colocated with them) to the other worker
 # first, as a rebalance would
@@ -255,14 +264,14 @@ if [ "$nodes" = 1 ]; then
   to=$([ "$from" = "$(port_of citus-w1)" ] && port_of citus-w2 || port_of citus-w1)
   on citus-c -q -d "$db" -c "SELECT citus_move_shard_placement($shard, 'localhost', $from, 'localhost', $to, shard_transfer_mode => 'block_writes')" >>"$out/setup.log" 2>&1
 fi
-on citus-c -q -d "$db" -f "$out/copy.sql" >"$out/copy.log" 2>&1
+copy_orgs "$one" "$db" "$demo_orgs"
 moved=$(on citus-c -At -d "$db" -c "SELECT count(*) FROM leadmgmt.touchpoint WHERE org_id IN ($demo_orgs)" 2>&1)
 nodes=$(on citus-c -At -d "$db" -c "SELECT count(DISTINCT s.nodeport) FROM unnest('{$demo_orgs}'::bigint[]) o
                                      JOIN citus_shards s ON s.table_name = 'leadmgmt.lead'::regclass
                                       AND s.shardid = get_shard_id_for_distribution_column('leadmgmt.lead', o)")
 check_eq "the demo brand (orgs $demo_orgs, $(wc -w <<<"$tables") tables) moves onto the cluster by COPY, over both workers (touchpoints|workers)" \
   "$moved|$nodes" "$(on citus-c -At -d "$one" -c "SELECT count(*) FROM leadmgmt.touchpoint WHERE org_id IN ($demo_orgs)")|2"
-grep ERROR "$out/copy.log" | head -3 | sed 's/^/# /'
+grep ERROR "$out/copy-$db.log" | head -3 | sed 's/^/# /'
 for t in $tables; do
   cmp_q "demo_table_${t#leadmgmt.}" "SELECT * FROM $t x WHERE org_id IN ($demo_orgs) ORDER BY x::text"
 done
@@ -317,6 +326,78 @@ new=$(on citus-c -At -d "$db" -c "SELECT lead_id FROM leadmgmt.ingest_lead(1, '1
 clash=$(on citus-c -At -d "$db" -c "SELECT count(*) - count(DISTINCT lead_id) FROM leadmgmt.lead")
 check_eq "after moving org 1's shards ($from -> $moved) a new lead ($new) is written on the new node with no id clash" \
   "$moved|$clash|$(on citus-c -At -d "$db" -c "SELECT ($new >> 48) = (SELECT groupid FROM pg_dist_node WHERE nodeport = $to)")" "$to|0|t"
+
+# --- the update from the previous version, on a distributed cluster -------
+# A cluster of the last landed version is made as it was made then: from that
+# version's own install script, rebuilt from the commit that recorded its
+# landing (installing an old version through the chain of upgrade scripts
+# would leave the members era's tables on every node).  It gets the demo
+# orgs, is distributed, then updated with ALTER EXTENSION and install(), as
+# one node is beside it; both must then hold every row and give the same
+# answers, and the writes must still run on the org's worker.
+major=$(on citus-c -At -d postgres -c "SHOW server_version_num" | cut -c1-2)
+prev=$(awk -v m="pg$major" '$1 == m {v = $2} END {print v}' "$LM_TOP/test/harness/catalogs.txt")
+commit=$(git -C "$LM_TOP" log -1 --format=%H -S"pg$major $prev " -- test/harness/catalogs.txt 2>/dev/null)
+newest=$(on citus-c -At -d "$db" -c "SELECT extversion FROM pg_extension WHERE extname = 'leadmgmt'")
+extdir=$("$LM_PGBIN/pg_config" --sharedir)/extension
+prev_script=$extdir/leadmgmt--$prev.sql
+if [ -z "$commit" ] || [ "$prev" = "$newest" ]; then
+  echo "# the update on a cluster not run: no landed version before $newest with a commit to rebuild it from"
+elif [ -e "$prev_script" ]; then
+  not_ok "$prev_script is not installed (install.sh removes the scripts this build does not ship)"
+else
+  src=$(mktemp -d)
+  git -C "$LM_TOP" archive "$commit" Makefile leadmgmt.control src/sql | tar -x -C "$src" &&
+    make -s -C "$src" "src/sql/leadmgmt--$prev.sql" PG_CONFIG="$LM_PGBIN/pg_config" >>"$out/setup.log" 2>&1
+  if [ -w "$extdir" ]; then cp "$src/src/sql/leadmgmt--$prev.sql" "$extdir/"; else as_root cp "$src/src/sql/leadmgmt--$prev.sql" "$extdir/"; fi
+  up=lm_update; up_one=lm_update_one
+  for n in citus-c citus-w1 citus-w2; do
+    on "$n" -q -d postgres -c "CREATE DATABASE $up" && on "$n" -q -d "$up" -c "CREATE EXTENSION citus" >>"$out/setup.log" 2>&1
+  done
+  on citus-c -q -d postgres -c "CREATE DATABASE $up_one" >>"$out/setup.log" 2>&1
+  on citus-c -q -d "$up" -c "SELECT citus_set_coordinator_host('localhost', $(port_of citus-c))" \
+    -c "SELECT citus_add_node('localhost', $(port_of citus-w1))" -c "SELECT citus_add_node('localhost', $(port_of citus-w2))" >>"$out/setup.log" 2>&1
+  for d in "$up" "$up_one"; do
+    on citus-c -q -d "$d" -c "CREATE EXTENSION leadmgmt VERSION '$prev'" -c "SELECT leadmgmt.install()" >>"$out/update.log" 2>&1
+  done
+  on citus-c -q -d "$up" -c "SELECT leadmgmt.distribute()" >>"$out/update.log" 2>&1
+  for o in 1 2 3; do
+    on citus-c -q -d "$up_one" -v scale=0.01 -v seed=$((20 + o)) -v org_name="Update $o" -f "$LM_TOP/test/demo/generate.sql" >>"$out/update.log" 2>&1
+  done
+  up_orgs=$(on citus-c -At -d "$up_one" -c "SELECT string_agg(org_id::text, ',' ORDER BY org_id) FROM leadmgmt.org")
+  copy_orgs "$up_one" "$up" "$up_orgs"
+  counts() { on citus-c -At -d "$1" -c "SELECT string_agg(format('%s %s', t, (xpath('/row/c/text()', query_to_xml('SELECT count(*) AS c FROM ' || t, false, true, '')))[1]), ',' ORDER BY t)
+                                        FROM unnest(string_to_array('$tables', ' ')) t"; }
+  before=$(counts "$up")
+  check_eq "version $prev (rebuilt from $(git -C "$LM_TOP" log -1 --format=%h "$commit")) installs, distributes and takes the demo orgs on the cluster as on one node" \
+    "$before|$(on citus-c -At -d "$up" -c "SELECT count(*) FROM citus_tables WHERE table_name::text LIKE 'leadmgmt.%' AND citus_table_type = 'distributed'")" "$(counts "$up_one")|42"
+  for d in "$up" "$up_one"; do
+    on citus-c -At -d "$d" -c "ALTER EXTENSION leadmgmt UPDATE" -c "SELECT leadmgmt.install()" >"$out/update-$d.out" 2>&1
+  done
+  vers=$(for n in citus-c citus-w1 citus-w2; do on "$n" -At -d "$up" -c "SELECT extversion FROM pg_extension WHERE extname = 'leadmgmt'"; done | paste -sd,)
+  check_eq "ALTER EXTENSION leadmgmt UPDATE and install() on the cluster: $(grep -h 'schema' "$out/update-$up.out" | head -1); $newest on every node" \
+    "$(grep -c ERROR "$out/update-$up.out")|$vers" "0|$newest,$newest,$newest"
+  check_eq "every row survived the update on the cluster ($(wc -w <<<"$tables") tables)" "$(counts "$up")" "$before"
+  for v in $(on citus-c -At -d "$up_one" -c "SELECT relname FROM pg_class WHERE relnamespace = 'leadmgmt'::regnamespace AND relkind = 'v' ORDER BY 1"); do
+    on citus-c -At -d "$up_one" -c "SELECT * FROM leadmgmt.$v x ORDER BY x::text" >"$out/update-$v.one" 2>&1
+    on citus-c -At -d "$up" -c "SELECT * FROM leadmgmt.$v x ORDER BY x::text" >"$out/update-$v.cluster" 2>&1
+    if [ -s "$out/update-$v.one" ] || [ -s "$out/update-$v.cluster" ]; then
+      /usr/bin/python3 "$LM_TOP/test/harness/same-rows.py" "$out/update-$v.one" "$out/update-$v.cluster" >>"$out/update-views.diff" 2>&1 &&
+        ! grep -q ERROR "$out/update-$v.cluster" || echo "$v" >>"$out/update-views.bad"
+    fi
+  done
+  check_eq "after the update every view gives the same rows on the cluster as on one node, ids included (views differing)" \
+    "$(paste -sd, "$out/update-views.bad" 2>/dev/null)" ""
+  check_eq "distribute() after the update has nothing to do" \
+    "$(on citus-c -At -d "$up" -c "SELECT leadmgmt.distribute()" 2>&1)" "distributed 0 tables by org_id and 0 functions by their org_id"
+  first=$(cut -d, -f1 <<<"$up_orgs")
+  new=$(on citus-c -At -d "$up" -c "SELECT lead_id FROM leadmgmt.ingest_lead($first, '13866665555', 'douyin', NULL, '2026-05-02 09:00+08')" 2>&1)
+  check_eq "after the update ingest_lead still runs on the worker holding the org (lead $new)" \
+    "$(on citus-c -At -d "$up" -c "SELECT ($new >> 48) = n.groupid FROM citus_shards s JOIN pg_dist_node n ON n.nodeport = s.nodeport
+                                    WHERE s.table_name = 'leadmgmt.lead'::regclass AND s.shardid = get_shard_id_for_distribution_column('leadmgmt.lead', $first)" 2>&1)" "t"
+  if [ -w "$extdir" ]; then rm -f "$prev_script"; else as_root rm -f "$prev_script"; fi
+  rm -rf "$src"
+fi
 
 echo
 echo "logs: $out (clusters left running; 'make stop' removes them)"
