@@ -19,9 +19,11 @@ SELECT * FROM leadmgmt.ingest_lead(1, '138 1234 5678', 'douyin', 'spring-a', '20
 SELECT * FROM leadmgmt.ingest_lead(1, '+86 138-1234-5678', 'referral', NULL, '2026-03-05 09:00+08',
                                   '{"city": "上海", "city_tier": 1, "utm": "x2"}');
 SELECT * FROM leadmgmt.ingest_lead(1, '１３８１２３４５６７８', 'douyin', 'spring-b', '2026-02-20 12:00+08', '{}');
-SELECT lead_id, phone, phone_masked, name, child_age, grade, city, city_tier, attrs,
+SELECT lead_id, c.phone, phone_masked, name, child_age, grade, city, city_tier, attrs,
        first_channel_id, first_campaign_id, latest_channel_id, latest_campaign_id, created_at, last_touch_at
-  FROM leadmgmt.lead ORDER BY lead_id;
+  FROM leadmgmt.lead JOIN leadmgmt.lead_contact c USING (org_id, lead_id) ORDER BY lead_id;
+-- the number is in lead_contact (since 0.12), as first submitted
+SELECT lead_id, phone, phone_raw FROM leadmgmt.lead_contact ORDER BY lead_id;
 SELECT kind, channel_id, campaign_id, occurred_at FROM leadmgmt.touchpoint ORDER BY occurred_at;
 SELECT event_type, occurred_at FROM leadmgmt.lead_event ORDER BY occurred_at;
 
@@ -35,7 +37,8 @@ SELECT lead_id, pool, owner_rep_id, owned_since FROM leadmgmt.lead;
 SELECT * FROM leadmgmt.ingest_lead(1, '12345', 'douyin', NULL, '2026-03-01 10:00+08');
 SELECT * FROM leadmgmt.ingest_lead(1, '12345', 'douyin', NULL, '2026-03-01 10:00+08');
 SELECT * FROM leadmgmt.ingest_lead(1, NULL, 'douyin', NULL, '2026-03-01 10:00+08');
-SELECT lead_id, phone_raw, phone, phone_masked, phone_valid FROM leadmgmt.lead WHERE NOT phone_valid ORDER BY lead_id;
+SELECT lead_id, c.phone_raw, c.phone, phone_masked, phone_valid
+  FROM leadmgmt.lead LEFT JOIN leadmgmt.lead_contact c USING (org_id, lead_id) WHERE NOT phone_valid ORDER BY lead_id;
 
 -- bad input: a precise SQLSTATE and nothing half-written
 UPDATE leadmgmt.org SET future_tolerance = DEFAULT WHERE org_id = 1;

@@ -188,16 +188,21 @@ UPDATE g_lead l SET rep_id = r.rep_id
  WHERE r.role = CASE l.tier WHEN 'A' THEN 'top_sales' WHEN 'B' THEN 'sales' WHEN 'C' THEN 'tmk' ELSE 'ai_bot' END
    AND r.k = l.i % r.n;
 
+-- the phone as typed and in E.164
+ALTER TABLE g_lead ADD COLUMN phone_raw text, ADD COLUMN phone text;
+UPDATE g_lead l SET phone_raw = CASE WHEN l.bad_phone THEN '1' || lpad((l.i % 100000)::text, 5, '0')
+                    ELSE '1' || (3 + l.i % 7) || lpad(((l.i::bigint * 7919 + :seed * 104729) % 1000000000)::text, 9, '0') END,
+                    phone = CASE WHEN l.bad_phone THEN NULL
+                    ELSE '+861' || (3 + l.i % 7) || lpad(((l.i::bigint * 7919 + :seed * 104729) % 1000000000)::text, 9, '0') END;
 ANALYZE g_lead;
-INSERT INTO leadmgmt.lead (org_id, lead_id, phone_raw, phone, name, child_age, grade, subject, city, city_tier,
+-- since 0.12 the number is in lead_contact (the lead has its masked form)
+SELECT to_regclass('leadmgmt.lead_contact') IS NOT NULL AS has_contact \gset
+\if :has_contact
+INSERT INTO leadmgmt.lead (org_id, lead_id, phone_masked, phone_valid, name, child_age, grade, subject, city, city_tier,
                            first_channel_id, first_campaign_id, latest_channel_id, latest_campaign_id,
                            created_at, last_touch_at, updated_at, status, pool, owner_rep_id, owned_since, tier, attrs)
 OVERRIDING SYSTEM VALUE
-SELECT o.org_id, l.lead_id,
-       CASE WHEN l.bad_phone THEN '1' || lpad((l.i % 100000)::text, 5, '0')
-            ELSE '1' || (3 + l.i % 7) || lpad(((l.i::bigint * 7919 + :seed * 104729) % 1000000000)::text, 9, '0') END,
-       CASE WHEN l.bad_phone THEN NULL
-            ELSE '+861' || (3 + l.i % 7) || lpad(((l.i::bigint * 7919 + :seed * 104729) % 1000000000)::text, 9, '0') END,
+SELECT o.org_id, l.lead_id, leadmgmt.mask_phone(coalesce(l.phone, l.phone_raw)), l.phone IS NOT NULL,
        CASE WHEN pg_temp.u(l.i, 17) < 0.5 THEN '王' WHEN pg_temp.u(l.i, 17) < 0.75 THEN '李' ELSE '张' END
          || CASE WHEN pg_temp.u(l.i, 18) < 0.7 THEN '女士' ELSE '先生' END,
        l.age, l.grade, l.subject, l.city, l.city_tier,
@@ -209,6 +214,26 @@ SELECT o.org_id, l.lead_id,
        CASE WHEN l.recycled THEN NULL ELSE l.created_at + interval '5 minutes' END,
        l.tier, jsonb_build_object('landing_page', 'lp-' || (1 + l.i % 4))
   FROM g_lead l, g_org o;
+INSERT INTO leadmgmt.lead_contact (org_id, lead_id, phone, phone_raw)
+SELECT o.org_id, l.lead_id, l.phone, l.phone_raw FROM g_lead l, g_org o;
+\else
+INSERT INTO leadmgmt.lead (org_id, lead_id, phone_raw, phone, name, child_age, grade, subject, city, city_tier,
+                           first_channel_id, first_campaign_id, latest_channel_id, latest_campaign_id,
+                           created_at, last_touch_at, updated_at, status, pool, owner_rep_id, owned_since, tier, attrs)
+OVERRIDING SYSTEM VALUE
+SELECT o.org_id, l.lead_id, l.phone_raw, l.phone,
+       CASE WHEN pg_temp.u(l.i, 17) < 0.5 THEN '王' WHEN pg_temp.u(l.i, 17) < 0.75 THEN '李' ELSE '张' END
+         || CASE WHEN pg_temp.u(l.i, 18) < 0.7 THEN '女士' ELSE '先生' END,
+       l.age, l.grade, l.subject, l.city, l.city_tier,
+       l.channel_id, l.campaign_id, l.channel_id, l.campaign_id, l.created_at, l.created_at, l.created_at,
+       CASE WHEN l.paid THEN 'won' WHEN l.attended THEN 'trial_attended' WHEN l.booked THEN 'trial_booked'
+            WHEN l.recycled THEN 'lost' ELSE 'contacting' END,
+       CASE WHEN l.recycled THEN 'public' ELSE 'private' END,
+       CASE WHEN l.recycled THEN NULL ELSE l.rep_id END,
+       CASE WHEN l.recycled THEN NULL ELSE l.created_at + interval '5 minutes' END,
+       l.tier, jsonb_build_object('landing_page', 'lp-' || (1 + l.i % 4))
+  FROM g_lead l, g_org o;
+\endif
 
 -- touchpoints: earlier ad clicks and visits, then the form submission (15% submit twice)
 INSERT INTO leadmgmt.touchpoint (org_id, lead_id, channel_id, campaign_id, kind, occurred_at)

@@ -5,7 +5,8 @@ SELECT * FROM no_plan();
 
 SELECT is((SELECT count(*) FROM leadmgmt.lead), (SELECT v FROM tap_fixture WHERE name = 'org1_leads'), 'sees all of org 1''s leads');
 SELECT is((SELECT count(*) FROM leadmgmt.lead WHERE org_id <> 1), 0::bigint, 'sees no lead of org 2');
-SELECT ok((SELECT count(*) FROM leadmgmt.lead WHERE phone IS NOT NULL) > 0, 'reads full phones of its org');
+SELECT ok((SELECT count(*) FROM leadmgmt.lead_contact WHERE phone IS NOT NULL) > 0, 'reads full phones of its org (lead_contact)');
+SELECT is((SELECT count(*) FROM leadmgmt.lead_contact WHERE org_id <> 1), 0::bigint, 'and no phone of org 2');
 SELECT lives_ok($$UPDATE leadmgmt.org SET funnel_window = '7 days' WHERE org_id = 1$$, 'changes org 1 settings');
 SELECT lives_ok($$INSERT INTO leadmgmt.sales_rep (org_id, name, role) VALUES (1, 'New rep', 'sales')$$, 'adds a rep to org 1');
 SELECT throws_ok($$INSERT INTO leadmgmt.sales_rep (org_id, name, role) VALUES (2, 'Mole', 'sales')$$, '42501', NULL,

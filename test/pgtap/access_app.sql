@@ -11,7 +11,7 @@ SELECT throws_ok($$SELECT leadmgmt.ingest_lead(1, '13500000001', 'douyin', NULL,
 SET LOCAL leadmgmt.org_id = '1';
 SELECT is(tap.n('lead', 'true'), (SELECT v FROM tap_fixture WHERE name = 'org1_leads'), 'org 1 set: all of org 1''s leads');
 SELECT is(tap.n(relname, 'org_id <> 1'), 0::bigint, relname || ': org 1 set, no other org') FROM tap.rels ORDER BY relname;
-SELECT ok((SELECT count(*) FROM leadmgmt.lead WHERE phone IS NOT NULL) > 0, 'the app reads full phones');
+SELECT ok((SELECT count(*) FROM leadmgmt.lead_contact WHERE phone IS NOT NULL) > 0, 'the app reads full phones (lead_contact)');
 SELECT is((SELECT is_new FROM leadmgmt.ingest_lead(1, '13500000001', 'douyin', NULL, now())), true, 'ingests for org 1');
 SELECT is((SELECT is_new FROM leadmgmt.ingest_lead(1, '135-0000-0001', 'baidu', NULL, now())), false, 'dedupes for org 1');
 SELECT throws_ok($$SELECT leadmgmt.ingest_lead(2, '13500000001', 'douyin', NULL, now())$$, '23503', 'unknown org 2',

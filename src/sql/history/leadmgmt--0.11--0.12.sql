@@ -1,4 +1,4 @@
--- leadmgmt 0.11 -> 0.12, built from src/sql/parts: fn:schema_steps fn:schema_ddl service fn:recycle_due fn:conversion_credits
+-- leadmgmt 0.11 -> 0.12, built from src/sql/parts: fn:schema_steps fn:schema_ddl fn:install service fn:recycle_due fn:conversion_credits fn:ingest_lead fn:update_lead fn:lead_phone fn:apply_privileges fn:apply_policies
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.12'" to load this file. \quit
@@ -288,10 +288,6 @@ COMMENT ON COLUMN @extschema@.conversion_model.calibration_test IS 'calibration 
 CREATE TABLE @extschema@.lead (
   org_id              bigint NOT NULL REFERENCES @extschema@.org (org_id),
   lead_id             bigint GENERATED ALWAYS AS IDENTITY,
-  phone_raw           text CHECK (length(phone_raw) <= 64),
-  phone               text CHECK (phone ~ '^\+861[3-9][0-9]{9}$'),
-  phone_masked        text GENERATED ALWAYS AS (@extschema@.mask_phone(coalesce(phone, phone_raw))) STORED,
-  phone_valid         boolean GENERATED ALWAYS AS (phone IS NOT NULL) STORED,
   name                text CHECK (length(name) <= 200),
   child_age           smallint CHECK (child_age BETWEEN 1 AND 18),
   grade               smallint CHECK (grade BETWEEN 0 AND 12),
@@ -316,8 +312,11 @@ CREATE TABLE @extschema@.lead (
   attrs               jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(attrs) = 'object'),
   scored_at           timestamptz,
   score_model_id      bigint,
+  -- the phone itself is in lead_contact (since 0.12, when these two moved
+  -- from after lead_id to here)
+  phone_masked        text,
+  phone_valid         boolean NOT NULL DEFAULT false,
   PRIMARY KEY (org_id, lead_id),
-  UNIQUE (org_id, phone),
   FOREIGN KEY (org_id, first_channel_id) REFERENCES @extschema@.channel (org_id, channel_id),
   FOREIGN KEY (org_id, latest_channel_id) REFERENCES @extschema@.channel (org_id, channel_id),
   FOREIGN KEY (org_id, first_campaign_id) REFERENCES @extschema@.campaign (org_id, campaign_id),
@@ -335,9 +334,7 @@ CREATE INDEX lead_pool_idx ON @extschema@.lead (org_id, tier, created_at) WHERE 
 COMMENT ON TABLE @extschema@.lead IS 'a lead (线索): a person who left a phone number; one per valid phone per org (撞单 protection)';
 COMMENT ON COLUMN @extschema@.lead.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.lead.lead_id IS 'lead id';
-COMMENT ON COLUMN @extschema@.lead.phone_raw IS 'phone number as submitted';
-COMMENT ON COLUMN @extschema@.lead.phone IS 'E.164 mobile number, unique per org; NULL when the submitted number is not valid';
-COMMENT ON COLUMN @extschema@.lead.phone_masked IS 'phone for display to roles that may not see it, such as 138****5678';
+COMMENT ON COLUMN @extschema@.lead.phone_masked IS 'phone for display to roles that may not see it, such as 138****5678 (the number is in lead_contact)';
 COMMENT ON COLUMN @extschema@.lead.phone_valid IS 'true when the phone is a valid mobile number; invalid leads are kept but not de-duplicated';
 COMMENT ON COLUMN @extschema@.lead.name IS 'name of the parent or student';
 COMMENT ON COLUMN @extschema@.lead.child_age IS 'age of the child in years';
@@ -364,6 +361,27 @@ COMMENT ON COLUMN @extschema@.lead.scored_at IS 'when score_leads last scored th
 COMMENT ON COLUMN @extschema@.lead.score_model_id IS 'model that gave the score';
 -- the order in which the assignment engine takes the public pool
 CREATE INDEX lead_pool_order_idx ON @extschema@.lead (org_id, tier, score DESC NULLS LAST, created_at, lead_id) WHERE pool = 'public';
+
+-- The phone of a lead, apart from the lead (since 0.12): reporting and sales
+-- roles read lead, with phone_masked, but not this table.  (Until 0.11 the
+-- phone was a column of lead that they got no privilege on, and Citus
+-- refuses column privileges.)
+CREATE TABLE @extschema@.lead_contact (
+  org_id      bigint NOT NULL,
+  lead_id     bigint NOT NULL,
+  phone       text,
+  phone_raw   text,
+  CONSTRAINT lead_contact_pkey PRIMARY KEY (org_id, lead_id),
+  CONSTRAINT lead_contact_phone_key UNIQUE (org_id, phone),
+  CONSTRAINT lead_contact_lead_fkey FOREIGN KEY (org_id, lead_id) REFERENCES @extschema@.lead (org_id, lead_id) ON DELETE CASCADE,
+  CONSTRAINT lead_contact_phone_check CHECK (phone ~ '^\+861[3-9][0-9]{9}$'),
+  CONSTRAINT lead_contact_phone_raw_check CHECK (length(phone_raw) <= 64)
+);
+COMMENT ON TABLE @extschema@.lead_contact IS 'the phone of a lead, for the roles that may see it (app and admin; a sales rep reads its own leads'' with lead_phone()); one lead per valid phone per org (撞单 protection)';
+COMMENT ON COLUMN @extschema@.lead_contact.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.lead_contact.lead_id IS 'the lead';
+COMMENT ON COLUMN @extschema@.lead_contact.phone IS 'E.164 mobile number, unique per org; NULL when the submitted number is not valid';
+COMMENT ON COLUMN @extschema@.lead_contact.phone_raw IS 'phone number as submitted';
 
 CREATE TABLE @extschema@.touchpoint (
   org_id         bigint NOT NULL,
@@ -2677,10 +2695,67 @@ SELECT r.org_id, r.team_id, tm.name AS team_name, r.rep_id, r.name AS rep_name, 
                        FROM @extschema@.assignment a WHERE a.org_id = r.org_id AND a.rep_id = r.rep_id) td;
 $step$
 WHEN '0.12' THEN $step$
--- 0.12: views that Citus can plan (docs/dba/citus.md): no parameterised
--- SQL function (conversion_credit, recycle_schedule), no FULL JOIN chain
--- (channel_roi), no correlated subquery in a select list (channel_payback,
--- pool_health), no recursive CTE (student_lifetime: renewal_chains())
+-- 0.12 (docs/changelog.md), safe to run on a schema that has it already:
+-- 1. the phone apart from the lead (lead_contact): reporting and sales roles
+--    then need no column privileges, which Citus refuses.  lead's
+--    phone_masked and phone_valid were generated from its phone: they become
+--    plain columns, added anew at the end of the table (Citus cannot drop a
+--    column's generation expression), so the four views over them are made
+--    again below.
+CREATE TABLE IF NOT EXISTS @extschema@.lead_contact (
+  org_id      bigint NOT NULL,
+  lead_id     bigint NOT NULL,
+  phone       text,
+  phone_raw   text,
+  CONSTRAINT lead_contact_pkey PRIMARY KEY (org_id, lead_id),
+  CONSTRAINT lead_contact_phone_key UNIQUE (org_id, phone),
+  CONSTRAINT lead_contact_phone_check CHECK (phone ~ '^\+861[3-9][0-9]{9}$'),
+  CONSTRAINT lead_contact_phone_raw_check CHECK (length(phone_raw) <= 64)
+);
+DO $contact$
+BEGIN
+  -- on a distributed cluster the new table joins the leads' colocation group
+  -- before its key refers to them (distribute() leaves it alone then); the
+  -- views are dropped and made again in this transaction, which Citus does
+  -- over one connection per node only
+  IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+    PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = '@extschema@.lead'::regclass)
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = '@extschema@.lead_contact'::regclass) THEN
+      PERFORM create_distributed_table('@extschema@.lead_contact', 'org_id', colocate_with => '@extschema@.lead');
+    END IF;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conname = 'lead_contact_lead_fkey'
+                    AND conrelid = '@extschema@.lead_contact'::regclass) THEN
+    ALTER TABLE @extschema@.lead_contact ADD CONSTRAINT lead_contact_lead_fkey
+      FOREIGN KEY (org_id, lead_id) REFERENCES @extschema@.lead (org_id, lead_id) ON DELETE CASCADE;
+  END IF;
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '@extschema@.lead'::regclass
+                AND attname = 'phone' AND NOT attisdropped) THEN
+    INSERT INTO @extschema@.lead_contact (org_id, lead_id, phone, phone_raw)
+    SELECT l.org_id, l.lead_id, l.phone, l.phone_raw FROM @extschema@.lead l
+     WHERE l.phone IS NOT NULL OR l.phone_raw IS NOT NULL;
+    DROP VIEW @extschema@.channel_payback, @extschema@.channel_roi, @extschema@.channel_daily, @extschema@.lead_overview;
+    ALTER TABLE @extschema@.lead ADD COLUMN phone_masked_new text, ADD COLUMN phone_valid_new boolean NOT NULL DEFAULT false;
+    UPDATE @extschema@.lead SET phone_masked_new = phone_masked, phone_valid_new = phone_valid;
+    ALTER TABLE @extschema@.lead DROP COLUMN phone_masked, DROP COLUMN phone_valid, DROP COLUMN phone_raw, DROP COLUMN phone;
+    ALTER TABLE @extschema@.lead RENAME COLUMN phone_masked_new TO phone_masked;
+    ALTER TABLE @extschema@.lead RENAME COLUMN phone_valid_new TO phone_valid;
+  END IF;
+END
+$contact$;
+COMMENT ON COLUMN @extschema@.lead.phone_masked IS 'phone for display to roles that may not see it, such as 138****5678 (the number is in lead_contact)';
+COMMENT ON COLUMN @extschema@.lead.phone_valid IS 'true when the phone is a valid mobile number; invalid leads are kept but not de-duplicated';
+COMMENT ON TABLE @extschema@.lead_contact IS 'the phone of a lead, for the roles that may see it (app and admin; a sales rep reads its own leads'' with lead_phone()); one lead per valid phone per org (撞单 protection)';
+COMMENT ON COLUMN @extschema@.lead_contact.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.lead_contact.lead_id IS 'the lead';
+COMMENT ON COLUMN @extschema@.lead_contact.phone IS 'E.164 mobile number, unique per org; NULL when the submitted number is not valid';
+COMMENT ON COLUMN @extschema@.lead_contact.phone_raw IS 'phone number as submitted';
+-- 2. views that Citus can plan: no parameterised SQL function
+--    (conversion_credit, recycle_schedule), no FULL JOIN chain (channel_roi),
+--    no correlated subquery in a select list (channel_payback, pool_health),
+--    no recursive CTE (student_lifetime: renewal_chains()); and the four
+--    views over lead's phone columns, with their comments
 CREATE OR REPLACE VIEW @extschema@.conversion_credit WITH (security_invoker = true) AS
 -- a view, not a function with the models as a parameter, since 0.12: Citus
 -- cannot plan a parameterised SQL function.  A filter on model or
@@ -2733,6 +2808,96 @@ SELECT c.org_id, c.order_id, c.lead_id, c.converted_at, c.model,
        c.is_org_model
   FROM credit c CROSS JOIN LATERAL unnest(c.credits) x;
 COMMENT ON COLUMN @extschema@.conversion_credit.is_org_model IS 'true when model is the org''s attribution_model, the one channel_roi and channel_payback report';
+CREATE OR REPLACE VIEW @extschema@.lead_overview WITH (security_invoker = true) AS
+SELECT l.org_id,
+       l.lead_id,
+       l.phone_masked,
+       l.phone_valid        AS phone_is_valid,
+       l.name               AS contact_name,
+       l.child_age,
+       l.grade,
+       l.subject,
+       l.city,
+       l.city_tier,
+       fc.code              AS first_channel,
+       lc.code              AS latest_channel,
+       l.created_at,
+       l.last_touch_at,
+       l.status,
+       l.pool,
+       l.owner_rep_id,
+       r.name               AS owner_name,
+       l.tier,
+       l.score
+  FROM @extschema@.lead l
+  JOIN @extschema@.channel fc ON fc.org_id = l.org_id AND fc.channel_id = l.first_channel_id
+  JOIN @extschema@.channel lc ON lc.org_id = l.org_id AND lc.channel_id = l.latest_channel_id
+  LEFT JOIN @extschema@.sales_rep r ON r.org_id = l.org_id AND r.rep_id = l.owner_rep_id;
+
+COMMENT ON VIEW @extschema@.lead_overview IS 'one row per lead with readable channel and owner names; phones masked';
+COMMENT ON COLUMN @extschema@.lead_overview.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.lead_overview.lead_id IS 'lead id';
+COMMENT ON COLUMN @extschema@.lead_overview.phone_masked IS 'phone masked as 138****5678';
+COMMENT ON COLUMN @extschema@.lead_overview.phone_is_valid IS 'true when the phone is a valid mobile number';
+COMMENT ON COLUMN @extschema@.lead_overview.contact_name IS 'name of the parent or student';
+COMMENT ON COLUMN @extschema@.lead_overview.child_age IS 'age of the child in years';
+COMMENT ON COLUMN @extschema@.lead_overview.grade IS 'school grade, 0 = preschool';
+COMMENT ON COLUMN @extschema@.lead_overview.subject IS 'subject of interest';
+COMMENT ON COLUMN @extschema@.lead_overview.city IS 'city';
+COMMENT ON COLUMN @extschema@.lead_overview.city_tier IS 'city tier, 1 to 5';
+COMMENT ON COLUMN @extschema@.lead_overview.first_channel IS 'code of the channel of the first submission';
+COMMENT ON COLUMN @extschema@.lead_overview.latest_channel IS 'code of the channel of the latest submission';
+COMMENT ON COLUMN @extschema@.lead_overview.created_at IS 'time of the first submission';
+COMMENT ON COLUMN @extschema@.lead_overview.last_touch_at IS 'time of the latest submission or touch';
+COMMENT ON COLUMN @extschema@.lead_overview.status IS 'sales status';
+COMMENT ON COLUMN @extschema@.lead_overview.pool IS 'public (公海) or private (私海)';
+COMMENT ON COLUMN @extschema@.lead_overview.owner_rep_id IS 'id of the owning rep, NULL in the public pool';
+COMMENT ON COLUMN @extschema@.lead_overview.owner_name IS 'name of the owning rep';
+COMMENT ON COLUMN @extschema@.lead_overview.tier IS 'lead tier A to D';
+COMMENT ON COLUMN @extschema@.lead_overview.score IS 'predicted conversion probability';
+CREATE OR REPLACE VIEW @extschema@.channel_daily WITH (security_invoker = true) AS
+WITH spend AS (
+  SELECT s.org_id, s.spend_date AS day, s.channel_id,
+         sum(s.spend) AS spend, sum(s.impressions) AS impressions, sum(s.clicks) AS clicks
+    FROM @extschema@.ad_spend s
+   GROUP BY s.org_id, s.spend_date, s.channel_id
+), leads AS (
+  SELECT l.org_id, (l.created_at AT TIME ZONE o.timezone)::date AS day, l.first_channel_id AS channel_id,
+         count(*) AS leads, count(*) FILTER (WHERE l.phone_valid) AS valid_leads
+    FROM @extschema@.lead l
+    JOIN @extschema@.org o ON o.org_id = l.org_id
+   GROUP BY 1, 2, 3
+)
+SELECT c.org_id,
+       d.day,
+       c.code                                  AS channel,
+       c.kind                                  AS channel_kind,
+       coalesce(d.spend, 0)::numeric(14,2)     AS spend,
+       coalesce(d.impressions, 0)::bigint      AS impressions,
+       coalesce(d.clicks, 0)::bigint           AS clicks,
+       coalesce(d.leads, 0)::bigint            AS leads,
+       coalesce(d.valid_leads, 0)::bigint      AS valid_leads,
+       round(d.spend / nullif(d.leads, 0), 2)       AS cost_per_lead,
+       round(d.spend / nullif(d.valid_leads, 0), 2) AS cost_per_valid_lead
+  FROM (SELECT coalesce(s.org_id, l.org_id) AS org_id, coalesce(s.day, l.day) AS day,
+               coalesce(s.channel_id, l.channel_id) AS channel_id,
+               s.spend, s.impressions, s.clicks, l.leads, l.valid_leads
+          FROM spend s
+          FULL JOIN leads l ON l.org_id = s.org_id AND l.day = s.day AND l.channel_id = s.channel_id) d
+  JOIN @extschema@.channel c ON c.org_id = d.org_id AND c.channel_id = d.channel_id;
+
+COMMENT ON VIEW @extschema@.channel_daily IS 'per org, day (org time zone) and channel: ad spend, impressions, clicks, leads by first channel, and cost per lead';
+COMMENT ON COLUMN @extschema@.channel_daily.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.channel_daily.day IS 'day in the org time zone';
+COMMENT ON COLUMN @extschema@.channel_daily.channel IS 'channel code';
+COMMENT ON COLUMN @extschema@.channel_daily.channel_kind IS 'paid, organic, referral, direct or offline';
+COMMENT ON COLUMN @extschema@.channel_daily.spend IS 'ad spend of the day';
+COMMENT ON COLUMN @extschema@.channel_daily.impressions IS 'ad impressions of the day';
+COMMENT ON COLUMN @extschema@.channel_daily.clicks IS 'ad clicks of the day';
+COMMENT ON COLUMN @extschema@.channel_daily.leads IS 'new leads whose first submission came through the channel that day';
+COMMENT ON COLUMN @extschema@.channel_daily.valid_leads IS 'of those, leads with a valid phone (duplicates are never counted twice)';
+COMMENT ON COLUMN @extschema@.channel_daily.cost_per_lead IS 'CPL: spend divided by leads; NULL without leads';
+COMMENT ON COLUMN @extschema@.channel_daily.cost_per_valid_lead IS 'spend divided by valid leads; NULL without valid leads';
 CREATE OR REPLACE VIEW @extschema@.channel_roi WITH (security_invoker = true) AS
 -- since 0.12 the day's figures of the sources meet in a UNION ALL and one
 -- GROUP BY, not in FULL JOINs (Citus cannot join on the merged org_id of a
@@ -2810,6 +2975,32 @@ SELECT p.org_id, p.grain AS period, p.period_start, ch.code AS channel, ch.kind 
  CROSS JOIN (VALUES ('channel'::text), ('campaign')) AS b(breakdown)
  GROUP BY p.org_id, p.grain, p.period_start, ch.code, ch.kind, o.attribution_model, b.breakdown,
           CASE b.breakdown WHEN 'campaign' THEN p.campaign_id END;
+COMMENT ON VIEW @extschema@.channel_roi IS 'channel and campaign ROI by day, week and month: spend, leads, CPL, trials, paid students and net revenue credited by the org''s attribution model, CPA, ROAS, ROI, fully loaded CAC and LTV/CAC (definitions in docs/metrics.md)';
+COMMENT ON COLUMN @extschema@.channel_roi.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.channel_roi.period IS 'day, week or month';
+COMMENT ON COLUMN @extschema@.channel_roi.period_start IS 'first day of the period, in the org''s time zone';
+COMMENT ON COLUMN @extschema@.channel_roi.channel IS 'channel code';
+COMMENT ON COLUMN @extschema@.channel_roi.channel_kind IS 'paid, organic, referral, direct or offline';
+COMMENT ON COLUMN @extschema@.channel_roi.breakdown IS 'channel (all its campaigns) or campaign';
+COMMENT ON COLUMN @extschema@.channel_roi.campaign_id IS 'campaign, for breakdown campaign; NULL for no campaign or a channel row';
+COMMENT ON COLUMN @extschema@.channel_roi.campaign IS 'campaign code, (none) for spend, leads and touches without a campaign; NULL on channel rows';
+COMMENT ON COLUMN @extschema@.channel_roi.attribution_model IS 'the org''s model that credited paid students and revenue';
+COMMENT ON COLUMN @extschema@.channel_roi.spend IS 'ad spend (never split by attribution)';
+COMMENT ON COLUMN @extschema@.channel_roi.impressions IS 'impressions';
+COMMENT ON COLUMN @extschema@.channel_roi.clicks IS 'clicks';
+COMMENT ON COLUMN @extschema@.channel_roi.leads IS 'leads whose first channel it is, created in the period';
+COMMENT ON COLUMN @extschema@.channel_roi.valid_leads IS 'of which with a valid phone (duplicates are never separate leads)';
+COMMENT ON COLUMN @extschema@.channel_roi.cpl IS 'cost per lead: spend / leads';
+COMMENT ON COLUMN @extschema@.channel_roi.trials IS 'trial lessons booked by leads whose first channel it is';
+COMMENT ON COLUMN @extschema@.channel_roi.paid_students IS 'new paying students credited to the channel, converted in the period';
+COMMENT ON COLUMN @extschema@.channel_roi.cpa IS 'cost per acquisition: spend / credited paid students';
+COMMENT ON COLUMN @extschema@.channel_roi.net_revenue IS 'credited revenue of the converting orders, net of refunds';
+COMMENT ON COLUMN @extschema@.channel_roi.roas IS 'net revenue / spend';
+COMMENT ON COLUMN @extschema@.channel_roi.roi IS '(net revenue - spend) / spend';
+COMMENT ON COLUMN @extschema@.channel_roi.handling_cost IS 'cost of follow-ups in the period of leads whose first channel it is';
+COMMENT ON COLUMN @extschema@.channel_roi.cac IS 'fully loaded customer acquisition cost: (spend + handling cost) / credited paid students';
+COMMENT ON COLUMN @extschema@.channel_roi.ltv IS 'credited net revenue per paid student within org.ltv_horizon of the first payment, renewals included';
+COMMENT ON COLUMN @extschema@.channel_roi.ltv_to_cac IS 'LTV / CAC';
 CREATE OR REPLACE VIEW @extschema@.channel_payback WITH (security_invoker = true) AS
 WITH o AS (
   SELECT org.org_id, org.timezone, org.attribution_model FROM @extschema@.org
@@ -2848,6 +3039,14 @@ SELECT k.org_id, k.channel, k.cohort_month, k.acquisition_cost, k.paid_students,
   LEFT JOIN cum c ON c.org_id = k.org_id AND c.channel = k.channel AND c.cohort_month = k.cohort_month
  WHERE k.paid_students > 0
  GROUP BY k.org_id, k.channel, k.cohort_month, k.acquisition_cost, k.paid_students;
+COMMENT ON VIEW @extschema@.channel_payback IS 'payback of each channel''s monthly cohort of new students: days until their credited cumulative net revenue (renewals included) covers the month''s spend and handling cost';
+COMMENT ON COLUMN @extschema@.channel_payback.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.channel_payback.channel IS 'channel code';
+COMMENT ON COLUMN @extschema@.channel_payback.cohort_month IS 'month the students converted (and the spend was made)';
+COMMENT ON COLUMN @extschema@.channel_payback.acquisition_cost IS 'spend plus handling cost of the channel in the month';
+COMMENT ON COLUMN @extschema@.channel_payback.paid_students IS 'new paying students credited to the channel in the month';
+COMMENT ON COLUMN @extschema@.channel_payback.net_revenue_to_date IS 'credited net revenue of those students so far, renewals included';
+COMMENT ON COLUMN @extschema@.channel_payback.payback_days IS 'days after conversion at which the cohort''s cumulative net revenue first covers the acquisition cost; NULL while it has not (0 when the first payments already do)';
 -- recycle_schedule is the query of recycle_due() for every org (since 0.12:
 -- Citus cannot plan a view that calls a table-reading function per org)
 CREATE OR REPLACE VIEW @extschema@.recycle_schedule WITH (security_invoker = true) AS
@@ -2964,6 +3163,65 @@ END
 $schema_ddl$;
 COMMENT ON FUNCTION @extschema@.schema_ddl(text) IS 'the DDL install() runs: ''full'' for the whole schema, ''schema_version'' for its own record, or a version of schema_steps() for the step from the version before; NULL for anything else';
 
+CREATE OR REPLACE FUNCTION @extschema@.install() RETURNS text
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+DECLARE
+  steps text[] := @extschema@.schema_steps();
+  newest text := steps[cardinality(steps)];
+  have text;
+  done text[] := '{}';
+  s text;
+BEGIN
+  -- one install at a time in a database
+  PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('leadmgmt.install'), 0);
+  IF pg_catalog.to_regclass('@extschema@.schema_version') IS NULL THEN
+    IF pg_catalog.to_regclass('@extschema@.org') IS NOT NULL THEN
+      RAISE EXCEPTION USING ERRCODE = '55000',
+        MESSAGE = 'leadmgmt''s tables exist but its schema_version table does not',
+        DETAIL = 'install() cannot tell which steps of the schema they have.',
+        HINT = 'Restore leadmgmt.schema_version with the rest of the dump, or drop the tables of the schema leadmgmt.';
+    END IF;
+    EXECUTE @extschema@.schema_ddl('full');
+    EXECUTE @extschema@.schema_ddl('schema_version');
+    INSERT INTO @extschema@.schema_version (version, how) VALUES (newest, 'full');
+    PERFORM @extschema@.apply_policies();
+    RETURN format('installed schema %s', newest);
+  END IF;
+
+  SELECT v.version INTO have FROM @extschema@.schema_version v
+   ORDER BY pg_catalog.string_to_array(v.version, '.')::int[] DESC LIMIT 1;
+  IF have IS NULL OR NOT have = ANY (steps) THEN
+    RAISE EXCEPTION USING ERRCODE = '55000',
+      MESSAGE = format('leadmgmt''s schema is at version %s, which this code (%s) does not know', coalesce(have, 'none'),
+                       @extschema@.version()),
+      HINT = 'Update the extension: ALTER EXTENSION leadmgmt UPDATE, then run leadmgmt.install() again.';
+  END IF;
+  FOREACH s IN ARRAY steps LOOP
+    IF pg_catalog.string_to_array(s, '.')::int[] > pg_catalog.string_to_array(have, '.')::int[] THEN
+      EXECUTE @extschema@.schema_ddl(s);
+      INSERT INTO @extschema@.schema_version (version, how) VALUES (s, 'step');
+      done := done || s;
+    END IF;
+  END LOOP;
+  -- always: the policies of this code, and the group roles and privileges of
+  -- every granted role (after a restore into a database of another name, the
+  -- group roles of its grants do not exist yet: access.c)
+  PERFORM @extschema@.apply_policies();
+  PERFORM @extschema@.apply_privileges(r.oid::regrole)
+     FROM (SELECT DISTINCT g.role_name FROM @extschema@.access_grant g) g
+     JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name;
+  IF cardinality(done) = 0 THEN
+    RETURN format('schema %s is up to date', have);
+  END IF;
+  RETURN format('updated schema %s to %s (steps %s)', have, newest, array_to_string(done, ', '));
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.install() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.install() IS 'creates leadmgmt''s tables, constraints, indexes, triggers and views (the whole schema in a new database), or applies the steps of the schema that are missing after ALTER EXTENSION leadmgmt UPDATE; then (re)applies the policies (apply_policies) and, in a database that has them, the group roles and privileges of every granted role; safe to run again; returns what it did';
+
 
 -- ---------------------------------------------------------------------------
 -- Service side (src/service.c, docs/reference/service.md): since 0.12
@@ -3014,3 +3272,286 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.conversion_credits(text[]) IS 'the rows of the view conversion_credit for the named models only (each model costs a pass over the journeys); the views filter conversion_credit themselves since 0.12';
+
+CREATE OR REPLACE FUNCTION @extschema@.ingest_lead(org_id bigint, phone text, channel text, campaign text,
+                                        occurred_at timestamptz, attrs jsonb DEFAULT '{}')
+RETURNS TABLE (lead_id bigint, is_new boolean)
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o record := @extschema@.ingest_org(ingest_lead.org_id);
+  a jsonb := coalesce(ingest_lead.attrs, '{}');
+  ts timestamptz := ingest_lead.occurred_at;
+  e164 text;
+  ch bigint;
+  cp bigint;
+  v_name text; v_age smallint; v_grade smallint; v_subject text; v_city text; v_tier smallint; v_visitor text;
+  v_lead bigint;
+  v_new boolean;
+  v_now timestamptz := now();
+BEGIN
+  PERFORM @extschema@.ingest_check_time(o, ts, 'occurred_at');
+  PERFORM @extschema@.ingest_check_attrs(a);
+  IF length(ingest_lead.phone) > 64 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'phone is longer than 64 characters';
+  END IF;
+  v_name    := @extschema@.ingest_attr(a, 'name', 'string');
+  v_age     := @extschema@.ingest_attr(a, 'child_age', 'int', 1, 18);
+  v_grade   := @extschema@.ingest_attr(a, 'grade', 'int', 0, 12);
+  v_subject := @extschema@.ingest_attr(a, 'subject', 'string');
+  v_city    := @extschema@.ingest_attr(a, 'city', 'string');
+  v_tier    := @extschema@.ingest_attr(a, 'city_tier', 'int', 1, 5);
+  v_visitor := @extschema@.ingest_attr(a, 'visitor_id', 'string');
+  a := a - '{name,child_age,grade,subject,city,city_tier,visitor_id}'::text[];
+
+  ch := @extschema@.channel_id_of(o, ingest_lead.channel);
+  cp := @extschema@.campaign_id_of(o, ch, ingest_lead.campaign);
+  e164 := @extschema@.normalize_phone(ingest_lead.phone);
+
+  IF e164 IS NOT NULL THEN
+    -- 撞单 protection: one lead per phone.  The phone is in lead_contact
+    -- (since 0.12), so the lead is found there: one ingest of a phone at a
+    -- time in an org (on a cluster, on the node that holds the org), and the
+    -- unique key of lead_contact behind it.
+    PERFORM pg_advisory_xact_lock(hashtextextended(e164, o.org_id));
+    SELECT c.lead_id INTO v_lead FROM @extschema@.lead_contact c WHERE c.org_id = o.org_id AND c.phone = e164;
+  END IF;
+  IF v_lead IS NULL THEN
+    -- a new lead; an invalid or missing phone is kept, flagged by
+    -- phone_valid = false, and never de-duplicated
+    INSERT INTO @extschema@.lead (org_id, phone_masked, phone_valid, name, child_age, grade, subject, city, city_tier,
+                                  visitor_id, first_channel_id, first_campaign_id, latest_channel_id, latest_campaign_id,
+                                  created_at, last_touch_at, attrs)
+    VALUES (o.org_id, @extschema@.mask_phone(coalesce(e164, ingest_lead.phone)), e164 IS NOT NULL,
+            v_name, v_age, v_grade, v_subject, v_city, v_tier, v_visitor, ch, cp, ch, cp, ts, ts, a)
+    RETURNING lead_id INTO v_lead;
+    IF ingest_lead.phone IS NOT NULL THEN
+      INSERT INTO @extschema@.lead_contact (org_id, lead_id, phone, phone_raw)
+      VALUES (o.org_id, v_lead, e164, ingest_lead.phone);
+    END IF;
+    v_new := true;
+  ELSE
+    -- a repeat fills blanks and moves the latest (or, for late data, the
+    -- first) touch, but never changes the owner
+    UPDATE @extschema@.lead l SET
+      name       = coalesce(l.name, v_name),
+      child_age  = coalesce(l.child_age, v_age),
+      grade      = coalesce(l.grade, v_grade),
+      subject    = coalesce(l.subject, v_subject),
+      city       = coalesce(l.city, v_city),
+      city_tier  = coalesce(l.city_tier, v_tier),
+      visitor_id = coalesce(l.visitor_id, v_visitor),
+      attrs      = a || l.attrs,
+      first_channel_id   = CASE WHEN ts < l.created_at THEN ch ELSE l.first_channel_id END,
+      first_campaign_id  = CASE WHEN ts < l.created_at THEN cp ELSE l.first_campaign_id END,
+      created_at         = least(l.created_at, ts),
+      latest_channel_id  = CASE WHEN ts >= l.last_touch_at THEN ch ELSE l.latest_channel_id END,
+      latest_campaign_id = CASE WHEN ts >= l.last_touch_at THEN cp ELSE l.latest_campaign_id END,
+      last_touch_at      = greatest(l.last_touch_at, ts),
+      updated_at = v_now
+     WHERE l.org_id = o.org_id AND l.lead_id = v_lead;
+    v_new := false;
+  END IF;
+
+  INSERT INTO @extschema@.touchpoint (org_id, lead_id, visitor_id, channel_id, campaign_id, kind, occurred_at)
+  VALUES (o.org_id, v_lead, v_visitor, ch, cp, 'form', ts);
+  INSERT INTO @extschema@.lead_event (org_id, lead_id, event_type, occurred_at, channel_id, attrs)
+  VALUES (o.org_id, v_lead, 'form_submitted', ts, ch, a);
+
+  lead_id := v_lead;
+  is_new := v_new;
+  RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.ingest_lead(bigint, text, text, text, timestamptz, jsonb) IS 'ingests a landing-page submission: one lead per valid phone per org (a repeat adds a touchpoint and a form_submitted event but never a second lead nor a new owner); returns the lead and whether it is new';
+
+CREATE OR REPLACE FUNCTION @extschema@.update_lead(org_id bigint, lead_id bigint, changes jsonb) RETURNS boolean
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o record := @extschema@.ingest_org(update_lead.org_id);
+  c jsonb := update_lead.changes;
+  owner bigint;
+  found_lead boolean;
+  bad text;
+BEGIN
+  IF c IS NULL OR jsonb_typeof(c) <> 'object' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'changes must be a JSON object';
+  END IF;
+  SELECT k INTO bad FROM jsonb_object_keys(c) k
+   WHERE k <> ALL ('{name,child_age,grade,subject,city,city_tier,status,attrs}') ORDER BY k LIMIT 1;
+  IF bad IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown field "%s"', bad),
+      HINT = 'A lead''s name, child_age, grade, subject, city, city_tier, status and attrs can be changed.';
+  END IF;
+  IF c ? 'attrs' AND jsonb_typeof(c -> 'attrs') <> 'object' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'attrs must be a JSON object';
+  END IF;
+  IF c ? 'status' THEN
+    PERFORM @extschema@.check_one_of(c ->> 'status', '{new,contacting,trial_booked,trial_attended,won,lost}', 'status', 'statuses');
+  END IF;
+  SELECT true, l.owner_rep_id INTO found_lead, owner FROM @extschema@.lead l
+   WHERE l.org_id = o.org_id AND l.lead_id = update_lead.lead_id FOR UPDATE;
+  -- app and admin roles for any lead of the org, a sales role for its own
+  PERFORM @extschema@.check_rep_access(o.org_id, owner);
+  IF NOT coalesce(found_lead, false) THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('lead %s does not exist in org %s', update_lead.lead_id, o.org_id);
+  END IF;
+  UPDATE @extschema@.lead l SET
+    name      = CASE WHEN c ? 'name' THEN @extschema@.ingest_attr(c, 'name', 'string') ELSE l.name END,
+    child_age = CASE WHEN c ? 'child_age' THEN @extschema@.ingest_attr(c, 'child_age', 'int', 1, 18)::smallint ELSE l.child_age END,
+    grade     = CASE WHEN c ? 'grade' THEN @extschema@.ingest_attr(c, 'grade', 'int', 0, 12)::smallint ELSE l.grade END,
+    subject   = CASE WHEN c ? 'subject' THEN @extschema@.ingest_attr(c, 'subject', 'string') ELSE l.subject END,
+    city      = CASE WHEN c ? 'city' THEN @extschema@.ingest_attr(c, 'city', 'string') ELSE l.city END,
+    city_tier = CASE WHEN c ? 'city_tier' THEN @extschema@.ingest_attr(c, 'city_tier', 'int', 1, 5)::smallint ELSE l.city_tier END,
+    status    = coalesce(c ->> 'status', l.status),
+    attrs     = CASE WHEN c ? 'attrs' THEN l.attrs || (c -> 'attrs') ELSE l.attrs END,
+    updated_at = now()
+   WHERE l.org_id = o.org_id AND l.lead_id = update_lead.lead_id;
+  RETURN true;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.update_lead(bigint, bigint, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.update_lead(bigint, bigint, jsonb) IS 'changes a lead''s details (name, child_age, grade, subject, city, city_tier, status; attrs merged in): app and admin roles for any lead of their org, a sales role for its own leads (42501 otherwise); checked like ingestion (22023); returns true';
+
+CREATE OR REPLACE FUNCTION @extschema@.lead_phone(org_id bigint, lead_id bigint) RETURNS text
+LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- PL/pgSQL since 0.12: Citus cannot plan the query of an SQL function with
+-- parameters; the phone is in lead_contact
+#variable_conflict use_column
+BEGIN
+  RETURN (SELECT c.phone
+            FROM @extschema@.lead l
+            JOIN @extschema@.lead_contact c ON c.org_id = l.org_id AND c.lead_id = l.lead_id
+            JOIN @extschema@.access_grant g
+              ON g.org_id = l.org_id AND g.access = 'sales' AND g.rep_id = l.owner_rep_id
+            JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name
+           WHERE l.org_id = lead_phone.org_id AND l.lead_id = lead_phone.lead_id
+             AND pg_catalog.pg_has_role(session_user, r.oid, 'USAGE')
+           LIMIT 1);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.lead_phone(bigint, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.lead_phone(bigint, bigint) IS 'full phone number of a lead for the sales rep who owns it (checked against the session user); NULL for anyone else';
+
+CREATE OR REPLACE FUNCTION @extschema@.apply_privileges(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  kinds text[];
+  rname name;
+  rel record;
+  -- what a sales role may read: the sales side of the funnel, nothing about money
+  -- (since 0.11 not the rows of a lead, which it reads with lead_history)
+  sales_tables text[] := '{org,channel,campaign,team,sales_rep,rep_shift,lead,tag,teacher,course,course_class}';
+  sales_views text[] := '{lead_overview}';
+  -- SECURITY DEFINER engine functions a rep calls; each checks the caller itself
+  engine_fns text := '@extschema@.claim_lead(bigint, bigint, bigint, timestamptz), '
+                     '@extschema@.release_lead(bigint, bigint, bigint, timestamptz), '
+                     '@extschema@.log_follow_up(bigint, bigint, bigint, text, text, numeric, timestamptz, integer, text), '
+                     '@extschema@.update_lead(bigint, bigint, jsonb)';
+BEGIN
+  -- row-level security reads the role's grants from its group roles (0.11)
+  PERFORM @extschema@.sync_grant_roles(role);
+  -- by name, read first: on Citus the query runs on the workers, where the
+  -- role's OID differs
+  SELECT r.rolname INTO rname FROM pg_roles r WHERE r.oid = role;
+  SELECT coalesce(array_agg(DISTINCT g.access), '{}') INTO kinds
+    FROM @extschema@.access_grant g WHERE g.role_name = rname;
+
+  -- start from nothing, then grant what the role's kinds of access need
+  EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA @extschema@ FROM %I', role::text);
+  EXECUTE format('REVOKE ALL ON FUNCTION @extschema@.lead_phone(bigint, bigint) FROM %I', role::text);
+  EXECUTE format('REVOKE ALL ON FUNCTION @extschema@.lead_history(bigint, bigint) FROM %I', role::text);
+  EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %I', engine_fns, role::text);
+  -- only the columns the role holds a privilege on (Citus refuses column
+  -- privileges; since 0.12 no role gets any, and this clears those of 0.11)
+  FOR rel IN SELECT a.attname FROM pg_attribute a
+              WHERE a.attrelid = '@extschema@.lead'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+                AND EXISTS (SELECT 1 FROM aclexplode(a.attacl) x WHERE x.grantee = role) LOOP
+    EXECUTE format('REVOKE ALL (%I) ON @extschema@.lead FROM %I', rel.attname, role::text);
+  END LOOP;
+  IF cardinality(kinds) = 0 THEN
+    EXECUTE format('REVOKE USAGE ON SCHEMA @extschema@ FROM %I', role::text);
+    RETURN;
+  END IF;
+
+  EXECUTE format('GRANT USAGE ON SCHEMA @extschema@ TO %I', role::text);
+  EXECUTE format('GRANT SELECT ON @extschema@.access_grant TO %I', role::text);
+
+  FOR rel IN SELECT c.relname, c.relkind FROM pg_class c
+              WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'v')
+                AND c.relname <> 'access_grant' LOOP
+    IF kinds && '{app,admin}' THEN
+      EXECUTE format(CASE rel.relkind WHEN 'r' THEN 'GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.%I TO %I'
+                                      ELSE 'GRANT SELECT ON @extschema@.%I TO %I' END, rel.relname, role::text);
+    -- reporting and sales roles see the lead without its phone: lead has
+    -- phone_masked, the number is in lead_contact (since 0.12)
+    ELSIF 'reporting' = ANY (kinds) AND rel.relname <> 'lead_contact' THEN
+      EXECUTE format('GRANT SELECT ON @extschema@.%I TO %I', rel.relname, role::text);
+    ELSIF 'sales' = ANY (kinds) AND (rel.relname = ANY (sales_tables) OR rel.relname = ANY (sales_views)) THEN
+      EXECUTE format('GRANT SELECT ON @extschema@.%I TO %I', rel.relname, role::text);
+    END IF;
+  END LOOP;
+  IF 'sales' = ANY (kinds) THEN
+    EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.lead_phone(bigint, bigint) TO %I', role::text);
+  END IF;
+  IF cardinality(kinds) > 0 THEN
+    EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.lead_history(bigint, bigint) TO %I', role::text);
+  END IF;
+  IF kinds && '{sales,app,admin}' THEN
+    EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', engine_fns, role::text);
+  END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.apply_privileges(regrole) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.apply_privileges(regrole) IS 'recomputes the group role memberships (sync_grant_roles) and the table, column and function privileges of a role from its rows in access_grant';
+
+CREATE OR REPLACE FUNCTION @extschema@.apply_policies() RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+DECLARE
+  t name;
+BEGIN
+  -- a role sees its own grants
+  ALTER TABLE @extschema@.access_grant ENABLE ROW LEVEL SECURITY;
+  DROP POLICY IF EXISTS own_grants ON @extschema@.access_grant;
+  CREATE POLICY own_grants ON @extschema@.access_grant FOR SELECT USING (@extschema@.is_acting_role(role_name));
+
+  -- every tenant table: rows of the orgs the role acts for
+  FOR t IN SELECT c.relname FROM pg_catalog.pg_class c
+            WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'r'
+              AND c.relname NOT IN ('access_grant', 'schema_version')
+            ORDER BY c.relname LOOP
+    -- (until 0.11 a sales role also updated its own leads; update_lead() now)
+    PERFORM @extschema@.register_table(format('@extschema@.%I', t)::regclass, '{app,admin}'::text[],
+      t IN ('touchpoint', 'lead_event', 'lead_tag', 'assignment', 'follow_up', 'trial_lesson', 'tier_change', 'lead_contact'));
+  END LOOP;
+
+  -- lead: a sales role sees its own private leads and the public pool of an
+  -- org where it has sales access only
+  DROP POLICY IF EXISTS sales_scope ON @extschema@.lead;
+  DROP POLICY IF EXISTS sales_own_update ON @extschema@.lead;
+  DROP POLICY tenant_read ON @extschema@.lead;
+  DROP POLICY tenant_write ON @extschema@.lead;
+  CREATE POLICY tenant_read ON @extschema@.lead FOR SELECT
+    USING (org_id = ANY (@extschema@.acting_org_ids('{reporting,app,admin}'))
+           OR (org_id = ANY (@extschema@.acting_org_ids('{sales}'))
+               AND (pool = 'public' OR owner_rep_id = ANY (@extschema@.my_rep_ids()))));
+  CREATE POLICY tenant_write ON @extschema@.lead FOR ALL
+    USING (org_id = ANY (@extschema@.acting_org_ids('{app,admin}')))
+    WITH CHECK (org_id = ANY (@extschema@.acting_org_ids('{app,admin}')));
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.apply_policies() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.apply_policies() IS 'creates (or replaces) every row-level security policy of the schema, all permissive plain expressions: own_grants on access_grant, tenant_read and tenant_write on every tenant table (on lead with the sales rules); install() runs it';

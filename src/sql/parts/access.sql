@@ -131,16 +131,23 @@ REVOKE ALL ON FUNCTION @extschema@.sync_grant_roles(regrole) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.sync_grant_roles(regrole) IS 'makes the role a member of exactly the group roles of its rows in access_grant (creating them NOLOGIN when missing), which acting_org_ids and my_rep_ids read; apply_privileges calls it';
 
 CREATE FUNCTION @extschema@.lead_phone(org_id bigint, lead_id bigint) RETURNS text
-LANGUAGE sql STABLE STRICT PARALLEL RESTRICTED SECURITY DEFINER
+LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT l.phone
-    FROM @extschema@.lead l
-    JOIN @extschema@.access_grant g
-      ON g.org_id = l.org_id AND g.access = 'sales' AND g.rep_id = l.owner_rep_id
-    JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name
-   WHERE l.org_id = lead_phone.org_id AND l.lead_id = lead_phone.lead_id
-     AND pg_catalog.pg_has_role(session_user, r.oid, 'USAGE')
+-- PL/pgSQL since 0.12: Citus cannot plan the query of an SQL function with
+-- parameters; the phone is in lead_contact
+#variable_conflict use_column
+BEGIN
+  RETURN (SELECT c.phone
+            FROM @extschema@.lead l
+            JOIN @extschema@.lead_contact c ON c.org_id = l.org_id AND c.lead_id = l.lead_id
+            JOIN @extschema@.access_grant g
+              ON g.org_id = l.org_id AND g.access = 'sales' AND g.rep_id = l.owner_rep_id
+            JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name
+           WHERE l.org_id = lead_phone.org_id AND l.lead_id = lead_phone.lead_id
+             AND pg_catalog.pg_has_role(session_user, r.oid, 'USAGE')
+           LIMIT 1);
+END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.lead_phone(bigint, bigint) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.lead_phone(bigint, bigint) IS 'full phone number of a lead for the sales rep who owns it (checked against the session user); NULL for anyone else';
@@ -281,11 +288,11 @@ DECLARE
   -- (since 0.11 not the rows of a lead, which it reads with lead_history)
   sales_tables text[] := '{org,channel,campaign,team,sales_rep,rep_shift,lead,tag,teacher,course,course_class}';
   sales_views text[] := '{lead_overview}';
-  lead_cols text;
   -- SECURITY DEFINER engine functions a rep calls; each checks the caller itself
   engine_fns text := '@extschema@.claim_lead(bigint, bigint, bigint, timestamptz), '
                      '@extschema@.release_lead(bigint, bigint, bigint, timestamptz), '
-                     '@extschema@.log_follow_up(bigint, bigint, bigint, text, text, numeric, timestamptz, integer, text)';
+                     '@extschema@.log_follow_up(bigint, bigint, bigint, text, text, numeric, timestamptz, integer, text), '
+                     '@extschema@.update_lead(bigint, bigint, jsonb)';
 BEGIN
   -- row-level security reads the role's grants from its group roles (0.11)
   PERFORM @extschema@.sync_grant_roles(role);
@@ -301,7 +308,7 @@ BEGIN
   EXECUTE format('REVOKE ALL ON FUNCTION @extschema@.lead_history(bigint, bigint) FROM %I', role::text);
   EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %I', engine_fns, role::text);
   -- only the columns the role holds a privilege on (Citus refuses column
-  -- privileges: an app or admin role must not need any)
+  -- privileges; since 0.12 no role gets any, and this clears those of 0.11)
   FOR rel IN SELECT a.attname FROM pg_attribute a
               WHERE a.attrelid = '@extschema@.lead'::regclass AND a.attnum > 0 AND NOT a.attisdropped
                 AND EXISTS (SELECT 1 FROM aclexplode(a.attacl) x WHERE x.grantee = role) LOOP
@@ -314,10 +321,6 @@ BEGIN
 
   EXECUTE format('GRANT USAGE ON SCHEMA @extschema@ TO %I', role::text);
   EXECUTE format('GRANT SELECT ON @extschema@.access_grant TO %I', role::text);
-  SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO lead_cols
-    FROM pg_attribute
-   WHERE attrelid = '@extschema@.lead'::regclass AND attnum > 0 AND NOT attisdropped
-     AND attname NOT IN ('phone', 'phone_raw');
 
   FOR rel IN SELECT c.relname, c.relkind FROM pg_class c
               WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'v')
@@ -325,22 +328,14 @@ BEGIN
     IF kinds && '{app,admin}' THEN
       EXECUTE format(CASE rel.relkind WHEN 'r' THEN 'GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.%I TO %I'
                                       ELSE 'GRANT SELECT ON @extschema@.%I TO %I' END, rel.relname, role::text);
-    ELSIF 'reporting' = ANY (kinds) AND rel.relname <> 'lead' THEN
+    -- reporting and sales roles see the lead without its phone: lead has
+    -- phone_masked, the number is in lead_contact (since 0.12)
+    ELSIF 'reporting' = ANY (kinds) AND rel.relname <> 'lead_contact' THEN
       EXECUTE format('GRANT SELECT ON @extschema@.%I TO %I', rel.relname, role::text);
-    ELSIF 'sales' = ANY (kinds) AND (rel.relname = ANY (sales_tables) OR rel.relname = ANY (sales_views))
-          AND rel.relname <> 'lead' THEN
+    ELSIF 'sales' = ANY (kinds) AND (rel.relname = ANY (sales_tables) OR rel.relname = ANY (sales_views)) THEN
       EXECUTE format('GRANT SELECT ON @extschema@.%I TO %I', rel.relname, role::text);
     END IF;
   END LOOP;
-
-  IF NOT kinds && '{app,admin}' THEN
-    -- reporting and sales roles see the lead without its phone (phone_masked instead)
-    EXECUTE format('GRANT SELECT (%s) ON @extschema@.lead TO %I', lead_cols, role::text);
-  END IF;
-  IF 'sales' = ANY (kinds) AND NOT kinds && '{app,admin}' THEN
-    EXECUTE format('GRANT UPDATE (name, child_age, grade, subject, city, city_tier, status, attrs, updated_at) '
-                   'ON @extschema@.lead TO %I', role::text);
-  END IF;
   IF 'sales' = ANY (kinds) THEN
     EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.lead_phone(bigint, bigint) TO %I', role::text);
   END IF;
@@ -379,14 +374,13 @@ BEGIN
             WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'r'
               AND c.relname NOT IN ('access_grant', 'schema_version')
             ORDER BY c.relname LOOP
-    PERFORM @extschema@.register_table(format('@extschema@.%I', t)::regclass,
-      -- a sales role also updates its own leads (the rest through functions)
-      CASE WHEN t = 'lead' THEN '{app,admin,sales}' ELSE '{app,admin}' END::text[],
-      t IN ('touchpoint', 'lead_event', 'lead_tag', 'assignment', 'follow_up', 'trial_lesson', 'tier_change'));
+    -- (until 0.11 a sales role also updated its own leads; update_lead() now)
+    PERFORM @extschema@.register_table(format('@extschema@.%I', t)::regclass, '{app,admin}'::text[],
+      t IN ('touchpoint', 'lead_event', 'lead_tag', 'assignment', 'follow_up', 'trial_lesson', 'tier_change', 'lead_contact'));
   END LOOP;
 
   -- lead: a sales role sees its own private leads and the public pool of an
-  -- org where it has sales access only, and updates only its own leads
+  -- org where it has sales access only
   DROP POLICY IF EXISTS sales_scope ON @extschema@.lead;
   DROP POLICY IF EXISTS sales_own_update ON @extschema@.lead;
   DROP POLICY tenant_read ON @extschema@.lead;
@@ -396,10 +390,8 @@ BEGIN
            OR (org_id = ANY (@extschema@.acting_org_ids('{sales}'))
                AND (pool = 'public' OR owner_rep_id = ANY (@extschema@.my_rep_ids()))));
   CREATE POLICY tenant_write ON @extschema@.lead FOR ALL
-    USING (org_id = ANY (@extschema@.acting_org_ids('{app,admin}'))
-           OR (org_id = ANY (@extschema@.acting_org_ids('{sales}')) AND owner_rep_id = ANY (@extschema@.my_rep_ids())))
-    WITH CHECK (org_id = ANY (@extschema@.acting_org_ids('{app,admin}'))
-           OR (org_id = ANY (@extschema@.acting_org_ids('{sales}')) AND owner_rep_id = ANY (@extschema@.my_rep_ids())));
+    USING (org_id = ANY (@extschema@.acting_org_ids('{app,admin}')))
+    WITH CHECK (org_id = ANY (@extschema@.acting_org_ids('{app,admin}')));
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.apply_policies() FROM PUBLIC;

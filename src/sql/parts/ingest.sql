@@ -222,6 +222,7 @@ DECLARE
   v_name text; v_age smallint; v_grade smallint; v_subject text; v_city text; v_tier smallint; v_visitor text;
   v_lead bigint;
   v_new boolean;
+  v_now timestamptz := now();
 BEGIN
   PERFORM @extschema@.ingest_check_time(o, ts, 'occurred_at');
   PERFORM @extschema@.ingest_check_attrs(a);
@@ -241,41 +242,49 @@ BEGIN
   cp := @extschema@.campaign_id_of(o, ch, ingest_lead.campaign);
   e164 := @extschema@.normalize_phone(ingest_lead.phone);
 
-  IF e164 IS NULL THEN
-    -- invalid or missing phone: kept, flagged by phone_valid = false, never de-duplicated
-    INSERT INTO @extschema@.lead (org_id, phone_raw, name, child_age, grade, subject, city, city_tier, visitor_id,
-                                  first_channel_id, first_campaign_id, latest_channel_id, latest_campaign_id,
+  IF e164 IS NOT NULL THEN
+    -- 撞单 protection: one lead per phone.  The phone is in lead_contact
+    -- (since 0.12), so the lead is found there: one ingest of a phone at a
+    -- time in an org (on a cluster, on the node that holds the org), and the
+    -- unique key of lead_contact behind it.
+    PERFORM pg_advisory_xact_lock(hashtextextended(e164, o.org_id));
+    SELECT c.lead_id INTO v_lead FROM @extschema@.lead_contact c WHERE c.org_id = o.org_id AND c.phone = e164;
+  END IF;
+  IF v_lead IS NULL THEN
+    -- a new lead; an invalid or missing phone is kept, flagged by
+    -- phone_valid = false, and never de-duplicated
+    INSERT INTO @extschema@.lead (org_id, phone_masked, phone_valid, name, child_age, grade, subject, city, city_tier,
+                                  visitor_id, first_channel_id, first_campaign_id, latest_channel_id, latest_campaign_id,
                                   created_at, last_touch_at, attrs)
-    VALUES (o.org_id, ingest_lead.phone, v_name, v_age, v_grade, v_subject, v_city, v_tier, v_visitor,
-            ch, cp, ch, cp, ts, ts, a)
+    VALUES (o.org_id, @extschema@.mask_phone(coalesce(e164, ingest_lead.phone)), e164 IS NOT NULL,
+            v_name, v_age, v_grade, v_subject, v_city, v_tier, v_visitor, ch, cp, ch, cp, ts, ts, a)
     RETURNING lead_id INTO v_lead;
+    IF ingest_lead.phone IS NOT NULL THEN
+      INSERT INTO @extschema@.lead_contact (org_id, lead_id, phone, phone_raw)
+      VALUES (o.org_id, v_lead, e164, ingest_lead.phone);
+    END IF;
     v_new := true;
   ELSE
-    -- 撞单 protection: one lead per phone; a repeat fills blanks and moves the
-    -- latest (or, for late data, the first) touch, but never changes the owner
-    INSERT INTO @extschema@.lead AS l (org_id, phone_raw, phone, name, child_age, grade, subject, city, city_tier,
-                                       visitor_id, first_channel_id, first_campaign_id, latest_channel_id,
-                                       latest_campaign_id, created_at, last_touch_at, attrs)
-    VALUES (o.org_id, ingest_lead.phone, e164, v_name, v_age, v_grade, v_subject, v_city, v_tier, v_visitor,
-            ch, cp, ch, cp, ts, ts, a)
-    ON CONFLICT (org_id, phone) DO UPDATE SET
-      name       = coalesce(l.name, EXCLUDED.name),
-      child_age  = coalesce(l.child_age, EXCLUDED.child_age),
-      grade      = coalesce(l.grade, EXCLUDED.grade),
-      subject    = coalesce(l.subject, EXCLUDED.subject),
-      city       = coalesce(l.city, EXCLUDED.city),
-      city_tier  = coalesce(l.city_tier, EXCLUDED.city_tier),
-      visitor_id = coalesce(l.visitor_id, EXCLUDED.visitor_id),
-      attrs      = EXCLUDED.attrs || l.attrs,
-      first_channel_id   = CASE WHEN EXCLUDED.created_at < l.created_at THEN EXCLUDED.first_channel_id ELSE l.first_channel_id END,
-      first_campaign_id  = CASE WHEN EXCLUDED.created_at < l.created_at THEN EXCLUDED.first_campaign_id ELSE l.first_campaign_id END,
-      created_at         = least(l.created_at, EXCLUDED.created_at),
-      latest_channel_id  = CASE WHEN EXCLUDED.last_touch_at >= l.last_touch_at THEN EXCLUDED.latest_channel_id ELSE l.latest_channel_id END,
-      latest_campaign_id = CASE WHEN EXCLUDED.last_touch_at >= l.last_touch_at THEN EXCLUDED.latest_campaign_id ELSE l.latest_campaign_id END,
-      last_touch_at      = greatest(l.last_touch_at, EXCLUDED.last_touch_at),
-      updated_at = EXCLUDED.updated_at  -- its default, now(): no function here (Citus refuses one)
-    -- xmax is 0 exactly for a freshly inserted row, not for one taken by ON CONFLICT
-    RETURNING l.lead_id, (l.xmax = 0) INTO v_lead, v_new;
+    -- a repeat fills blanks and moves the latest (or, for late data, the
+    -- first) touch, but never changes the owner
+    UPDATE @extschema@.lead l SET
+      name       = coalesce(l.name, v_name),
+      child_age  = coalesce(l.child_age, v_age),
+      grade      = coalesce(l.grade, v_grade),
+      subject    = coalesce(l.subject, v_subject),
+      city       = coalesce(l.city, v_city),
+      city_tier  = coalesce(l.city_tier, v_tier),
+      visitor_id = coalesce(l.visitor_id, v_visitor),
+      attrs      = a || l.attrs,
+      first_channel_id   = CASE WHEN ts < l.created_at THEN ch ELSE l.first_channel_id END,
+      first_campaign_id  = CASE WHEN ts < l.created_at THEN cp ELSE l.first_campaign_id END,
+      created_at         = least(l.created_at, ts),
+      latest_channel_id  = CASE WHEN ts >= l.last_touch_at THEN ch ELSE l.latest_channel_id END,
+      latest_campaign_id = CASE WHEN ts >= l.last_touch_at THEN cp ELSE l.latest_campaign_id END,
+      last_touch_at      = greatest(l.last_touch_at, ts),
+      updated_at = v_now
+     WHERE l.org_id = o.org_id AND l.lead_id = v_lead;
+    v_new := false;
   END IF;
 
   INSERT INTO @extschema@.touchpoint (org_id, lead_id, visitor_id, channel_id, campaign_id, kind, occurred_at)
@@ -289,6 +298,60 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.ingest_lead(bigint, text, text, text, timestamptz, jsonb) IS 'ingests a landing-page submission: one lead per valid phone per org (a repeat adds a touchpoint and a form_submitted event but never a second lead nor a new owner); returns the lead and whether it is new';
+
+-- What a rep or the application changes of a lead's details (since 0.12):
+-- restricted roles write only through functions, and Citus refuses the
+-- column privileges that let a sales role update these columns until 0.11.
+CREATE FUNCTION @extschema@.update_lead(org_id bigint, lead_id bigint, changes jsonb) RETURNS boolean
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o record := @extschema@.ingest_org(update_lead.org_id);
+  c jsonb := update_lead.changes;
+  owner bigint;
+  found_lead boolean;
+  bad text;
+BEGIN
+  IF c IS NULL OR jsonb_typeof(c) <> 'object' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'changes must be a JSON object';
+  END IF;
+  SELECT k INTO bad FROM jsonb_object_keys(c) k
+   WHERE k <> ALL ('{name,child_age,grade,subject,city,city_tier,status,attrs}') ORDER BY k LIMIT 1;
+  IF bad IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown field "%s"', bad),
+      HINT = 'A lead''s name, child_age, grade, subject, city, city_tier, status and attrs can be changed.';
+  END IF;
+  IF c ? 'attrs' AND jsonb_typeof(c -> 'attrs') <> 'object' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'attrs must be a JSON object';
+  END IF;
+  IF c ? 'status' THEN
+    PERFORM @extschema@.check_one_of(c ->> 'status', '{new,contacting,trial_booked,trial_attended,won,lost}', 'status', 'statuses');
+  END IF;
+  SELECT true, l.owner_rep_id INTO found_lead, owner FROM @extschema@.lead l
+   WHERE l.org_id = o.org_id AND l.lead_id = update_lead.lead_id FOR UPDATE;
+  -- app and admin roles for any lead of the org, a sales role for its own
+  PERFORM @extschema@.check_rep_access(o.org_id, owner);
+  IF NOT coalesce(found_lead, false) THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('lead %s does not exist in org %s', update_lead.lead_id, o.org_id);
+  END IF;
+  UPDATE @extschema@.lead l SET
+    name      = CASE WHEN c ? 'name' THEN @extschema@.ingest_attr(c, 'name', 'string') ELSE l.name END,
+    child_age = CASE WHEN c ? 'child_age' THEN @extschema@.ingest_attr(c, 'child_age', 'int', 1, 18)::smallint ELSE l.child_age END,
+    grade     = CASE WHEN c ? 'grade' THEN @extschema@.ingest_attr(c, 'grade', 'int', 0, 12)::smallint ELSE l.grade END,
+    subject   = CASE WHEN c ? 'subject' THEN @extschema@.ingest_attr(c, 'subject', 'string') ELSE l.subject END,
+    city      = CASE WHEN c ? 'city' THEN @extschema@.ingest_attr(c, 'city', 'string') ELSE l.city END,
+    city_tier = CASE WHEN c ? 'city_tier' THEN @extschema@.ingest_attr(c, 'city_tier', 'int', 1, 5)::smallint ELSE l.city_tier END,
+    status    = coalesce(c ->> 'status', l.status),
+    attrs     = CASE WHEN c ? 'attrs' THEN l.attrs || (c -> 'attrs') ELSE l.attrs END,
+    updated_at = now()
+   WHERE l.org_id = o.org_id AND l.lead_id = update_lead.lead_id;
+  RETURN true;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.update_lead(bigint, bigint, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.update_lead(bigint, bigint, jsonb) IS 'changes a lead''s details (name, child_age, grade, subject, city, city_tier, status; attrs merged in): app and admin roles for any lead of their org, a sales role for its own leads (42501 otherwise); checked like ingestion (22023); returns true';
 
 CREATE FUNCTION @extschema@.lead_of(o record, lead_id bigint) RETURNS bigint
 LANGUAGE plpgsql STABLE PARALLEL SAFE

@@ -79,10 +79,67 @@ SELECT r.org_id, r.team_id, tm.name AS team_name, r.rep_id, r.name AS rep_name, 
                        FROM @extschema@.assignment a WHERE a.org_id = r.org_id AND a.rep_id = r.rep_id) td;
 $step$
 WHEN '0.12' THEN $step$
--- 0.12: views that Citus can plan (docs/dba/citus.md): no parameterised
--- SQL function (conversion_credit, recycle_schedule), no FULL JOIN chain
--- (channel_roi), no correlated subquery in a select list (channel_payback,
--- pool_health), no recursive CTE (student_lifetime: renewal_chains())
+-- 0.12 (docs/changelog.md), safe to run on a schema that has it already:
+-- 1. the phone apart from the lead (lead_contact): reporting and sales roles
+--    then need no column privileges, which Citus refuses.  lead's
+--    phone_masked and phone_valid were generated from its phone: they become
+--    plain columns, added anew at the end of the table (Citus cannot drop a
+--    column's generation expression), so the four views over them are made
+--    again below.
+CREATE TABLE IF NOT EXISTS @extschema@.lead_contact (
+  org_id      bigint NOT NULL,
+  lead_id     bigint NOT NULL,
+  phone       text,
+  phone_raw   text,
+  CONSTRAINT lead_contact_pkey PRIMARY KEY (org_id, lead_id),
+  CONSTRAINT lead_contact_phone_key UNIQUE (org_id, phone),
+  CONSTRAINT lead_contact_phone_check CHECK (phone ~ '^\+861[3-9][0-9]{9}$'),
+  CONSTRAINT lead_contact_phone_raw_check CHECK (length(phone_raw) <= 64)
+);
+DO $contact$
+BEGIN
+  -- on a distributed cluster the new table joins the leads' colocation group
+  -- before its key refers to them (distribute() leaves it alone then); the
+  -- views are dropped and made again in this transaction, which Citus does
+  -- over one connection per node only
+  IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+    PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = '@extschema@.lead'::regclass)
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = '@extschema@.lead_contact'::regclass) THEN
+      PERFORM create_distributed_table('@extschema@.lead_contact', 'org_id', colocate_with => '@extschema@.lead');
+    END IF;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conname = 'lead_contact_lead_fkey'
+                    AND conrelid = '@extschema@.lead_contact'::regclass) THEN
+    ALTER TABLE @extschema@.lead_contact ADD CONSTRAINT lead_contact_lead_fkey
+      FOREIGN KEY (org_id, lead_id) REFERENCES @extschema@.lead (org_id, lead_id) ON DELETE CASCADE;
+  END IF;
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '@extschema@.lead'::regclass
+                AND attname = 'phone' AND NOT attisdropped) THEN
+    INSERT INTO @extschema@.lead_contact (org_id, lead_id, phone, phone_raw)
+    SELECT l.org_id, l.lead_id, l.phone, l.phone_raw FROM @extschema@.lead l
+     WHERE l.phone IS NOT NULL OR l.phone_raw IS NOT NULL;
+    DROP VIEW @extschema@.channel_payback, @extschema@.channel_roi, @extschema@.channel_daily, @extschema@.lead_overview;
+    ALTER TABLE @extschema@.lead ADD COLUMN phone_masked_new text, ADD COLUMN phone_valid_new boolean NOT NULL DEFAULT false;
+    UPDATE @extschema@.lead SET phone_masked_new = phone_masked, phone_valid_new = phone_valid;
+    ALTER TABLE @extschema@.lead DROP COLUMN phone_masked, DROP COLUMN phone_valid, DROP COLUMN phone_raw, DROP COLUMN phone;
+    ALTER TABLE @extschema@.lead RENAME COLUMN phone_masked_new TO phone_masked;
+    ALTER TABLE @extschema@.lead RENAME COLUMN phone_valid_new TO phone_valid;
+  END IF;
+END
+$contact$;
+COMMENT ON COLUMN @extschema@.lead.phone_masked IS 'phone for display to roles that may not see it, such as 138****5678 (the number is in lead_contact)';
+COMMENT ON COLUMN @extschema@.lead.phone_valid IS 'true when the phone is a valid mobile number; invalid leads are kept but not de-duplicated';
+COMMENT ON TABLE @extschema@.lead_contact IS 'the phone of a lead, for the roles that may see it (app and admin; a sales rep reads its own leads'' with lead_phone()); one lead per valid phone per org (撞单 protection)';
+COMMENT ON COLUMN @extschema@.lead_contact.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.lead_contact.lead_id IS 'the lead';
+COMMENT ON COLUMN @extschema@.lead_contact.phone IS 'E.164 mobile number, unique per org; NULL when the submitted number is not valid';
+COMMENT ON COLUMN @extschema@.lead_contact.phone_raw IS 'phone number as submitted';
+-- 2. views that Citus can plan: no parameterised SQL function
+--    (conversion_credit, recycle_schedule), no FULL JOIN chain (channel_roi),
+--    no correlated subquery in a select list (channel_payback, pool_health),
+--    no recursive CTE (student_lifetime: renewal_chains()); and the four
+--    views over lead's phone columns, with their comments
 CREATE OR REPLACE VIEW @extschema@.conversion_credit WITH (security_invoker = true) AS
 -- a view, not a function with the models as a parameter, since 0.12: Citus
 -- cannot plan a parameterised SQL function.  A filter on model or
@@ -135,6 +192,96 @@ SELECT c.org_id, c.order_id, c.lead_id, c.converted_at, c.model,
        c.is_org_model
   FROM credit c CROSS JOIN LATERAL unnest(c.credits) x;
 COMMENT ON COLUMN @extschema@.conversion_credit.is_org_model IS 'true when model is the org''s attribution_model, the one channel_roi and channel_payback report';
+CREATE OR REPLACE VIEW @extschema@.lead_overview WITH (security_invoker = true) AS
+SELECT l.org_id,
+       l.lead_id,
+       l.phone_masked,
+       l.phone_valid        AS phone_is_valid,
+       l.name               AS contact_name,
+       l.child_age,
+       l.grade,
+       l.subject,
+       l.city,
+       l.city_tier,
+       fc.code              AS first_channel,
+       lc.code              AS latest_channel,
+       l.created_at,
+       l.last_touch_at,
+       l.status,
+       l.pool,
+       l.owner_rep_id,
+       r.name               AS owner_name,
+       l.tier,
+       l.score
+  FROM @extschema@.lead l
+  JOIN @extschema@.channel fc ON fc.org_id = l.org_id AND fc.channel_id = l.first_channel_id
+  JOIN @extschema@.channel lc ON lc.org_id = l.org_id AND lc.channel_id = l.latest_channel_id
+  LEFT JOIN @extschema@.sales_rep r ON r.org_id = l.org_id AND r.rep_id = l.owner_rep_id;
+
+COMMENT ON VIEW @extschema@.lead_overview IS 'one row per lead with readable channel and owner names; phones masked';
+COMMENT ON COLUMN @extschema@.lead_overview.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.lead_overview.lead_id IS 'lead id';
+COMMENT ON COLUMN @extschema@.lead_overview.phone_masked IS 'phone masked as 138****5678';
+COMMENT ON COLUMN @extschema@.lead_overview.phone_is_valid IS 'true when the phone is a valid mobile number';
+COMMENT ON COLUMN @extschema@.lead_overview.contact_name IS 'name of the parent or student';
+COMMENT ON COLUMN @extschema@.lead_overview.child_age IS 'age of the child in years';
+COMMENT ON COLUMN @extschema@.lead_overview.grade IS 'school grade, 0 = preschool';
+COMMENT ON COLUMN @extschema@.lead_overview.subject IS 'subject of interest';
+COMMENT ON COLUMN @extschema@.lead_overview.city IS 'city';
+COMMENT ON COLUMN @extschema@.lead_overview.city_tier IS 'city tier, 1 to 5';
+COMMENT ON COLUMN @extschema@.lead_overview.first_channel IS 'code of the channel of the first submission';
+COMMENT ON COLUMN @extschema@.lead_overview.latest_channel IS 'code of the channel of the latest submission';
+COMMENT ON COLUMN @extschema@.lead_overview.created_at IS 'time of the first submission';
+COMMENT ON COLUMN @extschema@.lead_overview.last_touch_at IS 'time of the latest submission or touch';
+COMMENT ON COLUMN @extschema@.lead_overview.status IS 'sales status';
+COMMENT ON COLUMN @extschema@.lead_overview.pool IS 'public (公海) or private (私海)';
+COMMENT ON COLUMN @extschema@.lead_overview.owner_rep_id IS 'id of the owning rep, NULL in the public pool';
+COMMENT ON COLUMN @extschema@.lead_overview.owner_name IS 'name of the owning rep';
+COMMENT ON COLUMN @extschema@.lead_overview.tier IS 'lead tier A to D';
+COMMENT ON COLUMN @extschema@.lead_overview.score IS 'predicted conversion probability';
+CREATE OR REPLACE VIEW @extschema@.channel_daily WITH (security_invoker = true) AS
+WITH spend AS (
+  SELECT s.org_id, s.spend_date AS day, s.channel_id,
+         sum(s.spend) AS spend, sum(s.impressions) AS impressions, sum(s.clicks) AS clicks
+    FROM @extschema@.ad_spend s
+   GROUP BY s.org_id, s.spend_date, s.channel_id
+), leads AS (
+  SELECT l.org_id, (l.created_at AT TIME ZONE o.timezone)::date AS day, l.first_channel_id AS channel_id,
+         count(*) AS leads, count(*) FILTER (WHERE l.phone_valid) AS valid_leads
+    FROM @extschema@.lead l
+    JOIN @extschema@.org o ON o.org_id = l.org_id
+   GROUP BY 1, 2, 3
+)
+SELECT c.org_id,
+       d.day,
+       c.code                                  AS channel,
+       c.kind                                  AS channel_kind,
+       coalesce(d.spend, 0)::numeric(14,2)     AS spend,
+       coalesce(d.impressions, 0)::bigint      AS impressions,
+       coalesce(d.clicks, 0)::bigint           AS clicks,
+       coalesce(d.leads, 0)::bigint            AS leads,
+       coalesce(d.valid_leads, 0)::bigint      AS valid_leads,
+       round(d.spend / nullif(d.leads, 0), 2)       AS cost_per_lead,
+       round(d.spend / nullif(d.valid_leads, 0), 2) AS cost_per_valid_lead
+  FROM (SELECT coalesce(s.org_id, l.org_id) AS org_id, coalesce(s.day, l.day) AS day,
+               coalesce(s.channel_id, l.channel_id) AS channel_id,
+               s.spend, s.impressions, s.clicks, l.leads, l.valid_leads
+          FROM spend s
+          FULL JOIN leads l ON l.org_id = s.org_id AND l.day = s.day AND l.channel_id = s.channel_id) d
+  JOIN @extschema@.channel c ON c.org_id = d.org_id AND c.channel_id = d.channel_id;
+
+COMMENT ON VIEW @extschema@.channel_daily IS 'per org, day (org time zone) and channel: ad spend, impressions, clicks, leads by first channel, and cost per lead';
+COMMENT ON COLUMN @extschema@.channel_daily.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.channel_daily.day IS 'day in the org time zone';
+COMMENT ON COLUMN @extschema@.channel_daily.channel IS 'channel code';
+COMMENT ON COLUMN @extschema@.channel_daily.channel_kind IS 'paid, organic, referral, direct or offline';
+COMMENT ON COLUMN @extschema@.channel_daily.spend IS 'ad spend of the day';
+COMMENT ON COLUMN @extschema@.channel_daily.impressions IS 'ad impressions of the day';
+COMMENT ON COLUMN @extschema@.channel_daily.clicks IS 'ad clicks of the day';
+COMMENT ON COLUMN @extschema@.channel_daily.leads IS 'new leads whose first submission came through the channel that day';
+COMMENT ON COLUMN @extschema@.channel_daily.valid_leads IS 'of those, leads with a valid phone (duplicates are never counted twice)';
+COMMENT ON COLUMN @extschema@.channel_daily.cost_per_lead IS 'CPL: spend divided by leads; NULL without leads';
+COMMENT ON COLUMN @extschema@.channel_daily.cost_per_valid_lead IS 'spend divided by valid leads; NULL without valid leads';
 CREATE OR REPLACE VIEW @extschema@.channel_roi WITH (security_invoker = true) AS
 -- since 0.12 the day's figures of the sources meet in a UNION ALL and one
 -- GROUP BY, not in FULL JOINs (Citus cannot join on the merged org_id of a
@@ -212,6 +359,32 @@ SELECT p.org_id, p.grain AS period, p.period_start, ch.code AS channel, ch.kind 
  CROSS JOIN (VALUES ('channel'::text), ('campaign')) AS b(breakdown)
  GROUP BY p.org_id, p.grain, p.period_start, ch.code, ch.kind, o.attribution_model, b.breakdown,
           CASE b.breakdown WHEN 'campaign' THEN p.campaign_id END;
+COMMENT ON VIEW @extschema@.channel_roi IS 'channel and campaign ROI by day, week and month: spend, leads, CPL, trials, paid students and net revenue credited by the org''s attribution model, CPA, ROAS, ROI, fully loaded CAC and LTV/CAC (definitions in docs/metrics.md)';
+COMMENT ON COLUMN @extschema@.channel_roi.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.channel_roi.period IS 'day, week or month';
+COMMENT ON COLUMN @extschema@.channel_roi.period_start IS 'first day of the period, in the org''s time zone';
+COMMENT ON COLUMN @extschema@.channel_roi.channel IS 'channel code';
+COMMENT ON COLUMN @extschema@.channel_roi.channel_kind IS 'paid, organic, referral, direct or offline';
+COMMENT ON COLUMN @extschema@.channel_roi.breakdown IS 'channel (all its campaigns) or campaign';
+COMMENT ON COLUMN @extschema@.channel_roi.campaign_id IS 'campaign, for breakdown campaign; NULL for no campaign or a channel row';
+COMMENT ON COLUMN @extschema@.channel_roi.campaign IS 'campaign code, (none) for spend, leads and touches without a campaign; NULL on channel rows';
+COMMENT ON COLUMN @extschema@.channel_roi.attribution_model IS 'the org''s model that credited paid students and revenue';
+COMMENT ON COLUMN @extschema@.channel_roi.spend IS 'ad spend (never split by attribution)';
+COMMENT ON COLUMN @extschema@.channel_roi.impressions IS 'impressions';
+COMMENT ON COLUMN @extschema@.channel_roi.clicks IS 'clicks';
+COMMENT ON COLUMN @extschema@.channel_roi.leads IS 'leads whose first channel it is, created in the period';
+COMMENT ON COLUMN @extschema@.channel_roi.valid_leads IS 'of which with a valid phone (duplicates are never separate leads)';
+COMMENT ON COLUMN @extschema@.channel_roi.cpl IS 'cost per lead: spend / leads';
+COMMENT ON COLUMN @extschema@.channel_roi.trials IS 'trial lessons booked by leads whose first channel it is';
+COMMENT ON COLUMN @extschema@.channel_roi.paid_students IS 'new paying students credited to the channel, converted in the period';
+COMMENT ON COLUMN @extschema@.channel_roi.cpa IS 'cost per acquisition: spend / credited paid students';
+COMMENT ON COLUMN @extschema@.channel_roi.net_revenue IS 'credited revenue of the converting orders, net of refunds';
+COMMENT ON COLUMN @extschema@.channel_roi.roas IS 'net revenue / spend';
+COMMENT ON COLUMN @extschema@.channel_roi.roi IS '(net revenue - spend) / spend';
+COMMENT ON COLUMN @extschema@.channel_roi.handling_cost IS 'cost of follow-ups in the period of leads whose first channel it is';
+COMMENT ON COLUMN @extschema@.channel_roi.cac IS 'fully loaded customer acquisition cost: (spend + handling cost) / credited paid students';
+COMMENT ON COLUMN @extschema@.channel_roi.ltv IS 'credited net revenue per paid student within org.ltv_horizon of the first payment, renewals included';
+COMMENT ON COLUMN @extschema@.channel_roi.ltv_to_cac IS 'LTV / CAC';
 CREATE OR REPLACE VIEW @extschema@.channel_payback WITH (security_invoker = true) AS
 WITH o AS (
   SELECT org.org_id, org.timezone, org.attribution_model FROM @extschema@.org
@@ -250,6 +423,14 @@ SELECT k.org_id, k.channel, k.cohort_month, k.acquisition_cost, k.paid_students,
   LEFT JOIN cum c ON c.org_id = k.org_id AND c.channel = k.channel AND c.cohort_month = k.cohort_month
  WHERE k.paid_students > 0
  GROUP BY k.org_id, k.channel, k.cohort_month, k.acquisition_cost, k.paid_students;
+COMMENT ON VIEW @extschema@.channel_payback IS 'payback of each channel''s monthly cohort of new students: days until their credited cumulative net revenue (renewals included) covers the month''s spend and handling cost';
+COMMENT ON COLUMN @extschema@.channel_payback.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.channel_payback.channel IS 'channel code';
+COMMENT ON COLUMN @extschema@.channel_payback.cohort_month IS 'month the students converted (and the spend was made)';
+COMMENT ON COLUMN @extschema@.channel_payback.acquisition_cost IS 'spend plus handling cost of the channel in the month';
+COMMENT ON COLUMN @extschema@.channel_payback.paid_students IS 'new paying students credited to the channel in the month';
+COMMENT ON COLUMN @extschema@.channel_payback.net_revenue_to_date IS 'credited net revenue of those students so far, renewals included';
+COMMENT ON COLUMN @extschema@.channel_payback.payback_days IS 'days after conversion at which the cohort''s cumulative net revenue first covers the acquisition cost; NULL while it has not (0 when the first payments already do)';
 -- recycle_schedule is the query of recycle_due() for every org (since 0.12:
 -- Citus cannot plan a view that calls a table-reading function per org)
 CREATE OR REPLACE VIEW @extschema@.recycle_schedule WITH (security_invoker = true) AS
@@ -369,6 +550,7 @@ COMMENT ON FUNCTION @extschema@.schema_ddl(text) IS 'the DDL install() runs: ''f
 CREATE FUNCTION @extschema@.install() RETURNS text
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
 AS $$
 DECLARE
   steps text[] := @extschema@.schema_steps();

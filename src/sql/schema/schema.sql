@@ -271,10 +271,6 @@ COMMENT ON COLUMN @extschema@.conversion_model.calibration_test IS 'calibration 
 CREATE TABLE @extschema@.lead (
   org_id              bigint NOT NULL REFERENCES @extschema@.org (org_id),
   lead_id             bigint GENERATED ALWAYS AS IDENTITY,
-  phone_raw           text CHECK (length(phone_raw) <= 64),
-  phone               text CHECK (phone ~ '^\+861[3-9][0-9]{9}$'),
-  phone_masked        text GENERATED ALWAYS AS (@extschema@.mask_phone(coalesce(phone, phone_raw))) STORED,
-  phone_valid         boolean GENERATED ALWAYS AS (phone IS NOT NULL) STORED,
   name                text CHECK (length(name) <= 200),
   child_age           smallint CHECK (child_age BETWEEN 1 AND 18),
   grade               smallint CHECK (grade BETWEEN 0 AND 12),
@@ -299,8 +295,11 @@ CREATE TABLE @extschema@.lead (
   attrs               jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(attrs) = 'object'),
   scored_at           timestamptz,
   score_model_id      bigint,
+  -- the phone itself is in lead_contact (since 0.12, when these two moved
+  -- from after lead_id to here)
+  phone_masked        text,
+  phone_valid         boolean NOT NULL DEFAULT false,
   PRIMARY KEY (org_id, lead_id),
-  UNIQUE (org_id, phone),
   FOREIGN KEY (org_id, first_channel_id) REFERENCES @extschema@.channel (org_id, channel_id),
   FOREIGN KEY (org_id, latest_channel_id) REFERENCES @extschema@.channel (org_id, channel_id),
   FOREIGN KEY (org_id, first_campaign_id) REFERENCES @extschema@.campaign (org_id, campaign_id),
@@ -318,9 +317,7 @@ CREATE INDEX lead_pool_idx ON @extschema@.lead (org_id, tier, created_at) WHERE 
 COMMENT ON TABLE @extschema@.lead IS 'a lead (线索): a person who left a phone number; one per valid phone per org (撞单 protection)';
 COMMENT ON COLUMN @extschema@.lead.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.lead.lead_id IS 'lead id';
-COMMENT ON COLUMN @extschema@.lead.phone_raw IS 'phone number as submitted';
-COMMENT ON COLUMN @extschema@.lead.phone IS 'E.164 mobile number, unique per org; NULL when the submitted number is not valid';
-COMMENT ON COLUMN @extschema@.lead.phone_masked IS 'phone for display to roles that may not see it, such as 138****5678';
+COMMENT ON COLUMN @extschema@.lead.phone_masked IS 'phone for display to roles that may not see it, such as 138****5678 (the number is in lead_contact)';
 COMMENT ON COLUMN @extschema@.lead.phone_valid IS 'true when the phone is a valid mobile number; invalid leads are kept but not de-duplicated';
 COMMENT ON COLUMN @extschema@.lead.name IS 'name of the parent or student';
 COMMENT ON COLUMN @extschema@.lead.child_age IS 'age of the child in years';
@@ -347,6 +344,27 @@ COMMENT ON COLUMN @extschema@.lead.scored_at IS 'when score_leads last scored th
 COMMENT ON COLUMN @extschema@.lead.score_model_id IS 'model that gave the score';
 -- the order in which the assignment engine takes the public pool
 CREATE INDEX lead_pool_order_idx ON @extschema@.lead (org_id, tier, score DESC NULLS LAST, created_at, lead_id) WHERE pool = 'public';
+
+-- The phone of a lead, apart from the lead (since 0.12): reporting and sales
+-- roles read lead, with phone_masked, but not this table.  (Until 0.11 the
+-- phone was a column of lead that they got no privilege on, and Citus
+-- refuses column privileges.)
+CREATE TABLE @extschema@.lead_contact (
+  org_id      bigint NOT NULL,
+  lead_id     bigint NOT NULL,
+  phone       text,
+  phone_raw   text,
+  CONSTRAINT lead_contact_pkey PRIMARY KEY (org_id, lead_id),
+  CONSTRAINT lead_contact_phone_key UNIQUE (org_id, phone),
+  CONSTRAINT lead_contact_lead_fkey FOREIGN KEY (org_id, lead_id) REFERENCES @extschema@.lead (org_id, lead_id) ON DELETE CASCADE,
+  CONSTRAINT lead_contact_phone_check CHECK (phone ~ '^\+861[3-9][0-9]{9}$'),
+  CONSTRAINT lead_contact_phone_raw_check CHECK (length(phone_raw) <= 64)
+);
+COMMENT ON TABLE @extschema@.lead_contact IS 'the phone of a lead, for the roles that may see it (app and admin; a sales rep reads its own leads'' with lead_phone()); one lead per valid phone per org (撞单 protection)';
+COMMENT ON COLUMN @extschema@.lead_contact.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.lead_contact.lead_id IS 'the lead';
+COMMENT ON COLUMN @extschema@.lead_contact.phone IS 'E.164 mobile number, unique per org; NULL when the submitted number is not valid';
+COMMENT ON COLUMN @extschema@.lead_contact.phone_raw IS 'phone number as submitted';
 
 CREATE TABLE @extschema@.touchpoint (
   org_id         bigint NOT NULL,

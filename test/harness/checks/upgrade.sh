@@ -14,6 +14,8 @@ psql -X -q -v ON_ERROR_STOP=1 -d lm_upgraded -c "CREATE EXTENSION leadmgmt VERSI
   psql -X -q -v ON_ERROR_STOP=1 -d lm_upgraded -c "SELECT leadmgmt.grant_access('lm_bi', 1, 'reporting')" >/dev/null
 check "version $oldest installs and takes the demo data and a reporting grant" [ $? -eq 0 ]
 table_counts lm_upgraded >"$LM_TMP/before"
+phones_q="SELECT count(*) || ' ' || md5(string_agg(format('%s|%s|%s|%s', org_id, lead_id, phone, phone_raw), ',' ORDER BY org_id, lead_id))"
+phones_before=$(psql -X -At -d lm_upgraded -c "$phones_q FROM leadmgmt.lead WHERE phone IS NOT NULL OR phone_raw IS NOT NULL")
 
 path=$(psql -X -At -d lm_upgraded -c "SELECT path FROM pg_extension_update_paths('leadmgmt') WHERE source = '$oldest' AND target = '$newest'")
 if [ "$oldest" != "$newest" ] && [ -z "$path" ]; then
@@ -47,9 +49,12 @@ check "install() applies the missing steps ($after), then has nothing left to do
 
 psql -X -q -v ON_ERROR_STOP=1 -d lm_fresh -c "CREATE EXTENSION leadmgmt" -c "SELECT leadmgmt.install()" \
   -c "SELECT leadmgmt.create_org('Fresh')" -c "SELECT leadmgmt.grant_access('lm_bi', 1, 'reporting')" >/dev/null
-check "a role granted before the update reads what the update added" [ "$(psql -X -At -d lm_upgraded -c \
+check "a role granted before the update reads what the update added (every table and view but lead_contact, the phones)" [ "$(psql -X -At -d lm_upgraded -c \
   "SELECT bool_and(has_table_privilege('lm_bi', c.oid, 'SELECT')) FROM pg_class c
-    WHERE c.relnamespace = 'leadmgmt'::regnamespace AND c.relkind IN ('r', 'v') AND c.relname <> 'lead'")" = t ]
+    WHERE c.relnamespace = 'leadmgmt'::regnamespace AND c.relkind IN ('r', 'v') AND c.relname <> 'lead_contact'")" = t ]
+check "... but not the phones, and no column privilege is left of 0.11's" [ "$(psql -X -At -d lm_upgraded -c \
+  "SELECT has_table_privilege('lm_bi', 'leadmgmt.lead_contact', 'SELECT') || ',' || count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+    WHERE c.relnamespace = 'leadmgmt'::regnamespace AND a.attacl IS NOT NULL AND NOT a.attisdropped")" = "false,0" ]
 psql -X -q -d lm_upgraded -f "$LM_TOP/test/harness/catalog.sql" >"$LM_TMP/upgraded.cat"
 psql -X -q -d lm_fresh -f "$LM_TOP/test/harness/catalog.sql" >"$LM_TMP/fresh.cat"
 echo "# catalog description: $(wc -l <"$LM_TMP/fresh.cat") lines"
@@ -66,6 +71,10 @@ if diff "$LM_TMP/before" "$LM_TMP/after" >/dev/null; then
 else
   not_ok "every row survived the update"; diff "$LM_TMP/before" "$LM_TMP/after" | sed 's/^/# /'
 fi
+
+# 0.12 moved the phones from lead into lead_contact: every one of them
+check "every phone moved from lead to lead_contact (${phones_before%% *} leads with a phone)" \
+  [ "$(psql -X -At -d lm_upgraded -c "$phones_q FROM leadmgmt.lead_contact")" = "$phones_before" ]
 
 # the comparison itself must notice a difference, or it proves nothing
 psql -X -q -d lm_fresh -c "ALTER TABLE leadmgmt.tag ADD COLUMN color text" -c "COMMENT ON TABLE leadmgmt.course IS 'changed'"
