@@ -8,7 +8,7 @@ SET timezone = 'Asia/Shanghai';
 SELECT channel, channel_kind AS kind, sum(spend) AS spend, sum(leads) AS leads, sum(valid_leads) AS valid_leads,
        round(sum(spend) / nullif(sum(leads), 0), 2) AS cost_per_lead
   FROM leadmgmt.channel_daily WHERE day BETWEEN '2025-01-01' AND '2025-12-31'
- GROUP BY channel, channel_kind ORDER BY sum(spend) DESC;
+ GROUP BY channel, channel_kind ORDER BY sum(spend) DESC, channel;
 
 \echo '== Weekly seasonality: average daily paid spend and leads by weekday =='
 SELECT extract(isodow FROM day)::int || ' ' || to_char(day, 'Dy') AS weekday, round(avg(spend), 0) AS avg_spend, round(avg(leads), 1) AS avg_leads
@@ -36,16 +36,20 @@ SELECT l.first_channel AS channel, count(*) AS leads,
        count(*) FILTER (WHERE level >= 6) AS paid_in_window,
        round(100.0 * count(*) FILTER (WHERE level >= 6) / count(*), 1) AS paid_pct
   FROM f JOIN leadmgmt.lead_overview l USING (lead_id)
- GROUP BY l.first_channel ORDER BY paid_pct DESC;
+ GROUP BY l.first_channel ORDER BY paid_pct DESC, l.first_channel;
 
 \echo '== Tiers: refresh from behaviour (leadmgmt.refresh_tiers), then what cost-tiered routing saved (view leadmgmt.tier_routing_savings) =='
-SELECT leadmgmt.refresh_tiers(org_id) AS tier_changes FROM leadmgmt.org ORDER BY org_id;
-SELECT channel, sum(leads) AS leads, sum(paid_students) AS paid_students, sum(spend) AS spend,
+-- each write is a call of its own with the org as a constant, as an
+-- application makes it: on a Citus cluster that is what runs on the org's node
+SELECT format('SELECT leadmgmt.refresh_tiers(%s) AS tier_changes', org_id) FROM leadmgmt.org ORDER BY org_id \gexec
+-- each channel, then the total (a join to the two groupings: Citus plans no ROLLUP)
+SELECT CASE g.total WHEN 0 THEN s.channel END AS channel, sum(leads) AS leads, sum(paid_students) AS paid_students, sum(spend) AS spend,
        sum(handling_cost_tiered) AS handling_tiered, sum(handling_cost_flat) AS handling_flat,
        round((sum(spend) + sum(handling_cost_tiered)) / nullif(sum(paid_students), 0), 2) AS cost_per_paid_tiered,
        round((sum(spend) + sum(handling_cost_flat)) / nullif(sum(paid_students), 0), 2) AS cost_per_paid_flat,
        round(100 * (1 - (sum(spend) + sum(handling_cost_tiered)) / nullif(sum(spend) + sum(handling_cost_flat), 0)), 1) AS saving_pct
-  FROM leadmgmt.tier_routing_savings GROUP BY ROLLUP (channel) ORDER BY channel NULLS LAST;
+  FROM leadmgmt.tier_routing_savings s CROSS JOIN (VALUES (0), (1)) g(total)
+ GROUP BY g.total, CASE g.total WHEN 0 THEN s.channel END ORDER BY g.total, 1;
 SELECT format('Cost-tiered routing cut the cost per paid student from %s to %s: %s%% less than giving every lead to regular sales.',
               round((sum(spend) + sum(handling_cost_flat)) / nullif(sum(paid_students), 0), 2),
               round((sum(spend) + sum(handling_cost_tiered)) / nullif(sum(paid_students), 0), 2),
@@ -56,7 +60,7 @@ SELECT format('Cost-tiered routing cut the cost per paid student from %s to %s: 
 \echo '-- where does churn differ? each segment against the rest (view leadmgmt.segment_churn_test)'
 SELECT segment_kind, segment, students, churned_students, expected_churned, churn_ratio, chi2, to_char(p_value, '9.9EEEE') AS p_value
   FROM leadmgmt.segment_churn_test WHERE p_value IS NOT NULL AND segment_kind IN ('age_band', 'grade', 'area', 'channel', 'teacher')
- ORDER BY chi2 DESC LIMIT 8;
+ ORDER BY chi2 DESC, segment_kind, segment LIMIT 8;
 \echo '-- student lifetime by grade: Kaplan-Meier median (days) with 95% interval, retention after 1/2/4 terms (view leadmgmt.segment_survival)'
 SELECT segment AS grade, students, median_lifetime_days AS median_days, median_ci_low_days AS ci_low, median_ci_high_days AS ci_high,
        retained_after_1_term AS after_1, retained_after_2_terms AS after_2, retained_after_4_terms AS after_4
@@ -69,18 +73,20 @@ SELECT format('Age band 8-9: %s students churned where %s were expected from the
   FROM leadmgmt.segment_churn_test WHERE segment_kind = 'age_band' AND segment = '8-9' ORDER BY org_id LIMIT 1;
 
 \echo '== Conversion model: logistic regression against the naive Bayes baseline (view leadmgmt.model_registry) =='
-SELECT leadmgmt.train_conversion_model(org_id, 'conversion', '2025-01-01', '2026-01-01') AS logreg_model,
-       leadmgmt.train_conversion_model(org_id, 'odoo-style baseline', '2025-01-01', '2026-01-01', kind => 'naive_bayes') AS naive_bayes_model
-  FROM leadmgmt.org ORDER BY org_id;
+SELECT format($q$SELECT leadmgmt.train_conversion_model(%s, 'conversion', '2025-01-01', '2026-01-01') IS NOT NULL AS logreg_trained$q$, org_id)
+  FROM leadmgmt.org ORDER BY org_id \gexec
+SELECT format($q$SELECT leadmgmt.train_conversion_model(%s, 'odoo-style baseline', '2025-01-01', '2026-01-01', kind => 'naive_bayes') IS NOT NULL AS naive_bayes_trained$q$, org_id)
+  FROM leadmgmt.org ORDER BY org_id \gexec
 SELECT name, kind, active, rows_train, rows_test, auc_train, auc_test, log_loss_test, iterations FROM leadmgmt.model_registry ORDER BY model_id;
 \echo '-- lift of the active model on its held-out leads (view leadmgmt.model_lift)'
 SELECT decile, leads, converted, conversion_rate, lift FROM leadmgmt.model_lift
  WHERE model_id = (SELECT model_id FROM leadmgmt.conversion_model WHERE active) ORDER BY decile;
-SELECT leadmgmt.score_leads(org_id) AS leads_scored, leadmgmt.refresh_tiers(org_id) AS tier_changes_from_scores FROM leadmgmt.org ORDER BY org_id;
+SELECT format('SELECT leadmgmt.score_leads(%s) AS leads_scored', org_id) FROM leadmgmt.org ORDER BY org_id \gexec
+SELECT format('SELECT leadmgmt.refresh_tiers(%s) AS tier_changes_from_scores', org_id) FROM leadmgmt.org ORDER BY org_id \gexec
 
 \echo '== Attribution: conversions per channel under every model (view leadmgmt.attribution_comparison) =='
 SELECT channel, first_touch, last_touch, last_non_direct, linear, position_based, time_decay, markov, shapley
-  FROM leadmgmt.attribution_comparison ORDER BY last_non_direct DESC;
+  FROM leadmgmt.attribution_comparison ORDER BY last_non_direct DESC, channel;
 \echo '-- channel ROI in 2025, credited last-non-direct (view leadmgmt.channel_roi)'
 SELECT channel, sum(spend) AS spend, sum(leads) AS leads, round(sum(spend) / nullif(sum(leads), 0), 2) AS cpl,
        sum(paid_students) AS paid_students, round(sum(spend) / nullif(sum(paid_students), 0), 2) AS cpa,
@@ -88,4 +94,4 @@ SELECT channel, sum(spend) AS spend, sum(leads) AS leads, round(sum(spend) / nul
        round((sum(spend) + sum(handling_cost)) / nullif(sum(paid_students), 0), 2) AS cac
   FROM leadmgmt.channel_roi
  WHERE period = 'month' AND period_start BETWEEN '2025-01-01' AND '2025-12-01' AND breakdown = 'channel'
- GROUP BY channel ORDER BY roas DESC NULLS LAST;
+ GROUP BY channel ORDER BY roas DESC NULLS LAST, channel;

@@ -373,6 +373,32 @@ clash=$(on citus-c -At -d "$db" -c "SELECT count(*) - count(DISTINCT lead_id) FR
 check_eq "after moving org 1's shards ($from -> $moved) a new lead ($new) is written on the new node with no id clash" \
   "$moved|$clash|$(on citus-c -At -d "$db" -c "SELECT ($new >> 48) = (SELECT groupid FROM pg_dist_node WHERE nodeport = $to)")" "$to|0|t"
 
+# --- the demo report on the cluster and on one node ------------------------
+# test/demo/report.sql (what 'make demo' prints: views, and the writes it
+# makes as an application would, each call with the org as a constant) over
+# one demo brand, moved onto the cluster by COPY: the same report.
+rep_c=lm_report; rep_one=lm_report_one
+for n in citus-c citus-w1 citus-w2; do
+  on "$n" -q -d postgres -c "CREATE DATABASE $rep_c" && on "$n" -q -d "$rep_c" -c "CREATE EXTENSION citus" >>"$out/setup.log" 2>&1
+done
+on citus-c -q -d postgres -c "CREATE DATABASE $rep_one" >>"$out/setup.log" 2>&1
+on citus-c -q -d "$rep_c" -c "SELECT citus_set_coordinator_host('localhost', $(port_of citus-c))" \
+  -c "SELECT citus_add_node('localhost', $(port_of citus-w1))" -c "SELECT citus_add_node('localhost', $(port_of citus-w2))" \
+  -c "CREATE EXTENSION leadmgmt" -c "SELECT leadmgmt.install()" -c "SELECT leadmgmt.distribute()" >>"$out/setup.log" 2>&1
+on citus-c -q -d "$rep_one" -c "CREATE EXTENSION leadmgmt" -c "SELECT leadmgmt.install()" >>"$out/setup.log" 2>&1
+on citus-c -q -d "$rep_one" -v scale=0.02 -v seed=7 -f "$LM_TOP/test/demo/generate.sql" >>"$out/setup.log" 2>&1
+copy_orgs "$rep_one" "$rep_c" "$(on citus-c -At -d "$rep_one" -c "SELECT string_agg(org_id::text, ',') FROM leadmgmt.org")"
+for d in "$rep_one" "$rep_c"; do
+  on citus-c -q -d "$d" -f "$LM_TOP/test/demo/report.sql" >"$out/report-$d.txt" 2>&1
+done
+if grep -q ERROR "$out/report-$rep_c.txt"; then
+  not_ok "the demo report runs on the cluster"; grep -A2 ERROR "$out/report-$rep_c.txt" | head -6 | sed 's/^/# /'
+elif diff "$out/report-$rep_one.txt" "$out/report-$rep_c.txt" >"$out/report.diff"; then
+  ok "the demo report (test/demo/report.sql, $(wc -l <"$out/report-$rep_c.txt") lines: views, tiers refreshed, models trained, leads scored) is the same on the cluster as on one node"
+else
+  not_ok "the demo report is the same on the cluster as on one node"; head -20 "$out/report.diff" | sed 's/^/# /'
+fi
+
 # --- the update from the previous version, on a distributed cluster -------
 # A cluster of the last landed version is made as it was made then: from that
 # version's own install script, rebuilt from the commit that recorded its

@@ -1,4 +1,4 @@
--- leadmgmt 0.11 -> 0.12, built from src/sql/parts: fn:schema_steps fn:schema_ddl fn:install service fn:recycle_due fn:conversion_credits fn:ingest_lead fn:update_lead fn:lead_phone fn:apply_privileges fn:apply_policies
+-- leadmgmt 0.11 -> 0.12, built from src/sql/parts: fn:schema_steps fn:schema_ddl fn:install service fn:recycle_due fn:conversion_credits fn:ingest_lead fn:update_lead fn:lead_phone fn:apply_privileges fn:apply_policies fn:lead_feature_values fn:train_conversion_model fn:score_leads
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.12'" to load this file. \quit
@@ -1972,17 +1972,67 @@ COMMENT ON COLUMN @extschema@.score_distribution.p10_score IS '10th percentile o
 COMMENT ON COLUMN @extschema@.score_distribution.median_score IS 'median score';
 COMMENT ON COLUMN @extschema@.score_distribution.p90_score IS '90th percentile of the score';
 
+-- every lead's features (since 0.12; lead_feature_values(org_id) gives one
+-- org's rows): a view, so that model_lift joins it where Citus can plan it
+CREATE VIEW @extschema@.lead_features WITH (security_invoker = true) AS
+WITH touches AS (
+  SELECT t.org_id, t.lead_id, count(*) AS n FROM @extschema@.touchpoint t GROUP BY t.org_id, t.lead_id
+), first_contact AS (
+  SELECT f.org_id, f.lead_id, min(f.occurred_at) AS at FROM @extschema@.follow_up f GROUP BY f.org_id, f.lead_id
+), paid AS (
+  SELECT s.org_id, s.lead_id, min(s.paid_at) AS at FROM @extschema@.sales_order s
+   WHERE s.status = 'paid' AND NOT s.is_renewal GROUP BY s.org_id, s.lead_id
+), ev AS (
+  -- the behaviour stage, as lead_tiers() has it
+  SELECT e.org_id, e.lead_id,
+         bool_or(e.event_type = 'trial_booked' AND e.attrs @> '{"self_booked": true}') AS self_booked,
+         bool_or(e.event_type = 'wechat_followed') AS followed,
+         bool_or(e.event_type = 'sms_verified') AS verified
+    FROM @extschema@.lead_event e
+   WHERE e.event_type IN ('trial_booked', 'wechat_followed', 'sms_verified')
+   GROUP BY e.org_id, e.lead_id
+), tr AS (
+  SELECT DISTINCT t.org_id, t.lead_id FROM @extschema@.trial_lesson t WHERE t.self_booked
+)
+SELECT l.org_id, l.lead_id, l.created_at, l.status,
+       jsonb_build_object(
+         'channel', ch.code,
+         'subject', coalesce(l.subject, 'unknown'),
+         'city_tier', coalesce('tier ' || l.city_tier, 'unknown'),
+         'age_band', coalesce((2 * (l.child_age / 2)) || '-' || (2 * (l.child_age / 2) + 1), 'unknown'),
+         'stage', (CASE WHEN tr.lead_id IS NOT NULL OR ev.self_booked THEN 'A' WHEN ev.followed THEN 'B'
+                        WHEN ev.verified THEN 'C' ELSE 'D' END)::char(1),
+         'log_touches', ln(1 + coalesce(tc.n, 0)),
+         'log_response_hours', CASE WHEN fc.at IS NULL THEN 0
+                                    ELSE ln(1 + least(720, greatest(0, extract(epoch FROM fc.at - l.created_at) / 3600))) END,
+         'no_follow_up', (fc.at IS NULL)::int) AS vals,
+       coalesce(p.at <= l.created_at + o.conversion_days * interval '1 day', false) AS converted,
+       l.created_at + o.conversion_days * interval '1 day' <= coalesce(o.report_as_of, now()) AS label_known
+  FROM @extschema@.lead l
+  JOIN @extschema@.org o ON o.org_id = l.org_id
+  JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.first_channel_id
+  LEFT JOIN ev ON ev.org_id = l.org_id AND ev.lead_id = l.lead_id
+  LEFT JOIN tr ON tr.org_id = l.org_id AND tr.lead_id = l.lead_id
+  LEFT JOIN touches tc ON tc.org_id = l.org_id AND tc.lead_id = l.lead_id
+  LEFT JOIN first_contact fc ON fc.org_id = l.org_id AND fc.lead_id = l.lead_id
+  LEFT JOIN paid p ON p.org_id = l.org_id AND p.lead_id = l.lead_id;
+COMMENT ON VIEW @extschema@.lead_features IS 'the raw attributes the conversion model learns from, per lead (channel, subject, city tier, age band, behaviour stage, touches, response time), with the label: paid within org.conversion_days';
+COMMENT ON COLUMN @extschema@.lead_features.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.lead_features.lead_id IS 'lead';
+COMMENT ON COLUMN @extschema@.lead_features.created_at IS 'when the lead came in';
+COMMENT ON COLUMN @extschema@.lead_features.status IS 'sales status of the lead';
+COMMENT ON COLUMN @extschema@.lead_features.vals IS 'the features as a JSON object: channel, subject, city_tier, age_band, stage (A-D), log_touches, log_response_hours, no_follow_up';
+COMMENT ON COLUMN @extschema@.lead_features.converted IS 'the label: paid within org.conversion_days of coming in';
+COMMENT ON COLUMN @extschema@.lead_features.label_known IS 'true once org.conversion_days have passed (as of org.report_as_of or now), so the label is final';
+
 CREATE VIEW @extschema@.model_lift WITH (security_invoker = true) AS
-WITH features AS (
-  -- the leads' features once per org, however many models it keeps
-  SELECT o.org_id, v.created_at, v.vals, v.converted, v.label_known
-    FROM (SELECT DISTINCT cm.org_id FROM @extschema@.conversion_model cm) o
-   CROSS JOIN LATERAL @extschema@.lead_feature_values(o.org_id) v
-), held_out AS (
+-- the features from the view lead_features since 0.12 (a table-reading
+-- function per org before, which Citus cannot run inside a shard's query)
+WITH held_out AS (
   -- each model's held-out leads, scored by the model
   SELECT cm.org_id, cm.model_id, @extschema@.model_predict(cm.kind, cm.coef, cm.encoding, cm.nb_tables, f.vals) AS score, f.converted
     FROM @extschema@.conversion_model cm
-    JOIN features f ON f.org_id = cm.org_id
+    JOIN @extschema@.lead_features f ON f.org_id = cm.org_id
    WHERE f.created_at >= cm.test_from AND f.created_at < cm.trained_to AND f.label_known
 ), d AS (
   SELECT h.*, ntile(10) OVER (PARTITION BY h.org_id, h.model_id ORDER BY h.score DESC) AS decile,
@@ -3158,6 +3208,79 @@ SELECT s.org_id, s.student_id,
   FROM ends s
   JOIN @extschema@.student stu ON stu.org_id = s.org_id AND stu.student_id = s.student_id
   LEFT JOIN @extschema@.lead ld ON ld.org_id = stu.org_id AND ld.lead_id = stu.lead_id;
+-- 3. the features of the conversion model as a view (lead_features), which
+--    model_lift joins instead of calling a table-reading function per org
+-- every lead's features (since 0.12; lead_feature_values(org_id) gives one
+-- org's rows): a view, so that model_lift joins it where Citus can plan it
+CREATE OR REPLACE VIEW @extschema@.lead_features WITH (security_invoker = true) AS
+WITH touches AS (
+  SELECT t.org_id, t.lead_id, count(*) AS n FROM @extschema@.touchpoint t GROUP BY t.org_id, t.lead_id
+), first_contact AS (
+  SELECT f.org_id, f.lead_id, min(f.occurred_at) AS at FROM @extschema@.follow_up f GROUP BY f.org_id, f.lead_id
+), paid AS (
+  SELECT s.org_id, s.lead_id, min(s.paid_at) AS at FROM @extschema@.sales_order s
+   WHERE s.status = 'paid' AND NOT s.is_renewal GROUP BY s.org_id, s.lead_id
+), ev AS (
+  -- the behaviour stage, as lead_tiers() has it
+  SELECT e.org_id, e.lead_id,
+         bool_or(e.event_type = 'trial_booked' AND e.attrs @> '{"self_booked": true}') AS self_booked,
+         bool_or(e.event_type = 'wechat_followed') AS followed,
+         bool_or(e.event_type = 'sms_verified') AS verified
+    FROM @extschema@.lead_event e
+   WHERE e.event_type IN ('trial_booked', 'wechat_followed', 'sms_verified')
+   GROUP BY e.org_id, e.lead_id
+), tr AS (
+  SELECT DISTINCT t.org_id, t.lead_id FROM @extschema@.trial_lesson t WHERE t.self_booked
+)
+SELECT l.org_id, l.lead_id, l.created_at, l.status,
+       jsonb_build_object(
+         'channel', ch.code,
+         'subject', coalesce(l.subject, 'unknown'),
+         'city_tier', coalesce('tier ' || l.city_tier, 'unknown'),
+         'age_band', coalesce((2 * (l.child_age / 2)) || '-' || (2 * (l.child_age / 2) + 1), 'unknown'),
+         'stage', (CASE WHEN tr.lead_id IS NOT NULL OR ev.self_booked THEN 'A' WHEN ev.followed THEN 'B'
+                        WHEN ev.verified THEN 'C' ELSE 'D' END)::char(1),
+         'log_touches', ln(1 + coalesce(tc.n, 0)),
+         'log_response_hours', CASE WHEN fc.at IS NULL THEN 0
+                                    ELSE ln(1 + least(720, greatest(0, extract(epoch FROM fc.at - l.created_at) / 3600))) END,
+         'no_follow_up', (fc.at IS NULL)::int) AS vals,
+       coalesce(p.at <= l.created_at + o.conversion_days * interval '1 day', false) AS converted,
+       l.created_at + o.conversion_days * interval '1 day' <= coalesce(o.report_as_of, now()) AS label_known
+  FROM @extschema@.lead l
+  JOIN @extschema@.org o ON o.org_id = l.org_id
+  JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.first_channel_id
+  LEFT JOIN ev ON ev.org_id = l.org_id AND ev.lead_id = l.lead_id
+  LEFT JOIN tr ON tr.org_id = l.org_id AND tr.lead_id = l.lead_id
+  LEFT JOIN touches tc ON tc.org_id = l.org_id AND tc.lead_id = l.lead_id
+  LEFT JOIN first_contact fc ON fc.org_id = l.org_id AND fc.lead_id = l.lead_id
+  LEFT JOIN paid p ON p.org_id = l.org_id AND p.lead_id = l.lead_id;
+COMMENT ON VIEW @extschema@.lead_features IS 'the raw attributes the conversion model learns from, per lead (channel, subject, city tier, age band, behaviour stage, touches, response time), with the label: paid within org.conversion_days';
+COMMENT ON COLUMN @extschema@.lead_features.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.lead_features.lead_id IS 'lead';
+COMMENT ON COLUMN @extschema@.lead_features.created_at IS 'when the lead came in';
+COMMENT ON COLUMN @extschema@.lead_features.status IS 'sales status of the lead';
+COMMENT ON COLUMN @extschema@.lead_features.vals IS 'the features as a JSON object: channel, subject, city_tier, age_band, stage (A-D), log_touches, log_response_hours, no_follow_up';
+COMMENT ON COLUMN @extschema@.lead_features.converted IS 'the label: paid within org.conversion_days of coming in';
+COMMENT ON COLUMN @extschema@.lead_features.label_known IS 'true once org.conversion_days have passed (as of org.report_as_of or now), so the label is final';
+CREATE OR REPLACE VIEW @extschema@.model_lift WITH (security_invoker = true) AS
+-- the features from the view lead_features since 0.12 (a table-reading
+-- function per org before, which Citus cannot run inside a shard's query)
+WITH held_out AS (
+  -- each model's held-out leads, scored by the model
+  SELECT cm.org_id, cm.model_id, @extschema@.model_predict(cm.kind, cm.coef, cm.encoding, cm.nb_tables, f.vals) AS score, f.converted
+    FROM @extschema@.conversion_model cm
+    JOIN @extschema@.lead_features f ON f.org_id = cm.org_id
+   WHERE f.created_at >= cm.test_from AND f.created_at < cm.trained_to AND f.label_known
+), d AS (
+  SELECT h.*, ntile(10) OVER (PARTITION BY h.org_id, h.model_id ORDER BY h.score DESC) AS decile,
+         avg(h.converted::int) OVER (PARTITION BY h.org_id, h.model_id) AS base_rate
+    FROM held_out h
+)
+SELECT d.org_id, d.model_id, d.decile, count(*) AS leads, count(*) FILTER (WHERE d.converted) AS converted,
+       round(avg(d.converted::int)::numeric, 4) AS conversion_rate,
+       round((avg(d.converted::int) / nullif(min(d.base_rate), 0))::numeric, 3) AS lift,
+       round(min(d.score)::numeric, 4) AS min_score, round(max(d.score)::numeric, 4) AS max_score
+  FROM d GROUP BY d.org_id, d.model_id, d.decile;
 $step$
 END
 $schema_ddl$;
@@ -3555,3 +3678,162 @@ END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.apply_policies() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.apply_policies() IS 'creates (or replaces) every row-level security policy of the schema, all permissive plain expressions: own_grants on access_grant, tenant_read and tenant_write on every tenant table (on lead with the sales rules); install() runs it';
+
+CREATE OR REPLACE FUNCTION @extschema@.lead_feature_values(org_id bigint)
+RETURNS TABLE (lead_id bigint, created_at timestamptz, status text, vals jsonb, converted boolean, label_known boolean)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- one org's rows of the view lead_features (since 0.12)
+#variable_conflict use_column
+DECLARE
+  o record := @extschema@.ingest_org(lead_feature_values.org_id);
+BEGIN
+  RETURN QUERY
+  SELECT f.lead_id, f.created_at, f.status, f.vals, f.converted, f.label_known
+    FROM @extschema@.lead_features f WHERE f.org_id = o.org_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.lead_feature_values(bigint) IS 'one org''s rows of the view lead_features: the raw attributes the conversion model learns from, per lead (channel, subject, city tier, age band, behaviour stage, touches, response time), with the label: paid within org.conversion_days';
+
+CREATE OR REPLACE FUNCTION @extschema@.train_conversion_model(org_id bigint, name text, trained_from timestamptz, trained_to timestamptz,
+                                                   l2 float8 DEFAULT 1.0, kind text DEFAULT 'logreg')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET citus.allow_nested_distributed_execution = on
+AS $$
+DECLARE
+  o record := @extschema@.ingest_org(train_conversion_model.org_id);
+  enc jsonb;
+  tables jsonb;
+  test_from timestamptz;
+  n_train bigint;
+  n_test bigint;
+  pos bigint;
+  m @extschema@.logreg_model;
+  ver integer;
+  new_id bigint;
+BEGIN
+  IF name IS NULL OR trained_from IS NULL OR trained_to IS NULL OR l2 IS NULL OR kind IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'train_conversion_model arguments must not be NULL';
+  END IF;
+  IF kind NOT IN ('logreg', 'naive_bayes') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown model kind "%s"', kind), HINT = 'Use logreg or naive_bayes.';
+  END IF;
+  IF trained_to <= trained_from THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'trained_to must be after trained_from';
+  END IF;
+  IF to_regclass('pg_temp.lm_model_rows') IS NOT NULL THEN
+    DROP TABLE pg_temp.lm_model_rows;
+  END IF;
+  CREATE TEMP TABLE lm_model_rows ON COMMIT DROP AS
+    SELECT v.lead_id, v.created_at, v.vals, v.converted AS y
+      FROM @extschema@.lead_feature_values(o.org_id) v
+     WHERE v.created_at >= trained_from AND v.created_at < trained_to AND v.label_known;
+  -- the newest fifth of the leads, by creation time, is held out
+  SELECT percentile_disc(0.8) WITHIN GROUP (ORDER BY r.created_at), count(*) FILTER (WHERE r.y), count(*)
+    INTO test_from, pos, n_train FROM lm_model_rows r;
+  IF n_train < 50 OR pos < 5 OR n_train - pos < 5 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('too few leads to train on: %s leads, %s converted, between %s and %s with a known outcome', n_train, pos, trained_from, trained_to),
+      HINT = 'Widen the range; a lead''s outcome is known once org.conversion_days have passed since it was created.';
+  END IF;
+  ALTER TABLE lm_model_rows ADD COLUMN train boolean;
+  UPDATE lm_model_rows SET train = created_at < test_from;
+  SELECT count(*) FILTER (WHERE train), count(*) FILTER (WHERE NOT train), count(*) FILTER (WHERE train AND y)
+    INTO n_train, n_test, pos FROM lm_model_rows;
+  IF n_train = 0 OR n_test = 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'the leads were all created at one time, so none can be held out for testing';
+  END IF;
+
+  -- encoding: the levels seen at least 5 times in training; the most frequent is the reference
+  WITH lv AS (
+    SELECT f.key AS field, r.vals ->> f.key AS level, count(*) AS n,
+           row_number() OVER (PARTITION BY f.key ORDER BY count(*) DESC, r.vals ->> f.key) AS rk
+      FROM lm_model_rows r, jsonb_each(r.vals) f
+     WHERE r.train AND f.key IN ('channel', 'subject', 'city_tier', 'age_band', 'stage')
+     GROUP BY 1, 2
+  )
+  SELECT jsonb_build_object('features',
+           coalesce((SELECT jsonb_agg(jsonb_build_object('name', field || '=' || level, 'field', field, 'level', level) ORDER BY field, level)
+                       FROM lv WHERE rk > 1 AND n >= 5), '[]')
+           || '[{"name": "log_touches", "field": "log_touches"},
+                {"name": "log_response_hours", "field": "log_response_hours"},
+                {"name": "no_follow_up", "field": "no_follow_up"}]'::jsonb)
+    INTO enc;
+  ALTER TABLE lm_model_rows ADD COLUMN x float8[], ADD COLUMN p float8;
+  UPDATE lm_model_rows SET x = @extschema@.model_features(enc, vals);
+
+  IF kind = 'logreg' THEN
+    IF to_regclass('pg_temp.lm_model_train') IS NOT NULL THEN
+      DROP TABLE pg_temp.lm_model_train;
+    END IF;
+    CREATE TEMP TABLE lm_model_train ON COMMIT DROP AS SELECT y, x FROM lm_model_rows WHERE train;
+    m := @extschema@.logreg_train('pg_temp.lm_model_train', 'y', 'x', 50, 1e-8, l2);
+    UPDATE lm_model_rows SET p = @extschema@.logreg_predict_coef(m.coef, x);
+  ELSE
+    SELECT jsonb_build_object('classes', jsonb_build_array(count(*) FILTER (WHERE y), count(*) FILTER (WHERE NOT y)),
+             'fields', (SELECT jsonb_object_agg(field, levels) FROM (
+                          SELECT field, jsonb_object_agg(level, jsonb_build_array(won, lost)) AS levels
+                            FROM (SELECT f.key AS field, r.vals ->> f.key AS level,
+                                         count(*) FILTER (WHERE r.y) AS won, count(*) FILTER (WHERE NOT r.y) AS lost
+                                    FROM lm_model_rows r, jsonb_each(r.vals) f
+                                   WHERE r.train AND f.key IN ('channel', 'subject', 'city_tier', 'age_band', 'stage')
+                                   GROUP BY 1, 2) c
+                           GROUP BY field) t))
+      INTO tables FROM lm_model_rows WHERE train;
+    -- levels per field, for the Laplace smoothing
+    tables := tables || jsonb_build_object('levels',
+      (SELECT jsonb_object_agg(f.key, (SELECT count(*) FROM jsonb_object_keys(f.value))) FROM jsonb_each(tables -> 'fields') f));
+    UPDATE lm_model_rows SET p = @extschema@.nb_predict(tables, vals);
+  END IF;
+
+  SELECT coalesce(max(cm.version), 0) + 1 INTO ver FROM @extschema@.conversion_model cm
+   WHERE cm.org_id = o.org_id AND cm.name = train_conversion_model.name;
+  IF kind = 'logreg' THEN
+    UPDATE @extschema@.conversion_model cm SET active = false WHERE cm.org_id = o.org_id AND cm.active;
+  END IF;
+  INSERT INTO @extschema@.conversion_model
+    (org_id, name, version, kind, active, trained_from, trained_to, test_from, conversion_days, encoding,
+     coef, std_err, p_values, l2, iterations, converged, nb_tables,
+     rows_train, rows_test, positives_train, auc_train, auc_test, log_loss_test, calibration_test)
+  SELECT o.org_id, train_conversion_model.name, ver, kind, kind = 'logreg', trained_from, trained_to, test_from, o.conversion_days, enc,
+         m.coef, m.std_err, m.p_values, CASE WHEN kind = 'logreg' THEN l2 END, m.iterations, m.converged, tables,
+         n_train, n_test, pos,
+         (SELECT @extschema@.auc(r.p, r.y) FROM lm_model_rows r WHERE r.train),
+         (SELECT @extschema@.auc(r.p, r.y) FROM lm_model_rows r WHERE NOT r.train),
+         (SELECT @extschema@.log_loss(r.p, r.y) FROM lm_model_rows r WHERE NOT r.train),
+         (SELECT to_jsonb(@extschema@.calibration(r.p, r.y, 10)) FROM lm_model_rows r WHERE NOT r.train)
+  RETURNING model_id INTO new_id;
+  DROP TABLE pg_temp.lm_model_rows;
+  IF to_regclass('pg_temp.lm_model_train') IS NOT NULL THEN
+    DROP TABLE pg_temp.lm_model_train;
+  END IF;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.train_conversion_model(bigint, text, timestamptz, timestamptz, float8, text) IS 'trains a conversion model on the org''s leads created in [trained_from, trained_to) whose outcome is known, holds out the newest fifth, evaluates it (AUC, log loss, calibration) and stores a new version; a logreg model becomes the active one';
+
+CREATE OR REPLACE FUNCTION @extschema@.score_leads(org_id bigint, model_id bigint DEFAULT NULL) RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET citus.allow_nested_distributed_execution = on
+AS $$
+#variable_conflict use_column
+DECLARE
+  m record := @extschema@.scoring_model(score_leads.org_id, score_leads.model_id);
+  n integer;
+BEGIN
+  -- one scoring run per org at a time: concurrent runs wait instead of deadlocking on leads
+  PERFORM pg_advisory_xact_lock(hashtext('leadmgmt.score_leads'), m.org_id::integer);
+  UPDATE @extschema@.lead l
+     SET score = s.p, scored_at = now(), score_model_id = m.model_id
+    FROM (SELECT v.lead_id, @extschema@.model_predict(m.kind, m.coef, m.encoding, m.nb_tables, v.vals) AS p
+            FROM @extschema@.lead_feature_values(m.org_id) v WHERE v.status NOT IN ('won', 'lost')) s
+   WHERE l.org_id = m.org_id AND l.lead_id = s.lead_id;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.score_leads(bigint, bigint) IS 'scores the org''s open leads (not won or lost) with the active model or the one named, writing score, scored_at and score_model_id; refresh_tiers then uses the scores';

@@ -189,42 +189,17 @@ RETURNS TABLE (lead_id bigint, created_at timestamptz, status text, vals jsonb, 
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+-- one org's rows of the view lead_features (since 0.12)
 #variable_conflict use_column
 DECLARE
   o record := @extschema@.ingest_org(lead_feature_values.org_id);
 BEGIN
   RETURN QUERY
-  WITH touches AS (
-    SELECT t.lead_id, count(*) AS n FROM @extschema@.touchpoint t WHERE t.org_id = o.org_id GROUP BY t.lead_id
-  ), first_contact AS (
-    SELECT f.lead_id, min(f.occurred_at) AS at FROM @extschema@.follow_up f WHERE f.org_id = o.org_id GROUP BY f.lead_id
-  ), paid AS (
-    SELECT s.lead_id, min(s.paid_at) AS at FROM @extschema@.sales_order s
-     WHERE s.org_id = o.org_id AND s.status = 'paid' AND NOT s.is_renewal GROUP BY s.lead_id
-  )
-  SELECT l.lead_id, l.created_at, l.status,
-         jsonb_build_object(
-           'channel', ch.code,
-           'subject', coalesce(l.subject, 'unknown'),
-           'city_tier', coalesce('tier ' || l.city_tier, 'unknown'),
-           'age_band', coalesce((2 * (l.child_age / 2)) || '-' || (2 * (l.child_age / 2) + 1), 'unknown'),
-           'stage', lt.stage,
-           'log_touches', ln(1 + coalesce(tc.n, 0)),
-           'log_response_hours', CASE WHEN fc.at IS NULL THEN 0
-                                      ELSE ln(1 + least(720, greatest(0, extract(epoch FROM fc.at - l.created_at) / 3600))) END,
-           'no_follow_up', (fc.at IS NULL)::int),
-         coalesce(p.at <= l.created_at + o.conversion_days * interval '1 day', false),
-         l.created_at + o.conversion_days * interval '1 day' <= coalesce(o.report_as_of, now())
-    FROM @extschema@.lead l
-    JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.first_channel_id
-    JOIN @extschema@.lead_tiers(o.org_id) lt ON lt.lead_id = l.lead_id
-    LEFT JOIN touches tc ON tc.lead_id = l.lead_id
-    LEFT JOIN first_contact fc ON fc.lead_id = l.lead_id
-    LEFT JOIN paid p ON p.lead_id = l.lead_id
-   WHERE l.org_id = o.org_id;
+  SELECT f.lead_id, f.created_at, f.status, f.vals, f.converted, f.label_known
+    FROM @extschema@.lead_features f WHERE f.org_id = o.org_id;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.lead_feature_values(bigint) IS 'the raw attributes the conversion model learns from, per lead of an org (channel, subject, city tier, age band, behaviour stage, touches, response time), with the label: paid within org.conversion_days';
+COMMENT ON FUNCTION @extschema@.lead_feature_values(bigint) IS 'one org''s rows of the view lead_features: the raw attributes the conversion model learns from, per lead (channel, subject, city tier, age band, behaviour stage, touches, response time), with the label: paid within org.conversion_days';
 
 CREATE FUNCTION @extschema@.model_features(encoding jsonb, vals jsonb) RETURNS float8[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -263,11 +238,18 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.model_predict(text, float8[], jsonb, jsonb, jsonb) IS 'probability of conversion of a lead''s values under a registered model of either kind, given the model''s kind, coef, encoding and nb_tables (columns of conversion_model); NULL where the model has no answer';
 
+-- On Citus this runs on the node that holds the org (delegated by org_id),
+-- and its queries over the org's rows (lead_feature_values, the model's
+-- insert) are distributed queries nested in that call, which Citus allows
+-- only with citus.allow_nested_distributed_execution: every one is filtered
+-- by the org, so it touches only the org's shards, on this node (since 0.12;
+-- a placeholder setting where Citus is absent).
 CREATE FUNCTION @extschema@.train_conversion_model(org_id bigint, name text, trained_from timestamptz, trained_to timestamptz,
                                                    l2 float8 DEFAULT 1.0, kind text DEFAULT 'logreg')
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET citus.allow_nested_distributed_execution = on
 AS $$
 DECLARE
   o record := @extschema@.ingest_org(train_conversion_model.org_id);
@@ -422,9 +404,12 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.scoring_model(bigint, bigint) IS 'the model to score with: the one named, or the org''s active model';
 
+-- On Citus, like train_conversion_model: its queries are nested in the
+-- delegated call and touch only the org's shards on this node (since 0.12)
 CREATE FUNCTION @extschema@.score_leads(org_id bigint, model_id bigint DEFAULT NULL) RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET citus.allow_nested_distributed_execution = on
 AS $$
 #variable_conflict use_column
 DECLARE

@@ -65,17 +65,67 @@ COMMENT ON COLUMN @extschema@.score_distribution.p10_score IS '10th percentile o
 COMMENT ON COLUMN @extschema@.score_distribution.median_score IS 'median score';
 COMMENT ON COLUMN @extschema@.score_distribution.p90_score IS '90th percentile of the score';
 
+-- every lead's features (since 0.12; lead_feature_values(org_id) gives one
+-- org's rows): a view, so that model_lift joins it where Citus can plan it
+CREATE VIEW @extschema@.lead_features WITH (security_invoker = true) AS
+WITH touches AS (
+  SELECT t.org_id, t.lead_id, count(*) AS n FROM @extschema@.touchpoint t GROUP BY t.org_id, t.lead_id
+), first_contact AS (
+  SELECT f.org_id, f.lead_id, min(f.occurred_at) AS at FROM @extschema@.follow_up f GROUP BY f.org_id, f.lead_id
+), paid AS (
+  SELECT s.org_id, s.lead_id, min(s.paid_at) AS at FROM @extschema@.sales_order s
+   WHERE s.status = 'paid' AND NOT s.is_renewal GROUP BY s.org_id, s.lead_id
+), ev AS (
+  -- the behaviour stage, as lead_tiers() has it
+  SELECT e.org_id, e.lead_id,
+         bool_or(e.event_type = 'trial_booked' AND e.attrs @> '{"self_booked": true}') AS self_booked,
+         bool_or(e.event_type = 'wechat_followed') AS followed,
+         bool_or(e.event_type = 'sms_verified') AS verified
+    FROM @extschema@.lead_event e
+   WHERE e.event_type IN ('trial_booked', 'wechat_followed', 'sms_verified')
+   GROUP BY e.org_id, e.lead_id
+), tr AS (
+  SELECT DISTINCT t.org_id, t.lead_id FROM @extschema@.trial_lesson t WHERE t.self_booked
+)
+SELECT l.org_id, l.lead_id, l.created_at, l.status,
+       jsonb_build_object(
+         'channel', ch.code,
+         'subject', coalesce(l.subject, 'unknown'),
+         'city_tier', coalesce('tier ' || l.city_tier, 'unknown'),
+         'age_band', coalesce((2 * (l.child_age / 2)) || '-' || (2 * (l.child_age / 2) + 1), 'unknown'),
+         'stage', (CASE WHEN tr.lead_id IS NOT NULL OR ev.self_booked THEN 'A' WHEN ev.followed THEN 'B'
+                        WHEN ev.verified THEN 'C' ELSE 'D' END)::char(1),
+         'log_touches', ln(1 + coalesce(tc.n, 0)),
+         'log_response_hours', CASE WHEN fc.at IS NULL THEN 0
+                                    ELSE ln(1 + least(720, greatest(0, extract(epoch FROM fc.at - l.created_at) / 3600))) END,
+         'no_follow_up', (fc.at IS NULL)::int) AS vals,
+       coalesce(p.at <= l.created_at + o.conversion_days * interval '1 day', false) AS converted,
+       l.created_at + o.conversion_days * interval '1 day' <= coalesce(o.report_as_of, now()) AS label_known
+  FROM @extschema@.lead l
+  JOIN @extschema@.org o ON o.org_id = l.org_id
+  JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.first_channel_id
+  LEFT JOIN ev ON ev.org_id = l.org_id AND ev.lead_id = l.lead_id
+  LEFT JOIN tr ON tr.org_id = l.org_id AND tr.lead_id = l.lead_id
+  LEFT JOIN touches tc ON tc.org_id = l.org_id AND tc.lead_id = l.lead_id
+  LEFT JOIN first_contact fc ON fc.org_id = l.org_id AND fc.lead_id = l.lead_id
+  LEFT JOIN paid p ON p.org_id = l.org_id AND p.lead_id = l.lead_id;
+COMMENT ON VIEW @extschema@.lead_features IS 'the raw attributes the conversion model learns from, per lead (channel, subject, city tier, age band, behaviour stage, touches, response time), with the label: paid within org.conversion_days';
+COMMENT ON COLUMN @extschema@.lead_features.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.lead_features.lead_id IS 'lead';
+COMMENT ON COLUMN @extschema@.lead_features.created_at IS 'when the lead came in';
+COMMENT ON COLUMN @extschema@.lead_features.status IS 'sales status of the lead';
+COMMENT ON COLUMN @extschema@.lead_features.vals IS 'the features as a JSON object: channel, subject, city_tier, age_band, stage (A-D), log_touches, log_response_hours, no_follow_up';
+COMMENT ON COLUMN @extschema@.lead_features.converted IS 'the label: paid within org.conversion_days of coming in';
+COMMENT ON COLUMN @extschema@.lead_features.label_known IS 'true once org.conversion_days have passed (as of org.report_as_of or now), so the label is final';
+
 CREATE VIEW @extschema@.model_lift WITH (security_invoker = true) AS
-WITH features AS (
-  -- the leads' features once per org, however many models it keeps
-  SELECT o.org_id, v.created_at, v.vals, v.converted, v.label_known
-    FROM (SELECT DISTINCT cm.org_id FROM @extschema@.conversion_model cm) o
-   CROSS JOIN LATERAL @extschema@.lead_feature_values(o.org_id) v
-), held_out AS (
+-- the features from the view lead_features since 0.12 (a table-reading
+-- function per org before, which Citus cannot run inside a shard's query)
+WITH held_out AS (
   -- each model's held-out leads, scored by the model
   SELECT cm.org_id, cm.model_id, @extschema@.model_predict(cm.kind, cm.coef, cm.encoding, cm.nb_tables, f.vals) AS score, f.converted
     FROM @extschema@.conversion_model cm
-    JOIN features f ON f.org_id = cm.org_id
+    JOIN @extschema@.lead_features f ON f.org_id = cm.org_id
    WHERE f.created_at >= cm.test_from AND f.created_at < cm.trained_to AND f.label_known
 ), d AS (
   SELECT h.*, ntile(10) OVER (PARTITION BY h.org_id, h.model_id ORDER BY h.score DESC) AS decile,

@@ -149,10 +149,11 @@ dropdb lm_views
 # function, FULL JOIN chain, correlated subquery or recursive CTE), and those
 # built on them, give the same rows as 0.11's on the demo brand.
 rewritten="conversion_credit attribution_comparison channel_roi channel_payback recycle_warnings pool_health
-           student_lifetime student_segment segment_survival segment_churn_test cohort_retention"
+           student_lifetime student_segment segment_survival segment_churn_test cohort_retention model_lift"
 dropdb --if-exists lm_views; createdb lm_views
 psql -X -q -v ON_ERROR_STOP=1 -d lm_views -c "CREATE EXTENSION leadmgmt VERSION '0.11'" -c "SELECT leadmgmt.install()" >/dev/null &&
-  psql -X -q -v ON_ERROR_STOP=1 -d lm_views -v scale=0.01 -v seed=5 -f "$LM_TOP/test/demo/generate.sql" >/dev/null
+  psql -X -q -v ON_ERROR_STOP=1 -d lm_views -v scale=0.01 -v seed=5 -f "$LM_TOP/test/demo/generate.sql" >/dev/null &&
+  psql -X -q -v ON_ERROR_STOP=1 -d lm_views -c "SELECT leadmgmt.train_conversion_model(1, 'lift', '2025-01-01', '2026-01-01')" >/dev/null
 # 0.11's conversion_credit has no is_org_model: compare the columns both have
 snapshot() {
   local v from
