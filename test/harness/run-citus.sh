@@ -320,8 +320,10 @@ set -- $pub
 on citus-c -q -At -d "$db" -c "SELECT leadmgmt.claim_lead(2, $1, $rep, '2026-06-10 10:00+08')" -c "SELECT leadmgmt.claim_lead(2, $2, $rep2, '2026-06-10 10:05+08')" >>"$out/setup.log" 2>&1
 got=$(on citus-c -q -At -d "$db" -c "DO \$\$BEGIN IF to_regrole('lm_citus_bi') IS NULL THEN CREATE ROLE lm_citus_bi LOGIN; END IF;
                                                  IF to_regrole('lm_citus_sales') IS NULL THEN CREATE ROLE lm_citus_sales LOGIN; END IF; END\$\$" \
-  -c "SELECT leadmgmt.grant_access('lm_citus_bi', 2, 'reporting')" -c "SELECT leadmgmt.grant_access('lm_citus_sales', 2, 'sales', $rep)" 2>&1)
-check_eq "grant_access gives a reporting role and a sales rep their privileges on the cluster (no column privilege)" "$(grep -c ERROR <<<"$got")" 0
+  -c "DO \$\$BEGIN IF to_regrole('lm_citus_admin') IS NULL THEN CREATE ROLE lm_citus_admin LOGIN; END IF; END\$\$" \
+  -c "SELECT leadmgmt.grant_access('lm_citus_bi', 2, 'reporting')" -c "SELECT leadmgmt.grant_access('lm_citus_sales', 2, 'sales', $rep)" \
+  -c "SELECT leadmgmt.grant_access('lm_citus_admin', 2, 'admin')" 2>&1)
+check_eq "grant_access gives a reporting role, a sales rep and an admin their privileges on the cluster (no column privilege)" "$(grep -c ERROR <<<"$got")" 0
 org2=$(on citus-c -At -d "$db" -c "SELECT count(*) FROM leadmgmt.lead WHERE org_id = 2")
 mine=$(on citus-c -At -d "$db" -c "SELECT count(*) FROM leadmgmt.lead WHERE org_id = 2 AND (pool = 'public' OR owner_rep_id = $rep)")
 for n in citus-c citus-w1 citus-w2; do
@@ -331,6 +333,10 @@ for n in citus-c citus-w1 citus-w2; do
   check_eq "on $n it may not read the phones (lead_contact)" "$(grep -o 'permission denied for table lead_contact' <<<"$seen" | head -1)" "permission denied for table lead_contact"
   seen=$(as_role "$n" lm_citus_sales -c "SELECT count(*) || '|' || count(*) FILTER (WHERE org_id <> 2 OR (pool = 'private' AND owner_rep_id <> $rep)) FROM leadmgmt.lead")
   check_eq "on $n the sales rep sees the public pool and its own leads of org 2 only (rows|others)" "$seen" "$mine|0"
+  seen=$(as_role "$n" lm_citus_admin -c "SELECT count(*) || '|' || count(*) FILTER (WHERE org_id <> 2) FROM leadmgmt.lead" \
+                                     -c "SELECT count(*) FILTER (WHERE org_id <> 2) || '|' || (count(*) > 0) FROM leadmgmt.lead_contact")
+  check_eq "on $n the admin of org 2 reads org 2's leads and their phones, and nothing of another org (leads|other|other phones|phones)" \
+    "$(paste -sd'|' <<<"$seen")" "$org2|0|0|true"
 done
 own=$(on citus-c -At -d "$db" -c "SELECT min(lead_id) FROM leadmgmt.lead WHERE org_id = 2 AND owner_rep_id = $rep")
 other=$(on citus-c -At -d "$db" -c "SELECT min(lead_id) FROM leadmgmt.lead WHERE org_id = 2 AND pool = 'private' AND owner_rep_id <> $rep")
