@@ -1568,22 +1568,28 @@ COMMENT ON COLUMN @extschema@.student_lifetime.area IS 'home area of the first c
 COMMENT ON COLUMN @extschema@.student_lifetime.channel_id IS 'acquisition channel: the lead''s first channel';
 
 CREATE VIEW @extschema@.student_segment WITH (security_invoker = true) AS
-SELECT l.org_id, l.student_id, l.spell_no, s.segment_kind, coalesce(s.segment, 'unknown') AS segment,
-       l.lifetime_days, l.completed_terms, l.churned
-  FROM @extschema@.student_lifetime l
-  LEFT JOIN @extschema@.course c ON c.org_id = l.org_id AND c.course_id = l.course_id
-  LEFT JOIN @extschema@.course_class cc ON cc.org_id = l.org_id AND cc.class_id = l.class_id
-  LEFT JOIN @extschema@.teacher tc ON tc.org_id = l.org_id AND tc.teacher_id = l.teacher_id
-  LEFT JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.channel_id
+-- the segment names in a subquery before the lateral list (since 0.12):
+-- Citus 13.0.5 crashes planning the outer joins when the list reads some
+-- columns of student_lifetime itself under row-level security
+SELECT x.org_id, x.student_id, x.spell_no, s.segment_kind, coalesce(s.segment, 'unknown') AS segment,
+       x.lifetime_days, x.completed_terms, x.churned
+  FROM (SELECT l.org_id, l.student_id, l.spell_no, l.lifetime_days, l.completed_terms, l.churned, l.area,
+               l.age_band_start || '-' || (l.age_band_start + 1) AS age_band, 'grade ' || l.grade AS grade,
+               c.code AS course, cc.name AS class, tc.name AS teacher, ch.code AS channel
+          FROM @extschema@.student_lifetime l
+          LEFT JOIN @extschema@.course c ON c.org_id = l.org_id AND c.course_id = l.course_id
+          LEFT JOIN @extschema@.course_class cc ON cc.org_id = l.org_id AND cc.class_id = l.class_id
+          LEFT JOIN @extschema@.teacher tc ON tc.org_id = l.org_id AND tc.teacher_id = l.teacher_id
+          LEFT JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.channel_id) x
  CROSS JOIN LATERAL (VALUES
    ('all', 'all'),
-   ('age_band', l.age_band_start || '-' || (l.age_band_start + 1)),
-   ('grade', 'grade ' || l.grade),
-   ('course', c.code),
-   ('class', cc.name),
-   ('teacher', tc.name),
-   ('area', l.area),
-   ('channel', ch.code)) AS s(segment_kind, segment);
+   ('age_band', x.age_band),
+   ('grade', x.grade),
+   ('course', x.course),
+   ('class', x.class),
+   ('teacher', x.teacher),
+   ('area', x.area),
+   ('channel', x.channel)) AS s(segment_kind, segment);
 COMMENT ON VIEW @extschema@.student_segment IS 'each spell once per segment kind (all, age_band, grade, course, class, teacher, area, channel), for survival by segment';
 COMMENT ON COLUMN @extschema@.student_segment.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.student_segment.student_id IS 'student';
@@ -3281,6 +3287,29 @@ SELECT d.org_id, d.model_id, d.decile, count(*) AS leads, count(*) FILTER (WHERE
        round((avg(d.converted::int) / nullif(min(d.base_rate), 0))::numeric, 3) AS lift,
        round(min(d.score)::numeric, 4) AS min_score, round(max(d.score)::numeric, 4) AS max_score
   FROM d GROUP BY d.org_id, d.model_id, d.decile;
+CREATE OR REPLACE VIEW @extschema@.student_segment WITH (security_invoker = true) AS
+-- the segment names in a subquery before the lateral list (since 0.12):
+-- Citus 13.0.5 crashes planning the outer joins when the list reads some
+-- columns of student_lifetime itself under row-level security
+SELECT x.org_id, x.student_id, x.spell_no, s.segment_kind, coalesce(s.segment, 'unknown') AS segment,
+       x.lifetime_days, x.completed_terms, x.churned
+  FROM (SELECT l.org_id, l.student_id, l.spell_no, l.lifetime_days, l.completed_terms, l.churned, l.area,
+               l.age_band_start || '-' || (l.age_band_start + 1) AS age_band, 'grade ' || l.grade AS grade,
+               c.code AS course, cc.name AS class, tc.name AS teacher, ch.code AS channel
+          FROM @extschema@.student_lifetime l
+          LEFT JOIN @extschema@.course c ON c.org_id = l.org_id AND c.course_id = l.course_id
+          LEFT JOIN @extschema@.course_class cc ON cc.org_id = l.org_id AND cc.class_id = l.class_id
+          LEFT JOIN @extschema@.teacher tc ON tc.org_id = l.org_id AND tc.teacher_id = l.teacher_id
+          LEFT JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.channel_id) x
+ CROSS JOIN LATERAL (VALUES
+   ('all', 'all'),
+   ('age_band', x.age_band),
+   ('grade', x.grade),
+   ('course', x.course),
+   ('class', x.class),
+   ('teacher', x.teacher),
+   ('area', x.area),
+   ('channel', x.channel)) AS s(segment_kind, segment);
 $step$
 END
 $schema_ddl$;
