@@ -361,6 +361,16 @@ for v in $(on citus-c -At -d "$db" -c "SELECT relname FROM pg_class WHERE relnam
   [ "$as_bi" = "$as_su" ] || bad="$bad $v($as_bi/$as_su)"
 done
 check_eq "as the reporting role of org 2 and demo org $d1, every view gives those orgs' rows as the superuser reads them (no crash)" "$bad" ""
+# a role Citus does not propagate (made in another database, on each node by
+# hand): grant_access refuses it, since its memberships would stay on the
+# coordinator and it would read nothing through the cluster
+for n in citus-c citus-w1 citus-w2; do
+  on "$n" -q -d postgres -c "DO \$\$BEGIN IF to_regrole('lm_citus_stray') IS NULL THEN CREATE ROLE lm_citus_stray LOGIN; END IF; END\$\$" >>"$out/setup.log" 2>&1
+done
+got=$(on citus-c -At -d "$db" -c "SELECT leadmgmt.grant_access('lm_citus_stray', 2, 'reporting')" 2>&1)
+check_eq "grant_access refuses a role Citus does not propagate (55000), granting nothing" \
+  "$(grep -o 'role lm_citus_stray is not propagated to the workers by Citus' <<<"$got")|$(on citus-c -At -d "$db" -c "SELECT count(*) FROM leadmgmt.access_grant WHERE role_name = 'lm_citus_stray'")" \
+  "role lm_citus_stray is not propagated to the workers by Citus|0"
 own=$(on citus-c -At -d "$db" -c "SELECT min(lead_id) FROM leadmgmt.lead WHERE org_id = 2 AND owner_rep_id = $rep")
 other=$(on citus-c -At -d "$db" -c "SELECT min(lead_id) FROM leadmgmt.lead WHERE org_id = 2 AND pool = 'private' AND owner_rep_id <> $rep")
 if [ -n "$own" ]; then

@@ -1,4 +1,4 @@
--- leadmgmt 0.11 -> 0.12, built from src/sql/parts: fn:schema_steps fn:schema_ddl fn:install service fn:recycle_due fn:conversion_credits fn:ingest_lead fn:update_lead fn:lead_phone fn:apply_privileges fn:apply_policies fn:lead_feature_values fn:train_conversion_model fn:score_leads
+-- leadmgmt 0.11 -> 0.12, built from src/sql/parts: fn:schema_steps fn:schema_ddl fn:install service fn:recycle_due fn:conversion_credits fn:ingest_lead fn:update_lead fn:lead_phone fn:sync_grant_roles fn:apply_privileges fn:apply_policies fn:lead_feature_values fn:train_conversion_model fn:score_leads
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.12'" to load this file. \quit
@@ -3591,6 +3591,59 @@ END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.lead_phone(bigint, bigint) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.lead_phone(bigint, bigint) IS 'full phone number of a lead for the sales rep who owns it (checked against the session user); NULL for anyone else';
+
+CREATE OR REPLACE FUNCTION @extschema@.sync_grant_roles(role regrole) RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  rname name := (SELECT r.rolname FROM pg_roles r WHERE r.oid = role);
+  prefix text := left(@extschema@.grant_role_name(0, 'admin', NULL), 12);
+  want name[];
+  n name;
+BEGIN
+  -- on Citus, roles may change after a distributed read in the transaction
+  -- only when that read used one connection per node
+  IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+    PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+  END IF;
+  SELECT coalesce(array_agg(@extschema@.grant_role_name(g.org_id, g.access, g.rep_id)), '{}') INTO want
+    FROM @extschema@.access_grant g WHERE g.role_name = rname;
+  -- on a cluster, a role Citus does not propagate (made in another database,
+  -- or on each node by hand) would get its memberships on this node only and
+  -- read nothing through the cluster: refuse it (since 0.12)
+  IF cardinality(want) > 0 AND EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_dist_node d WHERE d.groupid <> 0 AND d.isactive)
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_object o
+                        WHERE o.classid = 'pg_catalog.pg_authid'::regclass AND o.objid = role) THEN
+      RAISE EXCEPTION USING ERRCODE = '55000',
+        MESSAGE = format('role %s is not propagated to the workers by Citus', rname),
+        DETAIL = 'Its group role memberships would exist on the coordinator only, and it would read nothing through the cluster.',
+        HINT = 'Create the role on the coordinator in this database (CREATE ROLE), so that Citus creates it on every node; see docs/dba/citus.md.';
+    END IF;
+  END IF;
+  FOREACH n IN ARRAY want LOOP
+    IF to_regrole(quote_ident(n)) IS NULL THEN
+      BEGIN
+        EXECUTE format('CREATE ROLE %I NOLOGIN', n);
+      EXCEPTION WHEN duplicate_object THEN
+        NULL;  -- created meanwhile by a concurrent grant
+      END;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_auth_members m
+                    WHERE m.roleid = to_regrole(quote_ident(n)) AND m.member = role) THEN
+      EXECUTE format('GRANT %I TO %I', n, rname);
+    END IF;
+  END LOOP;
+  FOR n IN SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
+            WHERE m.member = role AND left(r.rolname, 12) = prefix AND NOT r.rolname = ANY (want)
+            ORDER BY 1 LOOP
+    EXECUTE format('REVOKE %I FROM %I', n, rname);
+  END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.sync_grant_roles(regrole) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.sync_grant_roles(regrole) IS 'makes the role a member of exactly the group roles of its rows in access_grant (creating them NOLOGIN when missing), which acting_org_ids and my_rep_ids read; apply_privileges calls it';
 
 CREATE OR REPLACE FUNCTION @extschema@.apply_privileges(role regrole)
 RETURNS void

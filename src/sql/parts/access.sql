@@ -107,6 +107,19 @@ BEGIN
   END IF;
   SELECT coalesce(array_agg(@extschema@.grant_role_name(g.org_id, g.access, g.rep_id)), '{}') INTO want
     FROM @extschema@.access_grant g WHERE g.role_name = rname;
+  -- on a cluster, a role Citus does not propagate (made in another database,
+  -- or on each node by hand) would get its memberships on this node only and
+  -- read nothing through the cluster: refuse it (since 0.12)
+  IF cardinality(want) > 0 AND EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_dist_node d WHERE d.groupid <> 0 AND d.isactive)
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_object o
+                        WHERE o.classid = 'pg_catalog.pg_authid'::regclass AND o.objid = role) THEN
+      RAISE EXCEPTION USING ERRCODE = '55000',
+        MESSAGE = format('role %s is not propagated to the workers by Citus', rname),
+        DETAIL = 'Its group role memberships would exist on the coordinator only, and it would read nothing through the cluster.',
+        HINT = 'Create the role on the coordinator in this database (CREATE ROLE), so that Citus creates it on every node; see docs/dba/citus.md.';
+    END IF;
+  END IF;
   FOREACH n IN ARRAY want LOOP
     IF to_regrole(quote_ident(n)) IS NULL THEN
       BEGIN
