@@ -120,3 +120,22 @@ SELECT count(*) AS spend_rows FROM leadmgmt.ad_spend;
 -- the view BI tools read
 SELECT day, channel, spend, leads, valid_leads, cost_per_lead FROM leadmgmt.channel_daily
  WHERE day BETWEEN '2026-01-01' AND '2026-06-01' ORDER BY day, channel;
+
+-- update_lead (0.12): a lead's details through a function (here as the
+-- superuser, who passes the access check; the roles are in pgTAP)
+SELECT leadmgmt.update_lead(1, 1, '{"name": "王女士 (mother)", "city_tier": 2, "attrs": {"note": "evenings"}}') AS updated;
+SELECT name, city_tier, attrs ->> 'note' AS note, attrs ->> 'utm' AS utm_kept FROM leadmgmt.lead WHERE lead_id = 1;
+SELECT leadmgmt.update_lead(1, 1, '{}') AS nothing_to_change;
+SELECT leadmgmt.update_lead(1, 1, '{"city": null}') AS cleared;
+SELECT city IS NULL AS city_cleared, name FROM leadmgmt.lead WHERE lead_id = 1;
+SELECT pg_temp.err($$SELECT leadmgmt.update_lead(1, 1, NULL)$$) AS null_changes;
+SELECT pg_temp.err($$SELECT leadmgmt.update_lead(NULL, 1, '{}')$$) AS null_org;
+SELECT pg_temp.err($$SELECT leadmgmt.update_lead(1, NULL, '{}')$$) AS null_lead;
+SELECT pg_temp.err($$SELECT leadmgmt.update_lead(1, 1, '[1]')$$) AS not_an_object;
+SELECT pg_temp.err($$SELECT leadmgmt.update_lead(1, 1, '{"tier": "A"}')$$) AS unknown_field;
+SELECT pg_temp.err($$SELECT leadmgmt.update_lead(1, 1, '{"attrs": [1]}')$$) AS attrs_not_object;
+SELECT pg_temp.err($$SELECT leadmgmt.update_lead(1, 1, '{"grade": 13}')$$) AS grade_out_of_range;
+SELECT pg_temp.err($$SELECT leadmgmt.update_lead(1, 1, '{"status": "sold"}')$$) AS unknown_status;
+SELECT pg_temp.err($$SELECT leadmgmt.update_lead(1, 424242, '{}')$$) AS unknown_lead;
+SELECT pg_temp.err($$SELECT leadmgmt.update_lead(7, 1, '{}')$$) AS unknown_org;
+SELECT name, city_tier, status FROM leadmgmt.lead WHERE lead_id = 1;

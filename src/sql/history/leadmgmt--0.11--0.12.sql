@@ -3528,7 +3528,6 @@ DECLARE
   o record := @extschema@.ingest_org(update_lead.org_id);
   c jsonb := update_lead.changes;
   owner bigint;
-  found_lead boolean;
   bad text;
 BEGIN
   IF c IS NULL OR jsonb_typeof(c) <> 'object' THEN
@@ -3546,13 +3545,13 @@ BEGIN
   IF c ? 'status' THEN
     PERFORM @extschema@.check_one_of(c ->> 'status', '{new,contacting,trial_booked,trial_attended,won,lost}', 'status', 'statuses');
   END IF;
-  SELECT true, l.owner_rep_id INTO found_lead, owner FROM @extschema@.lead l
+  SELECT l.owner_rep_id INTO owner FROM @extschema@.lead l
    WHERE l.org_id = o.org_id AND l.lead_id = update_lead.lead_id FOR UPDATE;
-  -- app and admin roles for any lead of the org, a sales role for its own
+  -- app and admin roles for any lead of the org, a sales role for its own;
+  -- then the lead itself (22004, 23503), so that a rep learns nothing of
+  -- leads it may not touch
   PERFORM @extschema@.check_rep_access(o.org_id, owner);
-  IF NOT coalesce(found_lead, false) THEN
-    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('lead %s does not exist in org %s', update_lead.lead_id, o.org_id);
-  END IF;
+  PERFORM @extschema@.lead_of(o, update_lead.lead_id);
   UPDATE @extschema@.lead l SET
     name      = CASE WHEN c ? 'name' THEN @extschema@.ingest_attr(c, 'name', 'string') ELSE l.name END,
     child_age = CASE WHEN c ? 'child_age' THEN @extschema@.ingest_attr(c, 'child_age', 'int', 1, 18)::smallint ELSE l.child_age END,
