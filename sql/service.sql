@@ -108,7 +108,7 @@ SELECT :o, l.lesson_id, 'HW ' || l.seq, l.ends_at, l.ends_at + interval '6 days'
   FROM lesson l JOIN cls c ON c.class_id = l.class_id AND c.k = 'T4' WHERE l.org_id = :o;
 INSERT INTO homework_submission (org_id, homework_id, student_id, submitted_at, score, graded_at)
 SELECT :o, h.homework_id, s.student_id, h.due_at + CASE WHEN l.seq = 1 THEN interval '-1 day' ELSE interval '1 day' END, 80 + 10 * l.seq, h.due_at + interval '2 days'
-  FROM homework h JOIN lesson l ON l.lesson_id = h.lesson_id, stu s WHERE h.org_id = :o AND s.n = 6 AND l.seq <= 1;
+  FROM homework h JOIN lesson l ON l.org_id = h.org_id AND l.lesson_id = h.lesson_id, stu s WHERE h.org_id = :o AND s.n = 6 AND l.seq <= 1;
 SELECT class_name, students, lessons_held, attendance_rate, homework_due, homework_submission_rate, homework_on_time_rate, average_grade
   FROM class_health WHERE org_id = :o ORDER BY term_start, class_name;
 SELECT s.n AS student, a.class_name, a.term_end, a.days_left, a.attendance_rate, a.homework_missed, a.risk_level, a.risk_reasons

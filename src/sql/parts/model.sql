@@ -415,13 +415,20 @@ AS $$
 DECLARE
   m record := @extschema@.scoring_model(score_leads.org_id, score_leads.model_id);
   n integer;
+  ids bigint[];
+  ps float8[];
 BEGIN
   -- one scoring run per org at a time: concurrent runs wait instead of deadlocking on leads
   PERFORM pg_advisory_xact_lock(hashtext('leadmgmt.score_leads'), m.org_id::integer);
+  -- the scores first, in a statement of their own: the UPDATE reads no
+  -- table-reading function, which Citus would push into the query on the
+  -- shard when this runs on the coordinator (since 0.13)
+  SELECT array_agg(v.lead_id), array_agg(@extschema@.model_predict(m.kind, m.coef, m.encoding, m.nb_tables, v.vals))
+    INTO ids, ps
+    FROM @extschema@.lead_feature_values(m.org_id) v WHERE v.status NOT IN ('won', 'lost');
   UPDATE @extschema@.lead l
      SET score = s.p, scored_at = now(), score_model_id = m.model_id
-    FROM (SELECT v.lead_id, @extschema@.model_predict(m.kind, m.coef, m.encoding, m.nb_tables, v.vals) AS p
-            FROM @extschema@.lead_feature_values(m.org_id) v WHERE v.status NOT IN ('won', 'lost')) s
+    FROM unnest(ids, ps) AS s(lead_id, p)
    WHERE l.org_id = m.org_id AND l.lead_id = s.lead_id;
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;

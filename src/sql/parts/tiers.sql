@@ -74,12 +74,29 @@ AS $$
 DECLARE
   o record := @extschema@.ingest_org(refresh_tiers.org_id);
   n integer;
+  ids bigint[];
+  olds text[];
+  news text[];
+  stages text[];
+  scores float8[];
+  reasons text[];
 BEGIN
+  -- the due tiers first, in a statement of their own: the UPDATE below reads
+  -- no table-reading function, which Citus would push into the query on the
+  -- shard when this runs on the coordinator (since 0.13)
+  SELECT array_agg(t.lead_id), array_agg(t.current_tier), array_agg(t.tier), array_agg(t.stage),
+         array_agg(t.score), array_agg(t.reason)
+    INTO ids, olds, news, stages, scores, reasons
+    FROM @extschema@.lead_tiers(o.org_id) t
+   WHERE t.current_tier IS DISTINCT FROM t.tier;
+  IF ids IS NULL THEN
+    RETURN 0;
+  END IF;
   -- l.tier is checked again on the row being updated, so a concurrent refresh
   -- that got there first makes this one skip the lead rather than log it twice
   WITH changed AS (
     UPDATE @extschema@.lead l SET tier = t.tier, updated_at = now()
-      FROM @extschema@.lead_tiers(o.org_id) t
+      FROM unnest(ids, olds, news, stages, scores, reasons) AS t(lead_id, current_tier, tier, stage, score, reason)
      WHERE l.org_id = o.org_id AND l.lead_id = t.lead_id AND l.tier IS DISTINCT FROM t.tier
     RETURNING l.lead_id, t.current_tier AS old_tier, t.tier AS new_tier, t.stage, t.score, t.reason
   )
