@@ -48,12 +48,14 @@ WITH v(n, k, status, ended) AS (VALUES
   (6, 'T4', 'active', NULL), (6, 'T5', 'active', NULL)
 ), ins AS (
   INSERT INTO enrollment (org_id, student_id, class_id, enrolled_at, status, ended_at)
-  SELECT :o, s.student_id, c.class_id, cc.term_start::timestamptz, v.status, v.ended::timestamptz
+  -- (the org's zone named: on Citus a cast of a column runs on the worker, in its own TimeZone)
+  SELECT :o, s.student_id, c.class_id, cc.term_start::timestamp AT TIME ZONE 'Asia/Shanghai', v.status,
+         v.ended::timestamp AT TIME ZONE 'Asia/Shanghai'
     FROM v JOIN stu s ON s.n = v.n JOIN cls c ON c.k = v.k JOIN course_class cc ON cc.org_id = :o AND cc.class_id = c.class_id
   RETURNING student_id, class_id, enrollment_id)
 INSERT INTO enr SELECT s.n, c.k, i.enrollment_id FROM ins i JOIN stu s USING (student_id) JOIN cls c USING (class_id);
 INSERT INTO renewal (org_id, from_enrollment_id, to_enrollment_id, renewed_at)
-SELECT :o, a.enrollment_id, b.enrollment_id, v.at::timestamptz
+SELECT :o, a.enrollment_id, b.enrollment_id, v.at::timestamp AT TIME ZONE 'Asia/Shanghai'
   FROM (VALUES (1, 'T1', 'T2', '2025-03-20'),   -- in time
                (1, 'T2', 'T3', '2025-07-10'),   -- after the term, within the 30-day grace
                (3, 'T2', 'T3', '2025-08-15'),   -- too late: T3 starts a new, recurring spell

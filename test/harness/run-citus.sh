@@ -438,6 +438,53 @@ else
   not_ok "the demo report is the same on the cluster as on one node"; head -20 "$out/report.diff" | sed 's/^/# /'
 fi
 
+# --- the regress files on the cluster and on one node ----------------------
+# Each file of sql/ (the schedule of 'make installcheck', in order, in one
+# database) runs through psql on one node and on Citus, and the outputs must
+# be the same (same-rows.py --regress: numbers to 1e-9, what Citus adds left
+# out).  Two Citus clusters:
+#  - one whose coordinator holds the shards (no workers): every id is the one
+#    node's, so every file compares whole, lead ids and all;
+#  - the coordinator and its 2 workers: each worker numbers the rows it
+#    writes in its own range, so the files that name ids as constants
+#    (ingest) is compared only on the first; its writes are compared on the
+#    workers above, through the API, by phone.
+# sql/assignment.sql is compared on neither: its helpers are temporary
+# functions taking rows of org, which Citus cannot call on a shard; the
+# assignment decisions are compared above, on the workers, by name.
+regress_files=$(sed -n 's/^REGRESS *= *//p' "$LM_TOP/Makefile")
+for n in citus-solo citus-one; do
+  "$LM_TOP/test/harness/cluster.sh" fresh "$n" tcp >/dev/null || not_ok "cluster $n starts"
+done
+rdb=lm_regress
+for n in citus-c citus-w1 citus-w2 citus-solo; do
+  on "$n" -q -d postgres -c "CREATE DATABASE $rdb TEMPLATE template0" && on "$n" -q -d "$rdb" -c "CREATE EXTENSION citus" >>"$out/setup.log" 2>&1
+done
+on citus-one -q -d postgres -c "CREATE DATABASE $rdb TEMPLATE template0" >>"$out/setup.log" 2>&1
+on citus-c -q -d "$rdb" -c "SELECT citus_set_coordinator_host('localhost', $(port_of citus-c))" \
+  -c "SELECT citus_add_node('localhost', $(port_of citus-w1))" -c "SELECT citus_add_node('localhost', $(port_of citus-w2))" >>"$out/setup.log" 2>&1
+on citus-solo -q -d "$rdb" -c "SELECT citus_set_coordinator_host('localhost', $(port_of citus-solo))" -c "SELECT citus_set_node_property('localhost', $(port_of citus-solo), 'shouldhaveshards', true)" >>"$out/setup.log" 2>&1
+for n in citus-c citus-solo citus-one; do
+  on "$n" -q -d "$rdb" -c "CREATE EXTENSION leadmgmt" >>"$out/setup.log" 2>&1
+  for f in $regress_files; do
+    (source "$LM_BASE/$n/env"; psql -X -A -a -q -d "$rdb" -f "$LM_TOP/sql/$f.sql") >"$out/regress-$f.$n" 2>&1
+    # after install.sql has made the tables: distribute them
+    if [ "$f" = install ] && [ "$n" != citus-one ]; then on "$n" -q -d "$rdb" -c "SELECT leadmgmt.distribute()" >>"$out/setup.log" 2>&1; fi
+  done
+done
+check_eq "the regress files ran on the cluster of 3 nodes into $(on citus-c -At -d "$rdb" -c "SELECT count(*) FROM citus_tables WHERE table_name::text LIKE 'leadmgmt.%'") distributed tables over $(on citus-c -At -d "$rdb" -c "SELECT count(DISTINCT nodeport) FROM citus_shards WHERE table_name = 'leadmgmt.lead'::regclass") workers, and on the coordinator alone with its shards" \
+  "$(on citus-solo -At -d "$rdb" -c "SELECT count(DISTINCT nodeport) = 1 AND count(*) > 1 FROM citus_shards WHERE table_name = 'leadmgmt.lead'::regclass")" "t"
+for n in citus-solo citus-c; do
+  for f in $regress_files; do
+    case "$n:$f" in citus-c:ingest|*:assignment) continue ;; esac
+    if /usr/bin/python3 "$LM_TOP/test/harness/same-rows.py" --regress "$out/regress-$f.citus-one" "$out/regress-$f.$n" >"$out/regress-$f.$n.diff" 2>&1; then
+      ok "sql/$f.sql gives the same output on $( [ $n = citus-c ] && echo 'the coordinator and 2 workers' || echo 'a coordinator holding its shards') as on one node ($(grep -c '' "$out/regress-$f.citus-one") lines$(grep -q 'as XX000' "$out/regress-$f.$n.diff" && echo "; $(grep -c 'as XX000' "$out/regress-$f.$n.diff") error(s) relayed by Citus as XX000"))"
+    else
+      not_ok "sql/$f.sql gives the same output on $n as on one node"; head -8 "$out/regress-$f.$n.diff" | sed 's/^/# /'
+    fi
+  done
+done
+
 # --- the update from the previous version, on a distributed cluster -------
 # A cluster of the last landed version is made as it was made then: from that
 # version's own install script, rebuilt from the commit that recorded its
