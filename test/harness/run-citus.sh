@@ -438,6 +438,19 @@ else
   not_ok "the demo report is the same on the cluster as on one node"; head -20 "$out/report.diff" | sed 's/^/# /'
 fi
 
+# the writes that read a table-reading function (refresh_tiers, score_leads,
+# recycle_stale) also run when Citus cannot delegate them (the org computed in
+# the query, so the call runs on the coordinator): the same result as the
+# delegated call (each in a transaction rolled back)
+o1=$(on citus-c -At -d "$rep_c" -c "SELECT min(org_id) FROM leadmgmt.org")
+both() { for q in "SELECT * FROM leadmgmt.$1($o1$2)" "SELECT x.* FROM (VALUES ($o1::bigint)) v(o), leadmgmt.$1(v.o$2) x"; do
+           on citus-c -At -d "$rep_c" -c "BEGIN" -c "$q" -c "ROLLBACK" 2>&1 | grep -v '^BEGIN$\|^ROLLBACK$' | sort | md5sum | cut -c1-8
+         done | paste -sd' '; }
+for f in refresh_tiers score_leads "recycle_stale|, '2030-01-01'"; do
+  got=$(both "${f%%|*}" "$( [ "$f" != "${f#*|}" ] && echo "${f#*|}")")
+  check_eq "${f%%|*} run on the coordinator (not delegated) gives what the delegated call gives" "$(cut -d' ' -f2 <<<"$got")" "$(cut -d' ' -f1 <<<"$got")"
+done
+
 # --- the regress files on the cluster and on one node ----------------------
 # Each file of sql/ (the schedule of 'make installcheck', in order, in one
 # database) runs through psql on one node and on Citus, and the outputs must
