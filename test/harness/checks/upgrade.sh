@@ -44,8 +44,10 @@ members=$(psql -X -At -d lm_upgraded -c "SELECT count(*) FROM pg_depend d JOIN p
 check "after the update no table, sequence or view is a member of the extension ($members)" [ "$members" = 0 ]
 got=$(psql -X -At -v ON_ERROR_STOP=1 -d lm_upgraded -c "SELECT leadmgmt.install()" -c "SELECT leadmgmt.install()" 2>&1)
 after=$(psql -X -At -d lm_upgraded -c "SELECT array_to_string(s[array_position(s, '0.10') + 1:], ', ') FROM leadmgmt.schema_steps() s")
+# the schema's version is its last step's (a version of the code alone adds none)
+last=$(psql -X -At -d lm_upgraded -c "SELECT s[cardinality(s)] FROM leadmgmt.schema_steps() s")
 check "install() applies the missing steps ($after), then has nothing left to do: $(paste -sd';' <<<"$got")" \
-  [ "$got" = "$(printf 'updated schema 0.10 to %s (steps %s)\nschema %s is up to date' "$newest" "$after" "$newest")" ]
+  [ "$got" = "$(printf 'updated schema 0.10 to %s (steps %s)\nschema %s is up to date' "$last" "$after" "$last")" ]
 
 psql -X -q -v ON_ERROR_STOP=1 -d lm_fresh -c "CREATE EXTENSION leadmgmt" -c "SELECT leadmgmt.install()" \
   -c "SELECT leadmgmt.create_org('Fresh')" -c "SELECT leadmgmt.grant_access('lm_bi', 1, 'reporting')" >/dev/null
