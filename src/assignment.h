@@ -89,6 +89,9 @@ typedef struct EngineRel
 	AttrNumber	att[8];
 } EngineRel;
 
+/* assignment_engine.c */
+extern Oid EngineShard(Oid relid, const char *name, int64 org);
+
 /* assignment_plan.c */
 extern int64 *AssignInt64Array(ArrayType *a, const char *what, int *n, bool **nulls);
 extern void AssignCheckLength(int n, int want, const char *what, const char *other);

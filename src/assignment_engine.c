@@ -63,9 +63,10 @@ CompareLoadRow(const void *a, const void *b)
  * live in one shard, a table named <table>_<shard id> in the same schema;
  * the engine reads and writes that shard.  The functions that call the
  * engine are delegated to the node that holds the org, so its shard is
- * local there; anywhere else the call is refused (0A000).
+ * local there; anywhere else the call is refused (0A000), first of all by
+ * check_org_engine, before the caller does any work.
  */
-static Oid
+Oid
 EngineShard(Oid relid, const char *name, int64 org)
 {
 	Oid			argtypes[2] = {OIDOID, INT8OID};
@@ -100,8 +101,9 @@ EngineShard(Oid relid, const char *name, int64 org)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("the rows of org " INT64_FORMAT " of leadmgmt.%s are not on this node", org, name),
-				 errhint("Call the assignment functions through the Citus coordinator, which delegates them "
-						 "to the node that holds the org (leadmgmt.distribute()).")));
+				 errhint("Call the assignment functions alone with the org as a constant, e.g. "
+						 "SELECT * FROM leadmgmt.assign_pending(2), which Citus delegates to the node "
+						 "that holds the org (leadmgmt.distribute()).")));
 	return shardrel;
 }
 

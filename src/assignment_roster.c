@@ -18,7 +18,10 @@ PG_FUNCTION_INFO_V1(leadmgmt_rep_roster);
  * check_org_engine(org_id bigint) RETURNS void, STRICT
  *
  * Raises 42501 unless the current role is a superuser or has app or admin
- * access to the org (acting_org_ids).
+ * access to the org (acting_org_ids); then, on a Citus node that does not
+ * hold the org's shards, 0A000 (EngineShard): assign_lead, assign_pending
+ * and recycle_stale fold and write the engine's state on the org's node
+ * only, so a call Citus did not delegate is refused before it does any work.
  */
 Datum
 leadmgmt_check_org_engine(PG_FUNCTION_ARGS)
@@ -48,6 +51,7 @@ leadmgmt_check_org_engine(PG_FUNCTION_ARGS)
 					 errmsg("permission denied to assign or recycle the leads of org " INT64_FORMAT, org),
 					 errhint("Assignment and recycling need app or admin access to the org; a sales rep claims and releases instead.")));
 	}
+	(void) EngineShard(get_relname_relid("lead", get_namespace_oid("leadmgmt", false)), "lead", org);
 	PG_RETURN_VOID();
 }
 

@@ -438,17 +438,27 @@ else
   not_ok "the demo report is the same on the cluster as on one node"; head -20 "$out/report.diff" | sed 's/^/# /'
 fi
 
-# the writes that read a table-reading function (refresh_tiers, score_leads,
-# recycle_stale) also run when Citus cannot delegate them (the org computed in
-# the query, so the call runs on the coordinator): the same result as the
-# delegated call (each in a transaction rolled back)
+# refresh_tiers and score_leads, which read a table-reading function, also run
+# when Citus cannot delegate them (the org taken from a VALUES list, so the
+# call runs on the coordinator): the same result as on one node, over the same
+# demo brand (each in a transaction rolled back).  The assignment engine's
+# functions run only where the org is: not delegated, they are refused.
 o1=$(on citus-c -At -d "$rep_c" -c "SELECT min(org_id) FROM leadmgmt.org")
-both() { for q in "SELECT * FROM leadmgmt.$1($o1$2)" "SELECT x.* FROM (VALUES ($o1::bigint)) v(o), leadmgmt.$1(v.o$2) x"; do
-           on citus-c -At -d "$rep_c" -c "BEGIN" -c "$q" -c "ROLLBACK" 2>&1 | grep -v '^BEGIN$\|^ROLLBACK$' | sort | md5sum | cut -c1-8
-         done | paste -sd' '; }
-for f in refresh_tiers score_leads "recycle_stale|, '2030-01-01'"; do
-  got=$(both "${f%%|*}" "$( [ "$f" != "${f#*|}" ] && echo "${f#*|}")")
-  check_eq "${f%%|*} run on the coordinator (not delegated) gives what the delegated call gives" "$(cut -d' ' -f2 <<<"$got")" "$(cut -d' ' -f1 <<<"$got")"
+not_delegated() { on citus-c -At -v VERBOSITY=verbose -d "$1" -c "BEGIN" \
+                    -c "SELECT x.* FROM (VALUES ($o1::bigint)) v(o), leadmgmt.$(printf "$2" v.o) x" -c "ROLLBACK" 2>&1 |
+                  grep -v '^BEGIN$\|^ROLLBACK$' | sort; }
+for call in "refresh_tiers(%s)" "score_leads(%s)"; do
+  got=()
+  for d in "$rep_one" "$rep_c"; do
+    res=$(not_delegated "$d" "$call")
+    got+=("$(wc -l <<<"$res") rows, $(grep -c ERROR <<<"$res") errors, md5 $(md5sum <<<"$res" | cut -c1-8)")
+  done
+  check_eq "${call%%(*} called on the coordinator (not delegated) gives what it gives on one node (${got[0]})" "${got[1]}" "${got[0]}"
+  [[ ${got[0]} == *", 0 errors,"* ]] || not_ok "${call%%(*} runs on one node: ${got[0]}"
+done
+for call in "recycle_stale(%s, '2030-01-01')" "assign_pending(%s, 10)"; do
+  check_eq "${call%%(*} called on the coordinator (not delegated) is refused before it does anything (0A000: not on this node)" \
+    "$(not_delegated "$rep_c" "$call" | grep -c 'ERROR:  0A000: the rows of org [0-9]* of leadmgmt.lead are not on this node')" 1
 done
 
 # --- the regress files on the cluster and on one node ----------------------
@@ -485,8 +495,10 @@ for n in citus-c citus-solo citus-one; do
     if [ "$f" = install ] && [ "$n" != citus-one ]; then on "$n" -q -d "$rdb" -c "SELECT leadmgmt.distribute()" >>"$out/setup.log" 2>&1; fi
   done
 done
-check_eq "the regress files ran on the cluster of 3 nodes into $(on citus-c -At -d "$rdb" -c "SELECT count(*) FROM citus_tables WHERE table_name::text LIKE 'leadmgmt.%'") distributed tables over $(on citus-c -At -d "$rdb" -c "SELECT count(DISTINCT nodeport) FROM citus_shards WHERE table_name = 'leadmgmt.lead'::regclass") workers, and on the coordinator alone with its shards" \
-  "$(on citus-solo -At -d "$rdb" -c "SELECT count(DISTINCT nodeport) = 1 AND count(*) > 1 FROM citus_shards WHERE table_name = 'leadmgmt.lead'::regclass")" "t"
+# the lead's shards: over both workers on the cluster, all on the coordinator alone
+placed() { on "$1" -At -d "$rdb" -c "SELECT count(DISTINCT nodeport) || ' node(s), ' || (count(*) > 1)::text FROM citus_shards WHERE table_name = 'leadmgmt.lead'::regclass"; }
+check_eq "the regress files ran into distributed tables: on the cluster over both workers, on the coordinator alone in its own shards" \
+  "$(placed citus-c); $(placed citus-solo)" "2 node(s), true; 1 node(s), true"
 for n in citus-solo citus-c; do
   for f in $regress_files; do
     case "$n:$f" in citus-c:ingest|*:assignment) continue ;; esac

@@ -39,7 +39,7 @@ COPY_CODE = re.compile(r'^XX000: ')
 
 
 def regress(lines):
-    return [SHARD.sub(r'\1"', SHARD.sub(r'\1"', l)) for l in lines if not CITUS_NOTICE.search(l)]
+    return [SHARD.sub(r'\1"', l) for l in lines if not CITUS_NOTICE.search(l)]
 
 
 args = sys.argv[1:]

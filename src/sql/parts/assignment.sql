@@ -199,7 +199,7 @@ COMMENT ON FUNCTION @extschema@.rep_org(bigint, bigint) IS 'the org of a call ma
 -- C since 0.8: a superuser passes without a query
 CREATE FUNCTION @extschema@.check_org_engine(org_id bigint) RETURNS void
 AS 'MODULE_PATHNAME', 'leadmgmt_check_org_engine' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.check_org_engine(bigint) IS 'raises 42501 unless the current role has app or admin access to the org (or is a superuser): the right to run assignment and recycling';
+COMMENT ON FUNCTION @extschema@.check_org_engine(bigint) IS 'raises 42501 unless the current role has app or admin access to the org (or is a superuser): the right to run assignment and recycling; on a Citus node that does not hold the org''s shards raises 0A000 (since 0.13): the engine runs where the org is, in a call Citus delegates';
 
 -- the strategy (the team's, else the org's) and the reps that may get leads
 -- at a time, as far as neither depends on the counters: read before the
@@ -601,10 +601,6 @@ AS $$
 DECLARE
   o record := @extschema@.ingest_org(recycle_stale.org_id);
   t timestamptz := coalesce(recycle_stale.at, now());
-  ids bigint[];
-  reps bigint[];
-  reasons text[];
-  locked bigint[];
 BEGIN
   PERFORM @extschema@.check_org_engine(o.org_id);
   IF t IN ('infinity', '-infinity') THEN
@@ -612,28 +608,15 @@ BEGIN
   END IF;
   PERFORM pg_advisory_xact_lock(hashtextextended('leadmgmt.assign', o.org_id));
   PERFORM @extschema@.rep_load_sync(o, t);
-  -- the due leads first, locked, in statements of their own: the updates
-  -- below read no table-reading function, which Citus would push into the
-  -- query on the shard when this runs on the coordinator (since 0.13)
-  SELECT array_agg(d.lead_id), array_agg(d.rep_id), array_agg(d.reason) INTO ids, reps, reasons
-    FROM @extschema@.recycle_due(o.org_id) d WHERE d.recycle_at <= t;
-  IF ids IS NULL THEN
-    RETURN;
-  END IF;
-  SELECT array_agg(k.lead_id) INTO locked
-    FROM (SELECT l.lead_id FROM @extschema@.lead l JOIN unnest(ids, reps) AS d(lead_id, rep_id)
-                    ON l.lead_id = d.lead_id AND l.owner_rep_id = d.rep_id
-           WHERE l.org_id = o.org_id AND l.lead_id = ANY (ids)
-             FOR UPDATE OF l SKIP LOCKED) k;
-  IF locked IS NULL THEN
-    RETURN;
-  END IF;
   PERFORM set_config('leadmgmt.engine_update', 'on', true);
   RETURN QUERY
   WITH due AS MATERIALIZED (
     SELECT d.lead_id, d.rep_id, d.reason
-      FROM unnest(ids, reps, reasons) AS d(lead_id, rep_id, reason)
-     WHERE d.lead_id = ANY (locked)
+      FROM @extschema@.recycle_due(o.org_id) d
+      JOIN LATERAL (SELECT 1 FROM @extschema@.lead l
+                     WHERE l.org_id = o.org_id AND l.lead_id = d.lead_id AND l.owner_rep_id = d.rep_id
+                     FOR UPDATE SKIP LOCKED) locked ON true
+     WHERE d.recycle_at <= t
   ), moved AS (
     UPDATE @extschema@.lead l SET pool = 'public', owner_rep_id = NULL, owned_since = NULL, updated_at = now()
       FROM due WHERE l.org_id = o.org_id AND l.lead_id = due.lead_id

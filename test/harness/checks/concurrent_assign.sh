@@ -89,4 +89,25 @@ if [ "$(q "SELECT count(*) FROM leadmgmt.assign_pending(1, 60000)")" = 60000 ] \
 else
   not_ok "the pool is assigned after the kill as if nothing happened: 160,000 leads, spread at most one"
 fi
+
+# recycle_stale while another transaction holds one of the due leads: that
+# lead waits for the next run, every other is recycled at once (since 0.13
+# the due leads are locked in a statement of their own)
+rm -f "$LM_TMP/locked" "$LM_TMP/go"
+cat >"$LM_TMP/holder.sql" <<SQL
+BEGIN;
+SELECT lead_id FROM leadmgmt.lead WHERE org_id = 1 ORDER BY lead_id LIMIT 1 FOR UPDATE;
+\\! touch $LM_TMP/locked
+\\! for i in \$(seq 1 600); do [ -e $LM_TMP/go ] && break; sleep 0.1; done
+COMMIT;
+SQL
+psql -X -q -At -d "$db" -f "$LM_TMP/holder.sql" >"$LM_TMP/holder.log" 2>&1 &
+holder=$!
+for _ in $(seq 1 600); do [ -e "$LM_TMP/locked" ] && break; sleep 0.1; done
+held=$(q "SELECT min(lead_id) FROM leadmgmt.lead WHERE org_id = 1")
+first=$(q "SELECT count(*) || '/' || count(*) FILTER (WHERE lead_id = $held) FROM leadmgmt.recycle_stale(1, now() + interval '400 days')")
+touch "$LM_TMP/go"; wait $holder
+second=$(q "SELECT string_agg(lead_id::text, ',') FROM leadmgmt.recycle_stale(1, now() + interval '400 days')")
+check "recycle_stale skips the lead another transaction holds and recycles the other 159,999; the next run takes it ($first; $second)" \
+  [ "$first|$second|$(q "SELECT count(*) FILTER (WHERE pool = 'private') || '/' || (SELECT count(*) FROM leadmgmt.assignment WHERE released_at IS NULL) FROM leadmgmt.lead")" = "159999/0|$held|0/0" ]
 dropdb "$db"
