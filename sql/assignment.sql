@@ -325,7 +325,12 @@ SELECT count(*) FILTER (WHERE open_leads <> 0) AS reps_holding FROM rep_workload
 -- ---------------------------------------------------------------------------
 UPDATE org SET assign_strategy = 'least_busy' WHERE org_id = :o;
 UPDATE sales_rep SET weight = 2 WHERE rep_id = pg_temp.rep('s2');
+-- (a reset of the test's leads: back to new is no move a lead makes since
+-- 0.14, so the lifecycle's triggers are off for it; the engine's counters
+-- do not change, since the leads stay open with their owners)
+SET session_replication_role = replica;
 UPDATE lead SET tier = 'B', status = 'new' WHERE org_id = :o;
+RESET session_replication_role;
 SELECT string_agg(pg_temp.who(p.rep_id), ' ' ORDER BY p.ordinality) AS least_busy
   FROM assign_pending(:o, 10, at => '2026-03-02 10:00') WITH ORDINALITY p;
 SELECT rep_name, on_shift_now, open_leads, holding_room, assigned_today, claimed_today

@@ -109,10 +109,13 @@ EngineShard(Oid relid, const char *name, int64 org)
 
 /*
  * The relation holding an org's rows of an engine table (EngineShard), after
- * checking that the current user has the right mode on the table
+ * checking that the current user has the right mode on the table and, where
+ * row-level security applies to the user and *checked is false, that it may
+ * run the engine for the org (check_org_engine: 42501 before 0A000, so that
+ * a role without the right is told so on every node)
  */
 static Oid
-EngineRelid(const char *name, AclMode mode, int64 org)
+EngineRelid(const char *name, AclMode mode, int64 org, bool *checked)
 {
 	Oid			relid = get_relname_relid(name, get_namespace_oid("leadmgmt", false));
 	AclResult	acl;
@@ -122,15 +125,6 @@ EngineRelid(const char *name, AclMode mode, int64 org)
 	acl = pg_class_aclcheck(relid, GetUserId(), mode);
 	if (acl != ACLCHECK_OK)
 		aclcheck_error(acl, OBJECT_TABLE, name);
-	return EngineShard(relid, name, org);
-}
-
-void
-EngineOpen(EngineRel *er, const char *name, const char *const *cols, int ncols, int64 org, bool *checked)
-{
-	Oid			relid = EngineRelid(name, ACL_SELECT, org);
-	int			i;
-
 	if (!*checked && check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
 	{
 		Oid			argtypes[1] = {INT8OID};
@@ -140,6 +134,15 @@ EngineOpen(EngineRel *er, const char *name, const char *const *cols, int ncols, 
 		OidFunctionCall1(fn, Int64GetDatum(org));
 		*checked = true;
 	}
+	return EngineShard(relid, name, org);
+}
+
+void
+EngineOpen(EngineRel *er, const char *name, const char *const *cols, int ncols, int64 org, bool *checked)
+{
+	Oid			relid = EngineRelid(name, ACL_SELECT, org, checked);
+	int			i;
+
 	er->rel = table_open(relid, AccessShareLock);
 	er->desc = RelationGetDescr(er->rel);
 	Assert(ncols <= (int) lengthof(er->att));
@@ -731,7 +734,8 @@ JournalPublish(int64 org, int64 pick_no, DateADT day, TimestampTz at,
 			   const Journal *seen)
 {
 	static const char *const cols[] = {"org_id", "pick_no", "day", "at", "rep_ids", "current_delta", "last_picks", "taken"};
-	Oid			relid = EngineRelid("assign_pick", ACL_INSERT, org);
+	bool		checked = true;
+	Oid			relid = EngineRelid("assign_pick", ACL_INSERT, org, &checked);
 	Relation	rel;
 	TupleDesc	desc;
 	Datum	   *values;
@@ -741,7 +745,6 @@ JournalPublish(int64 org, int64 pick_no, DateADT day, TimestampTz at,
 	ListCell   *lc;
 	TransactionId xid;
 	bool		ok = true;
-	bool		checked = true;
 	int			i;
 
 	rel = table_open(relid, RowExclusiveLock);

@@ -268,6 +268,37 @@ SELECT o.org_id, l.lead_id, e.event_type, l.created_at + e.after
      ('lost',            interval '40 days', l.recycled AND pg_temp.u(l.i, 33) < 0.3)) AS e(event_type, after, happened)
  WHERE e.happened;
 
+-- the lifecycle's history (since 0.14): each lead's moves as the lifecycle
+-- records them, contacting at the first follow-up, the trials, the payment,
+-- the loss at recycling (with a reason from the org's list), each at its
+-- time and never before the move before it; then each lead's last move
+SELECT to_regclass('leadmgmt.lead_status_change') IS NOT NULL AS has_lifecycle \gset
+\if :has_lifecycle
+INSERT INTO leadmgmt.lead_status_change (org_id, lead_id, from_status, to_status, changed_at, cause, note, lost_reason, rep_id, changed_by)
+SELECT o.org_id, m.lead_id, coalesce(lag(m.to_status) OVER w, 'new'), m.to_status, max(m.at) OVER w, m.cause, m.note, m.reason,
+       CASE WHEN m.to_status <> 'lost' THEN m.rep_id END, 'demo'
+  FROM (SELECT l.lead_id, l.rep_id, s.k, s.to_status, l.created_at + s.after AS at, s.cause, s.note, s.reason
+          FROM g_lead l
+         CROSS JOIN LATERAL (VALUES
+           (1, 'contacting', interval '10 minutes', 'follow_up', 'first follow-up', NULL::text, true),
+           (2, 'trial_booked', interval '1 day' * (CASE l.tier WHEN 'A' THEN 0.05 ELSE 2 + pg_temp.u(l.i, 30) * 5 END),
+               'event', 'event trial_booked', NULL, l.booked),
+           (3, 'trial_attended', interval '1 day' * (8 + pg_temp.u(l.i, 31) * 4), 'event', 'event trial_attended', NULL, l.attended),
+           (4, 'won', interval '1 day' * (10 + pg_temp.u(l.i, 32) * 10), 'order', 'order paid', NULL, l.paid),
+           (5, 'lost', interval '30 days', 'lost', 'recycled without a deal',
+               (ARRAY['price', 'schedule', 'no_need', 'unreachable', 'competitor', 'location', 'other'])
+                 [1 + floor(pg_temp.u(l.i, 35) * 7)::int],
+               l.recycled AND NOT l.booked)) AS s(k, to_status, after, cause, note, reason, happened)
+         WHERE s.happened) m
+  CROSS JOIN g_org o
+WINDOW w AS (PARTITION BY m.lead_id ORDER BY m.k);
+UPDATE leadmgmt.lead x SET status_changed_at = c.changed_at, status_note = c.note, lost_reason = c.lost_reason
+  FROM (SELECT DISTINCT ON (sc.lead_id) sc.lead_id, sc.changed_at, sc.note, sc.lost_reason
+          FROM leadmgmt.lead_status_change sc JOIN g_org o USING (org_id)
+         ORDER BY sc.lead_id, array_position('{contacting,trial_booked,trial_attended,won,lost}'::text[], sc.to_status) DESC) c
+ WHERE x.org_id = (SELECT org_id FROM g_org) AND x.lead_id = c.lead_id;
+\endif
+
 -- assignment history and follow-ups (cost by tier: bot, telemarketing, sales, top sales)
 INSERT INTO leadmgmt.assignment (org_id, lead_id, rep_id, assigned_at, reason, released_at, release_reason)
 SELECT o.org_id, l.lead_id, l.rep_id, l.created_at + interval '5 minutes', 'round_robin',

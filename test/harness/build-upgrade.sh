@@ -36,7 +36,8 @@ schema=$(mktemp); trap 'rm -f "$schema"' EXIT
           on && index($0, "COMMENT ON FUNCTION @extschema@." name "(") == 1 {exit}' "$LM_TOP"/src/sql/parts/*.sql)
         if [ -z "$text" ]; then echo "build-upgrade.sh: no function $name in src/sql/parts" >&2; exit 1; fi
         # schema_ddl() holds src/sql/schema (since 0.12 a changed function)
-        printf '%s\n' "$text" | sed -e "/^-- @schema@ /{r $schema" -e 'd;}' ;;
+        printf '%s\n' "$text" | sed -e "/^-- @schema@ /{r $schema" -e 'd;}' \
+          -e "/^-- @schema lifecycle@ /{r $LM_TOP/src/sql/schema/lifecycle.sql" -e 'd;}' ;;
       view:*)
         name=${item#view:}
         text=$(awk -v name="$name" '
@@ -46,7 +47,8 @@ schema=$(mktemp); trap 'rm -f "$schema"' EXIT
         if [ -z "$text" ]; then echo "build-upgrade.sh: no view $name in src/sql/parts or src/sql/schema" >&2; exit 1; fi
         printf '%s\n' "$text" ;;
       # the install part's schema_ddl() holds src/sql/schema, as in the Makefile
-      *) sed -e "/^-- @schema@ /{r $schema" -e 'd;}' "$LM_TOP/src/sql/parts/$item.sql" ;;
+      *) sed -e "/^-- @schema@ /{r $schema" -e 'd;}' -e "/^-- @schema lifecycle@ /{r $LM_TOP/src/sql/schema/lifecycle.sql" -e 'd;}' \
+           "$LM_TOP/src/sql/parts/$item.sql" ;;
     esac
   done
   # since 0.12 install(), which an update asks for, applies the privileges of

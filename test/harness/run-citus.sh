@@ -15,8 +15,8 @@
 # tenancy on every node, 16 concurrent ingesting clients, a shard move, and
 # (since 0.12) the update from the last landed version on a distributed
 # cluster.
-# Every view plans on the cluster since 0.12.  Not yet (docs/dba/citus.md):
-# column privileges (reporting and sales grants).
+# Every view plans on the cluster since 0.12; since 0.13 the regress files
+# and since 0.14 the pgTAP files run on Citus too, against one node.
 # Ends with the line 'N passed, N failed'.
 source "$(dirname "$0")/common.sh"
 set +e
@@ -225,12 +225,14 @@ for o in 1 2 3; do
     not_ok "demo org $o generates on one node"
 done
 demo_orgs=$(on citus-c -At -d "$one" -c "SELECT string_agg(org_id::text, ',' ORDER BY org_id) FROM leadmgmt.org WHERE name LIKE 'Demo %'")
-# copy_orgs SRC DST ORGS: the rows of the orgs ORGS (a comma list) of every
-# table of database SRC into database DST (both of the coordinator's
-# server), by COPY in the order of the foreign keys, ids kept; sets $tables
+# copy_orgs SRC DST ORGS [SERVER]: the rows of the orgs ORGS (a comma list)
+# of every table of database SRC into database DST (both of SERVER, the
+# coordinator's by default), by COPY in the order of the foreign keys, ids
+# kept; sets $tables
 copy_orgs() {
   local src=$1 dst=$2 orgs=$3 t cols
-  tables=$(on citus-c -At -d "$src" -c "
+  local srv=${4:-citus-c}
+  tables=$(on "$srv" -At -d "$src" -c "
     WITH RECURSIVE t AS (SELECT c.oid FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'org_id'
                           WHERE c.relnamespace = 'leadmgmt'::regnamespace AND c.relkind = 'r'),
     dep AS (SELECT conrelid AS child, confrelid AS parent FROM pg_constraint WHERE contype = 'f' AND conrelid <> confrelid
@@ -244,18 +246,18 @@ copy_orgs() {
     echo "BEGIN;"
     echo "SET LOCAL leadmgmt.engine_update = 'on';"
     for t in $tables; do
-      cols=$(on citus-c -At -d "$src" -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+      cols=$(on "$srv" -At -d "$src" -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
                                            WHERE attrelid = '$t'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''")
-      on citus-c -q -d "$src" -c "COPY (SELECT $cols FROM $t WHERE org_id IN ($orgs) ORDER BY 1, 2) TO STDOUT" >"$out/copy-$dst-${t#leadmgmt.}.tsv"
+      on "$srv" -q -d "$src" -c "COPY (SELECT $cols FROM $t WHERE org_id IN ($orgs) ORDER BY 1, 2) TO STDOUT" >"$out/copy-$dst-${t#leadmgmt.}.tsv"
       echo "\\copy $t ($cols) FROM '$out/copy-$dst-${t#leadmgmt.}.tsv'"
     done
     echo "COMMIT;"
   } >"$out/copy-$dst.sql"
-  on citus-c -q -d "$dst" -f "$out/copy-$dst.sql" >"$out/copy-$dst.log" 2>&1
+  on "$srv" -q -d "$dst" -f "$out/copy-$dst.sql" >"$out/copy-$dst.log" 2>&1
   # the coordinator's identity sequences past the ids that came (as a
   # restore of pg_dump's data does): rows the coordinator inserts itself
   # then get new ids (the workers number from their own ranges anyway)
-  on citus-c -q -d "$dst" -c "DO \$\$DECLARE r record; m bigint; BEGIN
+  on "$srv" -q -d "$dst" -c "DO \$\$DECLARE r record; m bigint; BEGIN
     FOR r IN SELECT a.attrelid::regclass AS t, a.attname AS c FROM pg_attribute a JOIN pg_class k ON k.oid = a.attrelid
               WHERE k.relnamespace = 'leadmgmt'::regnamespace AND k.relkind = 'r' AND a.attidentity <> '' LOOP
       EXECUTE format('SELECT max(%I) FROM %s', r.c, r.t) INTO m;
@@ -507,6 +509,61 @@ for n in citus-solo citus-c; do
     else
       not_ok "sql/$f.sql gives the same output on $n as on one node"; head -8 "$out/regress-$f.$n.diff" | sed 's/^/# /'
     fi
+  done
+done
+
+# --- the pgTAP checks on the cluster and on one node -----------------------
+# test/pgtap/*.sql as 'make test' runs them (each file as its role, in one
+# transaction), over the same rows on one node and on Citus: the two demo
+# orgs and the data of setup/fixture.sql are made on one node and copied
+# onto Citus by COPY (ids kept), then setup/access.sql grants the test roles
+# and records the expected values on each.  The roles are made in a Citus
+# database of the coordinator, so that Citus makes them on every node.  Each
+# connection sets citus.propagate_set_commands = 'local', as an application
+# does (docs/dba/citus.md), so that leadmgmt.org_id reaches the workers.
+# The TAP lines of each file are compared with one node's; where Citus
+# differs by design, test/citus/tap-differences.txt says which tests and why,
+# and the check fails when a test differs that it does not list, or a listed
+# one no longer differs.  Two Citus layouts:
+#  - a coordinator holding its shards: Citus runs the shard queries in the
+#    test's own session, so pgTAP's assertions work whatever Citus pushes down;
+#  - the coordinator and 2 workers: a query that reads one org is sent whole
+#    to the worker holding it, pgTAP's assertion too, which then finds no
+#    plan in that session; and a call inside a transaction is never delegated.
+tap_src=lm_tap_src tap=lm_tap
+on citus-c -q -d postgres -c "CREATE DATABASE $tap_src" >>"$out/tap-setup.log" 2>&1
+on citus-solo -q -d postgres -c "CREATE DATABASE $tap_src" -c "CREATE DATABASE $tap" >>"$out/tap-setup.log" 2>&1
+for n in citus-c citus-w1 citus-w2; do on "$n" -q -d postgres -c "CREATE DATABASE $tap" >>"$out/tap-setup.log" 2>&1; done
+for n in citus-c citus-w1 citus-w2 citus-solo; do on "$n" -q -d "$tap" -c "CREATE EXTENSION citus" >>"$out/tap-setup.log" 2>&1; done
+on citus-c -q -d "$tap" -c "SELECT citus_set_coordinator_host('localhost', $(port_of citus-c))" \
+  -c "SELECT citus_add_node('localhost', $(port_of citus-w1))" -c "SELECT citus_add_node('localhost', $(port_of citus-w2))" >>"$out/tap-setup.log" 2>&1
+on citus-solo -q -d "$tap" -c "SELECT citus_set_coordinator_host('localhost', $(port_of citus-solo))" \
+  -c "SELECT citus_set_node_property('localhost', $(port_of citus-solo), 'shouldhaveshards', true)" >>"$out/tap-setup.log" 2>&1
+for n in citus-c citus-solo; do
+  on "$n" -q -d "$tap" -f "$LM_TOP/test/pgtap/setup/roles.sql" -c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION leadmgmt' \
+    -c 'SELECT leadmgmt.install()' -c 'SELECT leadmgmt.distribute()' >>"$out/tap-setup.log" 2>&1
+  on "$n" -q -d "$tap_src" -c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION leadmgmt' -c 'SELECT leadmgmt.install()' >>"$out/tap-setup.log" 2>&1
+  on "$n" -q -d "$tap_src" -v scale=0.01 -v seed=1 -v org_name='Org One' -f "$LM_TOP/test/demo/generate.sql" >>"$out/tap-setup.log" 2>&1
+  on "$n" -q -d "$tap_src" -v scale=0.005 -v seed=2 -v org_name='Org Two' -f "$LM_TOP/test/demo/generate.sql" >>"$out/tap-setup.log" 2>&1
+  on "$n" -q -d "$tap_src" -f "$LM_TOP/test/pgtap/setup/fixture.sql" >>"$out/tap-setup.log" 2>&1
+  copy_orgs "$tap_src" "$tap" 1,2 "$n"
+  for d in "$tap_src" "$tap"; do on "$n" -q -d "$d" -f "$LM_TOP/test/pgtap/setup/access.sql" >>"$out/tap-setup.log" 2>&1; done
+done
+check_eq "the pgTAP fixture: the same rows in every table on one node, on a coordinator holding its shards and on the coordinator and 2 workers (errors; lead|touchpoint|assign_pick|tap_fixture)" \
+  "$(grep -c ERROR "$out/tap-setup.log" "$out/copy-$tap.log" | awk -F: '{s += $2} END {print s}'); $(for n in citus-solo citus-c; do on "$n" -At -d "$tap" -c "SELECT (SELECT count(*) FROM leadmgmt.lead) || '|' || (SELECT count(*) FROM leadmgmt.touchpoint) || '|' || (SELECT count(*) FROM leadmgmt.assign_pick) || '|' || (SELECT string_agg(name || v, ',' ORDER BY name) FROM tap_fixture)"; done | sort -u | paste -sd' ')" \
+  "0; $(on citus-c -At -d "$tap_src" -c "SELECT (SELECT count(*) FROM leadmgmt.lead) || '|' || (SELECT count(*) FROM leadmgmt.touchpoint) || '|' || (SELECT count(*) FROM leadmgmt.assign_pick) || '|' || (SELECT string_agg(name || v, ',' ORDER BY name) FROM tap_fixture)")"
+for f in "$LM_TOP"/test/pgtap/*.sql; do
+  role=$(sed -n 's/^-- role: *\([a-z0-9_]*\).*/\1/p' "$f" | head -1); name=$(basename "$f" .sql)
+  for n in citus-c:$tap_src:one citus-solo:$tap:solo citus-c:$tap:cluster; do
+    IFS=: read -r srv d tag <<<"$n"
+    (source "$LM_BASE/$srv/env"; PGOPTIONS='-c citus.propagate_set_commands=local' \
+      timeout 600 pg_prove --verbose --ext .sql -d "$d" -U "${role:-postgres}" "$f") >"$out/tap-$name.$tag" 2>&1
+  done
+  for tag in solo cluster; do
+    res=$(/usr/bin/python3 "$LM_TOP/test/harness/same-tap.py" "$LM_TOP/test/citus/tap-differences.txt" "$tag" "$name" \
+            "$out/tap-$name.one" "$out/tap-$name.$tag" 2>&1)
+    if [ $? -eq 0 ]; then ok "pgTAP $name.sql on $( [ $tag = cluster ] && echo 'the coordinator and 2 workers' || echo 'a coordinator holding its shards'): $res"
+    else not_ok "pgTAP $name.sql on $tag as on one node: $res"; fi
   done
 done
 

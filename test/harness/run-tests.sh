@@ -88,7 +88,7 @@ psql -X -q -v ON_ERROR_STOP=1 -d postgres -f "$LM_TOP/test/pgtap/setup/roles.sql
   psql -X -q -d leadmgmt_tap -v scale=0.005 -v seed=2 -v org_name='Org Two' \
     -f "$LM_TOP/test/demo/generate.sql" >>"$out/tap-setup.log" 2>&1 &&
   psql -X -q -v ON_ERROR_STOP=1 -d leadmgmt_tap \
-    -f "$LM_TOP/test/pgtap/setup/fixture.sql" >>"$out/tap-setup.log" 2>&1
+    -f "$LM_TOP/test/pgtap/setup/fixture.sql" -f "$LM_TOP/test/pgtap/setup/access.sql" >>"$out/tap-setup.log" 2>&1
 if [ $? -ne 0 ]; then
   cat "$out/tap-setup.log"; failed=$((failed + 1))
 else

@@ -11,7 +11,7 @@ CREATE TEMP VIEW t_tables AS
 CREATE TEMP VIEW t_org_attnum AS
   SELECT t.oid, a.attnum FROM t_tables t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = 'org_id';
 
-SELECT is((SELECT count(*) FROM t_tables), 43::bigint, 'schema 0.12 has 43 tables (0.4 adds the engine state rep_load, rep_load_change, assign_rotation; 0.7 the pick journal assign_pick; 0.12 lead_contact, the phones)');
+SELECT is((SELECT count(*) FROM t_tables), 45::bigint, 'schema 0.14 has 45 tables (0.4 adds the engine state rep_load, rep_load_change, assign_rotation; 0.7 the pick journal assign_pick; 0.12 lead_contact, the phones; 0.14 lost_reason and lead_status_change, the lifecycle)');
 SELECT is(array(SELECT relname FROM t_tables t WHERE NOT EXISTS
           (SELECT 1 FROM pg_attribute a WHERE a.attrelid = t.oid AND a.attname = 'org_id' AND a.attnotnull AND a.atttypid = 'int8'::regtype)
           ORDER BY 1), '{}'::name[], 'every table has org_id bigint NOT NULL');
@@ -76,8 +76,8 @@ SELECT is(array(SELECT p.oid::regprocedure::text FROM pg_proc p
           '{}'::text[], 'SECURITY DEFINER functions pin search_path and are not executable by PUBLIC');
 SELECT is(array(SELECT p.oid::regprocedure::text FROM pg_proc p
                  WHERE p.pronamespace = 'leadmgmt'::regnamespace AND p.prosecdef ORDER BY 1),
-          '{"leadmgmt.claim_lead(bigint,bigint,bigint,timestamp with time zone)","leadmgmt.lead_history(bigint,bigint)","leadmgmt.lead_phone(bigint,bigint)","leadmgmt.log_follow_up(bigint,bigint,bigint,text,text,numeric,timestamp with time zone,integer,text)","leadmgmt.release_lead(bigint,bigint,bigint,timestamp with time zone)","leadmgmt.rep_load_track()","leadmgmt.update_lead(bigint,bigint,jsonb)"}'::text[],
-          'the SECURITY DEFINER functions are lead_phone and lead_history, the rep-facing functions that check the caller (engine and update_lead), and the open-lead trigger');
+          '{"leadmgmt.claim_lead(bigint,bigint,bigint,timestamp with time zone)",leadmgmt.lead_event_lifecycle(),"leadmgmt.lead_history(bigint,bigint)","leadmgmt.lead_phone(bigint,bigint)",leadmgmt.lead_status_check(),leadmgmt.lead_status_track(),"leadmgmt.log_follow_up(bigint,bigint,bigint,text,text,numeric,timestamp with time zone,integer,text)","leadmgmt.mark_lost(bigint,bigint,text,text)",leadmgmt.refund_lifecycle(),"leadmgmt.release_lead(bigint,bigint,bigint,timestamp with time zone)",leadmgmt.rep_load_track(),leadmgmt.sales_order_lifecycle(),"leadmgmt.update_lead(bigint,bigint,jsonb)"}'::text[],
+          'the SECURITY DEFINER functions are lead_phone and lead_history, the rep-facing functions that check the caller (engine, update_lead, mark_lost), the open-lead trigger and the lifecycle''s triggers');
 SELECT is(array(SELECT p.proname::text FROM pg_proc p
                  WHERE p.pronamespace = 'leadmgmt'::regnamespace
                    AND p.proname IN ('grant_access', 'revoke_access', 'apply_privileges', 'register_table')

@@ -211,12 +211,16 @@ BEGIN
       UNION ALL
       SELECT lt.tagged_at, 'lead_tag', to_jsonb(lt) - '{org_id,lead_id}'::text[]
         FROM @extschema@.lead_tag lt WHERE lt.org_id = lead_history.org_id AND lt.lead_id = lead_history.lead_id
+      UNION ALL
+      -- (since 0.14)
+      SELECT sc.changed_at, 'status_change', to_jsonb(sc) - '{org_id,lead_id}'::text[]
+        FROM @extschema@.lead_status_change sc WHERE sc.org_id = lead_history.org_id AND sc.lead_id = lead_history.lead_id
     ) h
     ORDER BY h.at, h.src, h.d::text;
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.lead_history(bigint, bigint) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.lead_history(bigint, bigint) IS 'every touchpoint, event, assignment, follow-up, trial lesson and tag of a lead in time order (the row as detail, without org_id and lead_id), for a caller who may see the lead: reporting, app or admin access to the org, or sales access when the lead is public or the caller''s own; 23503 otherwise, as for a lead that does not exist';
+COMMENT ON FUNCTION @extschema@.lead_history(bigint, bigint) IS 'every touchpoint, event, assignment, follow-up, trial lesson, tag and (since 0.14) status change of a lead in time order (the row as detail, without org_id and lead_id), for a caller who may see the lead: reporting, app or admin access to the org, or sales access when the lead is public or the caller''s own; 23503 otherwise, as for a lead that does not exist';
 
 -- ---------------------------------------------------------------------------
 -- Granting access to roles (docs/dba/security.md).  These functions issue
@@ -299,13 +303,14 @@ DECLARE
   rel record;
   -- what a sales role may read: the sales side of the funnel, nothing about money
   -- (since 0.11 not the rows of a lead, which it reads with lead_history)
-  sales_tables text[] := '{org,channel,campaign,team,sales_rep,rep_shift,lead,tag,teacher,course,course_class}';
+  sales_tables text[] := '{org,channel,campaign,team,sales_rep,rep_shift,lead,tag,teacher,course,course_class,lost_reason}';
   sales_views text[] := '{lead_overview}';
   -- SECURITY DEFINER engine functions a rep calls; each checks the caller itself
   engine_fns text := '@extschema@.claim_lead(bigint, bigint, bigint, timestamptz), '
                      '@extschema@.release_lead(bigint, bigint, bigint, timestamptz), '
                      '@extschema@.log_follow_up(bigint, bigint, bigint, text, text, numeric, timestamptz, integer, text), '
-                     '@extschema@.update_lead(bigint, bigint, jsonb)';
+                     '@extschema@.update_lead(bigint, bigint, jsonb), '
+                     '@extschema@.mark_lost(bigint, bigint, text, text)';
 BEGIN
   -- row-level security reads the role's grants from its group roles (0.11)
   PERFORM @extschema@.sync_grant_roles(role);
@@ -317,6 +322,13 @@ BEGIN
 
   -- start from nothing, then grant what the role's kinds of access need
   EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA @extschema@ FROM %I', role::text);
+  -- (only where the role holds one: a REVOKE writes the owner's default
+  -- privileges out, which a dump and restore would not keep)
+  FOR rel IN SELECT c.oid::regclass AS seq FROM pg_class c
+              WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'S'
+                AND EXISTS (SELECT 1 FROM aclexplode(c.relacl) x WHERE x.grantee = role) LOOP
+    EXECUTE format('REVOKE ALL ON SEQUENCE %s FROM %I', rel.seq, role::text);
+  END LOOP;
   EXECUTE format('REVOKE ALL ON FUNCTION @extschema@.lead_phone(bigint, bigint) FROM %I', role::text);
   EXECUTE format('REVOKE ALL ON FUNCTION @extschema@.lead_history(bigint, bigint) FROM %I', role::text);
   EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %I', engine_fns, role::text);
@@ -349,6 +361,12 @@ BEGIN
       EXECUTE format('GRANT SELECT ON @extschema@.%I TO %I', rel.relname, role::text);
     END IF;
   END LOOP;
+  -- roles that insert take the identities' next values: on one node an
+  -- identity column needs no privilege, but on Citus the coordinator calls
+  -- nextval() for a row it routes, which needs USAGE (since 0.14)
+  IF kinds && '{app,admin}' THEN
+    EXECUTE format('GRANT USAGE ON ALL SEQUENCES IN SCHEMA @extschema@ TO %I', role::text);
+  END IF;
   IF 'sales' = ANY (kinds) THEN
     EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.lead_phone(bigint, bigint) TO %I', role::text);
   END IF;
@@ -361,7 +379,7 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.apply_privileges(regrole) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.apply_privileges(regrole) IS 'recomputes the group role memberships (sync_grant_roles) and the table, column and function privileges of a role from its rows in access_grant';
+COMMENT ON FUNCTION @extschema@.apply_privileges(regrole) IS 'recomputes the group role memberships (sync_grant_roles) and the table, column, sequence (USAGE for app and admin, which Citus needs to route an insert, since 0.14) and function privileges of a role from its rows in access_grant';
 
 -- ---------------------------------------------------------------------------
 -- apply_policies: every row-level security policy of the schema, from the
@@ -389,7 +407,8 @@ BEGIN
             ORDER BY c.relname LOOP
     -- (until 0.11 a sales role also updated its own leads; update_lead() now)
     PERFORM @extschema@.register_table(format('@extschema@.%I', t)::regclass, '{app,admin}'::text[],
-      t IN ('touchpoint', 'lead_event', 'lead_tag', 'assignment', 'follow_up', 'trial_lesson', 'tier_change', 'lead_contact'));
+      t IN ('touchpoint', 'lead_event', 'lead_tag', 'assignment', 'follow_up', 'trial_lesson', 'tier_change', 'lead_contact',
+            'lead_status_change'));
   END LOOP;
 
   -- lead: a sales role sees its own private leads and the public pool of an

@@ -557,8 +557,7 @@ BEGIN
           c, log_follow_up.duration_s, t, log_follow_up.note)
   RETURNING follow_up_id INTO new_id;
   IF l.status = 'new' THEN
-    UPDATE @extschema@.lead x SET status = 'contacting', updated_at = now()
-     WHERE x.org_id = o.org_id AND x.lead_id = log_follow_up.lead_id;
+    PERFORM @extschema@.lead_move(o.org_id, log_follow_up.lead_id, '{new}', 'contacting', t, format('follow-up %s', new_id));
   END IF;
   RETURN new_id;
 END

@@ -18,6 +18,8 @@ DECLARE
   f regprocedure;
   n_tables int := 0;
   n_functions int := 0;
+  grant_support text;
+  failed text;
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
     RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = 'citus is not installed in this database',
@@ -80,8 +82,27 @@ BEGIN
     EXECUTE format('SELECT create_distributed_function(%L, ''org_id'', colocate_with => ''@extschema@.org'')', f::text);
     n_functions := n_functions + 1;
   END LOOP;
+  -- Citus runs an aggregate over many shards as worker_partial_agg on the
+  -- workers and coord_combine_agg on the coordinator, which check that the
+  -- caller (not, as PostgreSQL does, the aggregate's owner) may execute its
+  -- support functions: on a cluster they are PUBLIC's again, on every node
+  -- (since 0.14; an extension's functions are not Citus objects, so their
+  -- grants do not propagate).  Every state is checked when it is read.
+  SELECT 'GRANT EXECUTE ON FUNCTION ' || string_agg(DISTINCT s.fn::regprocedure::text, ', ') || ' TO PUBLIC' INTO grant_support
+    FROM pg_aggregate a
+    JOIN pg_proc p ON p.oid = a.aggfnoid
+   CROSS JOIN LATERAL unnest(ARRAY[a.aggtransfn, a.aggcombinefn, a.aggfinalfn]::oid[]) AS s(fn)
+   WHERE p.pronamespace = '@extschema@'::regnamespace AND s.fn <> 0
+     AND (SELECT pronamespace FROM pg_proc WHERE oid = s.fn) = '@extschema@'::regnamespace;
+  EXECUTE grant_support;
+  SELECT string_agg(format('%s:%s: %s', w.nodename, w.nodeport, w.result), '; ') INTO failed
+    FROM run_command_on_workers(grant_support) w WHERE NOT w.success;
+  IF failed IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = 'could not grant the aggregates'' support functions on every worker',
+      DETAIL = failed;
+  END IF;
   RETURN format('distributed %s tables by org_id and %s functions by their org_id', n_tables, n_functions);
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.distribute(integer) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.distribute(integer) IS 'on a Citus coordinator, after install(): distributes every tenant table by org_id in one colocation group with org (schema_version becomes a reference table) and delegates every write function taking org_id to the node that holds the org; idempotent; 55000 without Citus';
+COMMENT ON FUNCTION @extschema@.distribute(integer) IS 'on a Citus coordinator, after install(): distributes every tenant table by org_id in one colocation group with org (schema_version becomes a reference table) and delegates every write function taking org_id to the node that holds the org; grants EXECUTE on the aggregates'' support functions to PUBLIC on every node, since Citus checks the caller''s right to them (since 0.14; call it again after adding a node); idempotent; 55000 without Citus';

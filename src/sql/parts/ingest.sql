@@ -16,10 +16,13 @@ BEGIN
   INSERT INTO @extschema@.org (name, timezone)
   VALUES (create_org.name, create_org.timezone)
   RETURNING org_id INTO new_id;
+  -- the lost reasons every org starts with (since 0.14)
+  INSERT INTO @extschema@.lost_reason (org_id, code, label)
+  SELECT new_id, d.code, d.label FROM @extschema@.lost_reason_defaults() d;
   RETURN new_id;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.create_org(text, text) IS 'creates an org (tenant) and returns its id; the time zone must be a known IANA name';
+COMMENT ON FUNCTION @extschema@.create_org(text, text) IS 'creates an org (tenant) with the default lost reasons (lost_reason_defaults()) and returns its id; the time zone must be a known IANA name';
 
 CREATE FUNCTION @extschema@.ingest_org(org_id bigint) RETURNS record
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -317,10 +320,13 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'changes must be a JSON object';
   END IF;
   SELECT k INTO bad FROM jsonb_object_keys(c) k
-   WHERE k <> ALL ('{name,child_age,grade,subject,city,city_tier,status,attrs}') ORDER BY k LIMIT 1;
+   WHERE k <> ALL ('{name,child_age,grade,subject,city,city_tier,status,lost_reason,attrs}') ORDER BY k LIMIT 1;
   IF bad IS NOT NULL THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown field "%s"', bad),
-      HINT = 'A lead''s name, child_age, grade, subject, city, city_tier, status and attrs can be changed.';
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown field "%s"', left(bad, 40)),
+      HINT = 'A lead''s name, child_age, grade, subject, city, city_tier, status (with lost_reason for lost) and attrs can be changed.';
+  END IF;
+  IF c ? 'lost_reason' AND (c ->> 'status' IS DISTINCT FROM 'lost' OR jsonb_typeof(c -> 'lost_reason') <> 'string') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'lost_reason goes with status lost, as a string';
   END IF;
   IF c ? 'attrs' AND jsonb_typeof(c -> 'attrs') <> 'object' THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'attrs must be a JSON object';
@@ -343,6 +349,7 @@ BEGIN
     city      = CASE WHEN c ? 'city' THEN @extschema@.ingest_attr(c, 'city', 'string') ELSE l.city END,
     city_tier = CASE WHEN c ? 'city_tier' THEN @extschema@.ingest_attr(c, 'city_tier', 'int', 1, 5)::smallint ELSE l.city_tier END,
     status    = coalesce(c ->> 'status', l.status),
+    lost_reason = CASE WHEN c ? 'lost_reason' THEN c ->> 'lost_reason' ELSE l.lost_reason END,
     attrs     = CASE WHEN c ? 'attrs' THEN l.attrs || (c -> 'attrs') ELSE l.attrs END,
     updated_at = now()
    WHERE l.org_id = o.org_id AND l.lead_id = update_lead.lead_id;
@@ -350,7 +357,7 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.update_lead(bigint, bigint, jsonb) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.update_lead(bigint, bigint, jsonb) IS 'changes a lead''s details (name, child_age, grade, subject, city, city_tier, status; attrs merged in): app and admin roles for any lead of their org, a sales role for its own leads (42501 otherwise); checked like ingestion (22023); returns true';
+COMMENT ON FUNCTION @extschema@.update_lead(bigint, bigint, jsonb) IS 'changes a lead''s details (name, child_age, grade, subject, city, city_tier, status with lost_reason for lost, as lead_transitions() allows; attrs merged in): app and admin roles for any lead of their org, a sales role for its own leads (42501 otherwise); checked like ingestion (22023); returns true';
 
 CREATE FUNCTION @extschema@.lead_of(o record, lead_id bigint) RETURNS bigint
 LANGUAGE plpgsql STABLE PARALLEL SAFE

@@ -61,7 +61,7 @@ check "equal weights after a rollback in flight: the reps are at most one lead a
 # a fold changes the counters: that call keeps the lock until commit.  An
 # open-lead change made outside the engine (a lead marked lost) makes the
 # next call fold.
-q "UPDATE leadmgmt.lead SET status = 'lost' WHERE lead_id = 4" >/dev/null
+q "UPDATE leadmgmt.lead SET status = 'lost', lost_reason = 'other' WHERE lead_id = 4" >/dev/null
 q "INSERT INTO leadmgmt.lead (org_id, lead_id, first_channel_id, latest_channel_id, created_at, last_touch_at)
    OVERRIDING SYSTEM VALUE SELECT 1, g, 1, 1, now(), now() FROM generate_series(101, 102) g" >/dev/null
 psql -X -At -d "$db" -c "BEGIN" -c "SELECT leadmgmt.assign_lead(1, 101)" -c "SELECT pg_sleep(2)" -c "COMMIT" \

@@ -27,4 +27,12 @@ for f in "$LM_TMP"/*.sql; do
   fi
 done
 check "docs hold sql examples ($n found)" [ "$n" -ge 15 ]
+# the SECURITY DEFINER functions docs/dba/security.md lists are those of the catalog
+documented=$(sed -n 's/^ *SECURITY DEFINER: //p' "$LM_TOP/docs/dba/security.md" | grep -o '`[a-z_]*`' | tr -d '`' | sort -u | paste -sd' ')
+catalog=$(psql -X -At -d "$db" -c "SELECT DISTINCT proname FROM pg_proc WHERE pronamespace = 'leadmgmt'::regnamespace AND prosecdef ORDER BY 1" | sort -u | paste -sd' ')
+if [ -n "$documented" ] && [ "$documented" = "$catalog" ]; then
+  ok "docs/dba/security.md lists exactly the catalog's SECURITY DEFINER functions ($(wc -w <<<"$catalog"))"
+else
+  not_ok "docs/dba/security.md lists exactly the catalog's SECURITY DEFINER functions"; echo "# docs:    $documented"; echo "# catalog: $catalog"
+fi
 dropdb "$db"
