@@ -24,6 +24,14 @@ SELECT lead_id, c.phone, phone_masked, name, child_age, grade, city, city_tier, 
   FROM leadmgmt.lead JOIN leadmgmt.lead_contact c USING (org_id, lead_id) ORDER BY lead_id;
 -- the number is in lead_contact (since 0.12), as first submitted
 SELECT lead_id, phone, phone_raw FROM leadmgmt.lead_contact ORDER BY lead_id;
+-- the repeat dated before the lead (late data) kept created_at and the first
+-- channel (since 0.14); backfill_first_touch moves them, and only earlier
+SELECT leadmgmt.backfill_first_touch(1, 1, 'douyin', 'spring-b', '2026-02-20 12:00+08') AS backfilled;
+SELECT leadmgmt.backfill_first_touch(1, 1, 'referral', NULL, '2026-02-25 12:00+08') AS not_earlier;
+SELECT first_channel_id, first_campaign_id, created_at FROM leadmgmt.lead WHERE lead_id = 1;
+SELECT pg_temp.err($$SELECT leadmgmt.backfill_first_touch(1, 1, 'douyin', NULL, 'infinity')$$) AS infinite;
+SELECT pg_temp.err($$SELECT leadmgmt.backfill_first_touch(1, 424242, 'douyin', NULL, '2026-01-01')$$) AS unknown_lead;
+SELECT pg_temp.err($$SELECT leadmgmt.backfill_first_touch(1, 1, NULL, NULL, '2026-01-01')$$) AS null_channel;
 SELECT kind, channel_id, campaign_id, occurred_at FROM leadmgmt.touchpoint ORDER BY occurred_at;
 SELECT event_type, occurred_at FROM leadmgmt.lead_event ORDER BY occurred_at;
 
@@ -139,3 +147,17 @@ SELECT pg_temp.err($$SELECT leadmgmt.update_lead(1, 1, '{"status": "sold"}')$$) 
 SELECT pg_temp.err($$SELECT leadmgmt.update_lead(1, 424242, '{}')$$) AS unknown_lead;
 SELECT pg_temp.err($$SELECT leadmgmt.update_lead(7, 1, '{}')$$) AS unknown_org;
 SELECT name, city_tier, status FROM leadmgmt.lead WHERE lead_id = 1;
+
+-- edges (0.14): NULLs are errors, not a silent NULL; messages show a short
+-- prefix of what was sent; infinite days are not "in the future"; clicks
+-- do not exceed impressions
+SELECT pg_temp.err($$SELECT leadmgmt.create_org(NULL)$$) AS null_name;
+SELECT pg_temp.err($$SELECT leadmgmt.create_org('x', NULL)$$) AS null_timezone;
+SELECT pg_temp.err($$SELECT leadmgmt.add_channel(1, NULL, 'x', 'paid')$$) AS null_code;
+SELECT pg_temp.err($$SELECT leadmgmt.add_channel(1, 'ok', 'x', NULL)$$) AS null_kind;
+SELECT pg_temp.err($$SELECT leadmgmt.add_channel(1, repeat('Z', 100000), 'x', 'paid')$$) AS long_code;
+SELECT pg_temp.err($$SELECT leadmgmt.ingest_lead(1, '13800000009', repeat('nope', 250000), NULL, '2026-03-01 10:00+08')$$) AS long_channel;
+SELECT pg_temp.err($$SELECT leadmgmt.record_spend(1, '-infinity', 'douyin', NULL, 10)$$) AS minus_infinity;
+SELECT pg_temp.err($$SELECT leadmgmt.record_spend(1, 'infinity', 'douyin', NULL, 10)$$) AS infinity;
+SELECT pg_temp.err($$SELECT leadmgmt.record_spend(1, '2026-03-01', 'douyin', NULL, 10, impressions => 100, clicks => 101)$$) AS clicks_above_impressions;
+SELECT leadmgmt.record_spend(1, '2026-03-01', 'douyin', NULL, 10, impressions => 0, clicks => 5) > 0 AS clicks_without_impressions;

@@ -34,6 +34,8 @@ SELECT (m).rows_used, (m).rows_skipped FROM (SELECT logreg_train('lr', 'y', 'x')
 SELECT pg_temp.err($$SELECT logreg_train('lr', 'y', NULL)$$);
 SELECT pg_temp.err($$SELECT logreg_train('lr', 'y', 'x', max_iter => 0)$$);
 SELECT pg_temp.err($$SELECT logreg_train('lr', 'y', 'x', tolerance => 0)$$);
+SELECT pg_temp.err($$SELECT logreg_train('lr', 'y', 'x', tolerance => 'NaN')$$);
+SELECT pg_temp.err($$SELECT logreg_train('lr', 'y', 'x', l2 => 'NaN')$$);
 SELECT pg_temp.err($$SELECT logreg_train('lr', 'y', 'x', l2 => -1)$$);
 SELECT pg_temp.err($$SELECT logreg_train('lr', 'y', 'nope')$$);
 INSERT INTO lr VALUES (1004, true, '{1,2,3}');

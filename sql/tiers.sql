@@ -48,8 +48,8 @@ SELECT leadmgmt.refresh_tiers(:org) AS changed_by_policy;
 SELECT leadmgmt.lead_tier(:org, :d) AS d_now;
 
 SELECT pg_temp.err($$SELECT leadmgmt.refresh_tiers(987654)$$) AS unknown_org;
+SELECT pg_temp.err($$SELECT leadmgmt.refresh_tiers(NULL)$$) AS null_org;
 SELECT leadmgmt.refresh_tiers(leadmgmt.create_org('Empty School')) AS empty_org;
-SELECT leadmgmt.refresh_tiers(NULL) AS null_org;
 SELECT pg_temp.err(format($$INSERT INTO leadmgmt.tier_policy VALUES (%s, 'E', 'sales', 1, '1 hour', 0.5)$$, :org)) AS bad_tier;
 SELECT pg_temp.err(format($$INSERT INTO leadmgmt.tier_policy VALUES (%s, 'B', 'sales', -1, '1 hour', 0.5)$$, :org)) AS negative_cost;
 SELECT pg_temp.err(format($$INSERT INTO leadmgmt.tier_policy VALUES (%s, 'B', 'sales', 1, '0', 0.5)$$, :org)) AS zero_sla;

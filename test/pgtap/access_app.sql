@@ -20,6 +20,12 @@ SELECT throws_ok($$INSERT INTO leadmgmt.tag (org_id, name) VALUES (2, 'sneaky')$
                  'cannot write rows of org 2 while acting for org 1');
 SELECT is(tap.affected($q$UPDATE leadmgmt.tag SET name = name || '!' WHERE org_id = 2$q$), 0::bigint,
           'cannot update rows of org 2 while acting for org 1');
+-- (since 0.14 release_lead tells an app role acting for another org
+-- nothing: not whether the lead exists, is pooled, or whose it is)
+SELECT throws_ok(format('SELECT leadmgmt.release_lead(2, %s)', tap.v('org2_lead')), '42501', NULL,
+                 'cannot release a lead of org 2 while acting for org 1');
+SELECT throws_ok('SELECT leadmgmt.release_lead(2, -1)', '42501', NULL,
+                 'and is told the same for a lead that does not exist');
 
 SET LOCAL leadmgmt.org_id = '2';
 SELECT is(tap.n('lead', 'true'), (SELECT v FROM tap_fixture WHERE name = 'org2_leads'), 'org 2 set: all of org 2''s leads');
@@ -39,8 +45,8 @@ SELECT throws_ok($$SELECT count(*) FROM leadmgmt.lead$$, '22023', 'invalid leadm
 -- may not for another org
 SET LOCAL leadmgmt.org_id = '1';
 SELECT isnt(leadmgmt.record_order(1, tap.v('own_lead'), 'Spring term', 3000, now()), NULL, 'records a paid order for org 1');
-SELECT is((SELECT status FROM leadmgmt.lead WHERE lead_id = tap.v('own_lead')), 'won', 'the order wins the lead');
-SELECT is((SELECT count(*) FROM leadmgmt.lead_status_change WHERE lead_id = tap.v('own_lead') AND to_status = 'won' AND changed_by = 'lm_app'),
+SELECT is(tap.n('lead', format($$lead_id = %s AND status = 'won'$$, tap.v('own_lead'))), 1::bigint, 'the order wins the lead');
+SELECT is(tap.n('lead_status_change', format($$lead_id = %s AND to_status = 'won' AND changed_by = 'lm_app'$$, tap.v('own_lead'))),
           1::bigint, 'the move is recorded as this role''s');
 SELECT throws_ok(format($$SELECT leadmgmt.record_order(2, %s, 'Spring term', 3000, now())$$, tap.v('org2_lead')),
                  '23503', 'unknown org 2', 'records no order for org 2 while acting for org 1');

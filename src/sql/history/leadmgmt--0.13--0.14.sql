@@ -1,4 +1,4 @@
--- leadmgmt 0.13 -> 0.14, built from src/sql/parts: fn:distribute fn:apply_privileges fn:apply_policies fn:lead_history fn:create_org fn:update_lead fn:log_follow_up fn:schema_steps fn:schema_ddl lifecycle
+-- leadmgmt 0.13 -> 0.14, built from src/sql/parts: fn:distribute fn:apply_privileges fn:apply_policies fn:lead_history fn:revoke_access fn:create_org fn:add_channel fn:channel_id_of fn:ingest_lead fn:backfill_first_touch fn:update_lead fn:record_spend fn:log_follow_up fn:release_lead fn:activate_model fn:refresh_tiers fn:logreg_train fn:schema_steps fn:schema_ddl lifecycle
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.14'" to load this file. \quit
@@ -288,15 +288,44 @@ $$;
 REVOKE ALL ON FUNCTION @extschema@.lead_history(bigint, bigint) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.lead_history(bigint, bigint) IS 'every touchpoint, event, assignment, follow-up, trial lesson, tag and (since 0.14) status change of a lead in time order (the row as detail, without org_id and lead_id), for a caller who may see the lead: reporting, app or admin access to the org, or sales access when the lead is public or the caller''s own; 23503 otherwise, as for a lead that does not exist';
 
+CREATE OR REPLACE FUNCTION @extschema@.revoke_access(role regrole, org_id bigint, access text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  rname name := (SELECT r.rolname FROM pg_roles r WHERE r.oid = role);
+BEGIN
+  IF role IS NULL OR org_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'role and org_id must not be null';
+  END IF;
+  -- (since 0.14 an org that does not exist is an error, as in grant_access)
+  IF NOT EXISTS (SELECT 1 FROM @extschema@.org o WHERE o.org_id = revoke_access.org_id) THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown org %s', revoke_access.org_id);
+  END IF;
+  DELETE FROM @extschema@.access_grant g
+   WHERE g.org_id = revoke_access.org_id
+     AND g.role_name = rname
+     AND (revoke_access.access IS NULL OR g.access = revoke_access.access);
+  PERFORM @extschema@.apply_privileges(role);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.revoke_access(regrole, bigint, text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.revoke_access(regrole, bigint, text) IS 'takes back one kind (or, with access NULL, every kind) of a role''s access to an org';
+
 CREATE OR REPLACE FUNCTION @extschema@.create_org(name text, timezone text DEFAULT 'Asia/Shanghai')
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   new_id bigint;
 BEGIN
   PERFORM @extschema@.require_schema();
+  -- (since 0.14 NULLs are an error, as everywhere else, not a silent NULL)
+  IF create_org.name IS NULL OR create_org.timezone IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'name and timezone must not be null';
+  END IF;
   INSERT INTO @extschema@.org (name, timezone)
   VALUES (create_org.name, create_org.timezone)
   RETURNING org_id INTO new_id;
@@ -307,6 +336,190 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.create_org(text, text) IS 'creates an org (tenant) with the default lost reasons (lost_reason_defaults()) and returns its id; the time zone must be a known IANA name';
+
+CREATE OR REPLACE FUNCTION @extschema@.add_channel(org_id bigint, code text, name text, kind text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  o record := @extschema@.ingest_org(add_channel.org_id);
+  new_id bigint;
+BEGIN
+  IF add_channel.code IS NULL OR add_channel.name IS NULL OR add_channel.kind IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'code, name and kind must not be null';
+  END IF;
+  IF add_channel.code !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('invalid channel code "%s"', left(add_channel.code, 40)),
+      HINT = 'A channel code is a lower-case letter followed by up to 62 letters, digits or underscores.';
+  END IF;
+  IF add_channel.kind NOT IN ('paid', 'organic', 'referral', 'direct', 'offline') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('invalid channel kind "%s"', left(add_channel.kind, 40)),
+      HINT = 'Valid kinds: paid, organic, referral, direct, offline.';
+  END IF;
+  INSERT INTO @extschema@.channel (org_id, code, name, kind)
+  VALUES (o.org_id, add_channel.code, add_channel.name, add_channel.kind)
+  RETURNING channel_id INTO new_id;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.add_channel(bigint, text, text, text) IS 'adds an acquisition channel to an org and returns its id';
+
+CREATE OR REPLACE FUNCTION @extschema@.channel_id_of(o record, channel text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v_code text := lower(btrim(channel));
+  id bigint;
+BEGIN
+  IF v_code IS NULL OR v_code = '' THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'channel must not be null or empty';
+  END IF;
+  SELECT c.channel_id INTO id FROM @extschema@.channel c WHERE c.org_id = o.org_id AND c.code = v_code;
+  IF FOUND THEN
+    RETURN id;
+  END IF;
+  IF NOT o.auto_create_channels THEN
+    RAISE EXCEPTION USING ERRCODE = '23503',
+      MESSAGE = format('unknown channel "%s" for org %s', left(channel, 40), o.org_id),
+      HINT = 'Add it with leadmgmt.add_channel(), or set org.auto_create_channels to create channels on first use.';
+  END IF;
+  IF v_code !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('invalid channel code "%s"', left(channel, 40)),
+      HINT = 'A channel code is a lower-case letter followed by up to 62 letters, digits or underscores.';
+  END IF;
+  INSERT INTO @extschema@.channel (org_id, code, name, kind)
+  VALUES (o.org_id, v_code, v_code, 'paid')
+  ON CONFLICT DO NOTHING
+  RETURNING channel_id INTO id;
+  IF id IS NULL THEN  -- created meanwhile by a concurrent session
+    SELECT c.channel_id INTO id FROM @extschema@.channel c WHERE c.org_id = o.org_id AND c.code = v_code;
+  END IF;
+  RETURN id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.channel_id_of(record, text) IS 'id of a channel by its code (case and surrounding spaces ignored); unknown codes are an error (23503) unless the org auto-creates channels';
+
+CREATE OR REPLACE FUNCTION @extschema@.ingest_lead(org_id bigint, phone text, channel text, campaign text,
+                                        occurred_at timestamptz, attrs jsonb DEFAULT '{}')
+RETURNS TABLE (lead_id bigint, is_new boolean)
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o record := @extschema@.ingest_org(ingest_lead.org_id);
+  a jsonb := coalesce(ingest_lead.attrs, '{}');
+  ts timestamptz := ingest_lead.occurred_at;
+  e164 text;
+  ch bigint;
+  cp bigint;
+  v_name text; v_age smallint; v_grade smallint; v_subject text; v_city text; v_tier smallint; v_visitor text;
+  v_lead bigint;
+  v_new boolean;
+  v_now timestamptz := now();
+BEGIN
+  PERFORM @extschema@.ingest_check_time(o, ts, 'occurred_at');
+  PERFORM @extschema@.ingest_check_attrs(a);
+  IF length(ingest_lead.phone) > 64 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'phone is longer than 64 characters';
+  END IF;
+  v_name    := @extschema@.ingest_attr(a, 'name', 'string');
+  v_age     := @extschema@.ingest_attr(a, 'child_age', 'int', 1, 18);
+  v_grade   := @extschema@.ingest_attr(a, 'grade', 'int', 0, 12);
+  v_subject := @extschema@.ingest_attr(a, 'subject', 'string');
+  v_city    := @extschema@.ingest_attr(a, 'city', 'string');
+  v_tier    := @extschema@.ingest_attr(a, 'city_tier', 'int', 1, 5);
+  v_visitor := @extschema@.ingest_attr(a, 'visitor_id', 'string');
+  a := a - '{name,child_age,grade,subject,city,city_tier,visitor_id}'::text[];
+
+  ch := @extschema@.channel_id_of(o, ingest_lead.channel);
+  cp := @extschema@.campaign_id_of(o, ch, ingest_lead.campaign);
+  e164 := @extschema@.normalize_phone(ingest_lead.phone);
+
+  IF e164 IS NOT NULL THEN
+    -- 撞单 protection: one lead per phone.  The phone is in lead_contact
+    -- (since 0.12), so the lead is found there: one ingest of a phone at a
+    -- time in an org (on a cluster, on the node that holds the org), and the
+    -- unique key of lead_contact behind it.
+    PERFORM pg_advisory_xact_lock(hashtextextended(e164, o.org_id));
+    SELECT c.lead_id INTO v_lead FROM @extschema@.lead_contact c WHERE c.org_id = o.org_id AND c.phone = e164;
+  END IF;
+  IF v_lead IS NULL THEN
+    -- a new lead; an invalid or missing phone is kept, flagged by
+    -- phone_valid = false, and never de-duplicated
+    INSERT INTO @extschema@.lead (org_id, phone_masked, phone_valid, name, child_age, grade, subject, city, city_tier,
+                                  visitor_id, first_channel_id, first_campaign_id, latest_channel_id, latest_campaign_id,
+                                  created_at, last_touch_at, attrs)
+    VALUES (o.org_id, @extschema@.mask_phone(coalesce(e164, ingest_lead.phone)), e164 IS NOT NULL,
+            v_name, v_age, v_grade, v_subject, v_city, v_tier, v_visitor, ch, cp, ch, cp, ts, ts, a)
+    RETURNING lead_id INTO v_lead;
+    IF ingest_lead.phone IS NOT NULL THEN
+      INSERT INTO @extschema@.lead_contact (org_id, lead_id, phone, phone_raw)
+      VALUES (o.org_id, v_lead, e164, ingest_lead.phone);
+    END IF;
+    v_new := true;
+  ELSE
+    -- a repeat fills blanks and moves the latest touch, but never changes
+    -- the owner, nor (since 0.14) moves the first touch earlier: late data
+    -- does that through backfill_first_touch()
+    UPDATE @extschema@.lead l SET
+      name       = coalesce(l.name, v_name),
+      child_age  = coalesce(l.child_age, v_age),
+      grade      = coalesce(l.grade, v_grade),
+      subject    = coalesce(l.subject, v_subject),
+      city       = coalesce(l.city, v_city),
+      city_tier  = coalesce(l.city_tier, v_tier),
+      visitor_id = coalesce(l.visitor_id, v_visitor),
+      attrs      = a || l.attrs,
+      latest_channel_id  = CASE WHEN ts >= l.last_touch_at THEN ch ELSE l.latest_channel_id END,
+      latest_campaign_id = CASE WHEN ts >= l.last_touch_at THEN cp ELSE l.latest_campaign_id END,
+      last_touch_at      = greatest(l.last_touch_at, ts),
+      updated_at = v_now
+     WHERE l.org_id = o.org_id AND l.lead_id = v_lead;
+    v_new := false;
+  END IF;
+
+  INSERT INTO @extschema@.touchpoint (org_id, lead_id, visitor_id, channel_id, campaign_id, kind, occurred_at)
+  VALUES (o.org_id, v_lead, v_visitor, ch, cp, 'form', ts);
+  INSERT INTO @extschema@.lead_event (org_id, lead_id, event_type, occurred_at, channel_id, attrs)
+  VALUES (o.org_id, v_lead, 'form_submitted', ts, ch, a);
+
+  lead_id := v_lead;
+  is_new := v_new;
+  RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.ingest_lead(bigint, text, text, text, timestamptz, jsonb) IS 'ingests a landing-page submission: one lead per valid phone per org (a repeat adds a touchpoint and a form_submitted event but never a second lead nor a new owner); returns the lead and whether it is new';
+
+CREATE OR REPLACE FUNCTION @extschema@.backfill_first_touch(org_id bigint, lead_id bigint, channel text, campaign text,
+                                                 occurred_at timestamptz)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o record := @extschema@.ingest_org(backfill_first_touch.org_id);
+  ch bigint;
+  cp bigint;
+BEGIN
+  PERFORM @extschema@.ingest_check_time(o, backfill_first_touch.occurred_at, 'occurred_at');
+  PERFORM @extschema@.lead_of(o, backfill_first_touch.lead_id);
+  ch := @extschema@.channel_id_of(o, backfill_first_touch.channel);
+  cp := @extschema@.campaign_id_of(o, ch, backfill_first_touch.campaign);
+  UPDATE @extschema@.lead l
+     SET created_at = backfill_first_touch.occurred_at, first_channel_id = ch, first_campaign_id = cp, updated_at = now()
+   WHERE l.org_id = o.org_id AND l.lead_id = backfill_first_touch.lead_id AND l.created_at > backfill_first_touch.occurred_at;
+  RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.backfill_first_touch(bigint, bigint, text, text, timestamptz) IS 'late data: makes an earlier submission the lead''s first (created_at, first channel and campaign) when it is older than what is recorded; ingest_lead never moves them back (since 0.14); app and admin roles; returns whether it moved them';
 
 CREATE OR REPLACE FUNCTION @extschema@.update_lead(org_id bigint, lead_id bigint, changes jsonb) RETURNS boolean
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
@@ -362,6 +575,59 @@ $$;
 REVOKE ALL ON FUNCTION @extschema@.update_lead(bigint, bigint, jsonb) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.update_lead(bigint, bigint, jsonb) IS 'changes a lead''s details (name, child_age, grade, subject, city, city_tier, status with lost_reason for lost, as lead_transitions() allows; attrs merged in): app and admin roles for any lead of their org, a sales role for its own leads (42501 otherwise); checked like ingestion (22023); returns true';
 
+CREATE OR REPLACE FUNCTION @extschema@.record_spend(org_id bigint, day date, channel text, campaign text,
+                                         spend numeric, impressions bigint DEFAULT 0, clicks bigint DEFAULT 0)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o record := @extschema@.ingest_org(record_spend.org_id);
+  ch bigint;
+  cp bigint;
+  new_id bigint;
+BEGIN
+  IF record_spend.day IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'day must not be null';
+  END IF;
+  IF NOT isfinite(record_spend.day) THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'day must be finite';
+  END IF;
+  IF record_spend.day > ((now() + o.future_tolerance) AT TIME ZONE o.timezone)::date THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('day %s is in the future', record_spend.day),
+      HINT = 'Spend can be loaded for today and earlier days in the org time zone.';
+  END IF;
+  IF record_spend.spend IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'spend must not be null';
+  END IF;
+  IF record_spend.spend = 'NaN'::numeric OR record_spend.spend < 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('spend must be zero or more, got %s', record_spend.spend);
+  END IF;
+  IF coalesce(record_spend.impressions, 0) < 0 OR coalesce(record_spend.clicks, 0) < 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'impressions and clicks must be zero or more';
+  END IF;
+  -- (since 0.14; a platform that reports no impressions may report clicks)
+  IF coalesce(record_spend.impressions, 0) > 0 AND coalesce(record_spend.clicks, 0) > record_spend.impressions THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'clicks must not exceed impressions',
+      DETAIL = format('%s clicks, %s impressions', record_spend.clicks, record_spend.impressions);
+  END IF;
+  ch := @extschema@.channel_id_of(o, record_spend.channel);
+  cp := @extschema@.campaign_id_of(o, ch, record_spend.campaign);
+  INSERT INTO @extschema@.ad_spend AS s (org_id, spend_date, channel_id, campaign_id, spend, impressions, clicks)
+  VALUES (o.org_id, record_spend.day, ch, cp, record_spend.spend,
+          coalesce(record_spend.impressions, 0), coalesce(record_spend.clicks, 0))
+  ON CONFLICT (org_id, spend_date, channel_id, (coalesce(campaign_id, 0))) DO UPDATE SET
+    spend = EXCLUDED.spend, impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks,
+    revision = s.revision + 1, loaded_at = EXCLUDED.loaded_at  -- its default, now()
+  RETURNING ad_spend_id INTO new_id;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.record_spend(bigint, date, text, text, numeric, bigint, bigint) IS 'loads one day of ad spend for a channel and campaign as an idempotent upsert: loading a revised day again leaves one row with the new values';
+
 CREATE OR REPLACE FUNCTION @extschema@.log_follow_up(org_id bigint, lead_id bigint, rep_id bigint, channel text, outcome text,
                                          cost numeric DEFAULT NULL, occurred_at timestamptz DEFAULT NULL,
                                          duration_s integer DEFAULT NULL, note text DEFAULT NULL)
@@ -412,6 +678,202 @@ END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.log_follow_up(bigint, bigint, bigint, text, text, numeric, timestamptz, integer, text) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.log_follow_up(bigint, bigint, bigint, text, text, numeric, timestamptz, integer, text) IS 'records a call, SMS, WeChat or other contact of a rep with a lead it owns, with its outcome and cost (default: the tier policy''s cost per contact); a new lead becomes contacting; returns the follow-up id';
+
+CREATE OR REPLACE FUNCTION @extschema@.release_lead(org_id bigint, lead_id bigint, rep_id bigint DEFAULT NULL, at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  t timestamptz := coalesce(release_lead.at, now());
+  l record;
+BEGIN
+  IF release_lead.org_id IS NULL OR release_lead.lead_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'org_id and lead_id must not be null';
+  END IF;
+  IF t IN ('infinity', '-infinity') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'at must be finite';
+  END IF;
+  IF release_lead.rep_id IS NOT NULL THEN
+    PERFORM @extschema@.check_rep_access(release_lead.org_id, release_lead.rep_id);
+  END IF;
+  SELECT x.pool, x.owner_rep_id, x.status INTO l
+    FROM @extschema@.lead x WHERE x.org_id = release_lead.org_id AND x.lead_id = release_lead.lead_id FOR UPDATE;
+  -- the caller's right first (since 0.14): whether the lead exists, is
+  -- pooled and whose it is, only a caller who may act for its owner learns
+  PERFORM @extschema@.check_rep_access(release_lead.org_id, l.owner_rep_id);
+  IF l.pool IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s in org %s', release_lead.lead_id, release_lead.org_id);
+  END IF;
+  IF l.pool = 'public' THEN
+    RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = format('lead %s is already in the public pool', release_lead.lead_id);
+  END IF;
+  IF release_lead.rep_id IS NOT NULL AND l.owner_rep_id <> release_lead.rep_id THEN
+    RAISE EXCEPTION USING ERRCODE = '55000',
+      MESSAGE = format('lead %s is owned by rep %s, not rep %s', release_lead.lead_id, l.owner_rep_id, release_lead.rep_id);
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtextextended('leadmgmt.assign', release_lead.org_id));
+  -- the lead's own pick may still be in the journal: fold it first
+  PERFORM @extschema@.rep_load_sync(o, t) FROM @extschema@.org o WHERE o.org_id = release_lead.org_id;
+  PERFORM set_config('leadmgmt.engine_update', 'on', true);
+  UPDATE @extschema@.lead x SET pool = 'public', owner_rep_id = NULL, owned_since = NULL, updated_at = now()
+   WHERE x.org_id = release_lead.org_id AND x.lead_id = release_lead.lead_id;
+  PERFORM set_config('leadmgmt.engine_update', 'off', true);
+  -- a row that rep_load_sync builds later counts from the leads, so only an existing row changes
+  UPDATE @extschema@.rep_load x SET open_leads = greatest(x.open_leads - (l.status NOT IN ('won', 'lost'))::int, 0)
+   WHERE x.org_id = release_lead.org_id AND x.rep_id = l.owner_rep_id;
+  UPDATE @extschema@.assignment a SET released_at = greatest(t, a.assigned_at), release_reason = 'release'
+   WHERE a.org_id = release_lead.org_id AND a.lead_id = release_lead.lead_id AND a.released_at IS NULL;
+  RETURN l.owner_rep_id;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.release_lead(bigint, bigint, bigint, timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.release_lead(bigint, bigint, bigint, timestamptz) IS 'puts an owned lead back in the public pool and closes its assignment with reason release; a sales role releases only its own leads; returns the previous owner';
+
+CREATE OR REPLACE FUNCTION @extschema@.activate_model(org_id bigint, model_id bigint) RETURNS void
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o record := @extschema@.ingest_org(activate_model.org_id);
+BEGIN
+  IF activate_model.model_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'model_id must not be null';
+  END IF;
+  PERFORM 1 FROM @extschema@.conversion_model cm WHERE cm.org_id = o.org_id AND cm.model_id = activate_model.model_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown model %s of org %s', activate_model.model_id, o.org_id);
+  END IF;
+  UPDATE @extschema@.conversion_model cm SET active = false WHERE cm.org_id = o.org_id AND cm.active AND cm.model_id <> activate_model.model_id;
+  UPDATE @extschema@.conversion_model cm SET active = true WHERE cm.org_id = o.org_id AND cm.model_id = activate_model.model_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.activate_model(bigint, bigint) IS 'makes a registered model the one score_leads uses';
+
+CREATE OR REPLACE FUNCTION @extschema@.refresh_tiers(org_id bigint) RETURNS integer
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET citus.allow_nested_distributed_execution = on
+AS $$
+DECLARE
+  o record := @extschema@.ingest_org(refresh_tiers.org_id);
+  n integer;
+  ids bigint[];
+  olds text[];
+  news text[];
+  stages text[];
+  scores float8[];
+  reasons text[];
+BEGIN
+  -- the due tiers first, in a statement of their own: the UPDATE below reads
+  -- no table-reading function, which Citus would push into the query on the
+  -- shard when this runs on the coordinator (since 0.13)
+  SELECT array_agg(t.lead_id), array_agg(t.current_tier), array_agg(t.tier), array_agg(t.stage),
+         array_agg(t.score), array_agg(t.reason)
+    INTO ids, olds, news, stages, scores, reasons
+    FROM @extschema@.lead_tiers(o.org_id) t
+   WHERE t.current_tier IS DISTINCT FROM t.tier;
+  IF ids IS NULL THEN
+    RETURN 0;
+  END IF;
+  -- l.tier is checked again on the row being updated, so a concurrent refresh
+  -- that got there first makes this one skip the lead rather than log it twice
+  WITH changed AS (
+    UPDATE @extschema@.lead l SET tier = t.tier, updated_at = now()
+      FROM unnest(ids, olds, news, stages, scores, reasons) AS t(lead_id, current_tier, tier, stage, score, reason)
+     WHERE l.org_id = o.org_id AND l.lead_id = t.lead_id AND l.tier IS DISTINCT FROM t.tier
+    RETURNING l.lead_id, t.current_tier AS old_tier, t.tier AS new_tier, t.stage, t.score, t.reason
+  )
+  INSERT INTO @extschema@.tier_change (org_id, lead_id, old_tier, new_tier, stage, score, reason)
+  SELECT o.org_id, c.lead_id, c.old_tier, c.new_tier, c.stage, c.score, c.reason FROM changed c;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.refresh_tiers(bigint) IS 'recomputes the tier of every lead of an org in one set-based pass, updates the leads whose tier changed and logs each change with its reason in tier_change; returns how many changed';
+
+CREATE OR REPLACE FUNCTION @extschema@.logreg_train(source regclass, label_column name, features_column name,
+                                         max_iter integer DEFAULT 20, tolerance float8 DEFAULT 1e-8, l2 float8 DEFAULT 0)
+RETURNS @extschema@.logreg_model
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  q text;
+  nfeat integer;
+  beta float8[];
+  st float8[];
+  ll float8;
+  ll_prev float8;
+  it integer := 0;
+  done boolean := false;
+  s record;
+  m @extschema@.logreg_model;
+BEGIN
+  IF source IS NULL OR label_column IS NULL OR features_column IS NULL OR max_iter IS NULL
+     OR tolerance IS NULL OR l2 IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'logreg_train arguments must not be NULL';
+  END IF;
+  IF max_iter < 1 OR max_iter > 1000 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('max_iter must be between 1 and 1000, not %s', max_iter);
+  END IF;
+  -- (NaN sorts above every number in PostgreSQL, so it is named: since 0.14)
+  IF NOT (tolerance > 0) OR tolerance = 'Infinity' OR tolerance = 'NaN' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('tolerance must be positive, not %s', tolerance);
+  END IF;
+  IF NOT (l2 >= 0) OR l2 = 'Infinity' OR l2 = 'NaN' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('l2 must be zero or positive, not %s', l2);
+  END IF;
+  -- identifiers only ever through %I, the relation through regclass
+  EXECUTE format('SELECT cardinality(%I) FROM %s WHERE %I IS NOT NULL AND %I IS NOT NULL LIMIT 1',
+                 features_column, source, features_column, label_column) INTO nfeat;
+  IF nfeat IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('%s has no row with a label and features to train on', source);
+  END IF;
+  beta := array_fill(0::float8, ARRAY[nfeat + 1]);
+  q := format('SELECT @extschema@.logreg_step(%I, %I, $1) FROM %s', label_column, features_column, source);
+  LOOP
+    EXECUTE q INTO st USING beta;
+    it := it + 1;
+    IF st IS NULL OR st[2] = 0 THEN
+      RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('%s has no row with a label and features to train on', source);
+    END IF;
+    -- penalised log-likelihood at beta
+    ll := st[4] - l2 / 2 * (SELECT coalesce(sum(b * b), 0) FROM unnest(beta[2:]) b);
+    IF l2 = 0 AND st[4] > -1e-7 * st[2] THEN
+      RAISE EXCEPTION USING ERRCODE = '22000',
+        MESSAGE = 'perfect separation: the features predict every label exactly, so the coefficients have no finite maximum',
+        HINT = 'Pass l2 > 0 for a ridge-penalised fit, or drop the feature that gives the label away.';
+    END IF;
+    done := ll_prev IS NOT NULL AND abs(ll - ll_prev) < tolerance;
+    EXIT WHEN done OR it > max_iter;
+    beta := @extschema@.logreg_newton(st, beta, l2);
+    IF l2 = 0 AND (SELECT max(abs(b)) FROM unnest(beta) b) > 1e4 THEN
+      RAISE EXCEPTION USING ERRCODE = '22000',
+        MESSAGE = 'quasi-complete separation: the coefficients grow without bound',
+        HINT = 'Pass l2 > 0 for a ridge-penalised fit, or drop the feature that gives the label away.';
+    END IF;
+    ll_prev := ll;
+  END LOOP;
+  IF NOT done AND l2 = 0 AND st[4] > -1e-3 * st[2] THEN
+    -- still climbing towards a log-likelihood of 0: the data are separable
+    RAISE EXCEPTION USING ERRCODE = '22000',
+      MESSAGE = 'perfect separation: the features predict every label exactly, so the coefficients have no finite maximum',
+      DETAIL = format('After %s Newton steps the log-likelihood is %s over %s rows and still rising.', max_iter, st[4], st[2]),
+      HINT = 'Pass l2 > 0 for a ridge-penalised fit, or drop the feature that gives the label away.';
+  END IF;
+  IF NOT done THEN
+    RAISE WARNING 'logreg_train did not converge in % Newton steps (last change in log-likelihood %)', max_iter, abs(ll - ll_prev);
+  END IF;
+  s := @extschema@.logreg_stats(st, beta, l2);
+  m := ROW(beta, s.std_err, s.z_stats, s.p_values, s.odds_ratios, s.log_likelihood, it, done,
+           s.condition_number, s.rows_used, s.rows_skipped, l2);
+  RETURN m;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.logreg_train(regclass, name, name, integer, float8, float8) IS 'fits a logistic regression of a boolean label on a float8[] feature column (intercept added) by IRLS, one parallel aggregate pass per Newton step, as MADlib logregr_train';
 
 CREATE OR REPLACE FUNCTION @extschema@.schema_steps() RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -3128,8 +3590,14 @@ COMMENT ON COLUMN @extschema@.pool_daily.recycled_no_deal IS 'leads recycled for
 -- enable_unsafe_triggers: they touch only rows of the same org).
 SELECT set_config('citus.enable_unsafe_triggers', 'on', true);
 
-ALTER TABLE @extschema@.org
-  ADD COLUMN IF NOT EXISTS reopen_on_full_refund boolean NOT NULL DEFAULT false;
+-- (the DDL on tables a Citus cluster has distributed is in DO blocks: Citus
+-- sends an ALTER TABLE or a trigger on to the workers as the text of the
+-- statement, which must be one statement)
+DO $org$
+BEGIN
+  ALTER TABLE @extschema@.org ADD COLUMN IF NOT EXISTS reopen_on_full_refund boolean NOT NULL DEFAULT false;
+END
+$org$;
 COMMENT ON COLUMN @extschema@.org.reopen_on_full_refund IS 'when true, a won lead whose paid orders are all fully refunded goes back to contacting (and to the pools'' recycling); when false it stays won';
 
 -- the org's list of reasons a lead is lost
@@ -3148,10 +3616,12 @@ COMMENT ON COLUMN @extschema@.lost_reason.code IS 'the reason''s code, such as p
 COMMENT ON COLUMN @extschema@.lost_reason.label IS 'the reason as people read it';
 COMMENT ON COLUMN @extschema@.lost_reason.active IS 'false: no longer offered for new losses (leads lost for it keep it)';
 
-ALTER TABLE @extschema@.lead
-  ADD COLUMN IF NOT EXISTS status_changed_at timestamptz,
-  ADD COLUMN IF NOT EXISTS status_note text,
-  ADD COLUMN IF NOT EXISTS lost_reason text;
+DO $lead$
+BEGIN
+  ALTER TABLE @extschema@.lead ADD COLUMN IF NOT EXISTS status_changed_at timestamptz,
+    ADD COLUMN IF NOT EXISTS status_note text, ADD COLUMN IF NOT EXISTS lost_reason text;
+END
+$lead$;
 COMMENT ON COLUMN @extschema@.lead.status_changed_at IS 'when the lead entered its status (NULL: still new since created_at, or a status from before 0.14 or from an import)';
 COMMENT ON COLUMN @extschema@.lead.status_note IS 'why the lead is in its status, such as order 12 paid';
 COMMENT ON COLUMN @extschema@.lead.lost_reason IS 'for a lost lead, the code of its reason in the org''s lost_reason list';
@@ -3207,10 +3677,11 @@ BEGIN
       ADD CONSTRAINT lost_reason_org_id_fkey FOREIGN KEY (org_id) REFERENCES @extschema@.org (org_id);
     ALTER TABLE @extschema@.lead_status_change
       ADD CONSTRAINT lead_status_change_lead_fkey FOREIGN KEY (org_id, lead_id) REFERENCES @extschema@.lead (org_id, lead_id);
+    -- (one constraint a statement: Citus refuses several in one)
     ALTER TABLE @extschema@.lead
-      ADD CONSTRAINT lead_lost_reason_fkey FOREIGN KEY (org_id, lost_reason) REFERENCES @extschema@.lost_reason (org_id, code),
-      ADD CONSTRAINT lead_lost_reason_only_lost CHECK (lost_reason IS NULL OR status = 'lost'),
-      ADD CONSTRAINT lead_status_note_check CHECK (length(status_note) <= 200);
+      ADD CONSTRAINT lead_lost_reason_fkey FOREIGN KEY (org_id, lost_reason) REFERENCES @extschema@.lost_reason (org_id, code);
+    ALTER TABLE @extschema@.lead ADD CONSTRAINT lead_lost_reason_only_lost CHECK (lost_reason IS NULL OR status = 'lost');
+    ALTER TABLE @extschema@.lead ADD CONSTRAINT lead_status_note_check CHECK (length(status_note) <= 200);
   END IF;
 END
 $keys$;
@@ -3219,25 +3690,29 @@ INSERT INTO @extschema@.lost_reason (org_id, code, label)
 SELECT o.org_id, d.code, d.label FROM @extschema@.org o CROSS JOIN @extschema@.lost_reason_defaults() d
 ON CONFLICT DO NOTHING;
 
-DROP TRIGGER IF EXISTS lead_status_check ON @extschema@.lead;
-CREATE TRIGGER lead_status_check BEFORE UPDATE OF status, lost_reason ON @extschema@.lead FOR EACH ROW
-  WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.lost_reason IS DISTINCT FROM NEW.lost_reason)
-  EXECUTE FUNCTION @extschema@.lead_status_check();
-DROP TRIGGER IF EXISTS lead_status_track ON @extschema@.lead;
-CREATE TRIGGER lead_status_track AFTER UPDATE OF status ON @extschema@.lead FOR EACH ROW
-  WHEN (OLD.status IS DISTINCT FROM NEW.status)
-  EXECUTE FUNCTION @extschema@.lead_status_track();
-DROP TRIGGER IF EXISTS sales_order_lifecycle ON @extschema@.sales_order;
-CREATE TRIGGER sales_order_lifecycle AFTER INSERT OR UPDATE OF status ON @extschema@.sales_order FOR EACH ROW
-  WHEN (NEW.status = 'paid')
-  EXECUTE FUNCTION @extschema@.sales_order_lifecycle();
-DROP TRIGGER IF EXISTS refund_lifecycle ON @extschema@.refund;
-CREATE TRIGGER refund_lifecycle AFTER INSERT ON @extschema@.refund FOR EACH ROW
-  EXECUTE FUNCTION @extschema@.refund_lifecycle();
-DROP TRIGGER IF EXISTS lead_event_lifecycle ON @extschema@.lead_event;
-CREATE TRIGGER lead_event_lifecycle AFTER INSERT ON @extschema@.lead_event FOR EACH ROW
-  WHEN (NEW.event_type IN ('trial_booked', 'trial_attended'))
-  EXECUTE FUNCTION @extschema@.lead_event_lifecycle();
+DO $triggers$
+BEGIN
+  DROP TRIGGER IF EXISTS lead_status_check ON @extschema@.lead;
+  CREATE TRIGGER lead_status_check BEFORE UPDATE OF status, lost_reason ON @extschema@.lead FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.lost_reason IS DISTINCT FROM NEW.lost_reason)
+    EXECUTE FUNCTION @extschema@.lead_status_check();
+  DROP TRIGGER IF EXISTS lead_status_track ON @extschema@.lead;
+  CREATE TRIGGER lead_status_track AFTER UPDATE OF status ON @extschema@.lead FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION @extschema@.lead_status_track();
+  DROP TRIGGER IF EXISTS sales_order_lifecycle ON @extschema@.sales_order;
+  CREATE TRIGGER sales_order_lifecycle AFTER INSERT OR UPDATE OF status ON @extschema@.sales_order FOR EACH ROW
+    WHEN (NEW.status = 'paid')
+    EXECUTE FUNCTION @extschema@.sales_order_lifecycle();
+  DROP TRIGGER IF EXISTS refund_lifecycle ON @extschema@.refund;
+  CREATE TRIGGER refund_lifecycle AFTER INSERT ON @extschema@.refund FOR EACH ROW
+    EXECUTE FUNCTION @extschema@.refund_lifecycle();
+  DROP TRIGGER IF EXISTS lead_event_lifecycle ON @extschema@.lead_event;
+  CREATE TRIGGER lead_event_lifecycle AFTER INSERT ON @extschema@.lead_event FOR EACH ROW
+    WHEN (NEW.event_type IN ('trial_booked', 'trial_attended'))
+    EXECUTE FUNCTION @extschema@.lead_event_lifecycle();
+END
+$triggers$;
 
 -- the time a lead spent in each status: one row per stay, from its history
 -- (a lead's first stay, new, starts at created_at); the current stay runs
@@ -3936,8 +4411,14 @@ WHEN '0.14' THEN $step$
 -- enable_unsafe_triggers: they touch only rows of the same org).
 SELECT set_config('citus.enable_unsafe_triggers', 'on', true);
 
-ALTER TABLE @extschema@.org
-  ADD COLUMN IF NOT EXISTS reopen_on_full_refund boolean NOT NULL DEFAULT false;
+-- (the DDL on tables a Citus cluster has distributed is in DO blocks: Citus
+-- sends an ALTER TABLE or a trigger on to the workers as the text of the
+-- statement, which must be one statement)
+DO $org$
+BEGIN
+  ALTER TABLE @extschema@.org ADD COLUMN IF NOT EXISTS reopen_on_full_refund boolean NOT NULL DEFAULT false;
+END
+$org$;
 COMMENT ON COLUMN @extschema@.org.reopen_on_full_refund IS 'when true, a won lead whose paid orders are all fully refunded goes back to contacting (and to the pools'' recycling); when false it stays won';
 
 -- the org's list of reasons a lead is lost
@@ -3956,10 +4437,12 @@ COMMENT ON COLUMN @extschema@.lost_reason.code IS 'the reason''s code, such as p
 COMMENT ON COLUMN @extschema@.lost_reason.label IS 'the reason as people read it';
 COMMENT ON COLUMN @extschema@.lost_reason.active IS 'false: no longer offered for new losses (leads lost for it keep it)';
 
-ALTER TABLE @extschema@.lead
-  ADD COLUMN IF NOT EXISTS status_changed_at timestamptz,
-  ADD COLUMN IF NOT EXISTS status_note text,
-  ADD COLUMN IF NOT EXISTS lost_reason text;
+DO $lead$
+BEGIN
+  ALTER TABLE @extschema@.lead ADD COLUMN IF NOT EXISTS status_changed_at timestamptz,
+    ADD COLUMN IF NOT EXISTS status_note text, ADD COLUMN IF NOT EXISTS lost_reason text;
+END
+$lead$;
 COMMENT ON COLUMN @extschema@.lead.status_changed_at IS 'when the lead entered its status (NULL: still new since created_at, or a status from before 0.14 or from an import)';
 COMMENT ON COLUMN @extschema@.lead.status_note IS 'why the lead is in its status, such as order 12 paid';
 COMMENT ON COLUMN @extschema@.lead.lost_reason IS 'for a lost lead, the code of its reason in the org''s lost_reason list';
@@ -4015,10 +4498,11 @@ BEGIN
       ADD CONSTRAINT lost_reason_org_id_fkey FOREIGN KEY (org_id) REFERENCES @extschema@.org (org_id);
     ALTER TABLE @extschema@.lead_status_change
       ADD CONSTRAINT lead_status_change_lead_fkey FOREIGN KEY (org_id, lead_id) REFERENCES @extschema@.lead (org_id, lead_id);
+    -- (one constraint a statement: Citus refuses several in one)
     ALTER TABLE @extschema@.lead
-      ADD CONSTRAINT lead_lost_reason_fkey FOREIGN KEY (org_id, lost_reason) REFERENCES @extschema@.lost_reason (org_id, code),
-      ADD CONSTRAINT lead_lost_reason_only_lost CHECK (lost_reason IS NULL OR status = 'lost'),
-      ADD CONSTRAINT lead_status_note_check CHECK (length(status_note) <= 200);
+      ADD CONSTRAINT lead_lost_reason_fkey FOREIGN KEY (org_id, lost_reason) REFERENCES @extschema@.lost_reason (org_id, code);
+    ALTER TABLE @extschema@.lead ADD CONSTRAINT lead_lost_reason_only_lost CHECK (lost_reason IS NULL OR status = 'lost');
+    ALTER TABLE @extschema@.lead ADD CONSTRAINT lead_status_note_check CHECK (length(status_note) <= 200);
   END IF;
 END
 $keys$;
@@ -4027,25 +4511,29 @@ INSERT INTO @extschema@.lost_reason (org_id, code, label)
 SELECT o.org_id, d.code, d.label FROM @extschema@.org o CROSS JOIN @extschema@.lost_reason_defaults() d
 ON CONFLICT DO NOTHING;
 
-DROP TRIGGER IF EXISTS lead_status_check ON @extschema@.lead;
-CREATE TRIGGER lead_status_check BEFORE UPDATE OF status, lost_reason ON @extschema@.lead FOR EACH ROW
-  WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.lost_reason IS DISTINCT FROM NEW.lost_reason)
-  EXECUTE FUNCTION @extschema@.lead_status_check();
-DROP TRIGGER IF EXISTS lead_status_track ON @extschema@.lead;
-CREATE TRIGGER lead_status_track AFTER UPDATE OF status ON @extschema@.lead FOR EACH ROW
-  WHEN (OLD.status IS DISTINCT FROM NEW.status)
-  EXECUTE FUNCTION @extschema@.lead_status_track();
-DROP TRIGGER IF EXISTS sales_order_lifecycle ON @extschema@.sales_order;
-CREATE TRIGGER sales_order_lifecycle AFTER INSERT OR UPDATE OF status ON @extschema@.sales_order FOR EACH ROW
-  WHEN (NEW.status = 'paid')
-  EXECUTE FUNCTION @extschema@.sales_order_lifecycle();
-DROP TRIGGER IF EXISTS refund_lifecycle ON @extschema@.refund;
-CREATE TRIGGER refund_lifecycle AFTER INSERT ON @extschema@.refund FOR EACH ROW
-  EXECUTE FUNCTION @extschema@.refund_lifecycle();
-DROP TRIGGER IF EXISTS lead_event_lifecycle ON @extschema@.lead_event;
-CREATE TRIGGER lead_event_lifecycle AFTER INSERT ON @extschema@.lead_event FOR EACH ROW
-  WHEN (NEW.event_type IN ('trial_booked', 'trial_attended'))
-  EXECUTE FUNCTION @extschema@.lead_event_lifecycle();
+DO $triggers$
+BEGIN
+  DROP TRIGGER IF EXISTS lead_status_check ON @extschema@.lead;
+  CREATE TRIGGER lead_status_check BEFORE UPDATE OF status, lost_reason ON @extschema@.lead FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.lost_reason IS DISTINCT FROM NEW.lost_reason)
+    EXECUTE FUNCTION @extschema@.lead_status_check();
+  DROP TRIGGER IF EXISTS lead_status_track ON @extschema@.lead;
+  CREATE TRIGGER lead_status_track AFTER UPDATE OF status ON @extschema@.lead FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION @extschema@.lead_status_track();
+  DROP TRIGGER IF EXISTS sales_order_lifecycle ON @extschema@.sales_order;
+  CREATE TRIGGER sales_order_lifecycle AFTER INSERT OR UPDATE OF status ON @extschema@.sales_order FOR EACH ROW
+    WHEN (NEW.status = 'paid')
+    EXECUTE FUNCTION @extschema@.sales_order_lifecycle();
+  DROP TRIGGER IF EXISTS refund_lifecycle ON @extschema@.refund;
+  CREATE TRIGGER refund_lifecycle AFTER INSERT ON @extschema@.refund FOR EACH ROW
+    EXECUTE FUNCTION @extschema@.refund_lifecycle();
+  DROP TRIGGER IF EXISTS lead_event_lifecycle ON @extschema@.lead_event;
+  CREATE TRIGGER lead_event_lifecycle AFTER INSERT ON @extschema@.lead_event FOR EACH ROW
+    WHEN (NEW.event_type IN ('trial_booked', 'trial_attended'))
+    EXECUTE FUNCTION @extschema@.lead_event_lifecycle();
+END
+$triggers$;
 
 -- the time a lead spent in each status: one row per stay, from its history
 -- (a lead's first stay, new, starts at created_at); the current stay runs
@@ -4164,13 +4652,20 @@ CREATE FUNCTION @extschema@.lead_has_live_order(org_id bigint, lead_id bigint) R
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+  so record;
 BEGIN
-  -- PL/pgSQL: Citus cannot plan an SQL function's query with parameters
-  RETURN EXISTS (
-    SELECT 1 FROM @extschema@.sales_order so
-     WHERE so.org_id = lead_has_live_order.org_id AND so.lead_id = lead_has_live_order.lead_id AND so.status = 'paid'
-       AND (so.amount = 0 OR so.amount > (SELECT coalesce(sum(r.amount), 0) FROM @extschema@.refund r
-                                           WHERE r.org_id = so.org_id AND r.order_id = so.order_id)));
+  -- one table per query, each filtered by the org: in a trigger on a Citus
+  -- shard only queries on the node's own shards may run (PL/pgSQL, too:
+  -- Citus cannot plan an SQL function's query with parameters)
+  FOR so IN SELECT o.order_id, o.amount FROM @extschema@.sales_order o
+             WHERE o.org_id = lead_has_live_order.org_id AND o.lead_id = lead_has_live_order.lead_id AND o.status = 'paid' LOOP
+    IF so.amount = 0 OR so.amount > (SELECT coalesce(sum(r.amount), 0) FROM @extschema@.refund r
+                                      WHERE r.org_id = lead_has_live_order.org_id AND r.order_id = so.order_id) THEN
+      RETURN true;
+    END IF;
+  END LOOP;
+  RETURN false;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.lead_has_live_order(bigint, bigint) IS 'true when the lead has a paid order that is not fully refunded: what keeps it won';
@@ -4333,6 +4828,7 @@ AS $$
 DECLARE
   o record := @extschema@.ingest_org(mark_lost.org_id);
   owner bigint;
+  why text;
 BEGIN
   IF mark_lost.reason IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'reason must not be null';
@@ -4346,9 +4842,10 @@ BEGIN
   -- then the lead itself, so that a rep learns nothing of others' leads
   PERFORM @extschema@.check_rep_access(o.org_id, owner);
   PERFORM @extschema@.lead_of(o, mark_lost.lead_id);
+  -- (a value: Citus refuses a function that is not immutable in a COALESCE)
+  why := coalesce(mark_lost.note, format('lost: %s', left(mark_lost.reason, 40)));
   UPDATE @extschema@.lead l
-     SET status = 'lost', lost_reason = mark_lost.reason,
-         status_note = coalesce(mark_lost.note, format('lost: %s', left(mark_lost.reason, 40))), updated_at = now()
+     SET status = 'lost', lost_reason = mark_lost.reason, status_note = why, updated_at = now()
    WHERE l.org_id = o.org_id AND l.lead_id = mark_lost.lead_id AND (l.status, l.lost_reason) IS DISTINCT FROM ('lost', mark_lost.reason);
   RETURN FOUND;
 END

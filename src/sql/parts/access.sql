@@ -276,6 +276,10 @@ BEGIN
   IF role IS NULL OR org_id IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'role and org_id must not be null';
   END IF;
+  -- (since 0.14 an org that does not exist is an error, as in grant_access)
+  IF NOT EXISTS (SELECT 1 FROM @extschema@.org o WHERE o.org_id = revoke_access.org_id) THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown org %s', revoke_access.org_id);
+  END IF;
   DELETE FROM @extschema@.access_grant g
    WHERE g.org_id = revoke_access.org_id
      AND g.role_name = rname

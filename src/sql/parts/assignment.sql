@@ -485,7 +485,10 @@ BEGIN
   END IF;
   SELECT x.pool, x.owner_rep_id, x.status INTO l
     FROM @extschema@.lead x WHERE x.org_id = release_lead.org_id AND x.lead_id = release_lead.lead_id FOR UPDATE;
-  IF NOT FOUND THEN
+  -- the caller's right first (since 0.14): whether the lead exists, is
+  -- pooled and whose it is, only a caller who may act for its owner learns
+  PERFORM @extschema@.check_rep_access(release_lead.org_id, l.owner_rep_id);
+  IF l.pool IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s in org %s', release_lead.lead_id, release_lead.org_id);
   END IF;
   IF l.pool = 'public' THEN
@@ -495,7 +498,6 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = '55000',
       MESSAGE = format('lead %s is owned by rep %s, not rep %s', release_lead.lead_id, l.owner_rep_id, release_lead.rep_id);
   END IF;
-  PERFORM @extschema@.check_rep_access(release_lead.org_id, l.owner_rep_id);
   PERFORM pg_advisory_xact_lock(hashtextextended('leadmgmt.assign', release_lead.org_id));
   -- the lead's own pick may still be in the journal: fold it first
   PERFORM @extschema@.rep_load_sync(o, t) FROM @extschema@.org o WHERE o.org_id = release_lead.org_id;

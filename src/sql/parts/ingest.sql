@@ -6,13 +6,17 @@
 
 CREATE FUNCTION @extschema@.create_org(name text, timezone text DEFAULT 'Asia/Shanghai')
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   new_id bigint;
 BEGIN
   PERFORM @extschema@.require_schema();
+  -- (since 0.14 NULLs are an error, as everywhere else, not a silent NULL)
+  IF create_org.name IS NULL OR create_org.timezone IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'name and timezone must not be null';
+  END IF;
   INSERT INTO @extschema@.org (name, timezone)
   VALUES (create_org.name, create_org.timezone)
   RETURNING org_id INTO new_id;
@@ -86,12 +90,12 @@ BEGIN
   END IF;
   IF NOT o.auto_create_channels THEN
     RAISE EXCEPTION USING ERRCODE = '23503',
-      MESSAGE = format('unknown channel "%s" for org %s', channel, o.org_id),
+      MESSAGE = format('unknown channel "%s" for org %s', left(channel, 40), o.org_id),
       HINT = 'Add it with leadmgmt.add_channel(), or set org.auto_create_channels to create channels on first use.';
   END IF;
   IF v_code !~ '^[a-z][a-z0-9_]{0,62}$' THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
-      MESSAGE = format('invalid channel code "%s"', channel),
+      MESSAGE = format('invalid channel code "%s"', left(channel, 40)),
       HINT = 'A channel code is a lower-case letter followed by up to 62 letters, digits or underscores.';
   END IF;
   INSERT INTO @extschema@.channel (org_id, code, name, kind)
@@ -141,21 +145,24 @@ COMMENT ON FUNCTION @extschema@.campaign_id_of(record, bigint, text) IS 'id of a
 
 CREATE FUNCTION @extschema@.add_channel(org_id bigint, code text, name text, kind text)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   o record := @extschema@.ingest_org(add_channel.org_id);
   new_id bigint;
 BEGIN
+  IF add_channel.code IS NULL OR add_channel.name IS NULL OR add_channel.kind IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'code, name and kind must not be null';
+  END IF;
   IF add_channel.code !~ '^[a-z][a-z0-9_]{0,62}$' THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
-      MESSAGE = format('invalid channel code "%s"', add_channel.code),
+      MESSAGE = format('invalid channel code "%s"', left(add_channel.code, 40)),
       HINT = 'A channel code is a lower-case letter followed by up to 62 letters, digits or underscores.';
   END IF;
   IF add_channel.kind NOT IN ('paid', 'organic', 'referral', 'direct', 'offline') THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
-      MESSAGE = format('invalid channel kind "%s"', add_channel.kind),
+      MESSAGE = format('invalid channel kind "%s"', left(add_channel.kind, 40)),
       HINT = 'Valid kinds: paid, organic, referral, direct, offline.';
   END IF;
   INSERT INTO @extschema@.channel (org_id, code, name, kind)
@@ -268,8 +275,9 @@ BEGIN
     END IF;
     v_new := true;
   ELSE
-    -- a repeat fills blanks and moves the latest (or, for late data, the
-    -- first) touch, but never changes the owner
+    -- a repeat fills blanks and moves the latest touch, but never changes
+    -- the owner, nor (since 0.14) moves the first touch earlier: late data
+    -- does that through backfill_first_touch()
     UPDATE @extschema@.lead l SET
       name       = coalesce(l.name, v_name),
       child_age  = coalesce(l.child_age, v_age),
@@ -279,9 +287,6 @@ BEGIN
       city_tier  = coalesce(l.city_tier, v_tier),
       visitor_id = coalesce(l.visitor_id, v_visitor),
       attrs      = a || l.attrs,
-      first_channel_id   = CASE WHEN ts < l.created_at THEN ch ELSE l.first_channel_id END,
-      first_campaign_id  = CASE WHEN ts < l.created_at THEN cp ELSE l.first_campaign_id END,
-      created_at         = least(l.created_at, ts),
       latest_channel_id  = CASE WHEN ts >= l.last_touch_at THEN ch ELSE l.latest_channel_id END,
       latest_campaign_id = CASE WHEN ts >= l.last_touch_at THEN cp ELSE l.latest_campaign_id END,
       last_touch_at      = greatest(l.last_touch_at, ts),
@@ -358,6 +363,32 @@ END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.update_lead(bigint, bigint, jsonb) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.update_lead(bigint, bigint, jsonb) IS 'changes a lead''s details (name, child_age, grade, subject, city, city_tier, status with lost_reason for lost, as lead_transitions() allows; attrs merged in): app and admin roles for any lead of their org, a sales role for its own leads (42501 otherwise); checked like ingestion (22023); returns true';
+
+-- late data (since 0.14): a submission older than the lead's first, which
+-- a repeat through ingest_lead no longer moves
+CREATE FUNCTION @extschema@.backfill_first_touch(org_id bigint, lead_id bigint, channel text, campaign text,
+                                                 occurred_at timestamptz)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o record := @extschema@.ingest_org(backfill_first_touch.org_id);
+  ch bigint;
+  cp bigint;
+BEGIN
+  PERFORM @extschema@.ingest_check_time(o, backfill_first_touch.occurred_at, 'occurred_at');
+  PERFORM @extschema@.lead_of(o, backfill_first_touch.lead_id);
+  ch := @extschema@.channel_id_of(o, backfill_first_touch.channel);
+  cp := @extschema@.campaign_id_of(o, ch, backfill_first_touch.campaign);
+  UPDATE @extschema@.lead l
+     SET created_at = backfill_first_touch.occurred_at, first_channel_id = ch, first_campaign_id = cp, updated_at = now()
+   WHERE l.org_id = o.org_id AND l.lead_id = backfill_first_touch.lead_id AND l.created_at > backfill_first_touch.occurred_at;
+  RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.backfill_first_touch(bigint, bigint, text, text, timestamptz) IS 'late data: makes an earlier submission the lead''s first (created_at, first channel and campaign) when it is older than what is recorded; ingest_lead never moves them back (since 0.14); app and admin roles; returns whether it moved them';
 
 CREATE FUNCTION @extschema@.lead_of(o record, lead_id bigint) RETURNS bigint
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -458,8 +489,10 @@ BEGIN
   IF record_spend.day IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'day must not be null';
   END IF;
-  IF record_spend.day > ((now() + o.future_tolerance) AT TIME ZONE o.timezone)::date
-     OR record_spend.day = 'infinity'::date OR record_spend.day = '-infinity'::date THEN
+  IF NOT isfinite(record_spend.day) THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'day must be finite';
+  END IF;
+  IF record_spend.day > ((now() + o.future_tolerance) AT TIME ZONE o.timezone)::date THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
       MESSAGE = format('day %s is in the future', record_spend.day),
       HINT = 'Spend can be loaded for today and earlier days in the org time zone.';
@@ -473,6 +506,11 @@ BEGIN
   END IF;
   IF coalesce(record_spend.impressions, 0) < 0 OR coalesce(record_spend.clicks, 0) < 0 THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'impressions and clicks must be zero or more';
+  END IF;
+  -- (since 0.14; a platform that reports no impressions may report clicks)
+  IF coalesce(record_spend.impressions, 0) > 0 AND coalesce(record_spend.clicks, 0) > record_spend.impressions THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'clicks must not exceed impressions',
+      DETAIL = format('%s clicks, %s impressions', record_spend.clicks, record_spend.impressions);
   END IF;
   ch := @extschema@.channel_id_of(o, record_spend.channel);
   cp := @extschema@.campaign_id_of(o, ch, record_spend.campaign);

@@ -85,10 +85,11 @@ BEGIN
   IF max_iter < 1 OR max_iter > 1000 THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('max_iter must be between 1 and 1000, not %s', max_iter);
   END IF;
-  IF NOT (tolerance > 0) OR tolerance = 'Infinity' THEN
+  -- (NaN sorts above every number in PostgreSQL, so it is named: since 0.14)
+  IF NOT (tolerance > 0) OR tolerance = 'Infinity' OR tolerance = 'NaN' THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('tolerance must be positive, not %s', tolerance);
   END IF;
-  IF NOT (l2 >= 0) OR l2 = 'Infinity' THEN
+  IF NOT (l2 >= 0) OR l2 = 'Infinity' OR l2 = 'NaN' THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('l2 must be zero or positive, not %s', l2);
   END IF;
   -- identifiers only ever through %I, the relation through regclass
@@ -364,13 +365,16 @@ $$;
 COMMENT ON FUNCTION @extschema@.train_conversion_model(bigint, text, timestamptz, timestamptz, float8, text) IS 'trains a conversion model on the org''s leads created in [trained_from, trained_to) whose outcome is known, holds out the newest fifth, evaluates it (AUC, log loss, calibration) and stores a new version; a logreg model becomes the active one';
 
 CREATE FUNCTION @extschema@.activate_model(org_id bigint, model_id bigint) RETURNS void
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
   o record := @extschema@.ingest_org(activate_model.org_id);
 BEGIN
+  IF activate_model.model_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'model_id must not be null';
+  END IF;
   PERFORM 1 FROM @extschema@.conversion_model cm WHERE cm.org_id = o.org_id AND cm.model_id = activate_model.model_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown model %s of org %s', activate_model.model_id, o.org_id);

@@ -67,7 +67,7 @@ COMMENT ON FUNCTION @extschema@.lead_tier(bigint, bigint) IS 'tier A to D a lead
 -- touch only the org's shards on this node, and a lead whose tier changed
 -- meanwhile is skipped by the re-checked condition below.
 CREATE FUNCTION @extschema@.refresh_tiers(org_id bigint) RETURNS integer
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET citus.allow_nested_distributed_execution = on
 AS $$

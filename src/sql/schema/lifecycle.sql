@@ -11,8 +11,14 @@
 -- enable_unsafe_triggers: they touch only rows of the same org).
 SELECT set_config('citus.enable_unsafe_triggers', 'on', true);
 
-ALTER TABLE @extschema@.org
-  ADD COLUMN IF NOT EXISTS reopen_on_full_refund boolean NOT NULL DEFAULT false;
+-- (the DDL on tables a Citus cluster has distributed is in DO blocks: Citus
+-- sends an ALTER TABLE or a trigger on to the workers as the text of the
+-- statement, which must be one statement)
+DO $org$
+BEGIN
+  ALTER TABLE @extschema@.org ADD COLUMN IF NOT EXISTS reopen_on_full_refund boolean NOT NULL DEFAULT false;
+END
+$org$;
 COMMENT ON COLUMN @extschema@.org.reopen_on_full_refund IS 'when true, a won lead whose paid orders are all fully refunded goes back to contacting (and to the pools'' recycling); when false it stays won';
 
 -- the org's list of reasons a lead is lost
@@ -31,10 +37,12 @@ COMMENT ON COLUMN @extschema@.lost_reason.code IS 'the reason''s code, such as p
 COMMENT ON COLUMN @extschema@.lost_reason.label IS 'the reason as people read it';
 COMMENT ON COLUMN @extschema@.lost_reason.active IS 'false: no longer offered for new losses (leads lost for it keep it)';
 
-ALTER TABLE @extschema@.lead
-  ADD COLUMN IF NOT EXISTS status_changed_at timestamptz,
-  ADD COLUMN IF NOT EXISTS status_note text,
-  ADD COLUMN IF NOT EXISTS lost_reason text;
+DO $lead$
+BEGIN
+  ALTER TABLE @extschema@.lead ADD COLUMN IF NOT EXISTS status_changed_at timestamptz,
+    ADD COLUMN IF NOT EXISTS status_note text, ADD COLUMN IF NOT EXISTS lost_reason text;
+END
+$lead$;
 COMMENT ON COLUMN @extschema@.lead.status_changed_at IS 'when the lead entered its status (NULL: still new since created_at, or a status from before 0.14 or from an import)';
 COMMENT ON COLUMN @extschema@.lead.status_note IS 'why the lead is in its status, such as order 12 paid';
 COMMENT ON COLUMN @extschema@.lead.lost_reason IS 'for a lost lead, the code of its reason in the org''s lost_reason list';
@@ -90,10 +98,11 @@ BEGIN
       ADD CONSTRAINT lost_reason_org_id_fkey FOREIGN KEY (org_id) REFERENCES @extschema@.org (org_id);
     ALTER TABLE @extschema@.lead_status_change
       ADD CONSTRAINT lead_status_change_lead_fkey FOREIGN KEY (org_id, lead_id) REFERENCES @extschema@.lead (org_id, lead_id);
+    -- (one constraint a statement: Citus refuses several in one)
     ALTER TABLE @extschema@.lead
-      ADD CONSTRAINT lead_lost_reason_fkey FOREIGN KEY (org_id, lost_reason) REFERENCES @extschema@.lost_reason (org_id, code),
-      ADD CONSTRAINT lead_lost_reason_only_lost CHECK (lost_reason IS NULL OR status = 'lost'),
-      ADD CONSTRAINT lead_status_note_check CHECK (length(status_note) <= 200);
+      ADD CONSTRAINT lead_lost_reason_fkey FOREIGN KEY (org_id, lost_reason) REFERENCES @extschema@.lost_reason (org_id, code);
+    ALTER TABLE @extschema@.lead ADD CONSTRAINT lead_lost_reason_only_lost CHECK (lost_reason IS NULL OR status = 'lost');
+    ALTER TABLE @extschema@.lead ADD CONSTRAINT lead_status_note_check CHECK (length(status_note) <= 200);
   END IF;
 END
 $keys$;
@@ -102,25 +111,29 @@ INSERT INTO @extschema@.lost_reason (org_id, code, label)
 SELECT o.org_id, d.code, d.label FROM @extschema@.org o CROSS JOIN @extschema@.lost_reason_defaults() d
 ON CONFLICT DO NOTHING;
 
-DROP TRIGGER IF EXISTS lead_status_check ON @extschema@.lead;
-CREATE TRIGGER lead_status_check BEFORE UPDATE OF status, lost_reason ON @extschema@.lead FOR EACH ROW
-  WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.lost_reason IS DISTINCT FROM NEW.lost_reason)
-  EXECUTE FUNCTION @extschema@.lead_status_check();
-DROP TRIGGER IF EXISTS lead_status_track ON @extschema@.lead;
-CREATE TRIGGER lead_status_track AFTER UPDATE OF status ON @extschema@.lead FOR EACH ROW
-  WHEN (OLD.status IS DISTINCT FROM NEW.status)
-  EXECUTE FUNCTION @extschema@.lead_status_track();
-DROP TRIGGER IF EXISTS sales_order_lifecycle ON @extschema@.sales_order;
-CREATE TRIGGER sales_order_lifecycle AFTER INSERT OR UPDATE OF status ON @extschema@.sales_order FOR EACH ROW
-  WHEN (NEW.status = 'paid')
-  EXECUTE FUNCTION @extschema@.sales_order_lifecycle();
-DROP TRIGGER IF EXISTS refund_lifecycle ON @extschema@.refund;
-CREATE TRIGGER refund_lifecycle AFTER INSERT ON @extschema@.refund FOR EACH ROW
-  EXECUTE FUNCTION @extschema@.refund_lifecycle();
-DROP TRIGGER IF EXISTS lead_event_lifecycle ON @extschema@.lead_event;
-CREATE TRIGGER lead_event_lifecycle AFTER INSERT ON @extschema@.lead_event FOR EACH ROW
-  WHEN (NEW.event_type IN ('trial_booked', 'trial_attended'))
-  EXECUTE FUNCTION @extschema@.lead_event_lifecycle();
+DO $triggers$
+BEGIN
+  DROP TRIGGER IF EXISTS lead_status_check ON @extschema@.lead;
+  CREATE TRIGGER lead_status_check BEFORE UPDATE OF status, lost_reason ON @extschema@.lead FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.lost_reason IS DISTINCT FROM NEW.lost_reason)
+    EXECUTE FUNCTION @extschema@.lead_status_check();
+  DROP TRIGGER IF EXISTS lead_status_track ON @extschema@.lead;
+  CREATE TRIGGER lead_status_track AFTER UPDATE OF status ON @extschema@.lead FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION @extschema@.lead_status_track();
+  DROP TRIGGER IF EXISTS sales_order_lifecycle ON @extschema@.sales_order;
+  CREATE TRIGGER sales_order_lifecycle AFTER INSERT OR UPDATE OF status ON @extschema@.sales_order FOR EACH ROW
+    WHEN (NEW.status = 'paid')
+    EXECUTE FUNCTION @extschema@.sales_order_lifecycle();
+  DROP TRIGGER IF EXISTS refund_lifecycle ON @extschema@.refund;
+  CREATE TRIGGER refund_lifecycle AFTER INSERT ON @extschema@.refund FOR EACH ROW
+    EXECUTE FUNCTION @extschema@.refund_lifecycle();
+  DROP TRIGGER IF EXISTS lead_event_lifecycle ON @extschema@.lead_event;
+  CREATE TRIGGER lead_event_lifecycle AFTER INSERT ON @extschema@.lead_event FOR EACH ROW
+    WHEN (NEW.event_type IN ('trial_booked', 'trial_attended'))
+    EXECUTE FUNCTION @extschema@.lead_event_lifecycle();
+END
+$triggers$;
 
 -- the time a lead spent in each status: one row per stay, from its history
 -- (a lead's first stay, new, starts at created_at); the current stay runs
