@@ -42,6 +42,12 @@ SELECT throws_ok(format($$INSERT INTO leadmgmt.follow_up (org_id, lead_id, rep_i
 SELECT throws_ok(format($$INSERT INTO leadmgmt.lead_event (org_id, lead_id, event_type, occurred_at)
                          VALUES (1, %s, 'trial_booked', now())$$, tap.v('own_lead')),
                  '42501', NULL, 'nor events, which move tiers and routing');
+SELECT throws_ok(format($$INSERT INTO leadmgmt.trial_lesson (org_id, lead_id, booked_at, scheduled_at, status, self_booked)
+                         VALUES (1, %s, now(), now() + interval '1 day', 'booked', true)$$, tap.v('own_lead')),
+                 '42501', NULL, 'nor a self-booked trial, which promotes a lead to tier A');
+SELECT throws_ok(format($$INSERT INTO leadmgmt.lead_tag (org_id, lead_id, tag_id) SELECT 1, %s, min(tag_id) FROM leadmgmt.tag WHERE org_id = 1$$,
+                        tap.v('own_lead')),
+                 '42501', NULL, 'nor tags');
 -- since 0.12 a rep changes a lead through update_lead(), not UPDATE (Citus
 -- refuses the column privileges that allowed it)
 SELECT is(leadmgmt.update_lead(1, tap.v('own_lead'), '{"status": "contacting", "name": "张女士", "attrs": {"note": "called"}}'),
