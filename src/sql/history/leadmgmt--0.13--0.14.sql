@@ -1,7 +1,21 @@
--- leadmgmt 0.13 -> 0.14, built from src/sql/parts: fn:distribute fn:apply_privileges fn:apply_policies fn:lead_history fn:revoke_access fn:create_org fn:add_channel fn:channel_id_of fn:ingest_lead fn:backfill_first_touch fn:update_lead fn:record_spend fn:log_follow_up fn:release_lead fn:activate_model fn:refresh_tiers fn:logreg_train fn:schema_steps fn:schema_ddl lifecycle
+-- leadmgmt 0.13 -> 0.14, built from src/sql/parts: fn:aggregate_support_functions fn:distribute fn:apply_privileges fn:apply_policies fn:lead_history fn:revoke_access fn:create_org fn:add_channel fn:channel_id_of fn:ingest_lead fn:backfill_first_touch fn:update_lead fn:record_spend fn:log_follow_up fn:release_lead fn:activate_model fn:refresh_tiers fn:logreg_train fn:schema_steps fn:schema_ddl lifecycle
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.14'" to load this file. \quit
+
+CREATE OR REPLACE FUNCTION @extschema@.aggregate_support_functions() RETURNS SETOF regprocedure
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT DISTINCT s.fn::regprocedure
+    FROM pg_aggregate a
+    JOIN pg_proc p ON p.oid = a.aggfnoid
+   CROSS JOIN LATERAL unnest(ARRAY[a.aggtransfn, a.aggcombinefn, a.aggfinalfn]::oid[]) AS s(fn)
+   WHERE p.pronamespace = '@extschema@'::regnamespace AND s.fn <> 0
+     AND (SELECT pronamespace FROM pg_proc WHERE oid = s.fn) = '@extschema@'::regnamespace
+   ORDER BY 1
+$$;
+COMMENT ON FUNCTION @extschema@.aggregate_support_functions() IS 'the transition, combine and final functions of the schema''s aggregates: not PUBLIC''s on one node (0.9), PUBLIC''s on a Citus cluster (distribute(), 0.14)';
 
 CREATE OR REPLACE FUNCTION @extschema@.distribute(shard_count integer DEFAULT NULL) RETURNS text
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
@@ -85,12 +99,8 @@ BEGIN
   -- support functions: on a cluster they are PUBLIC's again, on every node
   -- (since 0.14; an extension's functions are not Citus objects, so their
   -- grants do not propagate).  Every state is checked when it is read.
-  SELECT 'GRANT EXECUTE ON FUNCTION ' || string_agg(DISTINCT s.fn::regprocedure::text, ', ') || ' TO PUBLIC' INTO grant_support
-    FROM pg_aggregate a
-    JOIN pg_proc p ON p.oid = a.aggfnoid
-   CROSS JOIN LATERAL unnest(ARRAY[a.aggtransfn, a.aggcombinefn, a.aggfinalfn]::oid[]) AS s(fn)
-   WHERE p.pronamespace = '@extschema@'::regnamespace AND s.fn <> 0
-     AND (SELECT pronamespace FROM pg_proc WHERE oid = s.fn) = '@extschema@'::regnamespace;
+  SELECT 'GRANT EXECUTE ON FUNCTION ' || string_agg(f::text, ', ') || ' TO PUBLIC' INTO grant_support
+    FROM @extschema@.aggregate_support_functions() f;
   EXECUTE grant_support;
   SELECT string_agg(format('%s:%s: %s', w.nodename, w.nodeport, w.result), '; ') INTO failed
     FROM run_command_on_workers(grant_support) w WHERE NOT w.success;

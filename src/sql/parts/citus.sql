@@ -88,12 +88,8 @@ BEGIN
   -- support functions: on a cluster they are PUBLIC's again, on every node
   -- (since 0.14; an extension's functions are not Citus objects, so their
   -- grants do not propagate).  Every state is checked when it is read.
-  SELECT 'GRANT EXECUTE ON FUNCTION ' || string_agg(DISTINCT s.fn::regprocedure::text, ', ') || ' TO PUBLIC' INTO grant_support
-    FROM pg_aggregate a
-    JOIN pg_proc p ON p.oid = a.aggfnoid
-   CROSS JOIN LATERAL unnest(ARRAY[a.aggtransfn, a.aggcombinefn, a.aggfinalfn]::oid[]) AS s(fn)
-   WHERE p.pronamespace = '@extschema@'::regnamespace AND s.fn <> 0
-     AND (SELECT pronamespace FROM pg_proc WHERE oid = s.fn) = '@extschema@'::regnamespace;
+  SELECT 'GRANT EXECUTE ON FUNCTION ' || string_agg(f::text, ', ') || ' TO PUBLIC' INTO grant_support
+    FROM @extschema@.aggregate_support_functions() f;
   EXECUTE grant_support;
   SELECT string_agg(format('%s:%s: %s', w.nodename, w.nodeport, w.result), '; ') INTO failed
     FROM run_command_on_workers(grant_support) w WHERE NOT w.success;
