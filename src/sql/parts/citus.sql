@@ -88,8 +88,8 @@ BEGIN
   -- support functions: on a cluster they are PUBLIC's again, on every node
   -- (since 0.14; an extension's functions are not Citus objects, so their
   -- grants do not propagate).  Every state is checked when it is read.
-  SELECT 'GRANT EXECUTE ON FUNCTION ' || string_agg(f::text, ', ') || ' TO PUBLIC' INTO grant_support
-    FROM @extschema@.aggregate_support_functions() f;
+  SELECT 'GRANT EXECUTE ON FUNCTION ' || string_agg(s.fn::text, ', ') || ' TO PUBLIC' INTO grant_support
+    FROM @extschema@.aggregate_support_functions() AS s(fn);
   EXECUTE grant_support;
   SELECT string_agg(format('%s:%s: %s', w.nodename, w.nodeport, w.result), '; ') INTO failed
     FROM run_command_on_workers(grant_support) w WHERE NOT w.success;
