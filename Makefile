@@ -30,12 +30,12 @@ SQL_PARTS   = $(addprefix src/sql/parts/,$(addsuffix .sql,header phone schema ac
 # ... and the schema that leadmgmt.install() creates (src/sql/schema), one file
 # per capability that has tables or views, in this order
 SCHEMA_PARTS = $(addprefix src/sql/schema/,$(addsuffix .sql,schema access overview funnel tiers service model roi \
-                assignment lifecycle))
+                assignment lifecycle time_window))
 DATA_built  = src/sql/leadmgmt--$(EXTVERSION).sql
 DATA        = $(wildcard src/sql/history/leadmgmt--*.sql)
 
 # pg_regress tests, one per capability (sql/<name>.sql, expected/<name>.out), in this order
-REGRESS      = install phone ingest schema parallel funnel tiers survival service model attribution roi assignment lifecycle memory_safety
+REGRESS      = install phone ingest schema parallel funnel tiers survival service model attribution roi assignment lifecycle edges memory_safety
 REGRESS_OPTS = --load-extension=leadmgmt --inputdir=. --outputdir=.build/regress
 
 PG_CFLAGS   = -Wall -Wextra -Werror
@@ -81,7 +81,7 @@ $(FLAGS_STAMP): FORCE
 src/sql/leadmgmt--$(EXTVERSION).sql: $(SQL_PARTS) $(SCHEMA_PARTS) leadmgmt.control
 	cat $(SCHEMA_PARTS) > $@.schema
 	cat $(SQL_PARTS) | sed -e '/^-- @schema@ /{r $@.schema' -e 'd;}' \
-	  -e '/^-- @schema lifecycle@ /{r src/sql/schema/lifecycle.sql' -e 'd;}' > $@
+	  $(foreach s,$(SCHEMA_PARTS),-e '/^-- @schema $(basename $(notdir $(s)))@ /{r $(s)' -e 'd;}') > $@
 	rm -f $@.schema
 
 H = test/harness

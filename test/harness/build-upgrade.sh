@@ -18,6 +18,11 @@ from=${1:?usage: build-upgrade.sh FROM TO PART...}; to=${2:?}; shift 2
 out=$LM_TOP/src/sql/history/leadmgmt--$from--$to.sql
 schema=$(mktemp); trap 'rm -f "$schema"' EXIT
 (cd "$LM_TOP" && cat $(make -s --no-print-directory schema-parts)) >"$schema"
+# '-- @schema NAME@' takes src/sql/schema/NAME.sql (a schema step's DDL), as in the Makefile
+steps=()
+for f in $(cd "$LM_TOP" && make -s --no-print-directory schema-parts); do
+  n=$(basename "$f" .sql); steps+=(-e "/^-- @schema $n@ /{r $LM_TOP/$f" -e 'd;}')
+done
 {
   summary=$(for item in "$@"; do case $item in sql:*) printf 'sql ' ;; *) printf '%s ' "$item" ;; esac; done)
   printf -- '-- leadmgmt %s -> %s, built from src/sql/parts: %s\n\n' "$from" "$to" "${summary% }"
@@ -36,8 +41,7 @@ schema=$(mktemp); trap 'rm -f "$schema"' EXIT
           on && index($0, "COMMENT ON FUNCTION @extschema@." name "(") == 1 {exit}' "$LM_TOP"/src/sql/parts/*.sql)
         if [ -z "$text" ]; then echo "build-upgrade.sh: no function $name in src/sql/parts" >&2; exit 1; fi
         # schema_ddl() holds src/sql/schema (since 0.12 a changed function)
-        printf '%s\n' "$text" | sed -e "/^-- @schema@ /{r $schema" -e 'd;}' \
-          -e "/^-- @schema lifecycle@ /{r $LM_TOP/src/sql/schema/lifecycle.sql" -e 'd;}' ;;
+        printf '%s\n' "$text" | sed -e "/^-- @schema@ /{r $schema" -e 'd;}' "${steps[@]}" ;;
       view:*)
         name=${item#view:}
         text=$(awk -v name="$name" '
@@ -47,8 +51,7 @@ schema=$(mktemp); trap 'rm -f "$schema"' EXIT
         if [ -z "$text" ]; then echo "build-upgrade.sh: no view $name in src/sql/parts or src/sql/schema" >&2; exit 1; fi
         printf '%s\n' "$text" ;;
       # the install part's schema_ddl() holds src/sql/schema, as in the Makefile
-      *) sed -e "/^-- @schema@ /{r $schema" -e 'd;}' -e "/^-- @schema lifecycle@ /{r $LM_TOP/src/sql/schema/lifecycle.sql" -e 'd;}' \
-           "$LM_TOP/src/sql/parts/$item.sql" ;;
+      *) sed -e "/^-- @schema@ /{r $schema" -e 'd;}' "${steps[@]}" "$LM_TOP/src/sql/parts/$item.sql" ;;
     esac
   done
   # since 0.12 install(), which an update asks for, applies the privileges of

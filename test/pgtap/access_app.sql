@@ -82,5 +82,29 @@ SELECT is((SELECT string_agg(r::text, ';' ORDER BY t)
           (SELECT rosters FROM roster_serial), 'rep_roster and check_org_engine: the same serial and in parallel workers');
 SELECT tap.serial();
 
+-- the org's window for the times an app passes (since 0.15; until then any
+-- time was taken, 4713 BC included): org 2 keeps the defaults, 30 days back
+-- (backfill_horizon) and 1 hour ahead (future_tolerance) of the server's clock
+SET LOCAL leadmgmt.org_id = '2';
+SELECT throws_ok($$SELECT leadmgmt.ingest_lead(2, '13500000077', 'douyin', NULL, now() - interval '31 days')$$,
+                 '22023', 'occurred_at is before the org''s backfill horizon', 'ingest_lead: 31 days back is refused');
+SELECT throws_ok($$SELECT leadmgmt.ingest_lead(2, '13500000077', 'douyin', NULL, '4713-01-01 BC')$$,
+                 '22023', 'occurred_at is before the org''s backfill horizon', 'ingest_lead: 4713 BC is refused');
+SELECT throws_ok($$SELECT leadmgmt.ingest_lead(2, '13500000077', 'douyin', NULL, now() + interval '2 hours')$$,
+                 '22023', 'occurred_at is in the future', 'ingest_lead: 2 hours ahead is refused');
+SELECT is((SELECT is_new FROM leadmgmt.ingest_lead(2, '13500000077', 'douyin', NULL, now() - interval '29 days')), true,
+          'ingest_lead: 29 days back is taken');
+SELECT is((SELECT created_at FROM leadmgmt.lead l JOIN leadmgmt.lead_contact c USING (org_id, lead_id)
+            WHERE l.org_id = 2 AND c.phone = '+8613500000077'), now() - interval '29 days', 'at the time given');
+SELECT throws_ok(format($$SELECT leadmgmt.record_event(2, %s, 'paid', '1900-01-01')$$, tap.v('org2_lead')),
+                 '22023', 'occurred_at is before the org''s backfill horizon', 'record_event: 1900 is refused');
+SELECT throws_ok(format($$SELECT leadmgmt.record_order(2, %s, 'Spring term', 100, now() - interval '1 year')$$, tap.v('org2_lead')),
+                 '22023', 'paid_at is before the org''s backfill horizon', 'record_order: a year back is refused');
+SELECT throws_ok($$SELECT leadmgmt.record_spend(2, (now() - interval '40 days')::date, 'douyin', NULL, 100)$$,
+                 '22023', NULL, 'record_spend: a day 40 days back is refused');
+UPDATE leadmgmt.org SET backfill_horizon = '400 days' WHERE org_id = 2;
+SELECT isnt(leadmgmt.record_order(2, tap.v('org2_lead'), 'Spring term', 100, now() - interval '1 year'), NULL,
+            'record_order: a year back is taken once org.backfill_horizon is 400 days');
+
 SELECT * FROM finish();
 ROLLBACK;

@@ -4,6 +4,26 @@
 -- schema step that adds a table calls it too.
 -- ---------------------------------------------------------------------------
 
+-- Which kinds of access read a table or view (since 0.15, one list for the
+-- policies and the privileges): a role's rights in an org are those of the
+-- kind it holds there, since row-level security checks this per org, while
+-- the table privileges of a role are the union over its orgs.
+CREATE FUNCTION @extschema@.sales_relations() RETURNS name[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT '{org,channel,campaign,team,sales_rep,rep_shift,lead,tag,teacher,course,course_class,lost_reason,lead_overview}'::name[] $$;
+COMMENT ON FUNCTION @extschema@.sales_relations() IS 'the tables and views a sales role reads (the sales side of the funnel, nothing about money, not the rows of a lead, which it reads with lead_history); lead with its own rows only';
+
+CREATE FUNCTION @extschema@.table_readers(rel name) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE WHEN rel = 'lead_contact' THEN '{app,admin}'::text[]
+              WHEN rel = ANY (@extschema@.sales_relations()) THEN '{reporting,app,admin,sales}'::text[]
+              ELSE '{reporting,app,admin}'::text[] END
+$$;
+COMMENT ON FUNCTION @extschema@.table_readers(name) IS 'the kinds of access that read a table or view of leadmgmt''s schema in an org: app and admin everything, reporting all but lead_contact (the phones), sales the relations of sales_relations(); the tenant_read policies and apply_privileges read it';
+
 CREATE FUNCTION @extschema@.register_table(tbl regclass, writers text[], lead_scoped boolean DEFAULT false)
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
@@ -22,18 +42,22 @@ BEGIN
   EXECUTE format('DROP POLICY IF EXISTS tenant_read ON @extschema@.%I', rel);
   EXECUTE format('DROP POLICY IF EXISTS tenant_write ON @extschema@.%I', rel);
   EXECUTE format('DROP POLICY IF EXISTS sales_scope ON @extschema@.%I', rel);
-  -- the rows of a lead: not for an org where the role has sales access
-  -- only (a rep reads its leads' history with lead_history())
+  -- the kinds that read it, per org (since 0.15 table_readers(); until
+  -- 0.14 every kind but sales for the rows of a lead, every kind otherwise,
+  -- which let a role read an org's rows with the privileges it holds for
+  -- another org).  The rows of a lead are never a sales role's (it reads
+  -- its leads' history with lead_history()).
   EXECUTE format($f$CREATE POLICY tenant_read ON @extschema@.%I FOR SELECT
     USING (org_id = ANY (@extschema@.acting_org_ids(%L))) $f$,
-    rel, CASE WHEN lead_scoped THEN '{reporting,app,admin}' ELSE '{reporting,app,admin,sales}' END);
+    rel, CASE WHEN lead_scoped THEN array_remove(@extschema@.table_readers(rel), 'sales')
+              ELSE @extschema@.table_readers(rel) END);
   EXECUTE format($f$CREATE POLICY tenant_write ON @extschema@.%I FOR ALL
     USING (org_id = ANY (@extschema@.acting_org_ids(%L)))
     WITH CHECK (org_id = ANY (@extschema@.acting_org_ids(%L))) $f$, rel, writers, writers);
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.register_table(regclass, text[], boolean) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.register_table(regclass, text[], boolean) IS 'gives a table of leadmgmt''s schema what every one has: row-level security, tenant_read and tenant_write policies (writes by the given kinds of access; the rows of a lead are not read with sales access); replaces them when run again';
+COMMENT ON FUNCTION @extschema@.register_table(regclass, text[], boolean) IS 'gives a table of leadmgmt''s schema what every one has: row-level security, tenant_read (the kinds of table_readers(), since 0.15; the rows of a lead are not read with sales access) and tenant_write (the given kinds) policies; replaces them when run again';
 
 CREATE FUNCTION @extschema@.current_org() RETURNS bigint
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -47,7 +71,7 @@ BEGIN
   END IF;
   IF v !~ '^[0-9]{1,18}$' THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
-      MESSAGE = format('invalid leadmgmt.org_id setting "%s"', v),
+      MESSAGE = format('invalid leadmgmt.org_id setting "%s"', left(v, 40)),
       HINT = 'Set it to the numeric id of an org, for example SET LOCAL leadmgmt.org_id = ''1''.';
   END IF;
   RETURN v::bigint;
@@ -244,7 +268,7 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'role, org_id and access must not be null';
   END IF;
   IF access NOT IN ('reporting', 'app', 'sales', 'admin') THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('invalid access kind "%s"', access),
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('invalid access kind "%s"', left(access, 40)),
       HINT = 'Valid kinds: reporting, app, sales, admin.';
   END IF;
   IF (access = 'sales') <> (rep_id IS NOT NULL) THEN
@@ -305,10 +329,6 @@ DECLARE
   kinds text[];
   rname name;
   rel record;
-  -- what a sales role may read: the sales side of the funnel, nothing about money
-  -- (since 0.11 not the rows of a lead, which it reads with lead_history)
-  sales_tables text[] := '{org,channel,campaign,team,sales_rep,rep_shift,lead,tag,teacher,course,course_class,lost_reason}';
-  sales_views text[] := '{lead_overview}';
   -- SECURITY DEFINER engine functions a rep calls; each checks the caller itself
   engine_fns text := '@extschema@.claim_lead(bigint, bigint, bigint, timestamptz), '
                      '@extschema@.release_lead(bigint, bigint, bigint, timestamptz), '
@@ -354,14 +374,14 @@ BEGIN
   FOR rel IN SELECT c.relname, c.relkind FROM pg_class c
               WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'v')
                 AND c.relname <> 'access_grant' LOOP
+    -- the union over the role's orgs: the tables' policies hold each org
+    -- to the kind the role has there (table_readers, since 0.15).
+    -- Reporting and sales roles see the lead without its phone: lead has
+    -- phone_masked, the number is in lead_contact (since 0.12)
     IF kinds && '{app,admin}' THEN
       EXECUTE format(CASE rel.relkind WHEN 'r' THEN 'GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.%I TO %I'
                                       ELSE 'GRANT SELECT ON @extschema@.%I TO %I' END, rel.relname, role::text);
-    -- reporting and sales roles see the lead without its phone: lead has
-    -- phone_masked, the number is in lead_contact (since 0.12)
-    ELSIF 'reporting' = ANY (kinds) AND rel.relname <> 'lead_contact' THEN
-      EXECUTE format('GRANT SELECT ON @extschema@.%I TO %I', rel.relname, role::text);
-    ELSIF 'sales' = ANY (kinds) AND (rel.relname = ANY (sales_tables) OR rel.relname = ANY (sales_views)) THEN
+    ELSIF kinds && @extschema@.table_readers(rel.relname) THEN
       EXECUTE format('GRANT SELECT ON @extschema@.%I TO %I', rel.relname, role::text);
     END IF;
   END LOOP;

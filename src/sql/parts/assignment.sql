@@ -282,7 +282,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   o record := @extschema@.ingest_org(assign_lead.org_id);
-  t timestamptz := coalesce(assign_lead.at, now());
+  t timestamptz;
   l record;
   r record;
 BEGIN
@@ -290,9 +290,8 @@ BEGIN
   IF assign_lead.lead_id IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'lead_id must not be null';
   END IF;
-  IF t IN ('infinity', '-infinity') THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'at must be finite';
-  END IF;
+  -- the server's clock unless a trusted caller passes one (since 0.15)
+  t := @extschema@.rule_time(o, assign_lead.at, 'at');
   -- the lead first, then the org lock: under the org lock nobody waits for a
   -- lead; what does not depend on the counters is read before the lock
   SELECT x.pool, x.owner_rep_id, coalesce(x.tier, 'D') AS tier INTO l
@@ -320,7 +319,7 @@ AS $$
 #variable_conflict use_column
 DECLARE
   o record := @extschema@.ingest_org(assign_pending.org_id);
-  t timestamptz := coalesce(assign_pending.at, now());
+  t timestamptz;
   r record;
   ids bigint[];
   tiers text;
@@ -334,9 +333,8 @@ BEGIN
   IF max_leads < 1 OR max_leads > 100000 THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('max_leads must be between 1 and 100000, not %s', max_leads);
   END IF;
-  IF t IN ('infinity', '-infinity') THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'at must be finite';
-  END IF;
+  -- the server's clock unless a trusted caller passes one (since 0.15)
+  t := @extschema@.rule_time(o, assign_pending.at, 'at');
   r := @extschema@.rep_roster(o, assign_pending.team_id, t);
   -- best first: tier A before D, higher score, then older; leads another
   -- transaction holds are skipped, not waited for
@@ -378,7 +376,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-  t timestamptz := coalesce(claim_lead.at, now());
+  t timestamptz;
   o record;
   r record;
   l record;
@@ -393,10 +391,10 @@ BEGIN
   IF claim_lead.org_id IS NULL OR claim_lead.lead_id IS NULL OR claim_lead.rep_id IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'org_id, lead_id and rep_id must not be null';
   END IF;
-  IF t IN ('infinity', '-infinity') THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'at must be finite';
-  END IF;
   o := @extschema@.rep_org(claim_lead.org_id, claim_lead.rep_id);
+  -- the server's clock for a sales rep, whose cool-down and caps it decides
+  -- (since 0.15; a rep chose it before)
+  t := @extschema@.rule_time(o, claim_lead.at, 'at');
   today := (t AT TIME ZONE o.timezone)::date;
   SELECT * INTO r FROM @extschema@.sales_rep x WHERE x.org_id = o.org_id AND x.rep_id = claim_lead.rep_id;
   IF NOT FOUND THEN
@@ -471,14 +469,12 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-  t timestamptz := coalesce(release_lead.at, now());
+  t timestamptz;
+  o record;
   l record;
 BEGIN
   IF release_lead.org_id IS NULL OR release_lead.lead_id IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'org_id and lead_id must not be null';
-  END IF;
-  IF t IN ('infinity', '-infinity') THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'at must be finite';
   END IF;
   IF release_lead.rep_id IS NOT NULL THEN
     PERFORM @extschema@.check_rep_access(release_lead.org_id, release_lead.rep_id);
@@ -491,6 +487,9 @@ BEGIN
   IF l.pool IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s in org %s', release_lead.lead_id, release_lead.org_id);
   END IF;
+  -- the server's clock for a sales rep (since 0.15)
+  SELECT * INTO o FROM @extschema@.org x WHERE x.org_id = release_lead.org_id;
+  t := @extschema@.rule_time(o, release_lead.at, 'at');
   IF l.pool = 'public' THEN
     RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = format('lead %s is already in the public pool', release_lead.lead_id);
   END IF;
@@ -500,7 +499,7 @@ BEGIN
   END IF;
   PERFORM pg_advisory_xact_lock(hashtextextended('leadmgmt.assign', release_lead.org_id));
   -- the lead's own pick may still be in the journal: fold it first
-  PERFORM @extschema@.rep_load_sync(o, t) FROM @extschema@.org o WHERE o.org_id = release_lead.org_id;
+  PERFORM @extschema@.rep_load_sync(o, t);
   PERFORM set_config('leadmgmt.engine_update', 'on', true);
   UPDATE @extschema@.lead x SET pool = 'public', owner_rep_id = NULL, owned_since = NULL, updated_at = now()
    WHERE x.org_id = release_lead.org_id AND x.lead_id = release_lead.lead_id;
@@ -525,7 +524,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-  t timestamptz := coalesce(log_follow_up.occurred_at, now());
+  t timestamptz;
   o record;
   l record;
   c numeric(14,2);
@@ -538,9 +537,13 @@ BEGIN
   o := @extschema@.rep_org(log_follow_up.org_id, log_follow_up.rep_id);
   PERFORM @extschema@.check_one_of(log_follow_up.channel, @extschema@.follow_up_channels(), 'follow-up channel', 'channels');
   PERFORM @extschema@.check_one_of(log_follow_up.outcome, @extschema@.follow_up_outcomes(), 'follow-up outcome', 'outcomes');
+  PERFORM @extschema@.check_length(log_follow_up.note, 'note', 4000);
   IF log_follow_up.cost < 0 OR log_follow_up.cost = 'NaN' OR log_follow_up.duration_s < 0 THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'cost and duration_s must not be negative';
   END IF;
+  -- a sales rep's follow-up happens now; an app may pass its time within
+  -- the org's window (since 0.15)
+  t := @extschema@.rule_time(o, log_follow_up.occurred_at, 'occurred_at');
   PERFORM @extschema@.ingest_check_time(o, t, 'occurred_at');
   SELECT x.owner_rep_id, coalesce(x.tier, 'D') AS tier, x.status, x.owned_since INTO l
     FROM @extschema@.lead x WHERE x.org_id = o.org_id AND x.lead_id = log_follow_up.lead_id;
@@ -601,12 +604,11 @@ AS $$
 #variable_conflict use_column
 DECLARE
   o record := @extschema@.ingest_org(recycle_stale.org_id);
-  t timestamptz := coalesce(recycle_stale.at, now());
+  t timestamptz;
 BEGIN
   PERFORM @extschema@.check_org_engine(o.org_id);
-  IF t IN ('infinity', '-infinity') THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'at must be finite';
-  END IF;
+  -- the server's clock unless a trusted caller passes one (since 0.15)
+  t := @extschema@.rule_time(o, recycle_stale.at, 'at');
   PERFORM pg_advisory_xact_lock(hashtextextended('leadmgmt.assign', o.org_id));
   PERFORM @extschema@.rep_load_sync(o, t);
   PERFORM set_config('leadmgmt.engine_update', 'on', true);

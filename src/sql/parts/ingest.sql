@@ -17,6 +17,7 @@ BEGIN
   IF create_org.name IS NULL OR create_org.timezone IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'name and timezone must not be null';
   END IF;
+  PERFORM @extschema@.check_length(create_org.name, 'name', 200, 1);
   INSERT INTO @extschema@.org (name, timezone)
   VALUES (create_org.name, create_org.timezone)
   RETURNING org_id INTO new_id;
@@ -50,6 +51,25 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.ingest_org(bigint) IS 'the org row for an ingestion call, after require_schema; raises 22004 for a NULL id and 23503 for an org that does not exist or is not visible';
 
+-- The length of a text argument (since 0.15): 22023 naming the bounds,
+-- never echoing the value (until then a too long name reached the table's
+-- CHECK constraint, 23514)
+CREATE FUNCTION @extschema@.check_length(value text, what text, max_len integer, min_len integer DEFAULT 0)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF length(value) NOT BETWEEN min_len AND max_len THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = CASE WHEN min_len > 0 THEN format('%s must be %s to %s characters', what, min_len, max_len)
+                     ELSE format('%s must be at most %s characters', what, max_len) END,
+      DETAIL = format('It has %s.', length(value));
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.check_length(text, text, integer, integer) IS 'raises 22023 when a text argument is shorter than min_len or longer than max_len characters (NULL passes), naming the bounds and the length, never the value';
+
 CREATE FUNCTION @extschema@.ingest_check_time(o record, ts timestamptz, what text)
 RETURNS void
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -68,9 +88,48 @@ BEGIN
       DETAIL = format('%s is %s, more than %s after now', what, ts, o.future_tolerance),
       HINT = 'Check the clock of the sender, or raise org.future_tolerance.';
   END IF;
+  -- the org's backfill horizon (since 0.15): older history is a superuser's
+  -- to load (is_superuser is the caller's, also inside SECURITY DEFINER)
+  IF ts < now() - o.backfill_horizon AND current_setting('is_superuser') <> 'on' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('%s is before the org''s backfill horizon', what),
+      DETAIL = format('%s is %s, more than %s before now', what, ts, o.backfill_horizon),
+      HINT = 'Send events as they happen; a superuser loads older history, or an admin raises org.backfill_horizon.';
+  END IF;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.ingest_check_time(record, timestamptz, text) IS 'rejects a NULL, infinite or future timestamp (beyond the org''s future_tolerance) for an ingestion call';
+COMMENT ON FUNCTION @extschema@.ingest_check_time(record, timestamptz, text) IS 'rejects (22004, 22023) a NULL or infinite timestamp, one beyond the org''s future_tolerance after now, and (since 0.15, except for a superuser) one more than the org''s backfill_horizon before now';
+
+-- The time that decides a rule (since 0.15): the server's clock unless a
+-- trusted caller passes one.  A superuser passes any finite time; an app or
+-- admin role of the org a time within the org's window (ingest_check_time);
+-- any other caller (a sales rep) none.
+CREATE FUNCTION @extschema@.rule_time(o record, at timestamptz, what text)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF at IS NULL THEN
+    RETURN now();
+  END IF;
+  IF at = 'infinity'::timestamptz OR at = '-infinity'::timestamptz THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('%s must be finite', what);
+  END IF;
+  IF current_setting('is_superuser') = 'on' THEN
+    RETURN at;
+  END IF;
+  IF NOT o.org_id = ANY (@extschema@.caller_org_ids('{app,admin}')) THEN
+    RAISE EXCEPTION USING ERRCODE = '42501',
+      MESSAGE = format('permission denied to choose %s', what),
+      DETAIL = 'The server''s clock decides the rules for sales roles.',
+      HINT = format('Leave %s NULL.', what);
+  END IF;
+  PERFORM @extschema@.ingest_check_time(o, at, what);
+  RETURN at;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.rule_time(record, timestamptz, text) IS 'the time that decides a rule: now() for NULL; a finite time given by a superuser; for an app or admin role of the org a time within the org''s window (ingest_check_time, 22023); 42501 when any other caller passes one';
 
 CREATE FUNCTION @extschema@.channel_id_of(o record, channel text)
 RETURNS bigint
@@ -155,6 +214,7 @@ BEGIN
   IF add_channel.code IS NULL OR add_channel.name IS NULL OR add_channel.kind IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'code, name and kind must not be null';
   END IF;
+  PERFORM @extschema@.check_length(add_channel.name, 'name', 200, 1);
   IF add_channel.code !~ '^[a-z][a-z0-9_]{0,62}$' THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
       MESSAGE = format('invalid channel code "%s"', left(add_channel.code, 40)),
@@ -199,21 +259,22 @@ BEGIN
     RETURN NULL;
   END IF;
   IF kind = 'string' THEN
-    IF jsonb_typeof(v) <> 'string' OR length(v #>> '{}') > 200 THEN
+    -- (hi: the longest string, 200 unless given; since 0.15 the column's)
+    IF jsonb_typeof(v) <> 'string' OR length(v #>> '{}') > coalesce(hi, 200) THEN
       RAISE EXCEPTION USING ERRCODE = '22023',
-        MESSAGE = format('attrs.%s must be a string of at most 200 characters', key),
-        DETAIL = format('got %s', left(v::text, 100));
+        MESSAGE = format('attrs.%s must be a string of at most %s characters', key, coalesce(hi, 200)),
+        DETAIL = format('got %s', left(v::text, 40));
     END IF;
   ELSIF jsonb_typeof(v) <> 'number' OR (v #>> '{}')::numeric <> trunc((v #>> '{}')::numeric)
         OR (v #>> '{}')::numeric NOT BETWEEN lo AND hi THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
       MESSAGE = format('attrs.%s must be a whole number from %s to %s', key, lo, hi),
-      DETAIL = format('got %s', left(v::text, 100));
+      DETAIL = format('got %s', left(v::text, 40));
   END IF;
   RETURN v #>> '{}';
 END
 $$;
-COMMENT ON FUNCTION @extschema@.ingest_attr(jsonb, text, text, numeric, numeric) IS 'a known lead attribute from ingestion attrs as text, checked to be a string or a whole number within bounds (22023 otherwise)';
+COMMENT ON FUNCTION @extschema@.ingest_attr(jsonb, text, text, numeric, numeric) IS 'a known lead attribute from ingestion attrs as text, checked to be a string (of at most hi characters, 200 when hi is NULL) or a whole number from lo to hi (22023 otherwise)';
 
 CREATE FUNCTION @extschema@.ingest_lead(org_id bigint, phone text, channel text, campaign text,
                                         occurred_at timestamptz, attrs jsonb DEFAULT '{}')
@@ -242,8 +303,8 @@ BEGIN
   v_name    := @extschema@.ingest_attr(a, 'name', 'string');
   v_age     := @extschema@.ingest_attr(a, 'child_age', 'int', 1, 18);
   v_grade   := @extschema@.ingest_attr(a, 'grade', 'int', 0, 12);
-  v_subject := @extschema@.ingest_attr(a, 'subject', 'string');
-  v_city    := @extschema@.ingest_attr(a, 'city', 'string');
+  v_subject := @extschema@.ingest_attr(a, 'subject', 'string', NULL, 100);
+  v_city    := @extschema@.ingest_attr(a, 'city', 'string', NULL, 100);
   v_tier    := @extschema@.ingest_attr(a, 'city_tier', 'int', 1, 5);
   v_visitor := @extschema@.ingest_attr(a, 'visitor_id', 'string');
   a := a - '{name,child_age,grade,subject,city,city_tier,visitor_id}'::text[];
@@ -350,8 +411,8 @@ BEGIN
     name      = CASE WHEN c ? 'name' THEN @extschema@.ingest_attr(c, 'name', 'string') ELSE l.name END,
     child_age = CASE WHEN c ? 'child_age' THEN @extschema@.ingest_attr(c, 'child_age', 'int', 1, 18)::smallint ELSE l.child_age END,
     grade     = CASE WHEN c ? 'grade' THEN @extschema@.ingest_attr(c, 'grade', 'int', 0, 12)::smallint ELSE l.grade END,
-    subject   = CASE WHEN c ? 'subject' THEN @extschema@.ingest_attr(c, 'subject', 'string') ELSE l.subject END,
-    city      = CASE WHEN c ? 'city' THEN @extschema@.ingest_attr(c, 'city', 'string') ELSE l.city END,
+    subject   = CASE WHEN c ? 'subject' THEN @extschema@.ingest_attr(c, 'subject', 'string', NULL, 100) ELSE l.subject END,
+    city      = CASE WHEN c ? 'city' THEN @extschema@.ingest_attr(c, 'city', 'string', NULL, 100) ELSE l.city END,
     city_tier = CASE WHEN c ? 'city_tier' THEN @extschema@.ingest_attr(c, 'city_tier', 'int', 1, 5)::smallint ELSE l.city_tier END,
     status    = coalesce(c ->> 'status', l.status),
     lost_reason = CASE WHEN c ? 'lost_reason' THEN c ->> 'lost_reason' ELSE l.lost_reason END,
@@ -427,6 +488,7 @@ BEGIN
   IF record_touch.lead_id IS NULL AND record_touch.visitor_id IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'a touch needs a lead_id or a visitor_id';
   END IF;
+  PERFORM @extschema@.check_length(record_touch.visitor_id, 'visitor_id', 200);
   IF record_touch.lead_id IS NOT NULL THEN
     PERFORM @extschema@.lead_of(o, record_touch.lead_id);
   END IF;
@@ -497,12 +559,20 @@ BEGIN
       MESSAGE = format('day %s is in the future', record_spend.day),
       HINT = 'Spend can be loaded for today and earlier days in the org time zone.';
   END IF;
+  -- the org's backfill horizon (since 0.15), as for times: older spend is a superuser's to load
+  IF record_spend.day < ((now() - o.backfill_horizon) AT TIME ZONE o.timezone)::date
+     AND current_setting('is_superuser') <> 'on' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('day %s is before the org''s backfill horizon', record_spend.day),
+      DETAIL = format('The horizon is %s before now.', o.backfill_horizon),
+      HINT = 'A superuser loads older spend, or an admin raises org.backfill_horizon.';
+  END IF;
   IF record_spend.spend IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'spend must not be null';
   END IF;
   IF record_spend.spend = 'NaN'::numeric OR record_spend.spend < 0 THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
-      MESSAGE = format('spend must be zero or more, got %s', record_spend.spend);
+      MESSAGE = format('spend must be zero or more, got %s', left(record_spend.spend::text, 40));
   END IF;
   IF coalesce(record_spend.impressions, 0) < 0 OR coalesce(record_spend.clicks, 0) < 0 THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'impressions and clicks must be zero or more';

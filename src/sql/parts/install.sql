@@ -20,7 +20,7 @@
 CREATE FUNCTION @extschema@.schema_steps() RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT '{0.10,0.11,0.12,0.14}'::text[] $$;
+AS $$ SELECT '{0.10,0.11,0.12,0.14,0.15}'::text[] $$;
 COMMENT ON FUNCTION @extschema@.schema_steps() IS 'the versions of leadmgmt''s schema, oldest first: 0.10 is the schema of the versions whose tables were members of the extension (0.1-0.10), then every version that changed it; the last is the one this code needs';
 
 -- The DDL of each step.  'full' is src/sql/schema/*.sql, the whole schema of
@@ -643,6 +643,11 @@ WHEN '0.14' THEN $step$
 -- 0.14 (docs/changelog.md): the lead lifecycle, src/sql/schema/lifecycle.sql
 -- (the Makefile puts it here; it is safe to run on a schema that has it)
 -- @schema lifecycle@ (src/sql/schema/lifecycle.sql)
+$step$
+WHEN '0.15' THEN $step$
+-- 0.15 (docs/changelog.md): the org's time window, src/sql/schema/time_window.sql
+-- (a line '-- @schema NAME@' takes src/sql/schema/NAME.sql, as the Makefile builds it)
+-- @schema time_window@ (src/sql/schema/time_window.sql)
 $step$
 END
 $schema_ddl$;

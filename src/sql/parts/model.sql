@@ -267,8 +267,9 @@ BEGIN
   IF name IS NULL OR trained_from IS NULL OR trained_to IS NULL OR l2 IS NULL OR kind IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'train_conversion_model arguments must not be NULL';
   END IF;
+  PERFORM @extschema@.check_length(name, 'name', 200, 1);
   IF kind NOT IN ('logreg', 'naive_bayes') THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown model kind "%s"', kind), HINT = 'Use logreg or naive_bayes.';
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown model kind "%s"', left(kind, 40)), HINT = 'Use logreg or naive_bayes.';
   END IF;
   IF trained_to <= trained_from THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'trained_to must be after trained_from';

@@ -33,7 +33,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
   IF val IS NULL OR NOT coalesce(val = ANY (valid), false) THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('invalid %s "%s"', what, val),
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('invalid %s "%s"', what, left(val, 40)),
       HINT = format('Valid %s: %s.', plural, array_to_string(valid, ', '));
   END IF;
 END
@@ -47,7 +47,7 @@ AS $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names WHERE name = NEW.timezone) THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
-      MESSAGE = format('unknown time zone "%s"', NEW.timezone),
+      MESSAGE = format('unknown time zone "%s"', left(NEW.timezone, 40)),
       HINT = 'Use an IANA name from pg_timezone_names, such as Asia/Shanghai.';
   END IF;
   RETURN NEW;

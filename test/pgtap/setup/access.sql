@@ -21,6 +21,7 @@ SELECT 'rep2', r2 FROM r UNION ALL
 SELECT 'own_lead', (SELECT min(lead_id) FROM leadmgmt.lead, r WHERE org_id = 1 AND owner_rep_id = r1) FROM r UNION ALL
 SELECT 'other_private_lead', (SELECT min(lead_id) FROM leadmgmt.lead, r WHERE org_id = 1 AND owner_rep_id = r2) FROM r UNION ALL
 SELECT 'public_lead', (SELECT min(lead_id) FROM leadmgmt.lead WHERE org_id = 1 AND pool = 'public') UNION ALL
+SELECT 'cooled_lead', (SELECT max(lead_id) FROM leadmgmt.assignment WHERE org_id = 1 AND release_reason = 'release') UNION ALL
 SELECT 'org2_lead', (SELECT min(lead_id) FROM leadmgmt.lead WHERE org_id = 2) UNION ALL
 SELECT 'org1_leads', (SELECT count(*) FROM leadmgmt.lead WHERE org_id = 1) UNION ALL
 SELECT 'org2_leads', (SELECT count(*) FROM leadmgmt.lead WHERE org_id = 2) UNION ALL
@@ -77,3 +78,55 @@ CREATE VIEW tap.rels AS
      AND relname NOT IN ('access_grant', 'schema_version');
 GRANT SELECT ON tap.rels TO PUBLIC;
 
+
+-- Roles that hold different kinds of access in different orgs (#22, item 9):
+-- in each org a role's rights are exactly those of the kind it holds there.
+-- lm_bi2 reads org 2 only; the mixed roles hold admin or sales (as rep 1) in
+-- org 1 and reporting in org 2.  tap_visible records, per table and view and
+-- org, how many rows the single-kind roles' policies give, which
+-- access_mixed_*.sql expect the mixed roles to see.
+SELECT leadmgmt.grant_access('lm_bi2', 2, 'reporting');
+SELECT leadmgmt.grant_access('lm_mix_admin', 1, 'admin');
+SELECT leadmgmt.grant_access('lm_mix_admin', 2, 'reporting');
+SELECT leadmgmt.grant_access('lm_mix_sales', 1, 'sales', :sales1);
+SELECT leadmgmt.grant_access('lm_mix_sales', 2, 'reporting');
+CREATE FUNCTION tap.some_column(rel name) RETURNS name LANGUAGE sql STABLE AS $$
+  SELECT a.attname FROM pg_attribute a
+   WHERE a.attrelid = format('leadmgmt.%I', rel)::regclass AND a.attnum > 0 AND NOT a.attisdropped
+     AND a.attidentity = '' AND a.attgenerated = '' AND a.attname <> 'org_id'
+   ORDER BY a.attnum LIMIT 1 $$;
+COMMENT ON FUNCTION tap.some_column(name) IS 'a column of a table that an UPDATE may set to itself (not org_id, not generated)';
+CREATE TABLE public.tap_visible (role name, rel name, org bigint, n bigint NOT NULL, PRIMARY KEY (role, rel, org));
+GRANT SELECT ON public.tap_visible TO PUBLIC;
+-- What each kind's row-level security gives, with every privilege: a
+-- privilege holds in every org, so a mixed role has the union of its kinds'
+-- privileges, and in each org the policies must give it exactly the rows of
+-- the kind it holds there (a view runs with the reader's rights, so through
+-- a view the kind may not read, what the kind's rows give).  So each
+-- single-kind role gets SELECT on every table and view for the count, and
+-- loses it again.
+DO $$
+DECLARE
+  r record;
+  v record;
+  c bigint;
+  lent name[];
+BEGIN
+  FOR r IN SELECT x.role, x.org FROM (VALUES ('lm_admin1', 1), ('lm_sales1', 1), ('lm_bi', 1), ('lm_bi2', 2)) x (role, org) LOOP
+    lent := '{}';
+    FOR v IN SELECT t.relname FROM tap.rels t JOIN pg_class k ON k.relname = t.relname AND k.relnamespace = 'leadmgmt'::regnamespace
+              WHERE NOT has_table_privilege(r.role, k.oid, 'SELECT') LOOP
+      EXECUTE format('GRANT SELECT ON leadmgmt.%I TO %I', v.relname, r.role);
+      lent := lent || v.relname;
+    END LOOP;
+    FOR v IN SELECT t.relname FROM tap.rels t ORDER BY 1 LOOP
+      EXECUTE format('SET ROLE %I', r.role);
+      EXECUTE format('SELECT count(*) FROM leadmgmt.%I WHERE org_id = %s', v.relname, r.org) INTO c;
+      RESET ROLE;
+      INSERT INTO public.tap_visible VALUES (r.role, v.relname, r.org, c);
+    END LOOP;
+    FOR v IN SELECT unnest(lent) AS relname LOOP
+      EXECUTE format('REVOKE SELECT ON leadmgmt.%I FROM %I', v.relname, r.role);
+    END LOOP;
+  END LOOP;
+END $$;

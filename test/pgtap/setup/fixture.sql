@@ -43,3 +43,19 @@ VALUES (1, 'A', 'top_sales', 25.00, '2 hours', 0.60), (2, 'A', 'top_sales', 35.0
 UPDATE leadmgmt.lead SET score = 0.9 WHERE lead_id % 7 = 0 AND tier <> 'A';
 SELECT leadmgmt.refresh_tiers(1);
 SELECT leadmgmt.refresh_tiers(2);
+
+-- times (since 0.15): org 1 takes any time from its app role (the tests of
+-- org 1 pass the fixture's own times, whatever the server's clock says);
+-- org 2 keeps the default window, which access_app.sql checks
+UPDATE leadmgmt.org SET backfill_horizon = '100 years', future_tolerance = '100 years' WHERE org_id = 1;
+-- a public lead that rep 1 released longer ago than the cool-down by the
+-- server's clock, which assignment_sales.sql claims back with no time given
+WITH r AS (SELECT rep_id, tiers[1] AS tier FROM leadmgmt.sales_rep WHERE org_id = 1 AND role = 'sales' ORDER BY rep_id LIMIT 1),
+     c AS (SELECT min(channel_id) AS c FROM leadmgmt.channel WHERE org_id = 1),
+     l AS (INSERT INTO leadmgmt.lead (org_id, first_channel_id, latest_channel_id, created_at, last_touch_at, tier)
+           SELECT 1, c.c, c.c, now() - interval '30 days', now() - interval '30 days', r.tier FROM r, c
+           RETURNING lead_id)
+INSERT INTO leadmgmt.assignment (org_id, lead_id, rep_id, assigned_at, reason, released_at, release_reason)
+SELECT 1, l.lead_id, r.rep_id, now() - interval '20 days', 'claim',
+       now() - (SELECT reclaim_cooldown FROM leadmgmt.org WHERE org_id = 1) - interval '1 hour', 'release'
+  FROM l, r;

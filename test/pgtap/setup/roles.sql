@@ -3,7 +3,7 @@
 DO $$
 DECLARE r text;
 BEGIN
-  FOREACH r IN ARRAY '{lm_bi,lm_app,lm_sales1,lm_sales2,lm_admin1,lm_nobody}'::text[] LOOP
+  FOREACH r IN ARRAY '{lm_bi,lm_bi2,lm_app,lm_sales1,lm_sales2,lm_admin1,lm_nobody,lm_mix_admin,lm_mix_sales}'::text[] LOOP
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
       EXECUTE format('CREATE ROLE %I LOGIN', r);
     END IF;
