@@ -21,10 +21,10 @@ set +e
 passed=0; failed=0
 # the harness checks, each named for what it proves, in this order
 LM_CHECKS="freeze upgrade dump_restore concurrent_ingest concurrent_scoring concurrent_assign assign_in_flight
-  assign_rollbacks docs_examples docs_links demo_report demo_page bi_drivers packaging survival_reference model_reference fuzz"
+  assign_rollbacks docs_examples docs_links demo_report demo_page bi_drivers bi_filters packaging survival_reference model_reference fuzz"
 # what a moved clock cannot change: links, packaging, and the drivers' and the
 # browser's view of the views (their data carry their own clock, report_as_of)
-LM_CLOCK_ONCE="docs_links demo_page bi_drivers packaging"
+LM_CLOCK_ONCE="docs_links demo_page bi_drivers bi_filters packaging"
 missing=$(cd "$LM_TOP/test/harness/checks" && ls *.sh | sed 's/\.sh$//' | grep -vxF -e lib $(printf -- '-e %s ' $LM_CHECKS) || true)
 [ -z "$missing" ] || { echo "not ok - test/harness/checks/ has checks that run-tests.sh does not list: $missing"; failed=1; }
 out_top=$LM_TOP/.build/test; rm -rf "$out_top"; mkdir -p "$out_top" "$LM_TOP/.build/regress"

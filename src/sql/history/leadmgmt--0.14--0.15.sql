@@ -1,7 +1,17 @@
--- leadmgmt 0.14 -> 0.15, built from src/sql/parts: fn:sales_relations fn:table_readers fn:register_table fn:apply_privileges fn:apply_policies fn:current_org fn:grant_access fn:check_one_of fn:org_check_timezone fn:check_length fn:create_org fn:add_channel fn:ingest_attr fn:ingest_lead fn:update_lead fn:record_touch fn:ingest_check_time fn:rule_time fn:record_spend fn:assign_lead fn:assign_pending fn:claim_lead fn:release_lead fn:log_follow_up fn:recycle_stale fn:train_conversion_model fn:schema_steps fn:schema_ddl
+-- leadmgmt 0.14 -> 0.15, built from src/sql/parts: fn:acts_for_support fn:acts_for fn:sales_relations fn:table_readers fn:register_table fn:apply_privileges fn:apply_policies fn:current_org fn:grant_access fn:check_one_of fn:org_check_timezone fn:check_length fn:create_org fn:add_channel fn:ingest_attr fn:ingest_lead fn:update_lead fn:record_touch fn:ingest_check_time fn:rule_time fn:record_spend fn:assign_lead fn:assign_pending fn:claim_lead fn:release_lead fn:log_follow_up fn:recycle_stale fn:train_conversion_model fn:schema_steps fn:schema_ddl
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.15'" to load this file. \quit
+
+CREATE OR REPLACE FUNCTION @extschema@.acts_for_support(internal) RETURNS internal
+AS 'MODULE_PATHNAME', 'leadmgmt_acts_for_support' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+REVOKE ALL ON FUNCTION @extschema@.acts_for_support(internal) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.acts_for_support(internal) IS 'planner support of acts_for: selectivity 1 (a policy keeps what the role may read; the query''s own filters decide the estimates), the cost of a binary search, and the index condition org_id = ANY (acting_org_ids(kinds))';
+
+CREATE OR REPLACE FUNCTION @extschema@.acts_for(org_id bigint, kinds text[]) RETURNS boolean
+AS 'MODULE_PATHNAME', 'leadmgmt_acts_for' LANGUAGE C STABLE STRICT PARALLEL SAFE
+SUPPORT @extschema@.acts_for_support;
+COMMENT ON FUNCTION @extschema@.acts_for(bigint, text[]) IS 'whether the current role may act for the org with one of the given kinds of access: org_id = ANY (acting_org_ids(kinds)); the predicate of the row-level security policies (since 0.15), with planner support (acts_for_support)';
 
 CREATE OR REPLACE FUNCTION @extschema@.sales_relations() RETURNS name[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -43,12 +53,12 @@ BEGIN
   -- another org).  The rows of a lead are never a sales role's (it reads
   -- its leads' history with lead_history()).
   EXECUTE format($f$CREATE POLICY tenant_read ON @extschema@.%I FOR SELECT
-    USING (org_id = ANY (@extschema@.acting_org_ids(%L))) $f$,
+    USING (@extschema@.acts_for(org_id, %L)) $f$,
     rel, CASE WHEN lead_scoped THEN array_remove(@extschema@.table_readers(rel), 'sales')
               ELSE @extschema@.table_readers(rel) END);
   EXECUTE format($f$CREATE POLICY tenant_write ON @extschema@.%I FOR ALL
-    USING (org_id = ANY (@extschema@.acting_org_ids(%L)))
-    WITH CHECK (org_id = ANY (@extschema@.acting_org_ids(%L))) $f$, rel, writers, writers);
+    USING (@extschema@.acts_for(org_id, %L))
+    WITH CHECK (@extschema@.acts_for(org_id, %L)) $f$, rel, writers, writers);
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.register_table(regclass, text[], boolean) FROM PUBLIC;
@@ -170,16 +180,16 @@ BEGIN
   DROP POLICY tenant_read ON @extschema@.lead;
   DROP POLICY tenant_write ON @extschema@.lead;
   CREATE POLICY tenant_read ON @extschema@.lead FOR SELECT
-    USING (org_id = ANY (@extschema@.acting_org_ids('{reporting,app,admin}'))
-           OR (org_id = ANY (@extschema@.acting_org_ids('{sales}'))
+    USING (@extschema@.acts_for(org_id, '{reporting,app,admin}')
+           OR (@extschema@.acts_for(org_id, '{sales}')
                AND (pool = 'public' OR owner_rep_id = ANY (@extschema@.my_rep_ids()))));
   CREATE POLICY tenant_write ON @extschema@.lead FOR ALL
-    USING (org_id = ANY (@extschema@.acting_org_ids('{app,admin}')))
-    WITH CHECK (org_id = ANY (@extschema@.acting_org_ids('{app,admin}')));
+    USING (@extschema@.acts_for(org_id, '{app,admin}'))
+    WITH CHECK (@extschema@.acts_for(org_id, '{app,admin}'));
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.apply_policies() FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.apply_policies() IS 'creates (or replaces) every row-level security policy of the schema, all permissive plain expressions: own_grants on access_grant, tenant_read and tenant_write on every tenant table (on lead with the sales rules); install() runs it';
+COMMENT ON FUNCTION @extschema@.apply_policies() IS 'creates (or replaces) every row-level security policy of the schema, all permissive plain expressions over acts_for() (since 0.15): own_grants on access_grant, tenant_read and tenant_write on every tenant table (on lead with the sales rules); install() runs it';
 
 CREATE OR REPLACE FUNCTION @extschema@.current_org() RETURNS bigint
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -2777,15 +2787,12 @@ COMMENT ON COLUMN @extschema@.segment_churn_test.chi2 IS 'log-rank chi-squared s
 COMMENT ON COLUMN @extschema@.segment_churn_test.p_value IS 'p-value of the log-rank test; small means the segment''s survival differs from the rest; NULL when too few to test';
 
 CREATE VIEW @extschema@.cohort_retention WITH (security_invoker = true) AS
-WITH active AS (
-  -- months in which a student had an enrollment running, up to the as-of day
-  SELECT DISTINCT t.org_id, t.student_id, m::date AS month
-    FROM @extschema@.student_term t
-    JOIN @extschema@.org o ON o.org_id = t.org_id
-   CROSS JOIN LATERAL generate_series(date_trunc('month', t.enrolled_at AT TIME ZONE o.timezone),
-                                      date_trunc('month', least(coalesce(t.ended_at AT TIME ZONE o.timezone, t.term_end),
-                                                                t.as_of_day)), interval '1 month') m
-), member AS (
+-- since 0.15 each spell reads its student's months (the terms through the
+-- (org_id, student_id) index) in a LATERAL subquery: a join with the months
+-- of every student, planned as a nested loop when the filtered spells were
+-- estimated at one row, ran for minutes where a BI tool filtered on org,
+-- kind and month (#22)
+WITH member AS (
   -- retention(): [active in the cohort month, ... and active k months later] per student
   SELECT x.org_id, x.student_id, x.cohort_month, x.cohort_kind,
          @extschema@.retention(x.k = 0, x.k = 1, x.k = 2, x.k = 3, x.k = 4, x.k = 5, x.k = 6,
@@ -2796,7 +2803,16 @@ WITH active AS (
                  ((extract(year FROM a.month) - extract(year FROM l.cohort_month)) * 12
                   + extract(month FROM a.month) - extract(month FROM l.cohort_month))::int AS k
             FROM @extschema@.student_lifetime l
-            JOIN active a ON a.org_id = l.org_id AND a.student_id = l.student_id AND a.month >= l.cohort_month) x
+           CROSS JOIN LATERAL (
+             -- months in which the student had an enrollment running, up to the as-of day
+             SELECT DISTINCT m::date AS month
+               FROM @extschema@.student_term t
+               JOIN @extschema@.org o ON o.org_id = t.org_id
+              CROSS JOIN LATERAL generate_series(date_trunc('month', t.enrolled_at AT TIME ZONE o.timezone),
+                                                 date_trunc('month', least(coalesce(t.ended_at AT TIME ZONE o.timezone, t.term_end),
+                                                                           t.as_of_day)), interval '1 month') m
+              WHERE t.org_id = l.org_id AND t.student_id = l.student_id) a
+           WHERE a.month >= l.cohort_month) x
    GROUP BY x.org_id, x.student_id, x.spell_no, x.cohort_month, x.cohort_kind
 )
 SELECT m.org_id, m.cohort_month, m.cohort_kind, (k.i - 1)::int AS months_since,
@@ -4933,6 +4949,49 @@ BEGIN
 END
 $org$;
 COMMENT ON COLUMN @extschema@.org.backfill_horizon IS 'how far before the server''s clock a time passed by an app or admin role may lie (since 0.15; a superuser loads older history); with future_tolerance the window of such times';
+-- cohort_retention reads each spell's months in a LATERAL subquery (the
+-- same rows; src/sql/schema/service.sql, whose text this is)
+CREATE OR REPLACE VIEW @extschema@.cohort_retention WITH (security_invoker = true) AS
+-- since 0.15 each spell reads its student's months (the terms through the
+-- (org_id, student_id) index) in a LATERAL subquery: a join with the months
+-- of every student, planned as a nested loop when the filtered spells were
+-- estimated at one row, ran for minutes where a BI tool filtered on org,
+-- kind and month (#22)
+WITH member AS (
+  -- retention(): [active in the cohort month, ... and active k months later] per student
+  SELECT x.org_id, x.student_id, x.cohort_month, x.cohort_kind,
+         @extschema@.retention(x.k = 0, x.k = 1, x.k = 2, x.k = 3, x.k = 4, x.k = 5, x.k = 6,
+                               x.k = 7, x.k = 8, x.k = 9, x.k = 10, x.k = 11, x.k = 12) AS on_month,
+         max(x.month) AS last_month
+    FROM (SELECT l.org_id, l.student_id, l.spell_no, l.cohort_month, a.month,
+                 CASE WHEN l.spell_no = 1 THEN 'first_time' ELSE 'recurring' END AS cohort_kind,
+                 ((extract(year FROM a.month) - extract(year FROM l.cohort_month)) * 12
+                  + extract(month FROM a.month) - extract(month FROM l.cohort_month))::int AS k
+            FROM @extschema@.student_lifetime l
+           CROSS JOIN LATERAL (
+             -- months in which the student had an enrollment running, up to the as-of day
+             SELECT DISTINCT m::date AS month
+               FROM @extschema@.student_term t
+               JOIN @extschema@.org o ON o.org_id = t.org_id
+              CROSS JOIN LATERAL generate_series(date_trunc('month', t.enrolled_at AT TIME ZONE o.timezone),
+                                                 date_trunc('month', least(coalesce(t.ended_at AT TIME ZONE o.timezone, t.term_end),
+                                                                           t.as_of_day)), interval '1 month') m
+              WHERE t.org_id = l.org_id AND t.student_id = l.student_id) a
+           WHERE a.month >= l.cohort_month) x
+   GROUP BY x.org_id, x.student_id, x.spell_no, x.cohort_month, x.cohort_kind
+)
+SELECT m.org_id, m.cohort_month, m.cohort_kind, (k.i - 1)::int AS months_since,
+       count(*) AS cohort_students,
+       sum(m.on_month[k.i]) AS active_students,
+       count(*) FILTER (WHERE m.last_month >= (m.cohort_month + (k.i - 1) * interval '1 month')::date) AS active_or_later_students,
+       round(sum(m.on_month[k.i])::numeric / count(*), 4) AS retention_on,
+       round((count(*) FILTER (WHERE m.last_month >= (m.cohort_month + (k.i - 1) * interval '1 month')::date))::numeric / count(*), 4) AS retention_on_or_after
+  FROM member m
+  JOIN @extschema@.org o ON o.org_id = m.org_id
+ CROSS JOIN LATERAL generate_series(1, 13) k(i)
+ WHERE (m.cohort_month + (k.i - 1) * interval '1 month')::date
+       <= date_trunc('month', coalesce(o.report_as_of, now()) AT TIME ZONE o.timezone)::date
+ GROUP BY m.org_id, m.cohort_month, m.cohort_kind, k.i;
 $step$
 END
 $schema_ddl$;

@@ -48,12 +48,12 @@ BEGIN
   -- another org).  The rows of a lead are never a sales role's (it reads
   -- its leads' history with lead_history()).
   EXECUTE format($f$CREATE POLICY tenant_read ON @extschema@.%I FOR SELECT
-    USING (org_id = ANY (@extschema@.acting_org_ids(%L))) $f$,
+    USING (@extschema@.acts_for(org_id, %L)) $f$,
     rel, CASE WHEN lead_scoped THEN array_remove(@extschema@.table_readers(rel), 'sales')
               ELSE @extschema@.table_readers(rel) END);
   EXECUTE format($f$CREATE POLICY tenant_write ON @extschema@.%I FOR ALL
-    USING (org_id = ANY (@extschema@.acting_org_ids(%L)))
-    WITH CHECK (org_id = ANY (@extschema@.acting_org_ids(%L))) $f$, rel, writers, writers);
+    USING (@extschema@.acts_for(org_id, %L))
+    WITH CHECK (@extschema@.acts_for(org_id, %L)) $f$, rel, writers, writers);
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.register_table(regclass, text[], boolean) FROM PUBLIC;
@@ -85,6 +85,20 @@ COMMENT ON FUNCTION @extschema@.current_org() IS 'org chosen for this transactio
 CREATE FUNCTION @extschema@.acting_org_ids(kinds text[]) RETURNS bigint[]
 AS 'MODULE_PATHNAME', 'leadmgmt_acting_org_ids' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.acting_org_ids(text[]) IS 'orgs the current role may act for with one of the given kinds of access (from its group roles, grant_role_name); app access counts only for the org set in leadmgmt.org_id, and a set leadmgmt.org_id narrows every kind to that org';
+
+-- The predicate of the policies (since 0.15): org_id = ANY (acting_org_ids(kinds)),
+-- which the planner takes to keep every row (a policy's estimate multiplied
+-- the BI filters' and left plans for one row) and uses as that index
+-- condition on org_id (acts_for_support, in C beside it)
+CREATE FUNCTION @extschema@.acts_for_support(internal) RETURNS internal
+AS 'MODULE_PATHNAME', 'leadmgmt_acts_for_support' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+REVOKE ALL ON FUNCTION @extschema@.acts_for_support(internal) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.acts_for_support(internal) IS 'planner support of acts_for: selectivity 1 (a policy keeps what the role may read; the query''s own filters decide the estimates), the cost of a binary search, and the index condition org_id = ANY (acting_org_ids(kinds))';
+
+CREATE FUNCTION @extschema@.acts_for(org_id bigint, kinds text[]) RETURNS boolean
+AS 'MODULE_PATHNAME', 'leadmgmt_acts_for' LANGUAGE C STABLE STRICT PARALLEL SAFE
+SUPPORT @extschema@.acts_for_support;
+COMMENT ON FUNCTION @extschema@.acts_for(bigint, text[]) IS 'whether the current role may act for the org with one of the given kinds of access: org_id = ANY (acting_org_ids(kinds)); the predicate of the row-level security policies (since 0.15), with planner support (acts_for_support)';
 
 CREATE FUNCTION @extschema@.my_rep_ids() RETURNS bigint[]
 AS 'MODULE_PATHNAME', 'leadmgmt_my_rep_ids' LANGUAGE C STABLE PARALLEL SAFE;
@@ -442,13 +456,13 @@ BEGIN
   DROP POLICY tenant_read ON @extschema@.lead;
   DROP POLICY tenant_write ON @extschema@.lead;
   CREATE POLICY tenant_read ON @extschema@.lead FOR SELECT
-    USING (org_id = ANY (@extschema@.acting_org_ids('{reporting,app,admin}'))
-           OR (org_id = ANY (@extschema@.acting_org_ids('{sales}'))
+    USING (@extschema@.acts_for(org_id, '{reporting,app,admin}')
+           OR (@extschema@.acts_for(org_id, '{sales}')
                AND (pool = 'public' OR owner_rep_id = ANY (@extschema@.my_rep_ids()))));
   CREATE POLICY tenant_write ON @extschema@.lead FOR ALL
-    USING (org_id = ANY (@extschema@.acting_org_ids('{app,admin}')))
-    WITH CHECK (org_id = ANY (@extschema@.acting_org_ids('{app,admin}')));
+    USING (@extschema@.acts_for(org_id, '{app,admin}'))
+    WITH CHECK (@extschema@.acts_for(org_id, '{app,admin}'));
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.apply_policies() FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.apply_policies() IS 'creates (or replaces) every row-level security policy of the schema, all permissive plain expressions: own_grants on access_grant, tenant_read and tenant_write on every tenant table (on lead with the sales rules); install() runs it';
+COMMENT ON FUNCTION @extschema@.apply_policies() IS 'creates (or replaces) every row-level security policy of the schema, all permissive plain expressions over acts_for() (since 0.15): own_grants on access_grant, tenant_read and tenant_write on every tenant table (on lead with the sales rules); install() runs it';

@@ -648,6 +648,49 @@ WHEN '0.15' THEN $step$
 -- 0.15 (docs/changelog.md): the org's time window, src/sql/schema/time_window.sql
 -- (a line '-- @schema NAME@' takes src/sql/schema/NAME.sql, as the Makefile builds it)
 -- @schema time_window@ (src/sql/schema/time_window.sql)
+-- cohort_retention reads each spell's months in a LATERAL subquery (the
+-- same rows; src/sql/schema/service.sql, whose text this is)
+CREATE OR REPLACE VIEW @extschema@.cohort_retention WITH (security_invoker = true) AS
+-- since 0.15 each spell reads its student's months (the terms through the
+-- (org_id, student_id) index) in a LATERAL subquery: a join with the months
+-- of every student, planned as a nested loop when the filtered spells were
+-- estimated at one row, ran for minutes where a BI tool filtered on org,
+-- kind and month (#22)
+WITH member AS (
+  -- retention(): [active in the cohort month, ... and active k months later] per student
+  SELECT x.org_id, x.student_id, x.cohort_month, x.cohort_kind,
+         @extschema@.retention(x.k = 0, x.k = 1, x.k = 2, x.k = 3, x.k = 4, x.k = 5, x.k = 6,
+                               x.k = 7, x.k = 8, x.k = 9, x.k = 10, x.k = 11, x.k = 12) AS on_month,
+         max(x.month) AS last_month
+    FROM (SELECT l.org_id, l.student_id, l.spell_no, l.cohort_month, a.month,
+                 CASE WHEN l.spell_no = 1 THEN 'first_time' ELSE 'recurring' END AS cohort_kind,
+                 ((extract(year FROM a.month) - extract(year FROM l.cohort_month)) * 12
+                  + extract(month FROM a.month) - extract(month FROM l.cohort_month))::int AS k
+            FROM @extschema@.student_lifetime l
+           CROSS JOIN LATERAL (
+             -- months in which the student had an enrollment running, up to the as-of day
+             SELECT DISTINCT m::date AS month
+               FROM @extschema@.student_term t
+               JOIN @extschema@.org o ON o.org_id = t.org_id
+              CROSS JOIN LATERAL generate_series(date_trunc('month', t.enrolled_at AT TIME ZONE o.timezone),
+                                                 date_trunc('month', least(coalesce(t.ended_at AT TIME ZONE o.timezone, t.term_end),
+                                                                           t.as_of_day)), interval '1 month') m
+              WHERE t.org_id = l.org_id AND t.student_id = l.student_id) a
+           WHERE a.month >= l.cohort_month) x
+   GROUP BY x.org_id, x.student_id, x.spell_no, x.cohort_month, x.cohort_kind
+)
+SELECT m.org_id, m.cohort_month, m.cohort_kind, (k.i - 1)::int AS months_since,
+       count(*) AS cohort_students,
+       sum(m.on_month[k.i]) AS active_students,
+       count(*) FILTER (WHERE m.last_month >= (m.cohort_month + (k.i - 1) * interval '1 month')::date) AS active_or_later_students,
+       round(sum(m.on_month[k.i])::numeric / count(*), 4) AS retention_on,
+       round((count(*) FILTER (WHERE m.last_month >= (m.cohort_month + (k.i - 1) * interval '1 month')::date))::numeric / count(*), 4) AS retention_on_or_after
+  FROM member m
+  JOIN @extschema@.org o ON o.org_id = m.org_id
+ CROSS JOIN LATERAL generate_series(1, 13) k(i)
+ WHERE (m.cohort_month + (k.i - 1) * interval '1 month')::date
+       <= date_trunc('month', coalesce(o.report_as_of, now()) AT TIME ZONE o.timezone)::date
+ GROUP BY m.org_id, m.cohort_month, m.cohort_kind, k.i;
 $step$
 END
 $schema_ddl$;
