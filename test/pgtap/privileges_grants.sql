@@ -93,5 +93,36 @@ SELECT lives_ok($$SELECT leadmgmt.revoke_access('lm_nobody', 1), leadmgmt.revoke
 SELECT is((SELECT array_agg(g) FROM unnest((SELECT groups FROM lm_nobody_groups)) g WHERE g LIKE 'lm\_' || left(md5(current_database()), 8) || '%'),
           NULL, 'and the memberships are gone');
 
+-- acts_for (0.15), the policies' predicate: the rows of org_id = ANY
+-- (acting_org_ids(kinds)), estimated to keep every row, and that index
+-- condition on an index of org_id (acts_for_support)
+SET LOCAL ROLE lm_admin1;
+SELECT is(ARRAY(SELECT o FROM generate_series(0, 5) o WHERE leadmgmt.acts_for(o, '{reporting,app,admin,sales}')),
+          ARRAY(SELECT o FROM generate_series(0, 5) o WHERE o = ANY (leadmgmt.acting_org_ids('{reporting,app,admin,sales}'))),
+          'acts_for: the orgs of acting_org_ids');
+SELECT is(ARRAY(SELECT o FROM generate_series(0, 5) o WHERE leadmgmt.acts_for(o, '{reporting}')),
+          ARRAY(SELECT o FROM generate_series(0, 5) o WHERE o = ANY (leadmgmt.acting_org_ids('{reporting}'))),
+          'acts_for: by kind');
+SELECT is(leadmgmt.acts_for(1, '{admin}') AND NOT leadmgmt.acts_for(2, '{admin}'), true, 'acts_for: an admin of org 1 acts for org 1, not org 2');
+SELECT is(leadmgmt.acts_for(1, '{nonsense,NULL}'), false, 'acts_for: unknown kinds and NULLs act for nothing');
+SELECT is(leadmgmt.acts_for(NULL, '{admin}'), NULL, 'acts_for: STRICT');
+RESET ROLE;
+CREATE TEMP TABLE acts_rows (org_id bigint NOT NULL, n integer);
+INSERT INTO acts_rows SELECT o % 50, o FROM generate_series(1, 5000) o;
+CREATE INDEX ON acts_rows (org_id);
+ANALYZE acts_rows;
+CREATE FUNCTION pg_temp.plan_rows(q text) RETURNS numeric LANGUAGE plpgsql AS $$
+DECLARE j json;
+BEGIN EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j; RETURN (j -> 0 -> 'Plan' ->> 'Plan Rows')::numeric; END $$;
+SELECT is(pg_temp.plan_rows($$SELECT * FROM acts_rows WHERE leadmgmt.acts_for(org_id, '{admin}')$$), 5000::numeric,
+          'acts_for: estimated to keep every row (a policy keeps what the role may read)');
+SELECT cmp_ok(pg_temp.plan_rows($$SELECT * FROM acts_rows WHERE org_id = ANY (leadmgmt.acting_org_ids('{admin}'))$$), '<', 1000::numeric,
+              'where = ANY (acting_org_ids()) was estimated at a small share');
+SET LOCAL enable_seqscan = off;
+SELECT matches(tap.plan_of($$SELECT * FROM acts_rows WHERE leadmgmt.acts_for(org_id, '{admin}')$$),
+               'Index Cond: \(org_id = ANY \(leadmgmt\.acting_org_ids\(''\{admin\}''::text\[\]\)\)\)',
+               'acts_for: the index condition org_id = ANY (acting_org_ids(kinds))');
+RESET enable_seqscan;
+
 SELECT * FROM finish();
 ROLLBACK;

@@ -648,6 +648,105 @@ WHEN '0.15' THEN $step$
 -- 0.15 (docs/changelog.md): the org's time window, src/sql/schema/time_window.sql
 -- (a line '-- @schema NAME@' takes src/sql/schema/NAME.sql, as the Makefile builds it)
 -- @schema time_window@ (src/sql/schema/time_window.sql)
+-- conversion_credit groups by the conversion's keys alone and
+-- attribution_comparison joins the converted leads (the same rows;
+-- src/sql/schema/roi.sql, whose text this is)
+CREATE OR REPLACE VIEW @extschema@.conversion_credit WITH (security_invoker = true) AS
+-- a view, not a function with the models as a parameter, since 0.12: Citus
+-- cannot plan a parameterised SQL function.  A filter on model or
+-- is_org_model reaches the credit pass (both are grouping columns there), so
+-- a report that wants one model pays for one.
+WITH conv AS (
+  -- each lead's first paid order
+  SELECT DISTINCT ON (so.org_id, so.lead_id) so.org_id, so.lead_id, so.order_id, so.paid_at AS converted_at
+    FROM @extschema@.sales_order so
+   WHERE so.status = 'paid' AND NOT so.is_renewal
+   ORDER BY so.org_id, so.lead_id, so.paid_at, so.order_id
+), net AS (
+  SELECT so.org_id, so.order_id, so.lead_id, so.paid_at, so.amount - coalesce(r.refunded, 0) AS net_amount
+    FROM @extschema@.sales_order so
+    LEFT JOIN (SELECT rf.org_id, rf.order_id, sum(rf.amount) AS refunded FROM @extschema@.refund rf GROUP BY 1, 2) r
+           ON r.org_id = so.org_id AND r.order_id = so.order_id
+   WHERE so.status = 'paid'
+), direct_keys AS (
+  -- credit is computed per channel and campaign ("code|campaign id"); direct channels are keyed
+  -- without their campaign, so last_non_direct needs just one key per direct channel
+  SELECT ch.org_id, jsonb_agg(ch.code || '|') AS keys
+    FROM @extschema@.channel ch WHERE ch.kind = 'direct' GROUP BY ch.org_id
+), opts AS (
+  -- each org's model and options, built once per org, not per conversion or touch
+  SELECT o.org_id, o.attribution_model, o.ltv_horizon,
+         jsonb_build_object('lookback_days', o.attribution_lookback_days, 'direct', coalesce(dk.keys, '[]')) AS options
+    FROM @extschema@.org o
+    LEFT JOIN direct_keys dk ON dk.org_id = o.org_id
+), cv AS (
+  -- grouped by the conversion alone (small keys hash fast)
+  SELECT c.org_id, c.order_id, max(c.lead_id) AS lead_id, max(c.converted_at) AS converted_at,
+         max(n.net_amount) FILTER (WHERE n.order_id = c.order_id) AS net_revenue,
+         coalesce(sum(n.net_amount) FILTER (WHERE n.paid_at >= c.converted_at AND n.paid_at < c.converted_at + p.ltv_horizon), 0) AS ltv_revenue
+    FROM conv c
+    JOIN opts p ON p.org_id = c.org_id
+    JOIN net n ON n.org_id = c.org_id AND n.lead_id = c.lead_id
+   GROUP BY c.org_id, c.order_id
+), credit AS (
+  SELECT cv.org_id, cv.order_id, m.model, m.model = p.attribution_model AS is_org_model,
+         max(cv.lead_id) AS lead_id, max(cv.converted_at) AS converted_at,
+         max(cv.net_revenue) AS net_revenue, max(cv.ltv_revenue) AS ltv_revenue,
+         count(*) AS touches,
+         @extschema@.touch_credit(m.model, ch.code || '|' || CASE WHEN ch.kind = 'direct' THEN '' ELSE coalesce(tp.campaign_id::text, '') END,
+                                  tp.occurred_at, cv.converted_at,
+                                  p.options) AS credits
+    FROM cv
+    JOIN opts p ON p.org_id = cv.org_id
+    JOIN @extschema@.touchpoint tp ON tp.org_id = cv.org_id AND tp.lead_id = cv.lead_id
+    JOIN @extschema@.channel ch ON ch.org_id = tp.org_id AND ch.channel_id = tp.channel_id
+   CROSS JOIN (VALUES ('first_touch'), ('last_touch'), ('last_non_direct'), ('linear'), ('position_based'), ('time_decay')) m(model)
+   GROUP BY cv.org_id, cv.order_id, m.model, p.attribution_model
+)
+SELECT c.org_id, c.order_id, c.lead_id, c.converted_at, c.model,
+       split_part(x.channel, '|', 1) AS channel, nullif(split_part(x.channel, '|', 2), '')::bigint AS campaign_id, x.credit,
+       x.credit * c.net_revenue AS credited_revenue, x.credit * c.ltv_revenue AS credited_ltv_revenue, c.touches,
+       c.is_org_model
+  FROM credit c CROSS JOIN LATERAL unnest(c.credits) x;
+CREATE OR REPLACE VIEW @extschema@.attribution_comparison WITH (security_invoker = true) AS
+WITH h AS (
+  SELECT cc.org_id, cc.channel,
+         sum(cc.credit) FILTER (WHERE cc.model = 'first_touch') AS first_touch,
+         sum(cc.credit) FILTER (WHERE cc.model = 'last_touch') AS last_touch,
+         sum(cc.credit) FILTER (WHERE cc.model = 'last_non_direct') AS last_non_direct,
+         sum(cc.credit) FILTER (WHERE cc.model = 'linear') AS linear,
+         sum(cc.credit) FILTER (WHERE cc.model = 'position_based') AS position_based,
+         sum(cc.credit) FILTER (WHERE cc.model = 'time_decay') AS time_decay
+    FROM @extschema@.conversion_credit cc GROUP BY cc.org_id, cc.channel
+), journeys AS (
+  -- every lead's path (channels in time order) and whether it converted, for the data-driven models
+  -- (the converted leads joined, not an EXISTS per lead, since 0.15)
+  SELECT tp.org_id, tp.lead_id,
+         array_agg(ch.code ORDER BY tp.occurred_at, tp.touchpoint_id) AS path,
+         p.lead_id IS NOT NULL AS converted
+    FROM @extschema@.touchpoint tp
+    JOIN @extschema@.channel ch ON ch.org_id = tp.org_id AND ch.channel_id = tp.channel_id
+    LEFT JOIN (SELECT DISTINCT so.org_id, so.lead_id FROM @extschema@.sales_order so
+                WHERE so.status = 'paid' AND NOT so.is_renewal) p
+           ON p.org_id = tp.org_id AND p.lead_id = tp.lead_id
+   WHERE tp.lead_id IS NOT NULL
+   GROUP BY tp.org_id, tp.lead_id, p.lead_id
+), dd AS (
+  SELECT j.org_id,
+         @extschema@.markov_attribution(j.path, j.converted::int, 1 - j.converted::int, 0) AS markov,
+         @extschema@.shapley_attribution(j.path, j.converted::int, 0) AS shapley
+    FROM journeys j GROUP BY j.org_id
+)
+SELECT h.org_id, h.channel,
+       round(h.first_touch::numeric, 2) AS first_touch, round(h.last_touch::numeric, 2) AS last_touch,
+       round(h.last_non_direct::numeric, 2) AS last_non_direct, round(h.linear::numeric, 2) AS linear,
+       round(h.position_based::numeric, 2) AS position_based, round(h.time_decay::numeric, 2) AS time_decay,
+       round(m.conversions::numeric, 2) AS markov, round(m.removal_effect::numeric, 4) AS markov_removal_effect,
+       round(s.conversions::numeric, 2) AS shapley
+  FROM h
+  LEFT JOIN dd ON dd.org_id = h.org_id
+  LEFT JOIN LATERAL (SELECT x.* FROM unnest(dd.markov) x WHERE x.channel = h.channel) m ON true
+  LEFT JOIN LATERAL (SELECT x.* FROM unnest(dd.shapley) x WHERE x.channel = h.channel) s ON true;
 -- cohort_retention reads each spell's months in a LATERAL subquery (the
 -- same rows; src/sql/schema/service.sql, whose text this is)
 CREATE OR REPLACE VIEW @extschema@.cohort_retention WITH (security_invoker = true) AS
