@@ -78,10 +78,11 @@ $(FLAGS_STAMP): FORCE
 	@mkdir -p .build; echo '$(SANITIZE_KINDS)' | cmp -s - $@ || echo '$(SANITIZE_KINDS)' > $@
 .PHONY: FORCE
 
-src/sql/leadmgmt--$(EXTVERSION).sql: $(SQL_PARTS) $(SCHEMA_PARTS) leadmgmt.control
+src/sql/leadmgmt--$(EXTVERSION).sql: $(SQL_PARTS) $(SCHEMA_PARTS) leadmgmt.control test/harness/views.awk
 	cat $(SCHEMA_PARTS) > $@.schema
 	cat $(SQL_PARTS) | sed -e '/^-- @schema@ /{r $@.schema' -e 'd;}' \
-	  $(foreach s,$(SCHEMA_PARTS),-e '/^-- @schema $(basename $(notdir $(s)))@ /{r $(s)' -e 'd;}') > $@
+	  $(foreach s,$(SCHEMA_PARTS),-e '/^-- @schema $(basename $(notdir $(s)))@ /{r $(s)' -e 'd;}') \
+	  | awk -v schema='$(SCHEMA_PARTS)' -f test/harness/views.awk > $@
 	rm -f $@.schema
 
 H = test/harness

@@ -19,9 +19,10 @@ out=$LM_TOP/src/sql/history/leadmgmt--$from--$to.sql
 schema=$(mktemp); trap 'rm -f "$schema"' EXIT
 (cd "$LM_TOP" && cat $(make -s --no-print-directory schema-parts)) >"$schema"
 # '-- @schema NAME@' takes src/sql/schema/NAME.sql (a schema step's DDL), as in the Makefile
-steps=()
+# and '-- @view NAME@' a view's CREATE VIEW from them, as CREATE OR REPLACE VIEW (views.awk)
+steps=(); parts=""
 for f in $(cd "$LM_TOP" && make -s --no-print-directory schema-parts); do
-  n=$(basename "$f" .sql); steps+=(-e "/^-- @schema $n@ /{r $LM_TOP/$f" -e 'd;}')
+  n=$(basename "$f" .sql); steps+=(-e "/^-- @schema $n@ /{r $LM_TOP/$f" -e 'd;}'); parts="$parts $LM_TOP/$f"
 done
 {
   summary=$(for item in "$@"; do case $item in sql:*) printf 'sql ' ;; *) printf '%s ' "$item" ;; esac; done)
@@ -41,7 +42,8 @@ done
           on && index($0, "COMMENT ON FUNCTION @extschema@." name "(") == 1 {exit}' "$LM_TOP"/src/sql/parts/*.sql)
         if [ -z "$text" ]; then echo "build-upgrade.sh: no function $name in src/sql/parts" >&2; exit 1; fi
         # schema_ddl() holds src/sql/schema (since 0.12 a changed function)
-        printf '%s\n' "$text" | sed -e "/^-- @schema@ /{r $schema" -e 'd;}' "${steps[@]}" ;;
+        printf '%s\n' "$text" | sed -e "/^-- @schema@ /{r $schema" -e 'd;}' "${steps[@]}" |
+          awk -v schema="$parts" -f "$LM_TOP/test/harness/views.awk" ;;
       view:*)
         name=${item#view:}
         text=$(awk -v name="$name" '
@@ -51,7 +53,8 @@ done
         if [ -z "$text" ]; then echo "build-upgrade.sh: no view $name in src/sql/parts or src/sql/schema" >&2; exit 1; fi
         printf '%s\n' "$text" ;;
       # the install part's schema_ddl() holds src/sql/schema, as in the Makefile
-      *) sed -e "/^-- @schema@ /{r $schema" -e 'd;}' "${steps[@]}" "$LM_TOP/src/sql/parts/$item.sql" ;;
+      *) sed -e "/^-- @schema@ /{r $schema" -e 'd;}' "${steps[@]}" "$LM_TOP/src/sql/parts/$item.sql" |
+           awk -v schema="$parts" -f "$LM_TOP/test/harness/views.awk" ;;
     esac
   done
   # since 0.12 install(), which an update asks for, applies the privileges of
