@@ -3183,7 +3183,8 @@ WITH held_out AS (
     FROM @extschema@.conversion_model cm
    CROSS JOIN LATERAL (
      SELECT x.lead_id, x.vals, x.converted FROM @extschema@.lead_features x
-      WHERE x.org_id = cm.org_id AND x.created_at >= cm.test_from AND x.created_at < cm.trained_to AND x.label_known) f
+      WHERE x.org_id = cm.org_id AND x.created_at >= cm.test_from AND x.created_at < cm.trained_to AND x.label_known
+     OFFSET 0) f  -- (not pulled up into a join: read model by model)
 ), d AS (
   -- (ties broken by lead since 0.15: leads of equal score fell into
   -- deciles in whatever order the plan read them)
@@ -5173,7 +5174,8 @@ WITH held_out AS (
     FROM @extschema@.conversion_model cm
    CROSS JOIN LATERAL (
      SELECT x.lead_id, x.vals, x.converted FROM @extschema@.lead_features x
-      WHERE x.org_id = cm.org_id AND x.created_at >= cm.test_from AND x.created_at < cm.trained_to AND x.label_known) f
+      WHERE x.org_id = cm.org_id AND x.created_at >= cm.test_from AND x.created_at < cm.trained_to AND x.label_known
+     OFFSET 0) f  -- (not pulled up into a join: read model by model)
 ), d AS (
   -- (ties broken by lead since 0.15: leads of equal score fell into
   -- deciles in whatever order the plan read them)
