@@ -504,8 +504,11 @@ leadmgmt_acts_for_support(PG_FUNCTION_ARGS)
 		Oid			eq = get_opfamily_member(INTEGER_BTREE_FAM_OID, INT8OID, INT8OID, BTEqualStrategyNumber);
 		ScalarArrayOpExpr *sa;
 
+		/* the policies pass the kinds as a constant; anything else (a column
+		 * of the same table, say) cannot be an index condition */
 		if (!IsA(f, FuncExpr) || list_length(f->args) != 2 || r->indexarg != 0
-			|| r->opfamily != INTEGER_BTREE_FAM_OID || exprType(linitial(f->args)) != INT8OID)
+			|| r->opfamily != INTEGER_BTREE_FAM_OID || exprType(linitial(f->args)) != INT8OID
+			|| !IsA(lsecond(f->args), Const))
 			PG_RETURN_POINTER(NULL);
 		fn = LookupFuncName(list_make2(makeString("leadmgmt"), makeString("acting_org_ids")), 1, argtypes, true);
 		if (!OidIsValid(fn) || !OidIsValid(eq))

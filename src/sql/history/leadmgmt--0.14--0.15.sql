@@ -1,7 +1,9 @@
--- leadmgmt 0.14 -> 0.15, built from src/sql/parts: fn:acts_for_support fn:acts_for fn:sales_relations fn:table_readers fn:register_table fn:apply_privileges fn:apply_policies fn:current_org fn:grant_access fn:check_one_of fn:org_check_timezone fn:check_length fn:create_org fn:add_channel fn:ingest_attr fn:ingest_lead fn:update_lead fn:record_touch fn:ingest_check_time fn:rule_time fn:record_spend fn:assign_lead fn:assign_pending fn:claim_lead fn:release_lead fn:log_follow_up fn:recycle_stale fn:train_conversion_model fn:schema_steps fn:schema_ddl
+-- leadmgmt 0.14 -> 0.15, built from src/sql/parts: sql fn:acts_for_support fn:acts_for fn:sales_relations fn:table_readers fn:register_table fn:apply_privileges fn:apply_policies fn:current_org fn:grant_access fn:check_one_of fn:org_check_timezone fn:check_length fn:create_org fn:add_channel fn:ingest_attr fn:ingest_lead fn:update_lead fn:record_touch fn:ingest_check_time fn:rule_time fn:record_spend fn:assign_lead fn:assign_pending fn:claim_lead fn:release_lead fn:log_follow_up fn:recycle_stale fn:train_conversion_model fn:schema_steps fn:schema_ddl
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.15'" to load this file. \quit
+
+DROP FUNCTION @extschema@.register_table(regclass, text[], boolean);
 
 CREATE OR REPLACE FUNCTION @extschema@.acts_for_support(internal) RETURNS internal
 AS 'MODULE_PATHNAME', 'leadmgmt_acts_for_support' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -27,9 +29,9 @@ AS $$
               WHEN rel = ANY (@extschema@.sales_relations()) THEN '{reporting,app,admin,sales}'::text[]
               ELSE '{reporting,app,admin}'::text[] END
 $$;
-COMMENT ON FUNCTION @extschema@.table_readers(name) IS 'the kinds of access that read a table or view of leadmgmt''s schema in an org: app and admin everything, reporting all but lead_contact (the phones), sales the relations of sales_relations(); the tenant_read policies and apply_privileges read it';
+COMMENT ON FUNCTION @extschema@.table_readers(name) IS 'the kinds of access that read a table or view of leadmgmt''s schema in an org: app and admin everything, reporting all but lead_contact (the phones), sales the relations of sales_relations() (never the rows of a lead); the tenant_read policies and apply_privileges read it';
 
-CREATE OR REPLACE FUNCTION @extschema@.register_table(tbl regclass, writers text[], lead_scoped boolean DEFAULT false)
+CREATE OR REPLACE FUNCTION @extschema@.register_table(tbl regclass, writers text[])
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -47,22 +49,20 @@ BEGIN
   EXECUTE format('DROP POLICY IF EXISTS tenant_read ON @extschema@.%I', rel);
   EXECUTE format('DROP POLICY IF EXISTS tenant_write ON @extschema@.%I', rel);
   EXECUTE format('DROP POLICY IF EXISTS sales_scope ON @extschema@.%I', rel);
-  -- the kinds that read it, per org (since 0.15 table_readers(); until
-  -- 0.14 every kind but sales for the rows of a lead, every kind otherwise,
-  -- which let a role read an org's rows with the privileges it holds for
-  -- another org).  The rows of a lead are never a sales role's (it reads
-  -- its leads' history with lead_history()).
+  -- the kinds that read it, per org (since 0.15 table_readers(), which
+  -- also keeps the rows of a lead from sales roles, who read a lead's
+  -- history with lead_history(); until 0.14 a flag of this function and
+  -- every kind otherwise, which let a role read an org's rows with the
+  -- privileges it holds for another org)
   EXECUTE format($f$CREATE POLICY tenant_read ON @extschema@.%I FOR SELECT
-    USING (@extschema@.acts_for(org_id, %L)) $f$,
-    rel, CASE WHEN lead_scoped THEN array_remove(@extschema@.table_readers(rel), 'sales')
-              ELSE @extschema@.table_readers(rel) END);
+    USING (@extschema@.acts_for(org_id, %L)) $f$, rel, @extschema@.table_readers(rel));
   EXECUTE format($f$CREATE POLICY tenant_write ON @extschema@.%I FOR ALL
     USING (@extschema@.acts_for(org_id, %L))
     WITH CHECK (@extschema@.acts_for(org_id, %L)) $f$, rel, writers, writers);
 END
 $$;
-REVOKE ALL ON FUNCTION @extschema@.register_table(regclass, text[], boolean) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.register_table(regclass, text[], boolean) IS 'gives a table of leadmgmt''s schema what every one has: row-level security, tenant_read (the kinds of table_readers(), since 0.15; the rows of a lead are not read with sales access) and tenant_write (the given kinds) policies; replaces them when run again';
+REVOKE ALL ON FUNCTION @extschema@.register_table(regclass, text[]) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.register_table(regclass, text[]) IS 'gives a table of leadmgmt''s schema what every one has: row-level security, tenant_read (the kinds of table_readers(), since 0.15, which replaced a flag for the rows of a lead) and tenant_write (the given kinds) policies; replaces them when run again';
 
 CREATE OR REPLACE FUNCTION @extschema@.apply_privileges(role regrole)
 RETURNS void
@@ -168,9 +168,7 @@ BEGIN
               AND c.relname NOT IN ('access_grant', 'schema_version')
             ORDER BY c.relname LOOP
     -- (until 0.11 a sales role also updated its own leads; update_lead() now)
-    PERFORM @extschema@.register_table(format('@extschema@.%I', t)::regclass, '{app,admin}'::text[],
-      t IN ('touchpoint', 'lead_event', 'lead_tag', 'assignment', 'follow_up', 'trial_lesson', 'tier_change', 'lead_contact',
-            'lead_status_change'));
+    PERFORM @extschema@.register_table(format('@extschema@.%I', t)::regclass, '{app,admin}'::text[]);
   END LOOP;
 
   -- lead: a sales role sees its own private leads and the public pool of an
@@ -889,7 +887,7 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s in org %s', release_lead.lead_id, release_lead.org_id);
   END IF;
   -- the server's clock for a sales rep (since 0.15)
-  SELECT * INTO o FROM @extschema@.org x WHERE x.org_id = release_lead.org_id;
+  o := @extschema@.ingest_org(release_lead.org_id);
   t := @extschema@.rule_time(o, release_lead.at, 'at');
   IF l.pool = 'public' THEN
     RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = format('lead %s is already in the public pool', release_lead.lead_id);

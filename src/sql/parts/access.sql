@@ -22,9 +22,9 @@ AS $$
               WHEN rel = ANY (@extschema@.sales_relations()) THEN '{reporting,app,admin,sales}'::text[]
               ELSE '{reporting,app,admin}'::text[] END
 $$;
-COMMENT ON FUNCTION @extschema@.table_readers(name) IS 'the kinds of access that read a table or view of leadmgmt''s schema in an org: app and admin everything, reporting all but lead_contact (the phones), sales the relations of sales_relations(); the tenant_read policies and apply_privileges read it';
+COMMENT ON FUNCTION @extschema@.table_readers(name) IS 'the kinds of access that read a table or view of leadmgmt''s schema in an org: app and admin everything, reporting all but lead_contact (the phones), sales the relations of sales_relations() (never the rows of a lead); the tenant_read policies and apply_privileges read it';
 
-CREATE FUNCTION @extschema@.register_table(tbl regclass, writers text[], lead_scoped boolean DEFAULT false)
+CREATE FUNCTION @extschema@.register_table(tbl regclass, writers text[])
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -42,22 +42,20 @@ BEGIN
   EXECUTE format('DROP POLICY IF EXISTS tenant_read ON @extschema@.%I', rel);
   EXECUTE format('DROP POLICY IF EXISTS tenant_write ON @extschema@.%I', rel);
   EXECUTE format('DROP POLICY IF EXISTS sales_scope ON @extschema@.%I', rel);
-  -- the kinds that read it, per org (since 0.15 table_readers(); until
-  -- 0.14 every kind but sales for the rows of a lead, every kind otherwise,
-  -- which let a role read an org's rows with the privileges it holds for
-  -- another org).  The rows of a lead are never a sales role's (it reads
-  -- its leads' history with lead_history()).
+  -- the kinds that read it, per org (since 0.15 table_readers(), which
+  -- also keeps the rows of a lead from sales roles, who read a lead's
+  -- history with lead_history(); until 0.14 a flag of this function and
+  -- every kind otherwise, which let a role read an org's rows with the
+  -- privileges it holds for another org)
   EXECUTE format($f$CREATE POLICY tenant_read ON @extschema@.%I FOR SELECT
-    USING (@extschema@.acts_for(org_id, %L)) $f$,
-    rel, CASE WHEN lead_scoped THEN array_remove(@extschema@.table_readers(rel), 'sales')
-              ELSE @extschema@.table_readers(rel) END);
+    USING (@extschema@.acts_for(org_id, %L)) $f$, rel, @extschema@.table_readers(rel));
   EXECUTE format($f$CREATE POLICY tenant_write ON @extschema@.%I FOR ALL
     USING (@extschema@.acts_for(org_id, %L))
     WITH CHECK (@extschema@.acts_for(org_id, %L)) $f$, rel, writers, writers);
 END
 $$;
-REVOKE ALL ON FUNCTION @extschema@.register_table(regclass, text[], boolean) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.register_table(regclass, text[], boolean) IS 'gives a table of leadmgmt''s schema what every one has: row-level security, tenant_read (the kinds of table_readers(), since 0.15; the rows of a lead are not read with sales access) and tenant_write (the given kinds) policies; replaces them when run again';
+REVOKE ALL ON FUNCTION @extschema@.register_table(regclass, text[]) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.register_table(regclass, text[]) IS 'gives a table of leadmgmt''s schema what every one has: row-level security, tenant_read (the kinds of table_readers(), since 0.15, which replaced a flag for the rows of a lead) and tenant_write (the given kinds) policies; replaces them when run again';
 
 CREATE FUNCTION @extschema@.current_org() RETURNS bigint
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -444,9 +442,7 @@ BEGIN
               AND c.relname NOT IN ('access_grant', 'schema_version')
             ORDER BY c.relname LOOP
     -- (until 0.11 a sales role also updated its own leads; update_lead() now)
-    PERFORM @extschema@.register_table(format('@extschema@.%I', t)::regclass, '{app,admin}'::text[],
-      t IN ('touchpoint', 'lead_event', 'lead_tag', 'assignment', 'follow_up', 'trial_lesson', 'tier_change', 'lead_contact',
-            'lead_status_change'));
+    PERFORM @extschema@.register_table(format('@extschema@.%I', t)::regclass, '{app,admin}'::text[]);
   END LOOP;
 
   -- lead: a sales role sees its own private leads and the public pool of an

@@ -488,7 +488,7 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s in org %s', release_lead.lead_id, release_lead.org_id);
   END IF;
   -- the server's clock for a sales rep (since 0.15)
-  SELECT * INTO o FROM @extschema@.org x WHERE x.org_id = release_lead.org_id;
+  o := @extschema@.ingest_org(release_lead.org_id);
   t := @extschema@.rule_time(o, release_lead.at, 'at');
   IF l.pool = 'public' THEN
     RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = format('lead %s is already in the public pool', release_lead.lead_id);
