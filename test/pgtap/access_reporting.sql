@@ -32,5 +32,14 @@ SELECT is(tap.n('lead', 'true'), 0::bigint, 'setting leadmgmt.org_id to an org n
 SET LOCAL leadmgmt.org_id = '1';
 SELECT is(tap.n('lead', 'true'), (SELECT v FROM tap_fixture WHERE name = 'org1_leads'), 'and to the granted org shows it');
 
+-- acts_for, the policies' predicate (0.15), in parallel workers: the same
+-- rows as serially (here, where the transaction writes nothing: on Citus a
+-- read of placements another user wrote in it is refused)
+SELECT tap.serial();
+CREATE TEMP TABLE acts_serial AS SELECT count(*) AS n FROM leadmgmt.lead;
+SELECT tap.force_parallel();
+SELECT is((SELECT count(*) FROM leadmgmt.lead), (SELECT n FROM acts_serial), 'acts_for: the same rows under forced parallel plans');
+SELECT tap.serial();
+
 SELECT * FROM finish();
 ROLLBACK;
