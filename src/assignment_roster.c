@@ -73,6 +73,15 @@ CompareShift(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int
+CompareInt64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a,
+				y = *(const int64 *) b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* the text of a column (NULL when null), copied */
 static char *
 EngineText(EngineRel *er, HeapTuple tup, int col)
@@ -123,7 +132,8 @@ OrgField(HeapTupleHeader o, const char *name, Oid type, bool *isnull)
  *
  * The strategy (the team's, else the org's) and the reps that may get leads
  * at a time, in rep id order: active, of the team if one is given, on shift
- * in the org time zone at that time (a rep without shifts always is), with
+ * in the org time zone at that time (a rep without shifts always is), not
+ * on leave on that local day (rep_leave, since 0.16), with
  * weights, caps and tier skills (bit t: skilled for tier t; bit 4+t: the
  * role the tier policy hands tier t to; tiers without a tier_policy row use
  * the defaults, tiers.c).  The arrays are NULL when no rep
@@ -135,6 +145,7 @@ leadmgmt_rep_roster(PG_FUNCTION_ARGS)
 	static const char *const team_cols[] = {"team_id", "assign_strategy"};
 	static const char *const policy_cols[] = {"tier", "handler_role"};
 	static const char *const shift_cols[] = {"rep_id", "weekday", "starts_at", "ends_at"};
+	static const char *const leave_cols[] = {"rep_id", "first_day", "last_day"};
 	static const char *const rep_cols[] = {"rep_id", "active", "team_id", "weight", "daily_cap", "holding_cap",
 	"tiers", "role"};
 	char	   *roles[LM_NTIERS];
@@ -151,12 +162,16 @@ leadmgmt_rep_roster(PG_FUNCTION_ARGS)
 	char	   *strategy;
 	int			local_dow = 0;
 	TimeADT		local_time = 0;
+	DateADT		local_day = 0;
 	Snapshot	snap;
 	ScanKeyData key[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
 	EngineRel	er;
 	Shift	   *shifts = NULL;
+	int64	   *away = NULL;
+	int			naway = 0,
+				capaway = 0;
 	int			nshifts = 0,
 				capshifts = 0,
 				n = 0,
@@ -213,6 +228,7 @@ leadmgmt_rep_roster(PG_FUNCTION_ARGS)
 				int			dow = j2day(date2j(tm.tm_year, tm.tm_mon, tm.tm_mday));
 
 				local_dow = dow == 0 ? 7 : dow;
+				local_day = date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE;
 				local_time = ((((int64) tm.tm_hour * MINS_PER_HOUR + tm.tm_min) * SECS_PER_MINUTE) + tm.tm_sec)
 					* USECS_PER_SEC + fsec;
 				have_local = true;
@@ -283,6 +299,31 @@ leadmgmt_rep_roster(PG_FUNCTION_ARGS)
 	if (nshifts > 1)
 		qsort(shifts, nshifts, sizeof(Shift), CompareShift);
 
+	/*
+	 * The reps on leave on the local day (since 0.16; a schema before 0.16
+	 * has no rep_leave, and its code no rule about it)
+	 */
+	if (have_local && OidIsValid(get_relname_relid("rep_leave", get_namespace_oid("leadmgmt", false))))
+	{
+		EngineOpen(&er, "rep_leave", leave_cols, 3, org, &checked);
+		scan = EngineScan(&er, org, snap, key, InvalidAttrNumber, 0);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			if (DatumGetDateADT(EngineAttr(&er, tup, 1)) > local_day ||
+				DatumGetDateADT(EngineAttr(&er, tup, 2)) < local_day)
+				continue;
+			if (naway == capaway)
+			{
+				capaway = Max(16, capaway * 2);
+				away = away ? repalloc(away, sizeof(int64) * capaway) : palloc(sizeof(int64) * capaway);
+			}
+			away[naway++] = DatumGetInt64(EngineAttr(&er, tup, 0));
+		}
+		EngineClose(&er, scan);
+		if (naway > 1)
+			qsort(away, naway, sizeof(int64), CompareInt64);
+	}
+
 	/* the reps, in rep id order */
 	rid = palloc(sizeof(int64) * cap);
 	rw = palloc(sizeof(int64) * cap);
@@ -306,6 +347,9 @@ leadmgmt_rep_roster(PG_FUNCTION_ARGS)
 			if (isnull || DatumGetInt64(d) != team)
 				continue;
 		}
+		/* not on leave */
+		if (naway > 0 && bsearch(&rep, away, naway, sizeof(int64), CompareInt64) != NULL)
+			continue;
 		/* on shift: no shifts at all, or one that covers the local time */
 		if (nshifts > 0)
 		{

@@ -210,7 +210,7 @@ CREATE FUNCTION @extschema@.rep_roster(o record, team_id bigint, at timestamptz,
     OUT strategy text, OUT rep_ids bigint[], OUT weights integer[], OUT daily_caps integer[],
     OUT holding_caps integer[], OUT skills integer[])
 AS 'MODULE_PATHNAME', 'leadmgmt_rep_roster' LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.rep_roster(record, bigint, timestamptz) IS 'the strategy (the team''s, else the org''s) and the reps that may get leads at a time: active, of the team if one is given, on shift in the org time zone (a rep without shifts always is), with weights, caps and tier skills as plan_assignments takes them (bit t: skilled for tier t; bit 4+t: the tier policy''s handler role)';
+COMMENT ON FUNCTION @extschema@.rep_roster(record, bigint, timestamptz) IS 'the strategy (the team''s, else the org''s) and the reps that may get leads at a time: active, of the team if one is given, on shift in the org time zone (a rep without shifts always is), not on leave that local day (rep_leave, since 0.16), with weights, caps and tier skills as plan_assignments takes them (bit t: skilled for tier t; bit 4+t: the tier policy''s handler role)';
 
 -- assigns leads already locked by the caller, all in the public pool, among
 -- the reps of a roster: the decision (engine_assign, in C) takes the

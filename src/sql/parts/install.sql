@@ -20,7 +20,7 @@
 CREATE FUNCTION @extschema@.schema_steps() RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT '{0.10,0.11,0.12,0.14,0.15}'::text[] $$;
+AS $$ SELECT '{0.10,0.11,0.12,0.14,0.15,0.16}'::text[] $$;
 COMMENT ON FUNCTION @extschema@.schema_steps() IS 'the versions of leadmgmt''s schema, oldest first: 0.10 is the schema of the versions whose tables were members of the extension (0.1-0.10), then every version that changed it; the last is the one this code needs';
 
 -- The DDL of each step.  'full' is src/sql/schema/*.sql, the whole schema of
@@ -663,6 +663,10 @@ WHEN '0.15' THEN $step$
 -- model_lift reads each model's held-out leads in a LATERAL subquery (the
 -- same rows; src/sql/schema/model.sql)
 -- @view model_lift@ (src/sql/schema, as CREATE OR REPLACE VIEW)
+$step$
+WHEN '0.16' THEN $step$
+-- 0.16 (docs/changelog.md): a rep's dated leave, src/sql/schema/master_data.sql
+-- @schema master_data@ (src/sql/schema/master_data.sql)
 $step$
 END
 $schema_ddl$;
