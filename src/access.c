@@ -565,7 +565,7 @@ leadmgmt_grant_role_name(PG_FUNCTION_ARGS)
 	if (bit == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid access \"%s\"", kind),
+				 errmsg("invalid access \"%.*s\"", LmEchoLen(kind, strlen(kind)), kind),
 				 errhint("Valid kinds: reporting, app, sales, admin.")));
 	if ((bit == K_SALES) != !PG_ARGISNULL(2))
 		ereport(ERROR,

@@ -156,7 +156,7 @@ AssignParseStrategy(text *t)
 		return ST_LEAST_BUSY;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown assignment strategy \"%s\"", name),
+			 errmsg("unknown assignment strategy \"%.*s\"", LmEchoLen(name, strlen(name)), name),
 			 errhint("Valid strategies: round_robin, least_busy.")));
 	return ST_ROUND_ROBIN;		/* keep the compiler quiet */
 }

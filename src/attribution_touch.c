@@ -223,7 +223,7 @@ ParseOptions(FunctionCallInfo fcinfo, text *model, Jsonb *opts)
 	if (o->model < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown attribution model \"%s\"", mname),
+				 errmsg("unknown attribution model \"%.*s\"", LmEchoLen(mname, strlen(mname)), mname),
 				 errhint("Valid models are first_touch, last_touch, last_non_direct, linear, position_based and time_decay.")));
 	o->lookback = 30;
 	o->first_w = 0.4;

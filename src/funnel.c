@@ -263,7 +263,7 @@ ParseMode(const char *str, int len)
 		if (!found)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown window_funnel mode \"%.*s\"", end - start, str + start),
+					 errmsg("unknown window_funnel mode \"%.*s\"", LmEchoLen(str + start, end - start), str + start),
 					 errhint("Valid modes, comma-separated: strict_order, strict_deduplication, strict_increase, first_entry.")));
 	}
 	return mode;
@@ -351,7 +351,7 @@ CachedWindow(FunctionCallInfo fcinfo, FunnelCallCache *cc, int argno)
 		return cc->window;
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("window must not be null")));
 	window = WindowMicroseconds(PG_GETARG_INTERVAL_P(argno));
 	if (cc->window_const)

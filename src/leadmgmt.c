@@ -19,6 +19,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -39,6 +40,13 @@ Datum
 leadmgmt_version(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text(LEADMGMT_VERSION));
+}
+
+/* The bytes of at most LM_ECHO_CHARS whole characters of s (len bytes), for "%.*s" in a message. */
+int
+LmEchoLen(const char *s, int len)
+{
+	return pg_mbcharcliplen(s, len, LM_ECHO_CHARS);
 }
 
 /* The aggregate context of an aggregate support function; fname names it in the error outside one. */

@@ -22,6 +22,14 @@
 
 #include "fmgr.h"
 
+/*
+ * User input in an error message: at most LM_ECHO_CHARS characters of it,
+ * whole (multibyte) characters, printed with "%.*s", LmEchoLen(s, len), s
+ * (leadmgmt.c; since 0.16 no message echoes more)
+ */
+#define LM_ECHO_CHARS 40
+extern int	LmEchoLen(const char *s, int len);
+
 /* the aggregate context, or an error naming fname outside an aggregate (leadmgmt.c) */
 extern MemoryContext LmAggContext(FunctionCallInfo fcinfo, const char *fname);
 

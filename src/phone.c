@@ -155,7 +155,7 @@ CheckRegion(text *region)
 	if (pg_strcasecmp(r, "CN") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unsupported phone region \"%s\"", r),
+				 errmsg("unsupported phone region \"%.*s\"", LmEchoLen(r, strlen(r)), r),
 				 errhint("Only region \"CN\" (Chinese mobile numbers) is supported.")));
 	pfree(r);
 }

@@ -1063,7 +1063,7 @@ CiArgs(FunctionCallInfo fcinfo, int iconf, int ialpha, float8 *z)
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown confidence interval type \"%s\"", conf),
+				 errmsg("unknown confidence interval type \"%.*s\"", LmEchoLen(conf, strlen(conf)), conf),
 				 errhint("Valid types are log-log, log and plain.")));
 	if (!(alpha > 0 && alpha < 1))
 		ereport(ERROR,
@@ -1303,7 +1303,7 @@ leadmgmt_logrank_final(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("logrank needs at least two groups"),
 				 errdetail("All " INT64_FORMAT " rows are in group \"%.*s\".", st->rows,
-						   SurvGroupAt(st, 0)->len, SurvGroupAt(st, 0)->name),
+						   LmEchoLen(SurvGroupAt(st, 0)->name, SurvGroupAt(st, 0)->len), SurvGroupAt(st, 0)->name),
 				 errhint("Compare a segment with the rest, for example with CASE WHEN ... THEN 'segment' ELSE 'rest' END.")));
 	if (k > LOGRANK_MAX_GROUPS)
 		ereport(ERROR,

@@ -109,6 +109,16 @@ SELECT r.org_id, r.rep_id, wd, CASE WHEN r.role = 'ai_bot' THEN '00:00' ELSE '09
        CASE WHEN r.role = 'ai_bot' THEN '23:59:59' ELSE '18:00' END::time
   FROM leadmgmt.sales_rep r JOIN g_org o USING (org_id), generate_series(1, 7) wd
  WHERE r.role = 'ai_bot' OR wd <= 5 OR (wd = 6 AND r.rep_id % 2 = 0);
+-- leave (since 0.16; the upgrade check loads this file into older versions):
+-- a third of the people take a few days in the winter holidays
+SELECT to_regclass('leadmgmt.rep_leave') IS NOT NULL AS has_leave \gset
+\if :has_leave
+INSERT INTO leadmgmt.rep_leave (org_id, rep_id, first_day, last_day, reason)
+SELECT r.org_id, r.rep_id, '2026-01-20'::date + (r.rep_id % 20)::int, '2026-01-20'::date + (r.rep_id % 20)::int + (r.rep_id % 5)::int,
+       'annual leave'
+  FROM leadmgmt.sales_rep r JOIN g_org o USING (org_id)
+ WHERE r.role <> 'ai_bot' AND r.rep_id % 3 = 0;
+\endif
 CREATE TEMP TABLE g_rep AS
 SELECT r.rep_id, r.role, row_number() OVER (PARTITION BY r.role ORDER BY r.rep_id) - 1 AS k,
        count(*) OVER (PARTITION BY r.role) AS n

@@ -1,4 +1,4 @@
--- leadmgmt 0.15 -> 0.16, built from src/sql/parts: master_data fn:rep_roster fn:schema_steps fn:schema_ddl
+-- leadmgmt 0.15 -> 0.16, built from src/sql/parts: master_data fn:rep_roster fn:schema_steps fn:schema_ddl fn:logreg_train fn:revoke_access fn:check_one_of fn:update_lead fn:explain_score
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.16'" to load this file. \quit
@@ -4711,3 +4711,243 @@ $step$
 END
 $schema_ddl$;
 COMMENT ON FUNCTION @extschema@.schema_ddl(text) IS 'the DDL install() runs: ''full'' for the whole schema, ''schema_version'' for its own record, or a version of schema_steps() for the step from the version before; NULL for anything else';
+
+CREATE OR REPLACE FUNCTION @extschema@.logreg_train(source regclass, label_column name, features_column name,
+                                         max_iter integer DEFAULT 20, tolerance float8 DEFAULT 1e-8, l2 float8 DEFAULT 0)
+RETURNS @extschema@.logreg_model
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  q text;
+  nfeat integer;
+  beta float8[];
+  st float8[];
+  ll float8;
+  ll_prev float8;
+  it integer := 0;
+  done boolean := false;
+  s record;
+  m @extschema@.logreg_model;
+BEGIN
+  IF source IS NULL OR label_column IS NULL OR features_column IS NULL OR max_iter IS NULL
+     OR tolerance IS NULL OR l2 IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'logreg_train arguments must not be NULL';
+  END IF;
+  IF max_iter < 1 OR max_iter > 1000 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('max_iter must be between 1 and 1000, not %s', max_iter);
+  END IF;
+  -- (NaN sorts above every number in PostgreSQL, so it is named: since 0.14)
+  IF NOT (tolerance > 0) OR tolerance = 'Infinity' OR tolerance = 'NaN' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('tolerance must be positive, not %s', tolerance);
+  END IF;
+  IF NOT (l2 >= 0) OR l2 = 'Infinity' OR l2 = 'NaN' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('l2 must be zero or positive, not %s', l2);
+  END IF;
+  -- the columns, named in at most 40 characters (since 0.16; the server's own
+  -- error echoed a whole name)
+  FOR s IN SELECT c.col FROM unnest(ARRAY[label_column, features_column]) c(col)
+            WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = source AND a.attname = c.col
+                                 AND a.attnum > 0 AND NOT a.attisdropped) LOOP
+    RAISE EXCEPTION USING ERRCODE = '42703', MESSAGE = format('column "%s" of %s does not exist', left(s.col, 40), source);
+  END LOOP;
+  -- identifiers only ever through %I, the relation through regclass
+  EXECUTE format('SELECT cardinality(%I) FROM %s WHERE %I IS NOT NULL AND %I IS NOT NULL LIMIT 1',
+                 features_column, source, features_column, label_column) INTO nfeat;
+  IF nfeat IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('%s has no row with a label and features to train on', source);
+  END IF;
+  beta := array_fill(0::float8, ARRAY[nfeat + 1]);
+  q := format('SELECT @extschema@.logreg_step(%I, %I, $1) FROM %s', label_column, features_column, source);
+  LOOP
+    EXECUTE q INTO st USING beta;
+    it := it + 1;
+    IF st IS NULL OR st[2] = 0 THEN
+      RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('%s has no row with a label and features to train on', source);
+    END IF;
+    -- penalised log-likelihood at beta
+    ll := st[4] - l2 / 2 * (SELECT coalesce(sum(b * b), 0) FROM unnest(beta[2:]) b);
+    IF l2 = 0 AND st[4] > -1e-7 * st[2] THEN
+      RAISE EXCEPTION USING ERRCODE = '22000',
+        MESSAGE = 'perfect separation: the features predict every label exactly, so the coefficients have no finite maximum',
+        HINT = 'Pass l2 > 0 for a ridge-penalised fit, or drop the feature that gives the label away.';
+    END IF;
+    done := ll_prev IS NOT NULL AND abs(ll - ll_prev) < tolerance;
+    EXIT WHEN done OR it > max_iter;
+    beta := @extschema@.logreg_newton(st, beta, l2);
+    IF l2 = 0 AND (SELECT max(abs(b)) FROM unnest(beta) b) > 1e4 THEN
+      RAISE EXCEPTION USING ERRCODE = '22000',
+        MESSAGE = 'quasi-complete separation: the coefficients grow without bound',
+        HINT = 'Pass l2 > 0 for a ridge-penalised fit, or drop the feature that gives the label away.';
+    END IF;
+    ll_prev := ll;
+  END LOOP;
+  IF NOT done AND l2 = 0 AND st[4] > -1e-3 * st[2] THEN
+    -- still climbing towards a log-likelihood of 0: the data are separable
+    RAISE EXCEPTION USING ERRCODE = '22000',
+      MESSAGE = 'perfect separation: the features predict every label exactly, so the coefficients have no finite maximum',
+      DETAIL = format('After %s Newton steps the log-likelihood is %s over %s rows and still rising.', max_iter, st[4], st[2]),
+      HINT = 'Pass l2 > 0 for a ridge-penalised fit, or drop the feature that gives the label away.';
+  END IF;
+  IF NOT done THEN
+    RAISE WARNING 'logreg_train did not converge in % Newton steps (last change in log-likelihood %)', max_iter, abs(ll - ll_prev);
+  END IF;
+  s := @extschema@.logreg_stats(st, beta, l2);
+  m := ROW(beta, s.std_err, s.z_stats, s.p_values, s.odds_ratios, s.log_likelihood, it, done,
+           s.condition_number, s.rows_used, s.rows_skipped, l2);
+  RETURN m;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.logreg_train(regclass, name, name, integer, float8, float8) IS 'fits a logistic regression of a boolean label on a float8[] feature column (intercept added) by IRLS, one parallel aggregate pass per Newton step, as MADlib logregr_train';
+
+CREATE OR REPLACE FUNCTION @extschema@.revoke_access(role regrole, org_id bigint, access text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  rname name := (SELECT r.rolname FROM pg_roles r WHERE r.oid = role);
+BEGIN
+  IF role IS NULL OR org_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'role and org_id must not be null';
+  END IF;
+  -- (since 0.16 a kind that does not exist is an error, as in grant_access,
+  -- not a revoke of nothing)
+  IF access IS NOT NULL AND access NOT IN ('reporting', 'app', 'sales', 'admin') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('invalid access kind "%s"', left(access, 40)),
+      HINT = 'Valid kinds: reporting, app, sales, admin; NULL for every kind.';
+  END IF;
+  -- (since 0.14 an org that does not exist is an error, as in grant_access)
+  IF NOT EXISTS (SELECT 1 FROM @extschema@.org o WHERE o.org_id = revoke_access.org_id) THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown org %s', revoke_access.org_id);
+  END IF;
+  DELETE FROM @extschema@.access_grant g
+   WHERE g.org_id = revoke_access.org_id
+     AND g.role_name = rname
+     AND (revoke_access.access IS NULL OR g.access = revoke_access.access);
+  PERFORM @extschema@.apply_privileges(role);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.revoke_access(regrole, bigint, text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.revoke_access(regrole, bigint, text) IS 'takes back one kind (or, with access NULL, every kind) of a role''s access to an org; 22023 for a kind that does not exist (since 0.16)';
+
+CREATE OR REPLACE FUNCTION @extschema@.check_one_of(val text, valid text[], what text, plural text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  -- (since 0.16 a NULL is 22004, as everywhere else, not an invalid value)
+  IF val IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = format('%s must not be null', what);
+  END IF;
+  IF NOT coalesce(val = ANY (valid), false) THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('invalid %s "%s"', what, left(val, 40)),
+      HINT = format('Valid %s: %s.', plural, array_to_string(valid, ', '));
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.check_one_of(text, text[], text, text) IS 'raises 22023 (invalid WHAT "val", with the valid values as hint) unless val is one of valid; 22004 for a NULL (since 0.16)';
+
+CREATE OR REPLACE FUNCTION @extschema@.update_lead(org_id bigint, lead_id bigint, changes jsonb) RETURNS boolean
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o record := @extschema@.ingest_org(update_lead.org_id);
+  c jsonb := update_lead.changes;
+  owner bigint;
+  bad text;
+BEGIN
+  -- (since 0.16 NULL changes are 22004, as everywhere else)
+  IF c IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'changes must not be null';
+  END IF;
+  IF jsonb_typeof(c) <> 'object' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'changes must be a JSON object';
+  END IF;
+  SELECT k INTO bad FROM jsonb_object_keys(c) k
+   WHERE k <> ALL ('{name,child_age,grade,subject,city,city_tier,status,lost_reason,attrs}') ORDER BY k LIMIT 1;
+  IF bad IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown field "%s"', left(bad, 40)),
+      HINT = 'A lead''s name, child_age, grade, subject, city, city_tier, status (with lost_reason for lost) and attrs can be changed.';
+  END IF;
+  IF c ? 'lost_reason' AND (c ->> 'status' IS DISTINCT FROM 'lost' OR jsonb_typeof(c -> 'lost_reason') <> 'string') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'lost_reason goes with status lost, as a string';
+  END IF;
+  IF c ? 'attrs' AND jsonb_typeof(c -> 'attrs') <> 'object' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'attrs must be a JSON object';
+  END IF;
+  IF c ? 'status' THEN
+    PERFORM @extschema@.check_one_of(c ->> 'status', '{new,contacting,trial_booked,trial_attended,won,lost}', 'status', 'statuses');
+  END IF;
+  SELECT l.owner_rep_id INTO owner FROM @extschema@.lead l
+   WHERE l.org_id = o.org_id AND l.lead_id = update_lead.lead_id FOR UPDATE;
+  -- app and admin roles for any lead of the org, a sales role for its own;
+  -- then the lead itself (22004, 23503), so that a rep learns nothing of
+  -- leads it may not touch
+  PERFORM @extschema@.check_rep_access(o.org_id, owner);
+  PERFORM @extschema@.lead_of(o, update_lead.lead_id);
+  UPDATE @extschema@.lead l SET
+    name      = CASE WHEN c ? 'name' THEN @extschema@.ingest_attr(c, 'name', 'string') ELSE l.name END,
+    child_age = CASE WHEN c ? 'child_age' THEN @extschema@.ingest_attr(c, 'child_age', 'int', 1, 18)::smallint ELSE l.child_age END,
+    grade     = CASE WHEN c ? 'grade' THEN @extschema@.ingest_attr(c, 'grade', 'int', 0, 12)::smallint ELSE l.grade END,
+    subject   = CASE WHEN c ? 'subject' THEN @extschema@.ingest_attr(c, 'subject', 'string', NULL, 100) ELSE l.subject END,
+    city      = CASE WHEN c ? 'city' THEN @extschema@.ingest_attr(c, 'city', 'string', NULL, 100) ELSE l.city END,
+    city_tier = CASE WHEN c ? 'city_tier' THEN @extschema@.ingest_attr(c, 'city_tier', 'int', 1, 5)::smallint ELSE l.city_tier END,
+    status    = coalesce(c ->> 'status', l.status),
+    lost_reason = CASE WHEN c ? 'lost_reason' THEN c ->> 'lost_reason' ELSE l.lost_reason END,
+    attrs     = CASE WHEN c ? 'attrs' THEN l.attrs || (c -> 'attrs') ELSE l.attrs END,
+    updated_at = now()
+   WHERE l.org_id = o.org_id AND l.lead_id = update_lead.lead_id;
+  RETURN true;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.update_lead(bigint, bigint, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.update_lead(bigint, bigint, jsonb) IS 'changes a lead''s details (name, child_age, grade, subject, city, city_tier, status with lost_reason for lost, as lead_transitions() allows; attrs merged in): app and admin roles for any lead of their org, a sales role for its own leads (42501 otherwise); checked like ingestion (22023); returns true';
+
+CREATE OR REPLACE FUNCTION @extschema@.explain_score(org_id bigint, lead_id bigint, model_id bigint DEFAULT NULL)
+RETURNS TABLE (feature text, value float8, coefficient float8, contribution float8)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  m record := @extschema@.scoring_model(explain_score.org_id, explain_score.model_id);
+  v jsonb;
+  x float8[];
+BEGIN
+  -- (since 0.16 a NULL lead is 22004, not an unknown lead)
+  IF explain_score.lead_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'lead_id must not be null';
+  END IF;
+  SELECT f.vals INTO v FROM @extschema@.lead_feature_values(m.org_id) f WHERE f.lead_id = explain_score.lead_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s of org %s', explain_score.lead_id, m.org_id);
+  END IF;
+  IF m.kind = 'logreg' THEN
+    x := @extschema@.model_features(m.encoding, v);
+    -- log-odds = intercept + sum of coefficient x value
+    RETURN QUERY
+      SELECT e.feature, e.value, e.coefficient, e.value * e.coefficient
+        FROM (SELECT '(intercept)'::text AS feature, 1::float8 AS value, m.coef[1] AS coefficient
+              UNION ALL
+              SELECT f ->> 'name', x[i], m.coef[i + 1]
+                FROM jsonb_array_elements(m.encoding -> 'features') WITH ORDINALITY e(f, i)) e
+       ORDER BY abs(e.value * e.coefficient) DESC, e.feature;
+  ELSE
+    -- log-odds = log prior ratio + sum of log likelihood ratios
+    RETURN QUERY
+      SELECT e.feature, NULL::float8, NULL::float8, e.contribution
+        FROM (SELECT '(prior)'::text AS feature,
+                     ln((m.nb_tables #>> '{classes,0}')::float8 / (m.nb_tables #>> '{classes,1}')::float8) AS contribution
+              UNION ALL
+              SELECT f.key || '=' || (v ->> f.key),
+                     ln((coalesce((f.value -> (v ->> f.key) ->> 0)::float8, 0) + 1) / ((m.nb_tables #>> '{classes,0}')::float8 + (m.nb_tables -> 'levels' ->> f.key)::float8 + 1))
+                     - ln((coalesce((f.value -> (v ->> f.key) ->> 1)::float8, 0) + 1) / ((m.nb_tables #>> '{classes,1}')::float8 + (m.nb_tables -> 'levels' ->> f.key)::float8 + 1))
+                FROM jsonb_each(m.nb_tables -> 'fields') f) e
+       ORDER BY abs(e.contribution) DESC, e.feature;
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.explain_score(bigint, bigint, bigint) IS 'why a lead scores as it does: each feature''s contribution to the log-odds (coefficient x value for logreg, log likelihood ratio for naive_bayes); they sum to the logit of the score';

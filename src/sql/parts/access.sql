@@ -312,6 +312,12 @@ BEGIN
   IF role IS NULL OR org_id IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'role and org_id must not be null';
   END IF;
+  -- (since 0.16 a kind that does not exist is an error, as in grant_access,
+  -- not a revoke of nothing)
+  IF access IS NOT NULL AND access NOT IN ('reporting', 'app', 'sales', 'admin') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('invalid access kind "%s"', left(access, 40)),
+      HINT = 'Valid kinds: reporting, app, sales, admin; NULL for every kind.';
+  END IF;
   -- (since 0.14 an org that does not exist is an error, as in grant_access)
   IF NOT EXISTS (SELECT 1 FROM @extschema@.org o WHERE o.org_id = revoke_access.org_id) THEN
     RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown org %s', revoke_access.org_id);
@@ -324,7 +330,7 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.revoke_access(regrole, bigint, text) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.revoke_access(regrole, bigint, text) IS 'takes back one kind (or, with access NULL, every kind) of a role''s access to an org';
+COMMENT ON FUNCTION @extschema@.revoke_access(regrole, bigint, text) IS 'takes back one kind (or, with access NULL, every kind) of a role''s access to an org; 22023 for a kind that does not exist (since 0.16)';
 
 -- ---------------------------------------------------------------------------
 -- apply_privileges: the privileges of a role from its rows in access_grant

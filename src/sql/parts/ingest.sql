@@ -382,7 +382,11 @@ DECLARE
   owner bigint;
   bad text;
 BEGIN
-  IF c IS NULL OR jsonb_typeof(c) <> 'object' THEN
+  -- (since 0.16 NULL changes are 22004, as everywhere else)
+  IF c IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'changes must not be null';
+  END IF;
+  IF jsonb_typeof(c) <> 'object' THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'changes must be a JSON object';
   END IF;
   SELECT k INTO bad FROM jsonb_object_keys(c) k

@@ -92,6 +92,13 @@ BEGIN
   IF NOT (l2 >= 0) OR l2 = 'Infinity' OR l2 = 'NaN' THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('l2 must be zero or positive, not %s', l2);
   END IF;
+  -- the columns, named in at most 40 characters (since 0.16; the server's own
+  -- error echoed a whole name)
+  FOR s IN SELECT c.col FROM unnest(ARRAY[label_column, features_column]) c(col)
+            WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = source AND a.attname = c.col
+                                 AND a.attnum > 0 AND NOT a.attisdropped) LOOP
+    RAISE EXCEPTION USING ERRCODE = '42703', MESSAGE = format('column "%s" of %s does not exist', left(s.col, 40), source);
+  END LOOP;
   -- identifiers only ever through %I, the relation through regclass
   EXECUTE format('SELECT cardinality(%I) FROM %s WHERE %I IS NOT NULL AND %I IS NOT NULL LIMIT 1',
                  features_column, source, features_column, label_column) INTO nfeat;
@@ -452,6 +459,10 @@ DECLARE
   v jsonb;
   x float8[];
 BEGIN
+  -- (since 0.16 a NULL lead is 22004, not an unknown lead)
+  IF explain_score.lead_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'lead_id must not be null';
+  END IF;
   SELECT f.vals INTO v FROM @extschema@.lead_feature_values(m.org_id) f WHERE f.lead_id = explain_score.lead_id;
   IF NOT FOUND THEN
     RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s of org %s', explain_score.lead_id, m.org_id);

@@ -32,13 +32,17 @@ LANGUAGE plpgsql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF val IS NULL OR NOT coalesce(val = ANY (valid), false) THEN
+  -- (since 0.16 a NULL is 22004, as everywhere else, not an invalid value)
+  IF val IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = format('%s must not be null', what);
+  END IF;
+  IF NOT coalesce(val = ANY (valid), false) THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('invalid %s "%s"', what, left(val, 40)),
       HINT = format('Valid %s: %s.', plural, array_to_string(valid, ', '));
   END IF;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.check_one_of(text, text[], text, text) IS 'raises 22023 (invalid WHAT "val", with the valid values as hint) unless val is one of valid';
+COMMENT ON FUNCTION @extschema@.check_one_of(text, text[], text, text) IS 'raises 22023 (invalid WHAT "val", with the valid values as hint) unless val is one of valid; 22004 for a NULL (since 0.16)';
 
 CREATE FUNCTION @extschema@.org_check_timezone() RETURNS trigger
 LANGUAGE plpgsql
