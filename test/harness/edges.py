@@ -118,7 +118,7 @@ by_name = {
     "phone": "'13912345678'", "region": "'CN'", "channel": "'douyin'", "campaign": "NULL",
     "occurred_at": "now()", "paid_at": "now()", "refunded_at": "now()", "enrolled_at": "now()",
     "ended_at": "now()", "renewed_at": "now()", "at": "now()", "ts": "now()", "converted_at": "now()",
-    "trained_from": "now() - interval '2 years'", "trained_to": "now()",
+    "trained_from": "'2000-01-01'::timestamptz", "trained_to": "now()",
     "day": "current_date", "first_day": "current_date", "last_day": "current_date + 1",
     "term_start": "current_date", "term_end": "current_date + 90", "hired_on": "NULL", "birth_date": "NULL",
     "attrs": "'{}'::jsonb", "name": "'Edge sweep'", "label": "'Edge sweep'", "note": "NULL", "reason": "NULL",

@@ -1,7 +1,28 @@
--- leadmgmt 0.15 -> 0.16, built from src/sql/parts: master_data fn:rep_roster fn:schema_steps fn:schema_ddl fn:logreg_train fn:revoke_access fn:check_one_of fn:update_lead fn:explain_score
+-- leadmgmt 0.15 -> 0.16, built from src/sql/parts: fn:check_changes master_data fn:rep_roster fn:schema_steps fn:schema_ddl fn:logreg_train fn:revoke_access fn:check_one_of fn:update_lead fn:explain_score
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.16'" to load this file. \quit
+
+CREATE OR REPLACE FUNCTION @extschema@.check_changes(changes jsonb, fields text[], hint text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  bad text;
+BEGIN
+  IF changes IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'changes must not be null';
+  END IF;
+  IF jsonb_typeof(changes) <> 'object' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'changes must be a JSON object';
+  END IF;
+  SELECT k INTO bad FROM jsonb_object_keys(changes) k WHERE k <> ALL (fields) ORDER BY k LIMIT 1;
+  IF bad IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown field "%s"', left(bad, 40)), HINT = hint;
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.check_changes(jsonb, text[], text) IS 'the changes of an update function: 22004 for NULL, 22023 unless a JSON object whose keys are all among fields (naming the first unknown one, with the hint)';
 
 
 -- ---------------------------------------------------------------------------
@@ -157,18 +178,8 @@ DECLARE
   bad text;
   n jsonb;
 BEGIN
-  IF c IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'changes must not be null';
-  END IF;
-  IF jsonb_typeof(c) <> 'object' THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'changes must be a JSON object';
-  END IF;
-  SELECT k INTO bad FROM jsonb_object_keys(c) k
-   WHERE k <> ALL ('{name,role,team_id,active,weight,daily_cap,holding_cap,tiers,daily_claim_cap}') ORDER BY k LIMIT 1;
-  IF bad IS NOT NULL THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown field "%s"', left(bad, 40)),
-      HINT = 'A rep''s name, role, team_id, active, weight, daily_cap, holding_cap, tiers and daily_claim_cap can be changed.';
-  END IF;
+  PERFORM @extschema@.check_changes(c, '{name,role,team_id,active,weight,daily_cap,holding_cap,tiers,daily_claim_cap}',
+    'A rep''s name, role, team_id, active, weight, daily_cap, holding_cap, tiers and daily_claim_cap can be changed.');
   r := @extschema@.master_row(o, 'sales_rep', 'rep_id', update_rep.rep_id, 'sales rep', true);
   n := r || c;
   -- each field of its JSON type (a type error is the caller's: 22023)
@@ -4857,21 +4868,10 @@ DECLARE
   o record := @extschema@.ingest_org(update_lead.org_id);
   c jsonb := update_lead.changes;
   owner bigint;
-  bad text;
 BEGIN
-  -- (since 0.16 NULL changes are 22004, as everywhere else)
-  IF c IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'changes must not be null';
-  END IF;
-  IF jsonb_typeof(c) <> 'object' THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'changes must be a JSON object';
-  END IF;
-  SELECT k INTO bad FROM jsonb_object_keys(c) k
-   WHERE k <> ALL ('{name,child_age,grade,subject,city,city_tier,status,lost_reason,attrs}') ORDER BY k LIMIT 1;
-  IF bad IS NOT NULL THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown field "%s"', left(bad, 40)),
-      HINT = 'A lead''s name, child_age, grade, subject, city, city_tier, status (with lost_reason for lost) and attrs can be changed.';
-  END IF;
+  -- (since 0.16 check_changes(), and NULL changes are 22004, as everywhere else)
+  PERFORM @extschema@.check_changes(c, '{name,child_age,grade,subject,city,city_tier,status,lost_reason,attrs}',
+    'A lead''s name, child_age, grade, subject, city, city_tier, status (with lost_reason for lost) and attrs can be changed.');
   IF c ? 'lost_reason' AND (c ->> 'status' IS DISTINCT FROM 'lost' OR jsonb_typeof(c -> 'lost_reason') <> 'string') THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'lost_reason goes with status lost, as a string';
   END IF;

@@ -371,6 +371,29 @@ COMMENT ON FUNCTION @extschema@.ingest_lead(bigint, text, text, text, timestampt
 -- What a rep or the application changes of a lead's details (since 0.12):
 -- restricted roles write only through functions, and Citus refuses the
 -- column privileges that let a sales role update these columns until 0.11.
+-- the changes of an update_* call (since 0.16, shared by update_lead and
+-- update_rep): a JSON object of known fields
+CREATE FUNCTION @extschema@.check_changes(changes jsonb, fields text[], hint text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  bad text;
+BEGIN
+  IF changes IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'changes must not be null';
+  END IF;
+  IF jsonb_typeof(changes) <> 'object' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'changes must be a JSON object';
+  END IF;
+  SELECT k INTO bad FROM jsonb_object_keys(changes) k WHERE k <> ALL (fields) ORDER BY k LIMIT 1;
+  IF bad IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown field "%s"', left(bad, 40)), HINT = hint;
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.check_changes(jsonb, text[], text) IS 'the changes of an update function: 22004 for NULL, 22023 unless a JSON object whose keys are all among fields (naming the first unknown one, with the hint)';
+
 CREATE FUNCTION @extschema@.update_lead(org_id bigint, lead_id bigint, changes jsonb) RETURNS boolean
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -380,21 +403,10 @@ DECLARE
   o record := @extschema@.ingest_org(update_lead.org_id);
   c jsonb := update_lead.changes;
   owner bigint;
-  bad text;
 BEGIN
-  -- (since 0.16 NULL changes are 22004, as everywhere else)
-  IF c IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'changes must not be null';
-  END IF;
-  IF jsonb_typeof(c) <> 'object' THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'changes must be a JSON object';
-  END IF;
-  SELECT k INTO bad FROM jsonb_object_keys(c) k
-   WHERE k <> ALL ('{name,child_age,grade,subject,city,city_tier,status,lost_reason,attrs}') ORDER BY k LIMIT 1;
-  IF bad IS NOT NULL THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown field "%s"', left(bad, 40)),
-      HINT = 'A lead''s name, child_age, grade, subject, city, city_tier, status (with lost_reason for lost) and attrs can be changed.';
-  END IF;
+  -- (since 0.16 check_changes(), and NULL changes are 22004, as everywhere else)
+  PERFORM @extschema@.check_changes(c, '{name,child_age,grade,subject,city,city_tier,status,lost_reason,attrs}',
+    'A lead''s name, child_age, grade, subject, city, city_tier, status (with lost_reason for lost) and attrs can be changed.');
   IF c ? 'lost_reason' AND (c ->> 'status' IS DISTINCT FROM 'lost' OR jsonb_typeof(c -> 'lost_reason') <> 'string') THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'lost_reason goes with status lost, as a string';
   END IF;

@@ -152,18 +152,8 @@ DECLARE
   bad text;
   n jsonb;
 BEGIN
-  IF c IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'changes must not be null';
-  END IF;
-  IF jsonb_typeof(c) <> 'object' THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'changes must be a JSON object';
-  END IF;
-  SELECT k INTO bad FROM jsonb_object_keys(c) k
-   WHERE k <> ALL ('{name,role,team_id,active,weight,daily_cap,holding_cap,tiers,daily_claim_cap}') ORDER BY k LIMIT 1;
-  IF bad IS NOT NULL THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown field "%s"', left(bad, 40)),
-      HINT = 'A rep''s name, role, team_id, active, weight, daily_cap, holding_cap, tiers and daily_claim_cap can be changed.';
-  END IF;
+  PERFORM @extschema@.check_changes(c, '{name,role,team_id,active,weight,daily_cap,holding_cap,tiers,daily_claim_cap}',
+    'A rep''s name, role, team_id, active, weight, daily_cap, holding_cap, tiers and daily_claim_cap can be changed.');
   r := @extschema@.master_row(o, 'sales_rep', 'rep_id', update_rep.rep_id, 'sales rep', true);
   n := r || c;
   -- each field of its JSON type (a type error is the caller's: 22023)
