@@ -99,7 +99,9 @@ SELECT coalesce(cardinality(r.rep_ids), 0) AS reps_on_last_evening
 SELECT leadmgmt.add_channel(:org, 'douyin', 'Douyin', 'paid') > 0 AS channel;
 SELECT lead_id AS l1 FROM leadmgmt.ingest_lead(:org, '13800000001', 'douyin', NULL, '2026-05-03 09:00+08') \gset
 SELECT leadmgmt.update_rep(:org, :li, '{"tiers": ["A", "B", "C", "D"]}');
-SELECT leadmgmt.assign_lead(:org, :l1, at => '2026-05-03 10:00+08') = :li AS to_li;
+-- (the call alone, which Citus delegates to the org's node)
+SELECT leadmgmt.assign_lead(:org, :l1, at => '2026-05-03 10:00+08') AS assigned \gset
+SELECT :assigned = :li AS to_li;
 
 -- teachers, courses, classes
 SELECT leadmgmt.add_teacher(:org, 'Ms Chen') AS chen \gset

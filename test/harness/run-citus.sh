@@ -588,7 +588,10 @@ elif [ -e "$prev_script" ]; then
   not_ok "$prev_script is not installed (install.sh removes the scripts this build does not ship)"
 else
   src=$(mktemp -d)
-  git -C "$LM_TOP" archive "$commit" Makefile leadmgmt.control src/sql | tar -x -C "$src" &&
+  # (the files its Makefile builds the script from; since 0.15 also test/harness/views.awk)
+  paths="Makefile leadmgmt.control src/sql"
+  git -C "$LM_TOP" cat-file -e "$commit:test/harness/views.awk" 2>/dev/null && paths="$paths test/harness/views.awk"
+  git -C "$LM_TOP" archive "$commit" $paths | tar -x -C "$src" &&
     make -s -C "$src" "src/sql/leadmgmt--$prev.sql" PG_CONFIG="$LM_PGBIN/pg_config" >>"$out/setup.log" 2>&1
   if [ -w "$extdir" ]; then cp "$src/src/sql/leadmgmt--$prev.sql" "$extdir/"; else as_root cp "$src/src/sql/leadmgmt--$prev.sql" "$extdir/"; fi
   up=lm_update; up_one=lm_update_one
