@@ -30,7 +30,7 @@ SQL_PARTS   = $(addprefix src/sql/parts/,$(addsuffix .sql,header phone schema ac
 # ... and the schema that leadmgmt.install() creates (src/sql/schema), one file
 # per capability that has tables or views, in this order
 SCHEMA_PARTS = $(addprefix src/sql/schema/,$(addsuffix .sql,schema access overview funnel tiers service model roi \
-                assignment lifecycle time_window master_data))
+                assignment lifecycle time_window master_data ingest form_model))
 DATA_built  = src/sql/leadmgmt--$(EXTVERSION).sql
 DATA        = $(wildcard src/sql/history/leadmgmt--*.sql)
 

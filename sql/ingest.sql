@@ -161,3 +161,4 @@ SELECT pg_temp.err($$SELECT leadmgmt.record_spend(1, '-infinity', 'douyin', NULL
 SELECT pg_temp.err($$SELECT leadmgmt.record_spend(1, 'infinity', 'douyin', NULL, 10)$$) AS infinity;
 SELECT pg_temp.err($$SELECT leadmgmt.record_spend(1, '2026-03-01', 'douyin', NULL, 10, impressions => 100, clicks => 101)$$) AS clicks_above_impressions;
 SELECT leadmgmt.record_spend(1, '2026-03-01', 'douyin', NULL, 10, impressions => 0, clicks => 5) > 0 AS clicks_without_impressions;
+

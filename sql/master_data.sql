@@ -165,3 +165,18 @@ SELECT s.name, t.term_start, t.status, t.outcome
  WHERE t.org_id = :org ORDER BY s.name, t.term_start;
 SELECT s.name, l.terms, l.churned FROM leadmgmt.student_lifetime l JOIN leadmgmt.student s USING (org_id, student_id)
  WHERE l.org_id = :org ORDER BY s.name;
+
+-- visitor linking (0.16, ingest_lead and record_touch): an anonymous journey
+-- before the form belongs to the lead from the form on, in its history and
+-- the funnel, and later touches of the visitor are the lead's
+SELECT leadmgmt.record_touch(:org, NULL, 'douyin', NULL, '2026-04-01 09:00+08', 'visit', 'v-001') > 0 AS anonymous_visit;
+SELECT leadmgmt.record_touch(:org, NULL, 'douyin', NULL, '2026-04-02 20:00+08', 'ad_click', 'v-001') > 0 AS anonymous_click;
+SELECT leadmgmt.record_touch(:org, NULL, 'douyin', NULL, '2026-04-02 21:00+08', 'visit', 'v-other') > 0 AS another_visitor;
+SELECT lead_id AS vlead FROM leadmgmt.ingest_lead(:org, '13900000077', 'douyin', NULL, '2026-04-03 10:00+08',
+                                                 '{"visitor_id": "v-001"}') \gset
+SELECT leadmgmt.record_touch(:org, NULL, 'douyin', NULL, '2026-04-04 10:00+08', 'visit', 'v-001') > 0 AS later_visit;
+SELECT kind, occurred_at, lead_id = :vlead AS the_leads FROM leadmgmt.touchpoint
+ WHERE org_id = :org AND visitor_id IN ('v-001', 'v-other') ORDER BY occurred_at;
+SELECT source, occurred_at FROM leadmgmt.lead_history(:org, :vlead) WHERE source = 'touchpoint';
+SELECT steps_reached, became_lead_at FROM leadmgmt.lead_funnel WHERE org_id = :org AND lead_id = :vlead;
+SELECT last_touch_at FROM leadmgmt.lead WHERE org_id = :org AND lead_id = :vlead;

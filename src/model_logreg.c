@@ -24,6 +24,9 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/float.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 
@@ -35,6 +38,7 @@ PG_FUNCTION_INFO_V1(leadmgmt_logreg_newton);
 PG_FUNCTION_INFO_V1(leadmgmt_logreg_stats);
 PG_FUNCTION_INFO_V1(leadmgmt_logreg_predict_coef);
 PG_FUNCTION_INFO_V1(leadmgmt_logreg_predict);
+PG_FUNCTION_INFO_V1(leadmgmt_model_score);
 PG_FUNCTION_INFO_V1(leadmgmt_logloss_transfn);
 PG_FUNCTION_INFO_V1(leadmgmt_logloss_final);
 PG_FUNCTION_INFO_V1(leadmgmt_calibration_transfn);
@@ -636,6 +640,148 @@ leadmgmt_logreg_predict(PG_FUNCTION_ARGS)
 	if (isnull)
 		PG_RETURN_NULL();
 	if (!Predict(DatumGetArrayTypeP(coef), PG_GETARG_ARRAYTYPE_P(1), &r))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(r);
+}
+
+/*
+ * A lead's value of a field as text, as vals ->> field gives it: NULL (false)
+ * when the key is missing or JSON null.
+ */
+static bool
+ValText(JsonbContainer *vals, const char *field, int flen, char **text, int *len)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(vals, field, flen, NULL);
+
+	if (v == NULL || v->type == jbvNull)
+		return false;
+	switch (v->type)
+	{
+		case jbvString:
+			*text = v->val.string.val;
+			*len = v->val.string.len;
+			break;
+		case jbvNumeric:
+			*text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+			*len = strlen(*text);
+			break;
+		case jbvBool:
+			*text = v->val.boolean ? "true" : "false";
+			*len = strlen(*text);
+			break;
+		default:
+			*text = JsonbToCString(NULL, v->val.binary.data, v->val.binary.len);
+			*len = strlen(*text);
+			break;
+	}
+	return true;
+}
+
+/* a string member of an encoding's feature, or NULL when it has none (isnull: it is JSON null) */
+static JsonbValue *
+FeatureKey(JsonbContainer *feature, const char *key, bool *present)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(feature, key, strlen(key), NULL);
+
+	*present = v != NULL;
+	if (v != NULL && v->type != jbvString && v->type != jbvNull)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid model encoding"),
+				 errdetail("A feature's \"%s\" is not a string.", key)));
+	return v;
+}
+
+/*
+ * model_score(coef float8[], encoding jsonb, vals jsonb) -> float8, STRICT
+ * (since 0.16)
+ *
+ * The probability of a lead's values under a logreg model: the features of
+ * its encoding ({"features": [{"field", "level"}...]}: 1 where the value of
+ * a categorical field equals the level, else 0; a numeric field's value as
+ * float8, 0 when missing), then sigmoid(coef . (1, features)).  What
+ * model_predict(logreg_predict_coef(coef, model_features(...))) computes,
+ * in one pass in C: ingest_lead scores each new lead with it, and
+ * score_leads and model_predict use it, so every score is the same.
+ */
+Datum
+leadmgmt_model_score(PG_FUNCTION_ARGS)
+{
+	ArrayType  *ca = PG_GETARG_ARRAYTYPE_P(0);
+	Jsonb	   *enc = PG_GETARG_JSONB_P(1);
+	Jsonb	   *vals = PG_GETARG_JSONB_P(2);
+	JsonbValue *feats;
+	JsonbContainer *fc;
+	int			n,
+				i;
+	float8	   *x;
+	ArrayType  *xa;
+	float8		r;
+
+	if (!JB_ROOT_IS_OBJECT(enc) ||
+		(feats = getKeyJsonValueFromContainer(&enc->root, "features", 8, NULL)) == NULL ||
+		feats->type != jbvBinary || !JsonContainerIsArray(feats->val.binary.data))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid model encoding"),
+				 errdetail("An encoding is a JSON object whose \"features\" is an array.")));
+	if (!JB_ROOT_IS_OBJECT(vals))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a lead's values must be a JSON object")));
+	fc = feats->val.binary.data;
+	n = JsonContainerSize(fc);
+	x = palloc(sizeof(float8) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		JsonbValue *f = getIthJsonbValueFromContainer(fc, i);
+		JsonbValue *field,
+				   *level;
+		bool		has_field,
+					has_level,
+					have;
+		char	   *text = NULL;
+		int			len = 0;
+
+		if (f == NULL || f->type != jbvBinary || !JsonContainerIsObject(f->val.binary.data))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid model encoding"),
+					 errdetail("Feature %d is not a JSON object.", i + 1)));
+		field = FeatureKey(f->val.binary.data, "field", &has_field);
+		level = FeatureKey(f->val.binary.data, "level", &has_level);
+		if (field == NULL || field->type != jbvString)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid model encoding"),
+					 errdetail("Feature %d has no \"field\".", i + 1)));
+		have = ValText(&vals->root, field->val.string.val, field->val.string.len, &text, &len);
+		if (has_level)
+		{
+			/* (vals ->> field) IS NOT DISTINCT FROM (f ->> 'level') */
+			if (level->type == jbvNull)
+				x[i] = have ? 0 : 1;
+			else
+				x[i] = (have && len == level->val.string.len && memcmp(text, level->val.string.val, len) == 0) ? 1 : 0;
+		}
+		else if (!have)
+			x[i] = 0;
+		else
+		{
+			/* coalesce((vals ->> field)::float8, 0) */
+			char	   *c = pnstrdup(text, len);
+
+			x[i] = DatumGetFloat8(DirectFunctionCall1(float8in, CStringGetDatum(c)));
+		}
+	}
+	{
+		Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+
+		for (i = 0; i < n; i++)
+			d[i] = Float8GetDatum(x[i]);
+		xa = construct_array(d, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	}
+	if (!Predict(ca, xa, &r))
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(r);
 }

@@ -8,8 +8,10 @@
 #              regexp_replace, upsert the lead, insert touchpoint and event
 #              (into tables of their own, like leadmgmt's but a lead that
 #              holds its phone)
-# Each figure is the median of 5 runs.  Afterwards: exactly one lead per
-# distinct valid phone.
+# and (since 0.16) ingest_lead with the org's form-time model active, which
+# scores every new lead in the same call, against ingest_lead without one
+# (target: at most 1.2x).  Each figure is the median of 5 runs.  Afterwards:
+# exactly one lead per distinct valid phone.
 source "$(dirname "$0")/../harness/common.sh"
 set +e
 source "$LM_BASE/bench/env"
@@ -44,6 +46,19 @@ CREATE TABLE user_touch (org_id bigint, touch_id bigint GENERATED ALWAYS AS IDEN
   kind text, occurred_at timestamptz, PRIMARY KEY (org_id, touch_id));
 CREATE TABLE user_event (org_id bigint, event_id bigint GENERATED ALWAYS AS IDENTITY, lead_id bigint, event_type text,
   occurred_at timestamptz, channel_id bigint, PRIMARY KEY (org_id, event_id));
+-- a form-time model of the size training gives (45 features over the form's
+-- fields), inactive until the scored runs
+INSERT INTO leadmgmt.conversion_model (org_id, name, version, kind, active, trained_from, trained_to, test_from, conversion_days,
+                                       encoding, coef, rows_train, rows_test, positives_train, stage)
+SELECT 1, 'bench form model', 1, 'logreg', false, '2025-01-01', '2026-01-01', '2025-10-01', 30,
+       jsonb_build_object('features', jsonb_agg(f ORDER BY k)), array_prepend(-2.0::float8, array_agg(0.01 * k ORDER BY k)), 1000, 250, 100, 'form'
+  FROM (SELECT row_number() OVER () AS k, f FROM (
+          SELECT jsonb_build_object('field', field, 'level', field || ' ' || n) AS f
+            FROM (VALUES ('campaign', 10), ('subject', 5), ('city_tier', 4), ('age_band', 6), ('grade', 10), ('daypart', 3), ('variant', 2)) v(field, cnt),
+                 generate_series(1, cnt) n
+          UNION ALL SELECT '{"field": "channel", "level": "douyin"}'
+          UNION ALL SELECT '{"field": "weekend", "level": "weekend"}'
+          UNION ALL SELECT '{"field": "log_prior_touches"}') x) y;
 SQL
 }
 reset() {
@@ -93,11 +108,16 @@ for clients in 1 8; do
   for v in limit plain ext; do
     med[$v]=$(for r in $(seq "$RUNS"); do run "$tmp/$v.sql" "$clients"; done | median)
   done
+  psql -X -q -d "$db" -c "UPDATE leadmgmt.conversion_model SET active = true WHERE stage = 'form'" >/dev/null
+  med[scored]=$(for r in $(seq "$RUNS"); do run "$tmp/ext.sql" "$clients"; done | median)
+  psql -X -q -d "$db" -c "UPDATE leadmgmt.conversion_model SET active = false WHERE stage = 'form'" >/dev/null
   for v in limit plain ext; do
     name=$(case $v in limit) echo "limit: bare INSERT ON CONFLICT";; plain) echo "plain SQL upsert + touch + event";; ext) echo "leadmgmt.ingest_lead";; esac)
     awk -v n="$name" -v c="$clients" -v m="${med[$v]}" -v l="${med[limit]}" -v p="${med[plain]}" -v rows="$ROWS" \
       'BEGIN {printf "%-34s %8d %10d %10.0f %14.2f %16.2f\n", n, c, m, rows / (m / 1000.0), m / l, m / p}'
   done
+  awk -v c="$clients" -v m="${med[scored]}" -v e="${med[ext]}" -v l="${med[limit]}" -v rows="$ROWS" \
+    'BEGIN {printf "%-34s %8d %10d %10.0f %14.2f %16s  (%.2fx ingest_lead unscored; target <= 1.2)\n", "ingest_lead + form-time score", c, m, rows / (m / 1000.0), m / l, "", m / e}'
   unset med
 done
 

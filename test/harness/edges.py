@@ -143,6 +143,8 @@ by_name = {
     "encoding": "(SELECT encoding FROM leadmgmt.conversion_model WHERE org_id = 2 ORDER BY model_id LIMIT 1)",
     "vals": "'{}'::jsonb", "tables": "'{}'::jsonb", "nb_tables": "NULL",
     "ids": "ARRAY[1, 2, 3]::bigint[]", "renewed_into": "ARRAY[2, NULL, NULL]::bigint[]",
+    "stage": "'contact'", "local_time": "localtimestamp", "variant": "NULL", "prior_touches": "0",
+    "city_tier": "1", "child_age": "8", "subject": "'math'",
     "kinds": "'{app}'::text[]", "what": "'value'", "max_len": "10", "min_len": "0",
     "changes": "'{}'::jsonb",
 }
@@ -205,6 +207,7 @@ by_func = {
     "logrank": {"grp": "CASE one.i WHEN 1 THEN 'a' ELSE 'b' END"},
     "create_org": {"name": "'Edge org'"},
     "acts_for": {"org_id": ORG2},
+    "model_score": {"coef": "(SELECT coef FROM leadmgmt.conversion_model WHERE org_id = 2 AND kind = 'logreg' ORDER BY model_id LIMIT 1)"},
 }
 
 # ---- edge values by type ----------------------------------------------------------

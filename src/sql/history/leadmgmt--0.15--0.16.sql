@@ -1,7 +1,9 @@
--- leadmgmt 0.15 -> 0.16, built from src/sql/parts: fn:check_changes master_data fn:rep_roster fn:schema_steps fn:schema_ddl fn:logreg_train fn:revoke_access fn:check_one_of fn:update_lead fn:explain_score
+-- leadmgmt 0.15 -> 0.16, built from src/sql/parts: sql fn:check_changes master_data fn:rep_roster fn:schema_steps fn:schema_ddl fn:logreg_train fn:revoke_access fn:check_one_of fn:update_lead fn:explain_score fn:ingest_lead fn:record_touch fn:stage_feature_values fn:lead_form_vals fn:model_score fn:model_predict fn:train_conversion_model fn:activate_model fn:scoring_model fn:score_leads
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.16'" to load this file. \quit
+
+DROP FUNCTION @extschema@.train_conversion_model(bigint, text, timestamptz, timestamptz, float8, text);
 
 CREATE OR REPLACE FUNCTION @extschema@.check_changes(changes jsonb, fields text[], hint text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -822,10 +824,12 @@ CREATE TABLE @extschema@.conversion_model (
   PRIMARY KEY (org_id, model_id),
   UNIQUE (org_id, name, version),
   CONSTRAINT conversion_model_test_within_range CHECK (trained_from < test_from AND test_from <= trained_to),
-  CONSTRAINT conversion_model_kind_has_parameters CHECK ((kind = 'logreg') = (coef IS NOT NULL) AND (kind = 'naive_bayes') = (nb_tables IS NOT NULL))
+  CONSTRAINT conversion_model_kind_has_parameters CHECK ((kind = 'logreg') = (coef IS NOT NULL) AND (kind = 'naive_bayes') = (nb_tables IS NOT NULL)),
+  -- (since 0.16; schema step 0.16 adds it to a table of before)
+  stage             text NOT NULL DEFAULT 'contact' CONSTRAINT conversion_model_stage_check CHECK (stage IN ('contact', 'form'))
 );
-CREATE UNIQUE INDEX conversion_model_one_active ON @extschema@.conversion_model (org_id) WHERE active;
-COMMENT ON TABLE @extschema@.conversion_model IS 'registry of trained conversion models, versioned per org and name; at most one active per org';
+CREATE UNIQUE INDEX conversion_model_one_active_per_stage ON @extschema@.conversion_model (org_id, stage) WHERE active;
+COMMENT ON TABLE @extschema@.conversion_model IS 'registry of trained conversion models, versioned per org and name; at most one active per org and stage';
 COMMENT ON COLUMN @extschema@.conversion_model.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.conversion_model.model_id IS 'model id';
 COMMENT ON COLUMN @extschema@.conversion_model.name IS 'model name; each training under a name adds a version';
@@ -2492,7 +2496,8 @@ SELECT cm.org_id, cm.model_id, cm.name, cm.version, cm.kind, cm.active, cm.train
        cm.test_from, cm.rows_train, cm.rows_test, cm.positives_train,
        round(cm.auc_train::numeric, 4) AS auc_train, round(cm.auc_test::numeric, 4) AS auc_test,
        round(cm.log_loss_test::numeric, 4) AS log_loss_test, cm.iterations, cm.converged,
-       jsonb_array_length(cm.encoding -> 'features') AS features
+       jsonb_array_length(cm.encoding -> 'features') AS features,
+       cm.stage
   FROM @extschema@.conversion_model cm;
 COMMENT ON VIEW @extschema@.model_registry IS 'every trained conversion model with its held-out metrics, logreg and the naive Bayes baseline side by side';
 COMMENT ON COLUMN @extschema@.model_registry.org_id IS 'tenant';
@@ -2500,7 +2505,7 @@ COMMENT ON COLUMN @extschema@.model_registry.model_id IS 'model id';
 COMMENT ON COLUMN @extschema@.model_registry.name IS 'model name';
 COMMENT ON COLUMN @extschema@.model_registry.version IS 'version under its name';
 COMMENT ON COLUMN @extschema@.model_registry.kind IS 'logreg or naive_bayes';
-COMMENT ON COLUMN @extschema@.model_registry.active IS 'the model score_leads uses';
+COMMENT ON COLUMN @extschema@.model_registry.active IS 'the active model of its stage: the one score_leads (contact) or ingest_lead (form) uses';
 COMMENT ON COLUMN @extschema@.model_registry.trained_at IS 'when it was trained';
 COMMENT ON COLUMN @extschema@.model_registry.trained_from IS 'first lead creation time learned from';
 COMMENT ON COLUMN @extschema@.model_registry.trained_to IS 'end of the creation times learned from';
@@ -2513,6 +2518,7 @@ COMMENT ON COLUMN @extschema@.model_registry.auc_test IS 'ROC AUC on the held-ou
 COMMENT ON COLUMN @extschema@.model_registry.log_loss_test IS 'log loss on the held-out leads (lower is better)';
 COMMENT ON COLUMN @extschema@.model_registry.iterations IS 'IRLS passes (logreg)';
 COMMENT ON COLUMN @extschema@.model_registry.converged IS 'whether the fit converged (logreg)';
+COMMENT ON COLUMN @extschema@.model_registry.stage IS 'contact (learns from reps'' work too: lead.score) or form (only what the form brings: lead.form_score); since 0.16';
 COMMENT ON COLUMN @extschema@.model_registry.features IS 'number of features in the encoding';
 
 CREATE VIEW @extschema@.model_coefficients WITH (security_invoker = true) AS
@@ -2606,6 +2612,40 @@ COMMENT ON COLUMN @extschema@.lead_features.vals IS 'the features as a JSON obje
 COMMENT ON COLUMN @extschema@.lead_features.converted IS 'the label: paid within org.conversion_days of coming in';
 COMMENT ON COLUMN @extschema@.lead_features.label_known IS 'true once org.conversion_days have passed (as of org.report_as_of or now), so the label is final';
 
+-- (a view of its own: a step of before makes lead_features again, and a
+-- view cannot lose columns)
+CREATE VIEW @extschema@.lead_form_features WITH (security_invoker = true) AS
+WITH prior AS (
+  -- the touches before the form: a visitor's anonymous journey
+  SELECT t.org_id, t.lead_id, count(*) AS n
+    FROM @extschema@.touchpoint t
+    JOIN @extschema@.lead x ON x.org_id = t.org_id AND x.lead_id = t.lead_id
+   WHERE t.occurred_at < x.created_at
+   GROUP BY t.org_id, t.lead_id
+), paid AS (
+  SELECT s.org_id, s.lead_id, min(s.paid_at) AS at FROM @extschema@.sales_order s
+   WHERE s.status = 'paid' AND NOT s.is_renewal GROUP BY s.org_id, s.lead_id
+)
+SELECT l.org_id, l.lead_id, l.created_at, l.status,
+       @extschema@.lead_form_vals(ch.code, cp.code, l.subject, l.city_tier, l.child_age, l.grade,
+                                  l.created_at AT TIME ZONE o.timezone, l.attrs ->> 'variant', pr.n) AS vals,
+       coalesce(p.at <= l.created_at + o.conversion_days * interval '1 day', false) AS converted,
+       l.created_at + o.conversion_days * interval '1 day' <= coalesce(o.report_as_of, now()) AS label_known
+  FROM @extschema@.lead l
+  JOIN @extschema@.org o ON o.org_id = l.org_id
+  JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.first_channel_id
+  LEFT JOIN @extschema@.campaign cp ON cp.org_id = l.org_id AND cp.campaign_id = l.first_campaign_id
+  LEFT JOIN prior pr ON pr.org_id = l.org_id AND pr.lead_id = l.lead_id
+  LEFT JOIN paid p ON p.org_id = l.org_id AND p.lead_id = l.lead_id;
+COMMENT ON VIEW @extschema@.lead_form_features IS 'the form-time features of each lead (since 0.16): only what is known when its form arrives, which a form-stage conversion model learns from and ingest_lead scores; the label as in lead_features';
+COMMENT ON COLUMN @extschema@.lead_form_features.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.lead_form_features.lead_id IS 'lead';
+COMMENT ON COLUMN @extschema@.lead_form_features.created_at IS 'when the form arrived';
+COMMENT ON COLUMN @extschema@.lead_form_features.status IS 'sales status of the lead';
+COMMENT ON COLUMN @extschema@.lead_form_features.vals IS 'the features as a JSON object (lead_form_vals()): channel, campaign, subject, city_tier, age_band, grade, daypart, weekend, variant, log_prior_touches';
+COMMENT ON COLUMN @extschema@.lead_form_features.converted IS 'the label: paid within org.conversion_days of coming in';
+COMMENT ON COLUMN @extschema@.lead_form_features.label_known IS 'true once org.conversion_days have passed (as of org.report_as_of or now), so the label is final';
+
 CREATE VIEW @extschema@.model_lift WITH (security_invoker = true) AS
 -- the features from the view lead_features since 0.12 (a table-reading
 -- function per org before, which Citus cannot run inside a shard's query);
@@ -2620,6 +2660,16 @@ WITH held_out AS (
      SELECT x.lead_id, x.vals, x.converted FROM @extschema@.lead_features x
       WHERE x.org_id = cm.org_id AND x.created_at >= cm.test_from AND x.created_at < cm.trained_to AND x.label_known
      OFFSET 0) f  -- (not pulled up into a join: read model by model)
+   WHERE cm.stage = 'contact'
+  UNION ALL
+  -- (since 0.16) a form model's, on their form-time features
+  SELECT cm.org_id, cm.model_id, f.lead_id, @extschema@.model_predict(cm.kind, cm.coef, cm.encoding, cm.nb_tables, f.vals), f.converted
+    FROM @extschema@.conversion_model cm
+   CROSS JOIN LATERAL (
+     SELECT x.lead_id, x.vals, x.converted FROM @extschema@.lead_form_features x
+      WHERE x.org_id = cm.org_id AND x.created_at >= cm.test_from AND x.created_at < cm.trained_to AND x.label_known
+     OFFSET 0) f
+   WHERE cm.stage = 'form'
 ), d AS (
   -- (ties broken by lead since 0.15: leads of equal score fell into
   -- deciles in whatever order the plan read them)
@@ -3590,6 +3640,73 @@ BEGIN
   END IF;
 END
 $keys$;
+
+
+-- ---------------------------------------------------------------------------
+-- Ingestion's data (docs/reference/ingest.md): visitor linking (since 0.16).
+-- A visitor's anonymous touches belong to the lead its form made:
+-- ingest_lead and record_touch link them from 0.16 on, and this links those
+-- recorded before, each to the lead of the visitor's first linked touch.
+-- ---------------------------------------------------------------------------
+UPDATE @extschema@.touchpoint t SET lead_id = v.lead_id
+  FROM (SELECT DISTINCT ON (x.org_id, x.visitor_id) x.org_id, x.visitor_id, x.lead_id
+          FROM @extschema@.touchpoint x
+         WHERE x.visitor_id IS NOT NULL AND x.lead_id IS NOT NULL
+         ORDER BY x.org_id, x.visitor_id, x.occurred_at, x.touchpoint_id) v
+ WHERE t.org_id = v.org_id AND t.visitor_id = v.visitor_id AND t.lead_id IS NULL;
+
+-- ---------------------------------------------------------------------------
+-- The form-time model (since 0.16; docs/reference/model.md): a conversion
+-- model of a stage, 'contact' (the model of before, which learns from what
+-- reps do) or 'form' (only what is known when the form arrives, which
+-- ingest_lead scores at once into lead.form_score).  Safe to run again
+-- (install() runs it as schema step 0.16; each DDL statement on its own, for
+-- Citus).  schema.sql has the column in conversion_model for a new schema.
+-- ---------------------------------------------------------------------------
+DO $cm$
+BEGIN
+  ALTER TABLE @extschema@.conversion_model ADD COLUMN IF NOT EXISTS stage text NOT NULL DEFAULT 'contact';
+END
+$cm$;
+DO $cm$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conname = 'conversion_model_stage_check'
+                    AND conrelid = '@extschema@.conversion_model'::regclass) THEN
+    ALTER TABLE @extschema@.conversion_model ADD CONSTRAINT conversion_model_stage_check CHECK (stage IN ('contact', 'form'));
+  END IF;
+END
+$cm$;
+DROP INDEX IF EXISTS @extschema@.conversion_model_one_active;
+CREATE UNIQUE INDEX IF NOT EXISTS conversion_model_one_active_per_stage ON @extschema@.conversion_model (org_id, stage) WHERE active;
+COMMENT ON TABLE @extschema@.conversion_model IS 'registry of trained conversion models, versioned per org and name; at most one active per org and stage';
+COMMENT ON COLUMN @extschema@.conversion_model.stage IS 'contact: learns from everything known of a lead, reps'' work included (lead.score); form: only from what is known when the form arrives (lead.form_score, scored by ingest_lead)';
+
+DO $lead$
+BEGIN
+  ALTER TABLE @extschema@.lead ADD COLUMN IF NOT EXISTS form_score float8, ADD COLUMN IF NOT EXISTS form_scored_at timestamptz,
+    ADD COLUMN IF NOT EXISTS form_score_model_id bigint;
+END
+$lead$;
+DO $lead$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conname = 'lead_form_score_check'
+                    AND conrelid = '@extschema@.lead'::regclass) THEN
+    ALTER TABLE @extschema@.lead ADD CONSTRAINT lead_form_score_check CHECK (form_score BETWEEN 0 AND 1);
+  END IF;
+END
+$lead$;
+DO $lead$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conname = 'lead_form_score_model_fkey'
+                    AND conrelid = '@extschema@.lead'::regclass) THEN
+    ALTER TABLE @extschema@.lead ADD CONSTRAINT lead_form_score_model_fkey
+      FOREIGN KEY (org_id, form_score_model_id) REFERENCES @extschema@.conversion_model (org_id, model_id);
+  END IF;
+END
+$lead$;
+COMMENT ON COLUMN @extschema@.lead.form_score IS 'probability of conversion when the form arrived, under the org''s active form-time model (ingest_lead; score_leads with a form model rescores it)';
+COMMENT ON COLUMN @extschema@.lead.form_scored_at IS 'when form_score was computed';
+COMMENT ON COLUMN @extschema@.lead.form_score_model_id IS 'the form-time model that gave form_score';
 $full$
 WHEN 'schema_version' THEN $schema_version$
 CREATE TABLE @extschema@.schema_version (
@@ -4559,6 +4676,19 @@ SELECT c.org_id, c.order_id, c.lead_id, c.converted_at, c.model,
        x.credit * c.net_revenue AS credited_revenue, x.credit * c.ltv_revenue AS credited_ltv_revenue, c.touches,
        c.is_org_model
   FROM credit c CROSS JOIN LATERAL unnest(c.credits) x;
+COMMENT ON VIEW @extschema@.conversion_credit IS 'audit of attribution: one row per conversion (a lead''s first paid order) x model x channel and campaign of its journey, with their share of the conversion and of its revenue';
+COMMENT ON COLUMN @extschema@.conversion_credit.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.conversion_credit.order_id IS 'the converting order';
+COMMENT ON COLUMN @extschema@.conversion_credit.lead_id IS 'the lead who converted';
+COMMENT ON COLUMN @extschema@.conversion_credit.converted_at IS 'when the order was paid';
+COMMENT ON COLUMN @extschema@.conversion_credit.model IS 'first_touch, last_touch, last_non_direct, linear, position_based or time_decay';
+COMMENT ON COLUMN @extschema@.conversion_credit.channel IS 'channel code';
+COMMENT ON COLUMN @extschema@.conversion_credit.campaign_id IS 'campaign of the touches credited; NULL for touches without one and for direct channels';
+COMMENT ON COLUMN @extschema@.conversion_credit.credit IS 'the share of the channel and campaign in the conversion under the model (a journey''s shares add up to 1; 0 when touched but not credited)';
+COMMENT ON COLUMN @extschema@.conversion_credit.credited_revenue IS 'share of the order''s revenue net of refunds';
+COMMENT ON COLUMN @extschema@.conversion_credit.credited_ltv_revenue IS 'share of the student''s net revenue within org.ltv_horizon, renewals included';
+COMMENT ON COLUMN @extschema@.conversion_credit.touches IS 'touches of the journey (all channels, before the lookback filter)';
+COMMENT ON COLUMN @extschema@.conversion_credit.is_org_model IS 'true when model is the org''s attribution_model, the one channel_roi and channel_payback report';
 CREATE OR REPLACE VIEW @extschema@.attribution_comparison WITH (security_invoker = true) AS
 WITH h AS (
   SELECT cc.org_id, cc.channel,
@@ -4598,6 +4728,18 @@ SELECT h.org_id, h.channel,
   LEFT JOIN dd ON dd.org_id = h.org_id
   LEFT JOIN LATERAL (SELECT x.* FROM unnest(dd.markov) x WHERE x.channel = h.channel) m ON true
   LEFT JOIN LATERAL (SELECT x.* FROM unnest(dd.shapley) x WHERE x.channel = h.channel) s ON true;
+COMMENT ON VIEW @extschema@.attribution_comparison IS 'conversions credited to each channel under every model side by side: the six heuristic models, first-order Markov (with removal effect) and Shapley';
+COMMENT ON COLUMN @extschema@.attribution_comparison.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.attribution_comparison.channel IS 'channel code';
+COMMENT ON COLUMN @extschema@.attribution_comparison.first_touch IS 'conversions credited by first touch';
+COMMENT ON COLUMN @extschema@.attribution_comparison.last_touch IS 'conversions credited by last touch';
+COMMENT ON COLUMN @extschema@.attribution_comparison.last_non_direct IS 'conversions credited by last non-direct touch';
+COMMENT ON COLUMN @extschema@.attribution_comparison.linear IS 'conversions credited linearly (per touch)';
+COMMENT ON COLUMN @extschema@.attribution_comparison.position_based IS 'conversions credited 40/20/40 by position';
+COMMENT ON COLUMN @extschema@.attribution_comparison.time_decay IS 'conversions credited by time decay (7-day half-life)';
+COMMENT ON COLUMN @extschema@.attribution_comparison.markov IS 'conversions credited by first-order Markov removal effects (journeys of all leads; no lookback)';
+COMMENT ON COLUMN @extschema@.attribution_comparison.markov_removal_effect IS 'share of conversions lost without the channel';
+COMMENT ON COLUMN @extschema@.attribution_comparison.shapley IS 'conversions credited by the Shapley value (journeys of all leads; no lookback)';
 -- cohort_retention reads each spell's months in a LATERAL subquery (the
 -- same rows; src/sql/schema/service.sql, whose text this is)
 CREATE OR REPLACE VIEW @extschema@.cohort_retention WITH (security_invoker = true) AS
@@ -4641,8 +4783,21 @@ SELECT m.org_id, m.cohort_month, m.cohort_kind, (k.i - 1)::int AS months_since,
  WHERE (m.cohort_month + (k.i - 1) * interval '1 month')::date
        <= date_trunc('month', coalesce(o.report_as_of, now()) AT TIME ZONE o.timezone)::date
  GROUP BY m.org_id, m.cohort_month, m.cohort_kind, k.i;
+COMMENT ON VIEW @extschema@.cohort_retention IS 'cohort retention matrix: students who began a spell in a month, and how many were active that many months later ("on") or then or later ("on or after"), first-time and recurring apart; months 0 to 12';
+COMMENT ON COLUMN @extschema@.cohort_retention.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.cohort_retention.cohort_month IS 'month the spells began';
+COMMENT ON COLUMN @extschema@.cohort_retention.cohort_kind IS 'first_time (the student''s first spell) or recurring (a returning student)';
+COMMENT ON COLUMN @extschema@.cohort_retention.months_since IS 'months after the cohort month, 0 to 12';
+COMMENT ON COLUMN @extschema@.cohort_retention.cohort_students IS 'students in the cohort';
+COMMENT ON COLUMN @extschema@.cohort_retention.active_students IS 'students of the cohort with a term running in that month';
+COMMENT ON COLUMN @extschema@.cohort_retention.active_or_later_students IS 'students of the cohort active in that month or any later one';
+COMMENT ON COLUMN @extschema@.cohort_retention.retention_on IS 'active_students / cohort_students';
+COMMENT ON COLUMN @extschema@.cohort_retention.retention_on_or_after IS 'active_or_later_students / cohort_students';
 -- model_lift reads each model's held-out leads in a LATERAL subquery (the
--- same rows; src/sql/schema/model.sql)
+-- same rows).  Its text as 0.15 landed it, frozen here: 0.16 changed the
+-- view, and a '-- @view' marker takes the view's text of now (a landed
+-- step's marker becomes its text when a later version changes the view;
+-- docs/dba/layout.md)
 CREATE OR REPLACE VIEW @extschema@.model_lift WITH (security_invoker = true) AS
 -- the features from the view lead_features since 0.12 (a table-reading
 -- function per org before, which Citus cannot run inside a shard's query);
@@ -4718,6 +4873,184 @@ BEGIN
   END IF;
 END
 $keys$;
+
+-- and a visitor's anonymous touches linked to its lead, src/sql/schema/ingest.sql
+
+-- ---------------------------------------------------------------------------
+-- Ingestion's data (docs/reference/ingest.md): visitor linking (since 0.16).
+-- A visitor's anonymous touches belong to the lead its form made:
+-- ingest_lead and record_touch link them from 0.16 on, and this links those
+-- recorded before, each to the lead of the visitor's first linked touch.
+-- ---------------------------------------------------------------------------
+UPDATE @extschema@.touchpoint t SET lead_id = v.lead_id
+  FROM (SELECT DISTINCT ON (x.org_id, x.visitor_id) x.org_id, x.visitor_id, x.lead_id
+          FROM @extschema@.touchpoint x
+         WHERE x.visitor_id IS NOT NULL AND x.lead_id IS NOT NULL
+         ORDER BY x.org_id, x.visitor_id, x.occurred_at, x.touchpoint_id) v
+ WHERE t.org_id = v.org_id AND t.visitor_id = v.visitor_id AND t.lead_id IS NULL;
+-- the form-time model: conversion_model.stage, lead.form_score,
+-- src/sql/schema/form_model.sql; the view lead_form_features (with its
+-- comments), model_registry gains the stage, and model_lift scores a form
+-- model's held-out leads on their form-time features
+
+-- ---------------------------------------------------------------------------
+-- The form-time model (since 0.16; docs/reference/model.md): a conversion
+-- model of a stage, 'contact' (the model of before, which learns from what
+-- reps do) or 'form' (only what is known when the form arrives, which
+-- ingest_lead scores at once into lead.form_score).  Safe to run again
+-- (install() runs it as schema step 0.16; each DDL statement on its own, for
+-- Citus).  schema.sql has the column in conversion_model for a new schema.
+-- ---------------------------------------------------------------------------
+DO $cm$
+BEGIN
+  ALTER TABLE @extschema@.conversion_model ADD COLUMN IF NOT EXISTS stage text NOT NULL DEFAULT 'contact';
+END
+$cm$;
+DO $cm$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conname = 'conversion_model_stage_check'
+                    AND conrelid = '@extschema@.conversion_model'::regclass) THEN
+    ALTER TABLE @extschema@.conversion_model ADD CONSTRAINT conversion_model_stage_check CHECK (stage IN ('contact', 'form'));
+  END IF;
+END
+$cm$;
+DROP INDEX IF EXISTS @extschema@.conversion_model_one_active;
+CREATE UNIQUE INDEX IF NOT EXISTS conversion_model_one_active_per_stage ON @extschema@.conversion_model (org_id, stage) WHERE active;
+COMMENT ON TABLE @extschema@.conversion_model IS 'registry of trained conversion models, versioned per org and name; at most one active per org and stage';
+COMMENT ON COLUMN @extschema@.conversion_model.stage IS 'contact: learns from everything known of a lead, reps'' work included (lead.score); form: only from what is known when the form arrives (lead.form_score, scored by ingest_lead)';
+
+DO $lead$
+BEGIN
+  ALTER TABLE @extschema@.lead ADD COLUMN IF NOT EXISTS form_score float8, ADD COLUMN IF NOT EXISTS form_scored_at timestamptz,
+    ADD COLUMN IF NOT EXISTS form_score_model_id bigint;
+END
+$lead$;
+DO $lead$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conname = 'lead_form_score_check'
+                    AND conrelid = '@extschema@.lead'::regclass) THEN
+    ALTER TABLE @extschema@.lead ADD CONSTRAINT lead_form_score_check CHECK (form_score BETWEEN 0 AND 1);
+  END IF;
+END
+$lead$;
+DO $lead$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conname = 'lead_form_score_model_fkey'
+                    AND conrelid = '@extschema@.lead'::regclass) THEN
+    ALTER TABLE @extschema@.lead ADD CONSTRAINT lead_form_score_model_fkey
+      FOREIGN KEY (org_id, form_score_model_id) REFERENCES @extschema@.conversion_model (org_id, model_id);
+  END IF;
+END
+$lead$;
+COMMENT ON COLUMN @extschema@.lead.form_score IS 'probability of conversion when the form arrived, under the org''s active form-time model (ingest_lead; score_leads with a form model rescores it)';
+COMMENT ON COLUMN @extschema@.lead.form_scored_at IS 'when form_score was computed';
+COMMENT ON COLUMN @extschema@.lead.form_score_model_id IS 'the form-time model that gave form_score';
+CREATE OR REPLACE VIEW @extschema@.lead_form_features WITH (security_invoker = true) AS
+WITH prior AS (
+  -- the touches before the form: a visitor's anonymous journey
+  SELECT t.org_id, t.lead_id, count(*) AS n
+    FROM @extschema@.touchpoint t
+    JOIN @extschema@.lead x ON x.org_id = t.org_id AND x.lead_id = t.lead_id
+   WHERE t.occurred_at < x.created_at
+   GROUP BY t.org_id, t.lead_id
+), paid AS (
+  SELECT s.org_id, s.lead_id, min(s.paid_at) AS at FROM @extschema@.sales_order s
+   WHERE s.status = 'paid' AND NOT s.is_renewal GROUP BY s.org_id, s.lead_id
+)
+SELECT l.org_id, l.lead_id, l.created_at, l.status,
+       @extschema@.lead_form_vals(ch.code, cp.code, l.subject, l.city_tier, l.child_age, l.grade,
+                                  l.created_at AT TIME ZONE o.timezone, l.attrs ->> 'variant', pr.n) AS vals,
+       coalesce(p.at <= l.created_at + o.conversion_days * interval '1 day', false) AS converted,
+       l.created_at + o.conversion_days * interval '1 day' <= coalesce(o.report_as_of, now()) AS label_known
+  FROM @extschema@.lead l
+  JOIN @extschema@.org o ON o.org_id = l.org_id
+  JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.first_channel_id
+  LEFT JOIN @extschema@.campaign cp ON cp.org_id = l.org_id AND cp.campaign_id = l.first_campaign_id
+  LEFT JOIN prior pr ON pr.org_id = l.org_id AND pr.lead_id = l.lead_id
+  LEFT JOIN paid p ON p.org_id = l.org_id AND p.lead_id = l.lead_id;
+COMMENT ON VIEW @extschema@.lead_form_features IS 'the form-time features of each lead (since 0.16): only what is known when its form arrives, which a form-stage conversion model learns from and ingest_lead scores; the label as in lead_features';
+COMMENT ON COLUMN @extschema@.lead_form_features.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.lead_form_features.lead_id IS 'lead';
+COMMENT ON COLUMN @extschema@.lead_form_features.created_at IS 'when the form arrived';
+COMMENT ON COLUMN @extschema@.lead_form_features.status IS 'sales status of the lead';
+COMMENT ON COLUMN @extschema@.lead_form_features.vals IS 'the features as a JSON object (lead_form_vals()): channel, campaign, subject, city_tier, age_band, grade, daypart, weekend, variant, log_prior_touches';
+COMMENT ON COLUMN @extschema@.lead_form_features.converted IS 'the label: paid within org.conversion_days of coming in';
+COMMENT ON COLUMN @extschema@.lead_form_features.label_known IS 'true once org.conversion_days have passed (as of org.report_as_of or now), so the label is final';
+CREATE OR REPLACE VIEW @extschema@.model_registry WITH (security_invoker = true) AS
+SELECT cm.org_id, cm.model_id, cm.name, cm.version, cm.kind, cm.active, cm.trained_at, cm.trained_from, cm.trained_to,
+       cm.test_from, cm.rows_train, cm.rows_test, cm.positives_train,
+       round(cm.auc_train::numeric, 4) AS auc_train, round(cm.auc_test::numeric, 4) AS auc_test,
+       round(cm.log_loss_test::numeric, 4) AS log_loss_test, cm.iterations, cm.converged,
+       jsonb_array_length(cm.encoding -> 'features') AS features,
+       cm.stage
+  FROM @extschema@.conversion_model cm;
+COMMENT ON VIEW @extschema@.model_registry IS 'every trained conversion model with its held-out metrics, logreg and the naive Bayes baseline side by side';
+COMMENT ON COLUMN @extschema@.model_registry.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.model_registry.model_id IS 'model id';
+COMMENT ON COLUMN @extschema@.model_registry.name IS 'model name';
+COMMENT ON COLUMN @extschema@.model_registry.version IS 'version under its name';
+COMMENT ON COLUMN @extschema@.model_registry.kind IS 'logreg or naive_bayes';
+COMMENT ON COLUMN @extschema@.model_registry.active IS 'the active model of its stage: the one score_leads (contact) or ingest_lead (form) uses';
+COMMENT ON COLUMN @extschema@.model_registry.trained_at IS 'when it was trained';
+COMMENT ON COLUMN @extschema@.model_registry.trained_from IS 'first lead creation time learned from';
+COMMENT ON COLUMN @extschema@.model_registry.trained_to IS 'end of the creation times learned from';
+COMMENT ON COLUMN @extschema@.model_registry.test_from IS 'start of the held-out period';
+COMMENT ON COLUMN @extschema@.model_registry.rows_train IS 'leads learned from';
+COMMENT ON COLUMN @extschema@.model_registry.rows_test IS 'held-out leads';
+COMMENT ON COLUMN @extschema@.model_registry.positives_train IS 'converted leads learned from';
+COMMENT ON COLUMN @extschema@.model_registry.auc_train IS 'ROC AUC on the training leads';
+COMMENT ON COLUMN @extschema@.model_registry.auc_test IS 'ROC AUC on the held-out leads (compare models here)';
+COMMENT ON COLUMN @extschema@.model_registry.log_loss_test IS 'log loss on the held-out leads (lower is better)';
+COMMENT ON COLUMN @extschema@.model_registry.iterations IS 'IRLS passes (logreg)';
+COMMENT ON COLUMN @extschema@.model_registry.converged IS 'whether the fit converged (logreg)';
+COMMENT ON COLUMN @extschema@.model_registry.stage IS 'contact (learns from reps'' work too: lead.score) or form (only what the form brings: lead.form_score); since 0.16';
+COMMENT ON COLUMN @extschema@.model_registry.features IS 'number of features in the encoding';
+CREATE OR REPLACE VIEW @extschema@.model_lift WITH (security_invoker = true) AS
+-- the features from the view lead_features since 0.12 (a table-reading
+-- function per org before, which Citus cannot run inside a shard's query);
+-- since 0.15 each model reads its held-out leads in a LATERAL subquery
+-- (through lead's (org_id, created_at) index), so that an org without
+-- models reads no lead (1.5 s at the demo's scale 1 before)
+WITH held_out AS (
+  -- each model's held-out leads, scored by the model
+  SELECT cm.org_id, cm.model_id, f.lead_id, @extschema@.model_predict(cm.kind, cm.coef, cm.encoding, cm.nb_tables, f.vals) AS score, f.converted
+    FROM @extschema@.conversion_model cm
+   CROSS JOIN LATERAL (
+     SELECT x.lead_id, x.vals, x.converted FROM @extschema@.lead_features x
+      WHERE x.org_id = cm.org_id AND x.created_at >= cm.test_from AND x.created_at < cm.trained_to AND x.label_known
+     OFFSET 0) f  -- (not pulled up into a join: read model by model)
+   WHERE cm.stage = 'contact'
+  UNION ALL
+  -- (since 0.16) a form model's, on their form-time features
+  SELECT cm.org_id, cm.model_id, f.lead_id, @extschema@.model_predict(cm.kind, cm.coef, cm.encoding, cm.nb_tables, f.vals), f.converted
+    FROM @extschema@.conversion_model cm
+   CROSS JOIN LATERAL (
+     SELECT x.lead_id, x.vals, x.converted FROM @extschema@.lead_form_features x
+      WHERE x.org_id = cm.org_id AND x.created_at >= cm.test_from AND x.created_at < cm.trained_to AND x.label_known
+     OFFSET 0) f
+   WHERE cm.stage = 'form'
+), d AS (
+  -- (ties broken by lead since 0.15: leads of equal score fell into
+  -- deciles in whatever order the plan read them)
+  SELECT h.*, ntile(10) OVER (PARTITION BY h.org_id, h.model_id ORDER BY h.score DESC, h.lead_id) AS decile,
+         avg(h.converted::int) OVER (PARTITION BY h.org_id, h.model_id) AS base_rate
+    FROM held_out h
+)
+SELECT d.org_id, d.model_id, d.decile, count(*) AS leads, count(*) FILTER (WHERE d.converted) AS converted,
+       round(avg(d.converted::int)::numeric, 4) AS conversion_rate,
+       round((avg(d.converted::int) / nullif(min(d.base_rate), 0))::numeric, 3) AS lift,
+       round(min(d.score)::numeric, 4) AS min_score, round(max(d.score)::numeric, 4) AS max_score
+  FROM d GROUP BY d.org_id, d.model_id, d.decile;
+COMMENT ON VIEW @extschema@.model_lift IS 'lift by score decile (1 = highest scores) on each model''s held-out leads: how much better than average each tenth converts';
+COMMENT ON COLUMN @extschema@.model_lift.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.model_lift.model_id IS 'model';
+COMMENT ON COLUMN @extschema@.model_lift.decile IS 'score decile, 1 for the highest tenth';
+COMMENT ON COLUMN @extschema@.model_lift.leads IS 'leads in the decile';
+COMMENT ON COLUMN @extschema@.model_lift.converted IS 'of which converted within org.conversion_days';
+COMMENT ON COLUMN @extschema@.model_lift.conversion_rate IS 'converted / leads';
+COMMENT ON COLUMN @extschema@.model_lift.lift IS 'conversion rate of the decile / conversion rate of all held-out leads';
+COMMENT ON COLUMN @extschema@.model_lift.min_score IS 'lowest score in the decile';
+COMMENT ON COLUMN @extschema@.model_lift.max_score IS 'highest score in the decile';
 $step$
 END
 $schema_ddl$;
@@ -4921,7 +5254,7 @@ BEGIN
   IF explain_score.lead_id IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'lead_id must not be null';
   END IF;
-  SELECT f.vals INTO v FROM @extschema@.lead_feature_values(m.org_id) f WHERE f.lead_id = explain_score.lead_id;
+  SELECT f.vals INTO v FROM @extschema@.stage_feature_values(m.org_id, m.stage) f WHERE f.lead_id = explain_score.lead_id;
   IF NOT FOUND THEN
     RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s of org %s', explain_score.lead_id, m.org_id);
   END IF;
@@ -4951,3 +5284,456 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.explain_score(bigint, bigint, bigint) IS 'why a lead scores as it does: each feature''s contribution to the log-odds (coefficient x value for logreg, log likelihood ratio for naive_bayes); they sum to the logit of the score';
+
+CREATE OR REPLACE FUNCTION @extschema@.ingest_lead(org_id bigint, phone text, channel text, campaign text,
+                                        occurred_at timestamptz, attrs jsonb DEFAULT '{}')
+RETURNS TABLE (lead_id bigint, is_new boolean)
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o record := @extschema@.ingest_org(ingest_lead.org_id);
+  a jsonb := coalesce(ingest_lead.attrs, '{}');
+  ts timestamptz := ingest_lead.occurred_at;
+  e164 text;
+  ch bigint;
+  cp bigint;
+  v_name text; v_age smallint; v_grade smallint; v_subject text; v_city text; v_tier smallint; v_visitor text;
+  v_lead bigint;
+  v_new boolean;
+  v_now timestamptz := now();
+  fm record;
+  v_form_score float8;
+BEGIN
+  PERFORM @extschema@.ingest_check_time(o, ts, 'occurred_at');
+  PERFORM @extschema@.ingest_check_attrs(a);
+  IF length(ingest_lead.phone) > 64 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'phone is longer than 64 characters';
+  END IF;
+  v_name    := @extschema@.ingest_attr(a, 'name', 'string');
+  v_age     := @extschema@.ingest_attr(a, 'child_age', 'int', 1, 18);
+  v_grade   := @extschema@.ingest_attr(a, 'grade', 'int', 0, 12);
+  v_subject := @extschema@.ingest_attr(a, 'subject', 'string', NULL, 100);
+  v_city    := @extschema@.ingest_attr(a, 'city', 'string', NULL, 100);
+  v_tier    := @extschema@.ingest_attr(a, 'city_tier', 'int', 1, 5);
+  v_visitor := @extschema@.ingest_attr(a, 'visitor_id', 'string');
+  a := a - '{name,child_age,grade,subject,city,city_tier,visitor_id}'::text[];
+
+  ch := @extschema@.channel_id_of(o, ingest_lead.channel);
+  cp := @extschema@.campaign_id_of(o, ch, ingest_lead.campaign);
+  e164 := @extschema@.normalize_phone(ingest_lead.phone);
+
+  IF e164 IS NOT NULL THEN
+    -- 撞单 protection: one lead per phone.  The phone is in lead_contact
+    -- (since 0.12), so the lead is found there: one ingest of a phone at a
+    -- time in an org (on a cluster, on the node that holds the org), and the
+    -- unique key of lead_contact behind it.
+    PERFORM pg_advisory_xact_lock(hashtextextended(e164, o.org_id));
+    SELECT c.lead_id INTO v_lead FROM @extschema@.lead_contact c WHERE c.org_id = o.org_id AND c.phone = e164;
+  END IF;
+  IF v_lead IS NULL THEN
+    -- the form-time score, where the org has an active form model (since
+    -- 0.16): from what the form brings and the visitor's anonymous touches
+    -- before it, which become the lead's below (lead_form_vals(), as the
+    -- view lead_features has them, so score_leads gives the same score)
+    SELECT cm.model_id, cm.kind, cm.coef, cm.encoding, cm.nb_tables INTO fm
+      FROM @extschema@.conversion_model cm WHERE cm.org_id = o.org_id AND cm.active AND cm.stage = 'form';
+    IF fm.model_id IS NOT NULL THEN
+      v_form_score := @extschema@.model_predict(fm.kind, fm.coef, fm.encoding, fm.nb_tables,
+        @extschema@.lead_form_vals(
+          (SELECT c.code FROM @extschema@.channel c WHERE c.org_id = o.org_id AND c.channel_id = ch),
+          (SELECT c.code FROM @extschema@.campaign c WHERE c.org_id = o.org_id AND c.campaign_id = cp),
+          v_subject, v_tier, v_age, v_grade, ts AT TIME ZONE o.timezone, a ->> 'variant',
+          CASE WHEN v_visitor IS NULL THEN 0
+               ELSE (SELECT count(*) FROM @extschema@.touchpoint t
+                      WHERE t.org_id = o.org_id AND t.visitor_id = v_visitor AND t.lead_id IS NULL AND t.occurred_at < ts) END));
+    END IF;
+    -- a new lead; an invalid or missing phone is kept, flagged by
+    -- phone_valid = false, and never de-duplicated
+    INSERT INTO @extschema@.lead (org_id, phone_masked, phone_valid, name, child_age, grade, subject, city, city_tier,
+                                  visitor_id, first_channel_id, first_campaign_id, latest_channel_id, latest_campaign_id,
+                                  created_at, last_touch_at, attrs, form_score, form_scored_at, form_score_model_id)
+    VALUES (o.org_id, @extschema@.mask_phone(coalesce(e164, ingest_lead.phone)), e164 IS NOT NULL,
+            v_name, v_age, v_grade, v_subject, v_city, v_tier, v_visitor, ch, cp, ch, cp, ts, ts, a,
+            v_form_score, CASE WHEN fm.model_id IS NOT NULL THEN v_now END, fm.model_id)
+    RETURNING lead_id INTO v_lead;
+    IF ingest_lead.phone IS NOT NULL THEN
+      INSERT INTO @extschema@.lead_contact (org_id, lead_id, phone, phone_raw)
+      VALUES (o.org_id, v_lead, e164, ingest_lead.phone);
+    END IF;
+    v_new := true;
+  ELSE
+    -- a repeat fills blanks and moves the latest touch, but never changes
+    -- the owner, nor (since 0.14) moves the first touch earlier: late data
+    -- does that through backfill_first_touch()
+    UPDATE @extschema@.lead l SET
+      name       = coalesce(l.name, v_name),
+      child_age  = coalesce(l.child_age, v_age),
+      grade      = coalesce(l.grade, v_grade),
+      subject    = coalesce(l.subject, v_subject),
+      city       = coalesce(l.city, v_city),
+      city_tier  = coalesce(l.city_tier, v_tier),
+      visitor_id = coalesce(l.visitor_id, v_visitor),
+      attrs      = a || l.attrs,
+      latest_channel_id  = CASE WHEN ts >= l.last_touch_at THEN ch ELSE l.latest_channel_id END,
+      latest_campaign_id = CASE WHEN ts >= l.last_touch_at THEN cp ELSE l.latest_campaign_id END,
+      last_touch_at      = greatest(l.last_touch_at, ts),
+      updated_at = v_now
+     WHERE l.org_id = o.org_id AND l.lead_id = v_lead;
+    v_new := false;
+  END IF;
+
+  INSERT INTO @extschema@.touchpoint (org_id, lead_id, visitor_id, channel_id, campaign_id, kind, occurred_at)
+  VALUES (o.org_id, v_lead, v_visitor, ch, cp, 'form', ts);
+  INSERT INTO @extschema@.lead_event (org_id, lead_id, event_type, occurred_at, channel_id, attrs)
+  VALUES (o.org_id, v_lead, 'form_submitted', ts, ch, a);
+  -- the visitor's anonymous touches belong to the lead from now on, in the
+  -- funnel, attribution and features (since 0.16; they were kept by
+  -- visitor_id only, and no view read them)
+  IF v_visitor IS NOT NULL THEN
+    UPDATE @extschema@.touchpoint t SET lead_id = v_lead
+     WHERE t.org_id = o.org_id AND t.visitor_id = v_visitor AND t.lead_id IS NULL;
+  END IF;
+
+  lead_id := v_lead;
+  is_new := v_new;
+  RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.ingest_lead(bigint, text, text, text, timestamptz, jsonb) IS 'ingests a landing-page submission: one lead per valid phone per org (a repeat adds a touchpoint and a form_submitted event but never a second lead nor a new owner); the anonymous touches of the form''s visitor (attrs.visitor_id) become the lead''s, and a new lead is scored by the org''s active form-time model into form_score (since 0.16); returns the lead and whether it is new';
+
+CREATE OR REPLACE FUNCTION @extschema@.record_touch(org_id bigint, lead_id bigint, channel text, campaign text,
+                                         occurred_at timestamptz, kind text DEFAULT 'visit',
+                                         visitor_id text DEFAULT NULL, attrs jsonb DEFAULT '{}')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o record := @extschema@.ingest_org(record_touch.org_id);
+  a jsonb := coalesce(record_touch.attrs, '{}');
+  ch bigint;
+  new_id bigint;
+  lead bigint := record_touch.lead_id;
+BEGIN
+  PERFORM @extschema@.ingest_check_time(o, record_touch.occurred_at, 'occurred_at');
+  PERFORM @extschema@.check_one_of(record_touch.kind, @extschema@.touch_kinds(), 'touch kind', 'kinds');
+  PERFORM @extschema@.ingest_check_attrs(a);
+  IF record_touch.lead_id IS NULL AND record_touch.visitor_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'a touch needs a lead_id or a visitor_id';
+  END IF;
+  PERFORM @extschema@.check_length(record_touch.visitor_id, 'visitor_id', 200);
+  IF lead IS NOT NULL THEN
+    PERFORM @extschema@.lead_of(o, lead);
+  ELSE
+    -- a visitor who has become a lead (its form, or a touch linked since):
+    -- the touch is that lead's (since 0.16), the latest one's if several
+    SELECT t.lead_id INTO lead FROM @extschema@.touchpoint t
+     WHERE t.org_id = o.org_id AND t.visitor_id = record_touch.visitor_id AND t.lead_id IS NOT NULL
+     ORDER BY t.occurred_at DESC, t.touchpoint_id DESC LIMIT 1;
+  END IF;
+  ch := @extschema@.channel_id_of(o, record_touch.channel);
+  INSERT INTO @extschema@.touchpoint (org_id, lead_id, visitor_id, channel_id, campaign_id, kind, occurred_at, attrs)
+  VALUES (o.org_id, lead, record_touch.visitor_id, ch,
+          @extschema@.campaign_id_of(o, ch, record_touch.campaign), record_touch.kind, record_touch.occurred_at, a)
+  RETURNING touchpoint_id INTO new_id;
+  IF lead IS NOT NULL THEN
+    UPDATE @extschema@.lead l SET last_touch_at = record_touch.occurred_at, updated_at = now()
+     WHERE l.org_id = o.org_id AND l.lead_id = lead AND l.last_touch_at < record_touch.occurred_at;
+  END IF;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.record_touch(bigint, bigint, text, text, timestamptz, text, text, jsonb) IS 'records a contact of a lead (or an anonymous visitor) with a channel and campaign, for attribution; a visitor who has become a lead touches as that lead (since 0.16); returns the touchpoint id';
+
+CREATE OR REPLACE FUNCTION @extschema@.stage_feature_values(org_id bigint, stage text)
+RETURNS TABLE (lead_id bigint, created_at timestamptz, status text, vals jsonb, converted boolean, label_known boolean)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o record := @extschema@.ingest_org(stage_feature_values.org_id);
+BEGIN
+  PERFORM @extschema@.check_one_of(stage_feature_values.stage, '{contact,form}', 'model stage', 'stages');
+  IF stage_feature_values.stage = 'form' THEN
+    RETURN QUERY
+    SELECT f.lead_id, f.created_at, f.status, f.vals, f.converted, f.label_known
+      FROM @extschema@.lead_form_features f WHERE f.org_id = o.org_id;
+  ELSE
+    RETURN QUERY
+    SELECT f.lead_id, f.created_at, f.status, f.vals, f.converted, f.label_known
+      FROM @extschema@.lead_features f WHERE f.org_id = o.org_id;
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.stage_feature_values(bigint, text) IS 'one org''s rows of the features a model of the stage learns from: lead_features for contact, lead_form_features for form (since 0.16); 22023 for another stage';
+
+CREATE OR REPLACE FUNCTION @extschema@.lead_form_vals(channel text, campaign text, subject text, city_tier integer, child_age integer,
+                                           grade integer, local_time timestamp, variant text, prior_touches bigint)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT jsonb_build_object(
+    'channel', channel,
+    'campaign', coalesce(campaign, 'none'),
+    'subject', coalesce(subject, 'unknown'),
+    'city_tier', coalesce('tier ' || city_tier, 'unknown'),
+    'age_band', coalesce((2 * (child_age / 2)) || '-' || (2 * (child_age / 2) + 1), 'unknown'),
+    'grade', coalesce('grade ' || grade, 'unknown'),
+    'daypart', CASE WHEN extract(hour FROM local_time) < 6 THEN 'night' WHEN extract(hour FROM local_time) < 12 THEN 'morning'
+                    WHEN extract(hour FROM local_time) < 18 THEN 'afternoon' ELSE 'evening' END,
+    'weekend', CASE WHEN extract(isodow FROM local_time) >= 6 THEN 'weekend' ELSE 'weekday' END,
+    'variant', coalesce(variant, 'none'),
+    'log_prior_touches', ln(1 + coalesce(prior_touches, 0)))
+$$;
+COMMENT ON FUNCTION @extschema@.lead_form_vals(text, text, text, integer, integer, integer, timestamp, text, bigint) IS 'the form-time features of a lead (since 0.16): channel and campaign of its form, subject, city tier, age band, grade, part of the day and weekend in the org''s time zone, the landing page''s variant (attrs.variant), and the log of its touches before the form (a visitor''s anonymous journey); the view lead_form_features and ingest_lead compute them with it';
+
+CREATE OR REPLACE FUNCTION @extschema@.model_score(coef float8[], encoding jsonb, vals jsonb) RETURNS float8
+AS 'MODULE_PATHNAME', 'leadmgmt_model_score' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.model_score(float8[], jsonb, jsonb) IS 'probability of a lead''s values under a logreg model''s coefficients and encoding: logreg_predict_coef(coef, model_features(encoding, vals)) in one pass in C (since 0.16); 22023 for an encoding or values that are not JSON objects of that form';
+
+CREATE OR REPLACE FUNCTION @extschema@.model_predict(kind text, coef float8[], encoding jsonb, nb_tables jsonb, vals jsonb)
+RETURNS float8
+LANGUAGE sql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE kind WHEN 'logreg' THEN @extschema@.model_score(coef, encoding, vals)
+                   ELSE @extschema@.nb_predict(nb_tables, vals) END
+$$;
+COMMENT ON FUNCTION @extschema@.model_predict(text, float8[], jsonb, jsonb, jsonb) IS 'probability of conversion of a lead''s values under a registered model of either kind, given the model''s kind, coef, encoding and nb_tables (columns of conversion_model); NULL where the model has no answer';
+
+CREATE OR REPLACE FUNCTION @extschema@.train_conversion_model(org_id bigint, name text, trained_from timestamptz, trained_to timestamptz,
+                                                   l2 float8 DEFAULT 1.0, kind text DEFAULT 'logreg',
+                                                   stage text DEFAULT 'contact')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET citus.allow_nested_distributed_execution = on
+AS $$
+DECLARE
+  o record := @extschema@.ingest_org(train_conversion_model.org_id);
+  enc jsonb;
+  tables jsonb;
+  test_from timestamptz;
+  n_train bigint;
+  n_test bigint;
+  pos bigint;
+  m @extschema@.logreg_model;
+  ver integer;
+  new_id bigint;
+BEGIN
+  IF name IS NULL OR trained_from IS NULL OR trained_to IS NULL OR l2 IS NULL OR kind IS NULL OR stage IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'train_conversion_model arguments must not be NULL';
+  END IF;
+  PERFORM @extschema@.check_length(name, 'name', 200, 1);
+  IF kind NOT IN ('logreg', 'naive_bayes') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown model kind "%s"', left(kind, 40)), HINT = 'Use logreg or naive_bayes.';
+  END IF;
+  -- (since 0.16 a model of a stage: contact, or form for form-time features)
+  PERFORM @extschema@.check_one_of(stage, '{contact,form}', 'model stage', 'stages');
+  IF trained_to <= trained_from THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'trained_to must be after trained_from';
+  END IF;
+  IF to_regclass('pg_temp.lm_model_rows') IS NOT NULL THEN
+    DROP TABLE pg_temp.lm_model_rows;
+  END IF;
+  CREATE TEMP TABLE lm_model_rows ON COMMIT DROP AS
+    SELECT v.lead_id, v.created_at, v.vals, v.converted AS y
+      FROM @extschema@.stage_feature_values(o.org_id, stage) v
+     WHERE v.created_at >= trained_from AND v.created_at < trained_to AND v.label_known;
+  -- the newest fifth of the leads, by creation time, is held out
+  SELECT percentile_disc(0.8) WITHIN GROUP (ORDER BY r.created_at), count(*) FILTER (WHERE r.y), count(*)
+    INTO test_from, pos, n_train FROM lm_model_rows r;
+  IF n_train < 50 OR pos < 5 OR n_train - pos < 5 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('too few leads to train on: %s leads, %s converted, between %s and %s with a known outcome', n_train, pos, trained_from, trained_to),
+      HINT = 'Widen the range; a lead''s outcome is known once org.conversion_days have passed since it was created.';
+  END IF;
+  ALTER TABLE lm_model_rows ADD COLUMN train boolean;
+  UPDATE lm_model_rows SET train = created_at < test_from;
+  SELECT count(*) FILTER (WHERE train), count(*) FILTER (WHERE NOT train), count(*) FILTER (WHERE train AND y)
+    INTO n_train, n_test, pos FROM lm_model_rows;
+  IF n_train = 0 OR n_test = 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'the leads were all created at one time, so none can be held out for testing';
+  END IF;
+
+  -- encoding: the levels seen at least 5 times in training; the most frequent is the reference.
+  -- A form model (since 0.16): every text value is a categorical field, every
+  -- number a numeric one, by name
+  IF stage = 'form' THEN
+    WITH lv AS (
+      SELECT f.key AS field, r.vals ->> f.key AS level, count(*) AS n,
+             row_number() OVER (PARTITION BY f.key ORDER BY count(*) DESC, r.vals ->> f.key) AS rk
+        FROM lm_model_rows r, jsonb_each(r.vals) f
+       WHERE r.train AND jsonb_typeof(f.value) = 'string'
+       GROUP BY 1, 2
+    )
+    SELECT jsonb_build_object('features',
+             coalesce((SELECT jsonb_agg(jsonb_build_object('name', field || '=' || level, 'field', field, 'level', level) ORDER BY field, level)
+                         FROM lv WHERE rk > 1 AND n >= 5), '[]')
+             || coalesce((SELECT jsonb_agg(jsonb_build_object('name', k, 'field', k) ORDER BY k)
+                            FROM (SELECT DISTINCT f.key AS k FROM lm_model_rows r, jsonb_each(r.vals) f
+                                   WHERE r.train AND jsonb_typeof(f.value) = 'number') nk), '[]'))
+      INTO enc;
+  ELSE
+  WITH lv AS (
+    SELECT f.key AS field, r.vals ->> f.key AS level, count(*) AS n,
+           row_number() OVER (PARTITION BY f.key ORDER BY count(*) DESC, r.vals ->> f.key) AS rk
+      FROM lm_model_rows r, jsonb_each(r.vals) f
+     WHERE r.train AND f.key IN ('channel', 'subject', 'city_tier', 'age_band', 'stage')
+     GROUP BY 1, 2
+  )
+  SELECT jsonb_build_object('features',
+           coalesce((SELECT jsonb_agg(jsonb_build_object('name', field || '=' || level, 'field', field, 'level', level) ORDER BY field, level)
+                       FROM lv WHERE rk > 1 AND n >= 5), '[]')
+           || '[{"name": "log_touches", "field": "log_touches"},
+                {"name": "log_response_hours", "field": "log_response_hours"},
+                {"name": "no_follow_up", "field": "no_follow_up"}]'::jsonb)
+    INTO enc;
+  END IF;
+  ALTER TABLE lm_model_rows ADD COLUMN x float8[], ADD COLUMN p float8;
+  UPDATE lm_model_rows SET x = @extschema@.model_features(enc, vals);
+
+  IF kind = 'logreg' THEN
+    IF to_regclass('pg_temp.lm_model_train') IS NOT NULL THEN
+      DROP TABLE pg_temp.lm_model_train;
+    END IF;
+    CREATE TEMP TABLE lm_model_train ON COMMIT DROP AS SELECT y, x FROM lm_model_rows WHERE train;
+    m := @extschema@.logreg_train('pg_temp.lm_model_train', 'y', 'x', 50, 1e-8, l2);
+    UPDATE lm_model_rows SET p = @extschema@.logreg_predict_coef(m.coef, x);
+  ELSE
+    SELECT jsonb_build_object('classes', jsonb_build_array(count(*) FILTER (WHERE y), count(*) FILTER (WHERE NOT y)),
+             'fields', (SELECT jsonb_object_agg(field, levels) FROM (
+                          SELECT field, jsonb_object_agg(level, jsonb_build_array(won, lost)) AS levels
+                            FROM (SELECT f.key AS field, r.vals ->> f.key AS level,
+                                         count(*) FILTER (WHERE r.y) AS won, count(*) FILTER (WHERE NOT r.y) AS lost
+                                    FROM lm_model_rows r, jsonb_each(r.vals) f
+                                   WHERE r.train AND CASE WHEN stage = 'form' THEN jsonb_typeof(f.value) = 'string'
+                                                          ELSE f.key IN ('channel', 'subject', 'city_tier', 'age_band', 'stage') END
+                                   GROUP BY 1, 2) c
+                           GROUP BY field) t))
+      INTO tables FROM lm_model_rows WHERE train;
+    -- levels per field, for the Laplace smoothing
+    tables := tables || jsonb_build_object('levels',
+      (SELECT jsonb_object_agg(f.key, (SELECT count(*) FROM jsonb_object_keys(f.value))) FROM jsonb_each(tables -> 'fields') f));
+    UPDATE lm_model_rows SET p = @extschema@.nb_predict(tables, vals);
+  END IF;
+
+  SELECT coalesce(max(cm.version), 0) + 1 INTO ver FROM @extschema@.conversion_model cm
+   WHERE cm.org_id = o.org_id AND cm.name = train_conversion_model.name;
+  IF kind = 'logreg' THEN
+    UPDATE @extschema@.conversion_model cm SET active = false
+     WHERE cm.org_id = o.org_id AND cm.active AND cm.stage = train_conversion_model.stage;
+  END IF;
+  INSERT INTO @extschema@.conversion_model
+    (org_id, name, version, kind, active, trained_from, trained_to, test_from, conversion_days, encoding,
+     coef, std_err, p_values, l2, iterations, converged, nb_tables,
+     rows_train, rows_test, positives_train, auc_train, auc_test, log_loss_test, calibration_test, stage)
+  SELECT o.org_id, train_conversion_model.name, ver, kind, kind = 'logreg', trained_from, trained_to, test_from, o.conversion_days, enc,
+         m.coef, m.std_err, m.p_values, CASE WHEN kind = 'logreg' THEN l2 END, m.iterations, m.converged, tables,
+         n_train, n_test, pos,
+         (SELECT @extschema@.auc(r.p, r.y) FROM lm_model_rows r WHERE r.train),
+         (SELECT @extschema@.auc(r.p, r.y) FROM lm_model_rows r WHERE NOT r.train),
+         (SELECT @extschema@.log_loss(r.p, r.y) FROM lm_model_rows r WHERE NOT r.train),
+         (SELECT to_jsonb(@extschema@.calibration(r.p, r.y, 10)) FROM lm_model_rows r WHERE NOT r.train),
+         train_conversion_model.stage
+  RETURNING model_id INTO new_id;
+  DROP TABLE pg_temp.lm_model_rows;
+  IF to_regclass('pg_temp.lm_model_train') IS NOT NULL THEN
+    DROP TABLE pg_temp.lm_model_train;
+  END IF;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.train_conversion_model(bigint, text, timestamptz, timestamptz, float8, text, text) IS 'trains a conversion model of a stage (contact: everything known of a lead, reps'' work included; form, since 0.16: only what is known when the form arrives, lead_form_features) on the org''s leads created in [trained_from, trained_to) whose outcome is known, holds out the newest fifth, evaluates it (AUC, log loss, calibration) and stores a new version; a logreg model becomes the active one of its stage';
+
+CREATE OR REPLACE FUNCTION @extschema@.activate_model(org_id bigint, model_id bigint) RETURNS void
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o record := @extschema@.ingest_org(activate_model.org_id);
+BEGIN
+  IF activate_model.model_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'model_id must not be null';
+  END IF;
+  PERFORM 1 FROM @extschema@.conversion_model cm WHERE cm.org_id = o.org_id AND cm.model_id = activate_model.model_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown model %s of org %s', activate_model.model_id, o.org_id);
+  END IF;
+  -- (since 0.16 one active model per stage)
+  UPDATE @extschema@.conversion_model cm SET active = false
+   WHERE cm.org_id = o.org_id AND cm.active AND cm.model_id <> activate_model.model_id
+     AND cm.stage = (SELECT x.stage FROM @extschema@.conversion_model x WHERE x.org_id = o.org_id AND x.model_id = activate_model.model_id);
+  UPDATE @extschema@.conversion_model cm SET active = true WHERE cm.org_id = o.org_id AND cm.model_id = activate_model.model_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.activate_model(bigint, bigint) IS 'makes a registered model the active one of its stage: a contact model the one score_leads uses by default, a form model the one ingest_lead scores new leads with (since 0.16)';
+
+CREATE OR REPLACE FUNCTION @extschema@.scoring_model(org_id bigint, model_id bigint) RETURNS record
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o record := @extschema@.ingest_org(scoring_model.org_id);
+  m record;
+BEGIN
+  SELECT * INTO m FROM @extschema@.conversion_model cm
+   WHERE cm.org_id = o.org_id
+     AND (cm.model_id = scoring_model.model_id OR (scoring_model.model_id IS NULL AND cm.active AND cm.stage = 'contact'));
+  IF NOT FOUND THEN
+    IF model_id IS NULL THEN
+      RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = format('org %s has no active conversion model', o.org_id),
+        HINT = 'Train one with leadmgmt.train_conversion_model(), or name a model.';
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown model %s of org %s', model_id, o.org_id);
+  END IF;
+  RETURN m;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.scoring_model(bigint, bigint) IS 'the model to score with: the one named, or the org''s active contact model';
+
+CREATE OR REPLACE FUNCTION @extschema@.score_leads(org_id bigint, model_id bigint DEFAULT NULL) RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET citus.allow_nested_distributed_execution = on
+AS $$
+#variable_conflict use_column
+DECLARE
+  m record := @extschema@.scoring_model(score_leads.org_id, score_leads.model_id);
+  n integer;
+  ids bigint[];
+  ps float8[];
+BEGIN
+  -- one scoring run per org at a time: concurrent runs wait instead of deadlocking on leads
+  PERFORM pg_advisory_xact_lock(hashtext('leadmgmt.score_leads'), m.org_id::integer);
+  -- the scores first, in a statement of their own: the UPDATE reads no
+  -- table-reading function, which Citus would push into the query on the
+  -- shard when this runs on the coordinator (since 0.13)
+  SELECT array_agg(v.lead_id),
+         array_agg(@extschema@.model_predict(m.kind, m.coef, m.encoding, m.nb_tables, v.vals))
+    INTO ids, ps
+    FROM @extschema@.stage_feature_values(m.org_id, m.stage) v WHERE v.status NOT IN ('won', 'lost');
+  IF m.stage = 'form' THEN
+    -- a form model rescores form_score (since 0.16), as ingest_lead scored it
+    UPDATE @extschema@.lead l
+       SET form_score = s.p, form_scored_at = now(), form_score_model_id = m.model_id
+      FROM unnest(ids, ps) AS s(lead_id, p)
+     WHERE l.org_id = m.org_id AND l.lead_id = s.lead_id;
+  ELSE
+    UPDATE @extschema@.lead l
+       SET score = s.p, scored_at = now(), score_model_id = m.model_id
+      FROM unnest(ids, ps) AS s(lead_id, p)
+     WHERE l.org_id = m.org_id AND l.lead_id = s.lead_id;
+  END IF;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.score_leads(bigint, bigint) IS 'scores the org''s open leads (not won or lost) with the active contact model or the one named, writing score, scored_at and score_model_id (a form model, since 0.16: form_score, form_scored_at and form_score_model_id, from the form-time features); refresh_tiers then uses the scores';

@@ -294,6 +294,8 @@ DECLARE
   v_lead bigint;
   v_new boolean;
   v_now timestamptz := now();
+  fm record;
+  v_form_score float8;
 BEGIN
   PERFORM @extschema@.ingest_check_time(o, ts, 'occurred_at');
   PERFORM @extschema@.ingest_check_attrs(a);
@@ -322,13 +324,30 @@ BEGIN
     SELECT c.lead_id INTO v_lead FROM @extschema@.lead_contact c WHERE c.org_id = o.org_id AND c.phone = e164;
   END IF;
   IF v_lead IS NULL THEN
+    -- the form-time score, where the org has an active form model (since
+    -- 0.16): from what the form brings and the visitor's anonymous touches
+    -- before it, which become the lead's below (lead_form_vals(), as the
+    -- view lead_features has them, so score_leads gives the same score)
+    SELECT cm.model_id, cm.kind, cm.coef, cm.encoding, cm.nb_tables INTO fm
+      FROM @extschema@.conversion_model cm WHERE cm.org_id = o.org_id AND cm.active AND cm.stage = 'form';
+    IF fm.model_id IS NOT NULL THEN
+      v_form_score := @extschema@.model_predict(fm.kind, fm.coef, fm.encoding, fm.nb_tables,
+        @extschema@.lead_form_vals(
+          (SELECT c.code FROM @extschema@.channel c WHERE c.org_id = o.org_id AND c.channel_id = ch),
+          (SELECT c.code FROM @extschema@.campaign c WHERE c.org_id = o.org_id AND c.campaign_id = cp),
+          v_subject, v_tier, v_age, v_grade, ts AT TIME ZONE o.timezone, a ->> 'variant',
+          CASE WHEN v_visitor IS NULL THEN 0
+               ELSE (SELECT count(*) FROM @extschema@.touchpoint t
+                      WHERE t.org_id = o.org_id AND t.visitor_id = v_visitor AND t.lead_id IS NULL AND t.occurred_at < ts) END));
+    END IF;
     -- a new lead; an invalid or missing phone is kept, flagged by
     -- phone_valid = false, and never de-duplicated
     INSERT INTO @extschema@.lead (org_id, phone_masked, phone_valid, name, child_age, grade, subject, city, city_tier,
                                   visitor_id, first_channel_id, first_campaign_id, latest_channel_id, latest_campaign_id,
-                                  created_at, last_touch_at, attrs)
+                                  created_at, last_touch_at, attrs, form_score, form_scored_at, form_score_model_id)
     VALUES (o.org_id, @extschema@.mask_phone(coalesce(e164, ingest_lead.phone)), e164 IS NOT NULL,
-            v_name, v_age, v_grade, v_subject, v_city, v_tier, v_visitor, ch, cp, ch, cp, ts, ts, a)
+            v_name, v_age, v_grade, v_subject, v_city, v_tier, v_visitor, ch, cp, ch, cp, ts, ts, a,
+            v_form_score, CASE WHEN fm.model_id IS NOT NULL THEN v_now END, fm.model_id)
     RETURNING lead_id INTO v_lead;
     IF ingest_lead.phone IS NOT NULL THEN
       INSERT INTO @extschema@.lead_contact (org_id, lead_id, phone, phone_raw)
@@ -360,13 +379,20 @@ BEGIN
   VALUES (o.org_id, v_lead, v_visitor, ch, cp, 'form', ts);
   INSERT INTO @extschema@.lead_event (org_id, lead_id, event_type, occurred_at, channel_id, attrs)
   VALUES (o.org_id, v_lead, 'form_submitted', ts, ch, a);
+  -- the visitor's anonymous touches belong to the lead from now on, in the
+  -- funnel, attribution and features (since 0.16; they were kept by
+  -- visitor_id only, and no view read them)
+  IF v_visitor IS NOT NULL THEN
+    UPDATE @extschema@.touchpoint t SET lead_id = v_lead
+     WHERE t.org_id = o.org_id AND t.visitor_id = v_visitor AND t.lead_id IS NULL;
+  END IF;
 
   lead_id := v_lead;
   is_new := v_new;
   RETURN NEXT;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.ingest_lead(bigint, text, text, text, timestamptz, jsonb) IS 'ingests a landing-page submission: one lead per valid phone per org (a repeat adds a touchpoint and a form_submitted event but never a second lead nor a new owner); returns the lead and whether it is new';
+COMMENT ON FUNCTION @extschema@.ingest_lead(bigint, text, text, text, timestamptz, jsonb) IS 'ingests a landing-page submission: one lead per valid phone per org (a repeat adds a touchpoint and a form_submitted event but never a second lead nor a new owner); the anonymous touches of the form''s visitor (attrs.visitor_id) become the lead''s, and a new lead is scored by the org''s active form-time model into form_score (since 0.16); returns the lead and whether it is new';
 
 -- What a rep or the application changes of a lead's details (since 0.12):
 -- restricted roles write only through functions, and Citus refuses the
@@ -497,6 +523,7 @@ DECLARE
   a jsonb := coalesce(record_touch.attrs, '{}');
   ch bigint;
   new_id bigint;
+  lead bigint := record_touch.lead_id;
 BEGIN
   PERFORM @extschema@.ingest_check_time(o, record_touch.occurred_at, 'occurred_at');
   PERFORM @extschema@.check_one_of(record_touch.kind, @extschema@.touch_kinds(), 'touch kind', 'kinds');
@@ -505,22 +532,28 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'a touch needs a lead_id or a visitor_id';
   END IF;
   PERFORM @extschema@.check_length(record_touch.visitor_id, 'visitor_id', 200);
-  IF record_touch.lead_id IS NOT NULL THEN
-    PERFORM @extschema@.lead_of(o, record_touch.lead_id);
+  IF lead IS NOT NULL THEN
+    PERFORM @extschema@.lead_of(o, lead);
+  ELSE
+    -- a visitor who has become a lead (its form, or a touch linked since):
+    -- the touch is that lead's (since 0.16), the latest one's if several
+    SELECT t.lead_id INTO lead FROM @extschema@.touchpoint t
+     WHERE t.org_id = o.org_id AND t.visitor_id = record_touch.visitor_id AND t.lead_id IS NOT NULL
+     ORDER BY t.occurred_at DESC, t.touchpoint_id DESC LIMIT 1;
   END IF;
   ch := @extschema@.channel_id_of(o, record_touch.channel);
   INSERT INTO @extschema@.touchpoint (org_id, lead_id, visitor_id, channel_id, campaign_id, kind, occurred_at, attrs)
-  VALUES (o.org_id, record_touch.lead_id, record_touch.visitor_id, ch,
+  VALUES (o.org_id, lead, record_touch.visitor_id, ch,
           @extschema@.campaign_id_of(o, ch, record_touch.campaign), record_touch.kind, record_touch.occurred_at, a)
   RETURNING touchpoint_id INTO new_id;
-  IF record_touch.lead_id IS NOT NULL THEN
+  IF lead IS NOT NULL THEN
     UPDATE @extschema@.lead l SET last_touch_at = record_touch.occurred_at, updated_at = now()
-     WHERE l.org_id = o.org_id AND l.lead_id = record_touch.lead_id AND l.last_touch_at < record_touch.occurred_at;
+     WHERE l.org_id = o.org_id AND l.lead_id = lead AND l.last_touch_at < record_touch.occurred_at;
   END IF;
   RETURN new_id;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.record_touch(bigint, bigint, text, text, timestamptz, text, text, jsonb) IS 'records a contact of a lead (or an anonymous visitor) with a channel and campaign, for attribution; returns the touchpoint id';
+COMMENT ON FUNCTION @extschema@.record_touch(bigint, bigint, text, text, timestamptz, text, text, jsonb) IS 'records a contact of a lead (or an anonymous visitor) with a channel and campaign, for attribution; a visitor who has become a lead touches as that lead (since 0.16); returns the touchpoint id';
 
 CREATE FUNCTION @extschema@.record_event(org_id bigint, lead_id bigint, event_type text,
                                          occurred_at timestamptz, attrs jsonb DEFAULT '{}',

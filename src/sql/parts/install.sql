@@ -661,12 +661,50 @@ WHEN '0.15' THEN $step$
 -- same rows; src/sql/schema/service.sql, whose text this is)
 -- @view cohort_retention@ (src/sql/schema, as CREATE OR REPLACE VIEW)
 -- model_lift reads each model's held-out leads in a LATERAL subquery (the
--- same rows; src/sql/schema/model.sql)
--- @view model_lift@ (src/sql/schema, as CREATE OR REPLACE VIEW)
+-- same rows).  Its text as 0.15 landed it, frozen here: 0.16 changed the
+-- view, and a '-- @view' marker takes the view's text of now (a landed
+-- step's marker becomes its text when a later version changes the view;
+-- docs/dba/layout.md)
+CREATE OR REPLACE VIEW @extschema@.model_lift WITH (security_invoker = true) AS
+-- the features from the view lead_features since 0.12 (a table-reading
+-- function per org before, which Citus cannot run inside a shard's query);
+-- since 0.15 each model reads its held-out leads in a LATERAL subquery
+-- (through lead's (org_id, created_at) index), so that an org without
+-- models reads no lead (1.5 s at the demo's scale 1 before)
+WITH held_out AS (
+  -- each model's held-out leads, scored by the model
+  SELECT cm.org_id, cm.model_id, f.lead_id, @extschema@.model_predict(cm.kind, cm.coef, cm.encoding, cm.nb_tables, f.vals) AS score, f.converted
+    FROM @extschema@.conversion_model cm
+   CROSS JOIN LATERAL (
+     SELECT x.lead_id, x.vals, x.converted FROM @extschema@.lead_features x
+      WHERE x.org_id = cm.org_id AND x.created_at >= cm.test_from AND x.created_at < cm.trained_to AND x.label_known
+     OFFSET 0) f  -- (not pulled up into a join: read model by model)
+), d AS (
+  -- (ties broken by lead since 0.15: leads of equal score fell into
+  -- deciles in whatever order the plan read them)
+  SELECT h.*, ntile(10) OVER (PARTITION BY h.org_id, h.model_id ORDER BY h.score DESC, h.lead_id) AS decile,
+         avg(h.converted::int) OVER (PARTITION BY h.org_id, h.model_id) AS base_rate
+    FROM held_out h
+)
+SELECT d.org_id, d.model_id, d.decile, count(*) AS leads, count(*) FILTER (WHERE d.converted) AS converted,
+       round(avg(d.converted::int)::numeric, 4) AS conversion_rate,
+       round((avg(d.converted::int) / nullif(min(d.base_rate), 0))::numeric, 3) AS lift,
+       round(min(d.score)::numeric, 4) AS min_score, round(max(d.score)::numeric, 4) AS max_score
+  FROM d GROUP BY d.org_id, d.model_id, d.decile;
 $step$
 WHEN '0.16' THEN $step$
 -- 0.16 (docs/changelog.md): a rep's dated leave, src/sql/schema/master_data.sql
 -- @schema master_data@ (src/sql/schema/master_data.sql)
+-- and a visitor's anonymous touches linked to its lead, src/sql/schema/ingest.sql
+-- @schema ingest@ (src/sql/schema/ingest.sql)
+-- the form-time model: conversion_model.stage, lead.form_score,
+-- src/sql/schema/form_model.sql; the view lead_form_features (with its
+-- comments), model_registry gains the stage, and model_lift scores a form
+-- model's held-out leads on their form-time features
+-- @schema form_model@ (src/sql/schema/form_model.sql)
+-- @view lead_form_features@ (src/sql/schema, as CREATE OR REPLACE VIEW)
+-- @view model_registry@ (src/sql/schema, as CREATE OR REPLACE VIEW)
+-- @view model_lift@ (src/sql/schema, as CREATE OR REPLACE VIEW)
 $step$
 END
 $schema_ddl$;

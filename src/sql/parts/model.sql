@@ -209,6 +209,56 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.lead_feature_values(bigint) IS 'one org''s rows of the view lead_features: the raw attributes the conversion model learns from, per lead (channel, subject, city tier, age band, behaviour stage, touches, response time), with the label: paid within org.conversion_days';
 
+-- the features of a stage's model (since 0.16): lead_features for a
+-- contact model, lead_form_features for a form model
+CREATE FUNCTION @extschema@.stage_feature_values(org_id bigint, stage text)
+RETURNS TABLE (lead_id bigint, created_at timestamptz, status text, vals jsonb, converted boolean, label_known boolean)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o record := @extschema@.ingest_org(stage_feature_values.org_id);
+BEGIN
+  PERFORM @extschema@.check_one_of(stage_feature_values.stage, '{contact,form}', 'model stage', 'stages');
+  IF stage_feature_values.stage = 'form' THEN
+    RETURN QUERY
+    SELECT f.lead_id, f.created_at, f.status, f.vals, f.converted, f.label_known
+      FROM @extschema@.lead_form_features f WHERE f.org_id = o.org_id;
+  ELSE
+    RETURN QUERY
+    SELECT f.lead_id, f.created_at, f.status, f.vals, f.converted, f.label_known
+      FROM @extschema@.lead_features f WHERE f.org_id = o.org_id;
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.stage_feature_values(bigint, text) IS 'one org''s rows of the features a model of the stage learns from: lead_features for contact, lead_form_features for form (since 0.16); 22023 for another stage';
+
+-- The form-time features of a lead (since 0.16): only what is known when its
+-- form arrives.  The view lead_form_features and ingest_lead both
+-- call this, so a lead scored at its form and rescored later has the same
+-- values.
+CREATE FUNCTION @extschema@.lead_form_vals(channel text, campaign text, subject text, city_tier integer, child_age integer,
+                                           grade integer, local_time timestamp, variant text, prior_touches bigint)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT jsonb_build_object(
+    'channel', channel,
+    'campaign', coalesce(campaign, 'none'),
+    'subject', coalesce(subject, 'unknown'),
+    'city_tier', coalesce('tier ' || city_tier, 'unknown'),
+    'age_band', coalesce((2 * (child_age / 2)) || '-' || (2 * (child_age / 2) + 1), 'unknown'),
+    'grade', coalesce('grade ' || grade, 'unknown'),
+    'daypart', CASE WHEN extract(hour FROM local_time) < 6 THEN 'night' WHEN extract(hour FROM local_time) < 12 THEN 'morning'
+                    WHEN extract(hour FROM local_time) < 18 THEN 'afternoon' ELSE 'evening' END,
+    'weekend', CASE WHEN extract(isodow FROM local_time) >= 6 THEN 'weekend' ELSE 'weekday' END,
+    'variant', coalesce(variant, 'none'),
+    'log_prior_touches', ln(1 + coalesce(prior_touches, 0)))
+$$;
+COMMENT ON FUNCTION @extschema@.lead_form_vals(text, text, text, integer, integer, integer, timestamp, text, bigint) IS 'the form-time features of a lead (since 0.16): channel and campaign of its form, subject, city tier, age band, grade, part of the day and weekend in the org''s time zone, the landing page''s variant (attrs.variant), and the log of its touches before the form (a visitor''s anonymous journey); the view lead_form_features and ingest_lead compute them with it';
+
 CREATE FUNCTION @extschema@.model_features(encoding jsonb, vals jsonb) RETURNS float8[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -236,12 +286,18 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.nb_predict(jsonb, jsonb) IS 'probability of conversion under a naive Bayes frequency table (the Odoo predictive lead scoring baseline), Laplace-smoothed';
 
+-- (since 0.16 in C: the features of the encoding and the logistic in one
+-- pass, which ingest_lead runs for each new lead)
+CREATE FUNCTION @extschema@.model_score(coef float8[], encoding jsonb, vals jsonb) RETURNS float8
+AS 'MODULE_PATHNAME', 'leadmgmt_model_score' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.model_score(float8[], jsonb, jsonb) IS 'probability of a lead''s values under a logreg model''s coefficients and encoding: logreg_predict_coef(coef, model_features(encoding, vals)) in one pass in C (since 0.16); 22023 for an encoding or values that are not JSON objects of that form';
+
 CREATE FUNCTION @extschema@.model_predict(kind text, coef float8[], encoding jsonb, nb_tables jsonb, vals jsonb)
 RETURNS float8
 LANGUAGE sql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT CASE kind WHEN 'logreg' THEN @extschema@.logreg_predict_coef(coef, @extschema@.model_features(encoding, vals))
+  SELECT CASE kind WHEN 'logreg' THEN @extschema@.model_score(coef, encoding, vals)
                    ELSE @extschema@.nb_predict(nb_tables, vals) END
 $$;
 COMMENT ON FUNCTION @extschema@.model_predict(text, float8[], jsonb, jsonb, jsonb) IS 'probability of conversion of a lead''s values under a registered model of either kind, given the model''s kind, coef, encoding and nb_tables (columns of conversion_model); NULL where the model has no answer';
@@ -253,7 +309,8 @@ COMMENT ON FUNCTION @extschema@.model_predict(text, float8[], jsonb, jsonb, json
 -- by the org, so it touches only the org's shards, on this node (since 0.12;
 -- a placeholder setting where Citus is absent).
 CREATE FUNCTION @extschema@.train_conversion_model(org_id bigint, name text, trained_from timestamptz, trained_to timestamptz,
-                                                   l2 float8 DEFAULT 1.0, kind text DEFAULT 'logreg')
+                                                   l2 float8 DEFAULT 1.0, kind text DEFAULT 'logreg',
+                                                   stage text DEFAULT 'contact')
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -271,13 +328,15 @@ DECLARE
   ver integer;
   new_id bigint;
 BEGIN
-  IF name IS NULL OR trained_from IS NULL OR trained_to IS NULL OR l2 IS NULL OR kind IS NULL THEN
+  IF name IS NULL OR trained_from IS NULL OR trained_to IS NULL OR l2 IS NULL OR kind IS NULL OR stage IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'train_conversion_model arguments must not be NULL';
   END IF;
   PERFORM @extschema@.check_length(name, 'name', 200, 1);
   IF kind NOT IN ('logreg', 'naive_bayes') THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown model kind "%s"', left(kind, 40)), HINT = 'Use logreg or naive_bayes.';
   END IF;
+  -- (since 0.16 a model of a stage: contact, or form for form-time features)
+  PERFORM @extschema@.check_one_of(stage, '{contact,form}', 'model stage', 'stages');
   IF trained_to <= trained_from THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'trained_to must be after trained_from';
   END IF;
@@ -286,7 +345,7 @@ BEGIN
   END IF;
   CREATE TEMP TABLE lm_model_rows ON COMMIT DROP AS
     SELECT v.lead_id, v.created_at, v.vals, v.converted AS y
-      FROM @extschema@.lead_feature_values(o.org_id) v
+      FROM @extschema@.stage_feature_values(o.org_id, stage) v
      WHERE v.created_at >= trained_from AND v.created_at < trained_to AND v.label_known;
   -- the newest fifth of the leads, by creation time, is held out
   SELECT percentile_disc(0.8) WITHIN GROUP (ORDER BY r.created_at), count(*) FILTER (WHERE r.y), count(*)
@@ -304,7 +363,25 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'the leads were all created at one time, so none can be held out for testing';
   END IF;
 
-  -- encoding: the levels seen at least 5 times in training; the most frequent is the reference
+  -- encoding: the levels seen at least 5 times in training; the most frequent is the reference.
+  -- A form model (since 0.16): every text value is a categorical field, every
+  -- number a numeric one, by name
+  IF stage = 'form' THEN
+    WITH lv AS (
+      SELECT f.key AS field, r.vals ->> f.key AS level, count(*) AS n,
+             row_number() OVER (PARTITION BY f.key ORDER BY count(*) DESC, r.vals ->> f.key) AS rk
+        FROM lm_model_rows r, jsonb_each(r.vals) f
+       WHERE r.train AND jsonb_typeof(f.value) = 'string'
+       GROUP BY 1, 2
+    )
+    SELECT jsonb_build_object('features',
+             coalesce((SELECT jsonb_agg(jsonb_build_object('name', field || '=' || level, 'field', field, 'level', level) ORDER BY field, level)
+                         FROM lv WHERE rk > 1 AND n >= 5), '[]')
+             || coalesce((SELECT jsonb_agg(jsonb_build_object('name', k, 'field', k) ORDER BY k)
+                            FROM (SELECT DISTINCT f.key AS k FROM lm_model_rows r, jsonb_each(r.vals) f
+                                   WHERE r.train AND jsonb_typeof(f.value) = 'number') nk), '[]'))
+      INTO enc;
+  ELSE
   WITH lv AS (
     SELECT f.key AS field, r.vals ->> f.key AS level, count(*) AS n,
            row_number() OVER (PARTITION BY f.key ORDER BY count(*) DESC, r.vals ->> f.key) AS rk
@@ -319,6 +396,7 @@ BEGIN
                 {"name": "log_response_hours", "field": "log_response_hours"},
                 {"name": "no_follow_up", "field": "no_follow_up"}]'::jsonb)
     INTO enc;
+  END IF;
   ALTER TABLE lm_model_rows ADD COLUMN x float8[], ADD COLUMN p float8;
   UPDATE lm_model_rows SET x = @extschema@.model_features(enc, vals);
 
@@ -336,7 +414,8 @@ BEGIN
                             FROM (SELECT f.key AS field, r.vals ->> f.key AS level,
                                          count(*) FILTER (WHERE r.y) AS won, count(*) FILTER (WHERE NOT r.y) AS lost
                                     FROM lm_model_rows r, jsonb_each(r.vals) f
-                                   WHERE r.train AND f.key IN ('channel', 'subject', 'city_tier', 'age_band', 'stage')
+                                   WHERE r.train AND CASE WHEN stage = 'form' THEN jsonb_typeof(f.value) = 'string'
+                                                          ELSE f.key IN ('channel', 'subject', 'city_tier', 'age_band', 'stage') END
                                    GROUP BY 1, 2) c
                            GROUP BY field) t))
       INTO tables FROM lm_model_rows WHERE train;
@@ -349,19 +428,21 @@ BEGIN
   SELECT coalesce(max(cm.version), 0) + 1 INTO ver FROM @extschema@.conversion_model cm
    WHERE cm.org_id = o.org_id AND cm.name = train_conversion_model.name;
   IF kind = 'logreg' THEN
-    UPDATE @extschema@.conversion_model cm SET active = false WHERE cm.org_id = o.org_id AND cm.active;
+    UPDATE @extschema@.conversion_model cm SET active = false
+     WHERE cm.org_id = o.org_id AND cm.active AND cm.stage = train_conversion_model.stage;
   END IF;
   INSERT INTO @extschema@.conversion_model
     (org_id, name, version, kind, active, trained_from, trained_to, test_from, conversion_days, encoding,
      coef, std_err, p_values, l2, iterations, converged, nb_tables,
-     rows_train, rows_test, positives_train, auc_train, auc_test, log_loss_test, calibration_test)
+     rows_train, rows_test, positives_train, auc_train, auc_test, log_loss_test, calibration_test, stage)
   SELECT o.org_id, train_conversion_model.name, ver, kind, kind = 'logreg', trained_from, trained_to, test_from, o.conversion_days, enc,
          m.coef, m.std_err, m.p_values, CASE WHEN kind = 'logreg' THEN l2 END, m.iterations, m.converged, tables,
          n_train, n_test, pos,
          (SELECT @extschema@.auc(r.p, r.y) FROM lm_model_rows r WHERE r.train),
          (SELECT @extschema@.auc(r.p, r.y) FROM lm_model_rows r WHERE NOT r.train),
          (SELECT @extschema@.log_loss(r.p, r.y) FROM lm_model_rows r WHERE NOT r.train),
-         (SELECT to_jsonb(@extschema@.calibration(r.p, r.y, 10)) FROM lm_model_rows r WHERE NOT r.train)
+         (SELECT to_jsonb(@extschema@.calibration(r.p, r.y, 10)) FROM lm_model_rows r WHERE NOT r.train),
+         train_conversion_model.stage
   RETURNING model_id INTO new_id;
   DROP TABLE pg_temp.lm_model_rows;
   IF to_regclass('pg_temp.lm_model_train') IS NOT NULL THEN
@@ -370,7 +451,7 @@ BEGIN
   RETURN new_id;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.train_conversion_model(bigint, text, timestamptz, timestamptz, float8, text) IS 'trains a conversion model on the org''s leads created in [trained_from, trained_to) whose outcome is known, holds out the newest fifth, evaluates it (AUC, log loss, calibration) and stores a new version; a logreg model becomes the active one';
+COMMENT ON FUNCTION @extschema@.train_conversion_model(bigint, text, timestamptz, timestamptz, float8, text, text) IS 'trains a conversion model of a stage (contact: everything known of a lead, reps'' work included; form, since 0.16: only what is known when the form arrives, lead_form_features) on the org''s leads created in [trained_from, trained_to) whose outcome is known, holds out the newest fifth, evaluates it (AUC, log loss, calibration) and stores a new version; a logreg model becomes the active one of its stage';
 
 CREATE FUNCTION @extschema@.activate_model(org_id bigint, model_id bigint) RETURNS void
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
@@ -387,11 +468,14 @@ BEGIN
   IF NOT FOUND THEN
     RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown model %s of org %s', activate_model.model_id, o.org_id);
   END IF;
-  UPDATE @extschema@.conversion_model cm SET active = false WHERE cm.org_id = o.org_id AND cm.active AND cm.model_id <> activate_model.model_id;
+  -- (since 0.16 one active model per stage)
+  UPDATE @extschema@.conversion_model cm SET active = false
+   WHERE cm.org_id = o.org_id AND cm.active AND cm.model_id <> activate_model.model_id
+     AND cm.stage = (SELECT x.stage FROM @extschema@.conversion_model x WHERE x.org_id = o.org_id AND x.model_id = activate_model.model_id);
   UPDATE @extschema@.conversion_model cm SET active = true WHERE cm.org_id = o.org_id AND cm.model_id = activate_model.model_id;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.activate_model(bigint, bigint) IS 'makes a registered model the one score_leads uses';
+COMMENT ON FUNCTION @extschema@.activate_model(bigint, bigint) IS 'makes a registered model the active one of its stage: a contact model the one score_leads uses by default, a form model the one ingest_lead scores new leads with (since 0.16)';
 
 CREATE FUNCTION @extschema@.scoring_model(org_id bigint, model_id bigint) RETURNS record
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -403,7 +487,8 @@ DECLARE
   m record;
 BEGIN
   SELECT * INTO m FROM @extschema@.conversion_model cm
-   WHERE cm.org_id = o.org_id AND (cm.model_id = scoring_model.model_id OR (scoring_model.model_id IS NULL AND cm.active));
+   WHERE cm.org_id = o.org_id
+     AND (cm.model_id = scoring_model.model_id OR (scoring_model.model_id IS NULL AND cm.active AND cm.stage = 'contact'));
   IF NOT FOUND THEN
     IF model_id IS NULL THEN
       RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = format('org %s has no active conversion model', o.org_id),
@@ -414,7 +499,7 @@ BEGIN
   RETURN m;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.scoring_model(bigint, bigint) IS 'the model to score with: the one named, or the org''s active model';
+COMMENT ON FUNCTION @extschema@.scoring_model(bigint, bigint) IS 'the model to score with: the one named, or the org''s active contact model';
 
 -- On Citus, like train_conversion_model: its queries are nested in the
 -- delegated call and touch only the org's shards on this node (since 0.12)
@@ -435,18 +520,27 @@ BEGIN
   -- the scores first, in a statement of their own: the UPDATE reads no
   -- table-reading function, which Citus would push into the query on the
   -- shard when this runs on the coordinator (since 0.13)
-  SELECT array_agg(v.lead_id), array_agg(@extschema@.model_predict(m.kind, m.coef, m.encoding, m.nb_tables, v.vals))
+  SELECT array_agg(v.lead_id),
+         array_agg(@extschema@.model_predict(m.kind, m.coef, m.encoding, m.nb_tables, v.vals))
     INTO ids, ps
-    FROM @extschema@.lead_feature_values(m.org_id) v WHERE v.status NOT IN ('won', 'lost');
-  UPDATE @extschema@.lead l
-     SET score = s.p, scored_at = now(), score_model_id = m.model_id
-    FROM unnest(ids, ps) AS s(lead_id, p)
-   WHERE l.org_id = m.org_id AND l.lead_id = s.lead_id;
+    FROM @extschema@.stage_feature_values(m.org_id, m.stage) v WHERE v.status NOT IN ('won', 'lost');
+  IF m.stage = 'form' THEN
+    -- a form model rescores form_score (since 0.16), as ingest_lead scored it
+    UPDATE @extschema@.lead l
+       SET form_score = s.p, form_scored_at = now(), form_score_model_id = m.model_id
+      FROM unnest(ids, ps) AS s(lead_id, p)
+     WHERE l.org_id = m.org_id AND l.lead_id = s.lead_id;
+  ELSE
+    UPDATE @extschema@.lead l
+       SET score = s.p, scored_at = now(), score_model_id = m.model_id
+      FROM unnest(ids, ps) AS s(lead_id, p)
+     WHERE l.org_id = m.org_id AND l.lead_id = s.lead_id;
+  END IF;
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.score_leads(bigint, bigint) IS 'scores the org''s open leads (not won or lost) with the active model or the one named, writing score, scored_at and score_model_id; refresh_tiers then uses the scores';
+COMMENT ON FUNCTION @extschema@.score_leads(bigint, bigint) IS 'scores the org''s open leads (not won or lost) with the active contact model or the one named, writing score, scored_at and score_model_id (a form model, since 0.16: form_score, form_scored_at and form_score_model_id, from the form-time features); refresh_tiers then uses the scores';
 
 CREATE FUNCTION @extschema@.explain_score(org_id bigint, lead_id bigint, model_id bigint DEFAULT NULL)
 RETURNS TABLE (feature text, value float8, coefficient float8, contribution float8)
@@ -463,7 +557,7 @@ BEGIN
   IF explain_score.lead_id IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'lead_id must not be null';
   END IF;
-  SELECT f.vals INTO v FROM @extschema@.lead_feature_values(m.org_id) f WHERE f.lead_id = explain_score.lead_id;
+  SELECT f.vals INTO v FROM @extschema@.stage_feature_values(m.org_id, m.stage) f WHERE f.lead_id = explain_score.lead_id;
   IF NOT FOUND THEN
     RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s of org %s', explain_score.lead_id, m.org_id);
   END IF;

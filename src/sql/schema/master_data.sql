@@ -44,3 +44,4 @@ BEGIN
   END IF;
 END
 $keys$;
+

@@ -4,7 +4,8 @@ SELECT cm.org_id, cm.model_id, cm.name, cm.version, cm.kind, cm.active, cm.train
        cm.test_from, cm.rows_train, cm.rows_test, cm.positives_train,
        round(cm.auc_train::numeric, 4) AS auc_train, round(cm.auc_test::numeric, 4) AS auc_test,
        round(cm.log_loss_test::numeric, 4) AS log_loss_test, cm.iterations, cm.converged,
-       jsonb_array_length(cm.encoding -> 'features') AS features
+       jsonb_array_length(cm.encoding -> 'features') AS features,
+       cm.stage
   FROM @extschema@.conversion_model cm;
 COMMENT ON VIEW @extschema@.model_registry IS 'every trained conversion model with its held-out metrics, logreg and the naive Bayes baseline side by side';
 COMMENT ON COLUMN @extschema@.model_registry.org_id IS 'tenant';
@@ -12,7 +13,7 @@ COMMENT ON COLUMN @extschema@.model_registry.model_id IS 'model id';
 COMMENT ON COLUMN @extschema@.model_registry.name IS 'model name';
 COMMENT ON COLUMN @extschema@.model_registry.version IS 'version under its name';
 COMMENT ON COLUMN @extschema@.model_registry.kind IS 'logreg or naive_bayes';
-COMMENT ON COLUMN @extschema@.model_registry.active IS 'the model score_leads uses';
+COMMENT ON COLUMN @extschema@.model_registry.active IS 'the active model of its stage: the one score_leads (contact) or ingest_lead (form) uses';
 COMMENT ON COLUMN @extschema@.model_registry.trained_at IS 'when it was trained';
 COMMENT ON COLUMN @extschema@.model_registry.trained_from IS 'first lead creation time learned from';
 COMMENT ON COLUMN @extschema@.model_registry.trained_to IS 'end of the creation times learned from';
@@ -25,6 +26,7 @@ COMMENT ON COLUMN @extschema@.model_registry.auc_test IS 'ROC AUC on the held-ou
 COMMENT ON COLUMN @extschema@.model_registry.log_loss_test IS 'log loss on the held-out leads (lower is better)';
 COMMENT ON COLUMN @extschema@.model_registry.iterations IS 'IRLS passes (logreg)';
 COMMENT ON COLUMN @extschema@.model_registry.converged IS 'whether the fit converged (logreg)';
+COMMENT ON COLUMN @extschema@.model_registry.stage IS 'contact (learns from reps'' work too: lead.score) or form (only what the form brings: lead.form_score); since 0.16';
 COMMENT ON COLUMN @extschema@.model_registry.features IS 'number of features in the encoding';
 
 CREATE VIEW @extschema@.model_coefficients WITH (security_invoker = true) AS
@@ -118,6 +120,40 @@ COMMENT ON COLUMN @extschema@.lead_features.vals IS 'the features as a JSON obje
 COMMENT ON COLUMN @extschema@.lead_features.converted IS 'the label: paid within org.conversion_days of coming in';
 COMMENT ON COLUMN @extschema@.lead_features.label_known IS 'true once org.conversion_days have passed (as of org.report_as_of or now), so the label is final';
 
+-- (a view of its own: a step of before makes lead_features again, and a
+-- view cannot lose columns)
+CREATE VIEW @extschema@.lead_form_features WITH (security_invoker = true) AS
+WITH prior AS (
+  -- the touches before the form: a visitor's anonymous journey
+  SELECT t.org_id, t.lead_id, count(*) AS n
+    FROM @extschema@.touchpoint t
+    JOIN @extschema@.lead x ON x.org_id = t.org_id AND x.lead_id = t.lead_id
+   WHERE t.occurred_at < x.created_at
+   GROUP BY t.org_id, t.lead_id
+), paid AS (
+  SELECT s.org_id, s.lead_id, min(s.paid_at) AS at FROM @extschema@.sales_order s
+   WHERE s.status = 'paid' AND NOT s.is_renewal GROUP BY s.org_id, s.lead_id
+)
+SELECT l.org_id, l.lead_id, l.created_at, l.status,
+       @extschema@.lead_form_vals(ch.code, cp.code, l.subject, l.city_tier, l.child_age, l.grade,
+                                  l.created_at AT TIME ZONE o.timezone, l.attrs ->> 'variant', pr.n) AS vals,
+       coalesce(p.at <= l.created_at + o.conversion_days * interval '1 day', false) AS converted,
+       l.created_at + o.conversion_days * interval '1 day' <= coalesce(o.report_as_of, now()) AS label_known
+  FROM @extschema@.lead l
+  JOIN @extschema@.org o ON o.org_id = l.org_id
+  JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.first_channel_id
+  LEFT JOIN @extschema@.campaign cp ON cp.org_id = l.org_id AND cp.campaign_id = l.first_campaign_id
+  LEFT JOIN prior pr ON pr.org_id = l.org_id AND pr.lead_id = l.lead_id
+  LEFT JOIN paid p ON p.org_id = l.org_id AND p.lead_id = l.lead_id;
+COMMENT ON VIEW @extschema@.lead_form_features IS 'the form-time features of each lead (since 0.16): only what is known when its form arrives, which a form-stage conversion model learns from and ingest_lead scores; the label as in lead_features';
+COMMENT ON COLUMN @extschema@.lead_form_features.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.lead_form_features.lead_id IS 'lead';
+COMMENT ON COLUMN @extschema@.lead_form_features.created_at IS 'when the form arrived';
+COMMENT ON COLUMN @extschema@.lead_form_features.status IS 'sales status of the lead';
+COMMENT ON COLUMN @extschema@.lead_form_features.vals IS 'the features as a JSON object (lead_form_vals()): channel, campaign, subject, city_tier, age_band, grade, daypart, weekend, variant, log_prior_touches';
+COMMENT ON COLUMN @extschema@.lead_form_features.converted IS 'the label: paid within org.conversion_days of coming in';
+COMMENT ON COLUMN @extschema@.lead_form_features.label_known IS 'true once org.conversion_days have passed (as of org.report_as_of or now), so the label is final';
+
 CREATE VIEW @extschema@.model_lift WITH (security_invoker = true) AS
 -- the features from the view lead_features since 0.12 (a table-reading
 -- function per org before, which Citus cannot run inside a shard's query);
@@ -132,6 +168,16 @@ WITH held_out AS (
      SELECT x.lead_id, x.vals, x.converted FROM @extschema@.lead_features x
       WHERE x.org_id = cm.org_id AND x.created_at >= cm.test_from AND x.created_at < cm.trained_to AND x.label_known
      OFFSET 0) f  -- (not pulled up into a join: read model by model)
+   WHERE cm.stage = 'contact'
+  UNION ALL
+  -- (since 0.16) a form model's, on their form-time features
+  SELECT cm.org_id, cm.model_id, f.lead_id, @extschema@.model_predict(cm.kind, cm.coef, cm.encoding, cm.nb_tables, f.vals), f.converted
+    FROM @extschema@.conversion_model cm
+   CROSS JOIN LATERAL (
+     SELECT x.lead_id, x.vals, x.converted FROM @extschema@.lead_form_features x
+      WHERE x.org_id = cm.org_id AND x.created_at >= cm.test_from AND x.created_at < cm.trained_to AND x.label_known
+     OFFSET 0) f
+   WHERE cm.stage = 'form'
 ), d AS (
   -- (ties broken by lead since 0.15: leads of equal score fell into
   -- deciles in whatever order the plan read them)

@@ -237,10 +237,12 @@ CREATE TABLE @extschema@.conversion_model (
   PRIMARY KEY (org_id, model_id),
   UNIQUE (org_id, name, version),
   CONSTRAINT conversion_model_test_within_range CHECK (trained_from < test_from AND test_from <= trained_to),
-  CONSTRAINT conversion_model_kind_has_parameters CHECK ((kind = 'logreg') = (coef IS NOT NULL) AND (kind = 'naive_bayes') = (nb_tables IS NOT NULL))
+  CONSTRAINT conversion_model_kind_has_parameters CHECK ((kind = 'logreg') = (coef IS NOT NULL) AND (kind = 'naive_bayes') = (nb_tables IS NOT NULL)),
+  -- (since 0.16; schema step 0.16 adds it to a table of before)
+  stage             text NOT NULL DEFAULT 'contact' CONSTRAINT conversion_model_stage_check CHECK (stage IN ('contact', 'form'))
 );
-CREATE UNIQUE INDEX conversion_model_one_active ON @extschema@.conversion_model (org_id) WHERE active;
-COMMENT ON TABLE @extschema@.conversion_model IS 'registry of trained conversion models, versioned per org and name; at most one active per org';
+CREATE UNIQUE INDEX conversion_model_one_active_per_stage ON @extschema@.conversion_model (org_id, stage) WHERE active;
+COMMENT ON TABLE @extschema@.conversion_model IS 'registry of trained conversion models, versioned per org and name; at most one active per org and stage';
 COMMENT ON COLUMN @extschema@.conversion_model.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.conversion_model.model_id IS 'model id';
 COMMENT ON COLUMN @extschema@.conversion_model.name IS 'model name; each training under a name adds a version';
