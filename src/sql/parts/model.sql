@@ -241,10 +241,13 @@ COMMENT ON FUNCTION @extschema@.stage_feature_values(bigint, text) IS 'one org''
 CREATE FUNCTION @extschema@.lead_form_vals(channel text, campaign text, subject text, city_tier integer, child_age integer,
                                            grade integer, local_time timestamp, variant text, prior_touches bigint)
 RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE PARALLEL SAFE
+-- (STABLE as jsonb_build_object is, with no SET clause and every function
+-- qualified: so that the planner inlines it; a SQL function it does not
+-- inline is planned again in every transaction that calls it, and was a
+-- third of an ingest_lead call)
 AS $$
-  SELECT jsonb_build_object(
+  SELECT pg_catalog.jsonb_build_object(
     'channel', channel,
     'campaign', coalesce(campaign, 'none'),
     'subject', coalesce(subject, 'unknown'),
@@ -255,7 +258,7 @@ AS $$
                     WHEN extract(hour FROM local_time) < 18 THEN 'afternoon' ELSE 'evening' END,
     'weekend', CASE WHEN extract(isodow FROM local_time) >= 6 THEN 'weekend' ELSE 'weekday' END,
     'variant', coalesce(variant, 'none'),
-    'log_prior_touches', ln(1 + coalesce(prior_touches, 0)))
+    'log_prior_touches', pg_catalog.ln(1 + coalesce(prior_touches, 0)))
 $$;
 COMMENT ON FUNCTION @extschema@.lead_form_vals(text, text, text, integer, integer, integer, timestamp, text, bigint) IS 'the form-time features of a lead (since 0.16): channel and campaign of its form, subject, city tier, age band, grade, part of the day and weekend in the org''s time zone, the landing page''s variant (attrs.variant), and the log of its touches before the form (a visitor''s anonymous journey); the view lead_form_features and ingest_lead compute them with it';
 
@@ -295,7 +298,8 @@ COMMENT ON FUNCTION @extschema@.model_score(float8[], jsonb, jsonb) IS 'probabil
 CREATE FUNCTION @extschema@.model_predict(kind text, coef float8[], encoding jsonb, nb_tables jsonb, vals jsonb)
 RETURNS float8
 LANGUAGE sql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
+-- (since 0.16 without a SET clause, so that it is inlined: every function
+-- it calls is qualified)
 AS $$
   SELECT CASE kind WHEN 'logreg' THEN @extschema@.model_score(coef, encoding, vals)
                    ELSE @extschema@.nb_predict(nb_tables, vals) END
