@@ -1,7 +1,7 @@
 -- role: postgres
 -- Structural rules every table, view and function of the extension follows.
 BEGIN;
-SELECT plan(28);
+SELECT plan(30);
 
 -- the tenant tables: all but schema_version, install()'s record of the
 -- schema steps it applied, which belongs to no org (checked at the end)
@@ -65,11 +65,37 @@ SELECT is(array(SELECT c.relname || coalesce('.' || a.attname, '') FROM pg_class
 SELECT is(array(SELECT p.oid::regprocedure::text FROM pg_proc p
                  WHERE p.pronamespace = 'leadmgmt'::regnamespace AND obj_description(p.oid, 'pg_proc') IS NULL ORDER BY 1),
           '{}'::text[], 'every function has a comment');
+-- (but the SQL helpers ingest_lead's hot path inlines, since 0.16: a SET
+-- clause stops the planner from inlining a function, and one it does not
+-- inline is planned again in every transaction; they call only qualified
+-- functions, are not SECURITY DEFINER, and inlined into a caller they take
+-- its pinned search_path)
 SELECT is(array(SELECT p.oid::regprocedure::text FROM pg_proc p
                  WHERE p.pronamespace = 'leadmgmt'::regnamespace AND p.prokind <> 'a'
                    AND p.prolang <> (SELECT oid FROM pg_language WHERE lanname = 'c')
                    AND NOT coalesce(p.proconfig::text[] && '{"search_path=pg_catalog, pg_temp"}', false) ORDER BY 1),
-          '{}'::text[], 'every SQL and PL/pgSQL function pins search_path = pg_catalog, pg_temp');
+          ARRAY['leadmgmt.lead_form_vals(text,text,text,integer,integer,integer,timestamp without time zone,text,bigint)',
+                'leadmgmt.model_predict(text,double precision[],jsonb,jsonb,jsonb)'],
+          'every SQL and PL/pgSQL function pins search_path = pg_catalog, pg_temp, but the two inlined helpers');
+SELECT is(array(SELECT p.proname::text FROM pg_proc p
+                 WHERE p.pronamespace = 'leadmgmt'::regnamespace AND p.proname IN ('lead_form_vals', 'model_predict')
+                   AND (p.prosecdef OR p.prolang <> (SELECT oid FROM pg_language WHERE lanname = 'sql') OR p.provolatile = 'v')
+                 ORDER BY 1), '{}'::text[], 'the inlined helpers are plain SQL, not SECURITY DEFINER, not volatile');
+CREATE TEMP TABLE inlined (line text);
+CREATE TEMP TABLE inline_args AS SELECT '{"n": 1}'::jsonb AS x, 3 AS g, '2026-05-01 10:00'::timestamp AS t;
+DO $$
+DECLARE r record;
+BEGIN
+  -- (with arguments as ingest_lead passes them: variables, here columns)
+  FOR r IN EXECUTE $q$EXPLAIN (VERBOSE, COSTS OFF)
+    SELECT leadmgmt.model_predict('logreg', '{0, 1}', '{"features": [{"field": "n"}]}', NULL, v.x),
+           leadmgmt.lead_form_vals('douyin', NULL, NULL, NULL, 8, v.g, v.t, NULL, 0)
+      FROM inline_args v$q$ LOOP
+    INSERT INTO inlined VALUES (r."QUERY PLAN");
+  END LOOP;
+END $$;
+SELECT ok((SELECT bool_and(line !~ '(model_predict|lead_form_vals)\(') AND bool_or(line ~ 'model_score\(') AND bool_or(line ~ 'jsonb_build_object\(') FROM inlined),
+          'the planner inlines both (the plan calls model_score and jsonb_build_object, neither helper)');
 SELECT is(array(SELECT p.oid::regprocedure::text FROM pg_proc p
                  WHERE p.pronamespace = 'leadmgmt'::regnamespace AND p.prosecdef
                    AND (has_function_privilege('public', p.oid, 'EXECUTE') OR p.proconfig IS NULL) ORDER BY 1),
