@@ -20,8 +20,14 @@ BEGIN
   END IF;
 END
 $cm$;
-DROP INDEX IF EXISTS @extschema@.conversion_model_one_active;
-CREATE UNIQUE INDEX IF NOT EXISTS conversion_model_one_active_per_stage ON @extschema@.conversion_model (org_id, stage) WHERE active;
+-- (in a DO block: Citus sends DDL on a distributed table on to the workers
+-- as the text of the statement, which must be one statement)
+DO $cm$
+BEGIN
+  DROP INDEX IF EXISTS @extschema@.conversion_model_one_active;
+  CREATE UNIQUE INDEX IF NOT EXISTS conversion_model_one_active_per_stage ON @extschema@.conversion_model (org_id, stage) WHERE active;
+END
+$cm$;
 COMMENT ON TABLE @extschema@.conversion_model IS 'registry of trained conversion models, versioned per org and name; at most one active per org and stage';
 COMMENT ON COLUMN @extschema@.conversion_model.stage IS 'contact: learns from everything known of a lead, reps'' work included (lead.score); form: only from what is known when the form arrives (lead.form_score, scored by ingest_lead)';
 
