@@ -581,14 +581,12 @@ leadmgmt_logreg_stats(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, v, nul)));
 }
 
-/* sigmoid(coef[1] + coef[2:] . features); false when a feature is NULL */
-static bool
-Predict(ArrayType *ca, ArrayType *xa, float8 *result)
+/* sigmoid(coef[1] + coef[2:] . x) of nx features */
+static float8
+PredictValues(ArrayType *ca, const float8 *x, int nx)
 {
-	float8	   *beta,
-			   *x;
+	float8	   *beta;
 	int			p,
-				nx,
 				j;
 	double		eta;
 
@@ -596,10 +594,7 @@ Predict(ArrayType *ca, ArrayType *xa, float8 *result)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("coefficients must not contain NULL")));
-	if (ARR_HASNULL(xa))
-		return false;
 	beta = Float8Array(ca, &p, "coefficients");
-	x = Float8Array(xa, &nx, "features");
 	if (nx != p - 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
@@ -613,7 +608,20 @@ Predict(ArrayType *ca, ArrayType *xa, float8 *result)
 					 errmsg("feature %d is %g; features must be finite", j + 1, x[j])));
 		eta += beta[j + 1] * x[j];
 	}
-	*result = eta >= 0 ? 1 / (1 + exp(-eta)) : exp(eta) / (1 + exp(eta));
+	return eta >= 0 ? 1 / (1 + exp(-eta)) : exp(eta) / (1 + exp(eta));
+}
+
+/* PredictValues of a features array; false when a feature is NULL */
+static bool
+Predict(ArrayType *ca, ArrayType *xa, float8 *result)
+{
+	float8	   *x;
+	int			nx;
+
+	if (ARR_HASNULL(xa))
+		return false;
+	x = Float8Array(xa, &nx, "features");
+	*result = PredictValues(ca, x, nx);
 	return true;
 }
 
@@ -715,8 +723,6 @@ leadmgmt_model_score(PG_FUNCTION_ARGS)
 	int			n,
 				i;
 	float8	   *x;
-	ArrayType  *xa;
-	float8		r;
 
 	if (!JB_ROOT_IS_OBJECT(enc) ||
 		(feats = getKeyJsonValueFromContainer(&enc->root, "features", 8, NULL)) == NULL ||
@@ -774,16 +780,7 @@ leadmgmt_model_score(PG_FUNCTION_ARGS)
 			x[i] = DatumGetFloat8(DirectFunctionCall1(float8in, CStringGetDatum(c)));
 		}
 	}
-	{
-		Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-
-		for (i = 0; i < n; i++)
-			d[i] = Float8GetDatum(x[i]);
-		xa = construct_array(d, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-	}
-	if (!Predict(ca, xa, &r))
-		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8(r);
+	PG_RETURN_FLOAT8(PredictValues(ca, x, n));
 }
 
 /* A probability argument: in [0, 1]. */

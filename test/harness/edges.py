@@ -130,7 +130,7 @@ by_name = {
     "tiers": "'{A,B,C,D}'::text[]", "daily_claim_cap": "20", "assign_strategy": "NULL", "active": "true",
     "visitor_id": "NULL", "timezone": "'Asia/Shanghai'", "access": "'reporting'", "role": "'lm_edges_target'::regrole",
     "step": "'full'", "shard_count": "NULL", "l2": "0.1", "max_iter": "25", "tolerance": "1e-8",
-    "win": "interval '7 days'", "mode": "'strict_order'", "excluded": "false", "score": "0.5", "p": "0.5", "label_bool": "true",
+    "win": "interval '7 days'", "mode": "'strict_order'", "excluded": "false", "score": "0.5", "p": "0.5",
     "bins": "10", "duration": "3.0", "event": "true", "entry": "0.0", "grp": "'a'", "conf_type": "'log'", "alpha": "0.05",
     "tau": "5.0", "t": "2.0", "value": "100.0", "conversions": "1.0", "non_conversions": "0.0", "k": "1", "exact": "true",
     "channels": "'{douyin,baidu}'::text[]", "path": "'{douyin,baidu}'::text[]", "models": "'{last_touch}'::text[]",
@@ -175,8 +175,6 @@ by_func = {
     "model_features": {"vals": "'{}'::jsonb"},
     "update_lead": {"changes": "'{\"name\": \"Edge\"}'::jsonb"},
     "update_rep": {"changes": "'{\"weight\": 2}'::jsonb"},
-    "auc": {"label": "true"}, "log_loss": {"label": "true"}, "calibration": {"label": "true"},
-    "logreg_step": {"label": "true"},
     "claim_lead": {"lead_id": row_of("lead_id", cond="pool = 'public' AND status NOT IN ('won', 'lost')"), "rep_id": NEW_REP},
     "log_follow_up": {"channel": "'call'", "lead_id": PRIVATE_LEAD,
                       "rep_id": "(SELECT owner_rep_id FROM leadmgmt.lead WHERE org_id = 2 AND lead_id = %s)" % PRIVATE_LEAD},
@@ -237,23 +235,17 @@ edge_by_type = {
 }
 
 
-def arg_value(fname, argname, argtype, pos):
+def arg_value(fname, argname, argtype):
+    """an argument's valid value: the function's own, true for a boolean, else by name (None: none known)"""
     if argname in by_func.get(fname, {}):
         return by_func[fname][argname]
-    if argname == "label" and argtype == "boolean":
+    if argtype == "boolean":
         return "true"
-    if re.fullmatch(r"step\d+", argname) or argtype == "boolean":
-        return "true"
-    if argname in by_name:
-        v = by_name[argname]
-        return v
-    return None
+    return by_name.get(argname)
 
 
-def call_sql(sig, fname, kind, argnames, argtypes, variadic, values):
-    def cast(v, t):
-        return "(%s)::%s" % (v, t if not t.startswith("leadmgmt.") else t)
-    parts = [cast(v, t) for v, t in zip(values, argtypes)]
+def call_sql(fname, kind, argtypes, variadic, values):
+    parts = ["(%s)::%s" % (v, t) for v, t in zip(values, argtypes)]
     if variadic:
         parts[-1] = "VARIADIC " + parts[-1]
     call = "leadmgmt.%s(%s)" % (fname, ", ".join(parts))
@@ -307,7 +299,7 @@ for sig, fname, kind, argnames, argtypes, variadic, app_may, volatile in funcs:
     conn = app if app_may else admin
     who = "app" if app_may else "owner"
     argnames = [a or "arg%d" % (i + 1) for i, a in enumerate(argnames)]
-    base = [arg_value(fname, a, t, i) for i, (a, t) in enumerate(zip(argnames, argtypes))]
+    base = [arg_value(fname, a, t) for a, t in zip(argnames, argtypes)]
     if any(v is None for v in base):
         missing.append("%s (%s)" % (sig, ", ".join(a for a, v in zip(argnames, base) if v is None)))
         continue
@@ -327,7 +319,7 @@ for sig, fname, kind, argnames, argtypes, variadic, app_may, volatile in funcs:
         for case, v in vals:
             cases.append((a, case, base[:i] + [v] + base[i + 1:]))
     for a, case, values in cases:
-        sql = call_sql(sig, fname, kind, argnames, argtypes, variadic, values)
+        sql = call_sql(fname, kind, argtypes, variadic, values)
         outcome, text = run(conn, sql)
         if outcome == "lost":
             conn = connect(args.app if app_may else args.admin)

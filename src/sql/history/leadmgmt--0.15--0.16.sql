@@ -1,4 +1,4 @@
--- leadmgmt 0.15 -> 0.16, built from src/sql/parts: sql fn:check_changes master_data fn:rep_roster fn:schema_steps fn:schema_ddl fn:logreg_train fn:revoke_access fn:check_one_of fn:update_lead fn:explain_score fn:ingest_lead fn:record_touch fn:stage_feature_values fn:lead_form_vals fn:model_score fn:model_predict fn:train_conversion_model fn:activate_model fn:scoring_model fn:score_leads
+-- leadmgmt 0.15 -> 0.16, built from src/sql/parts: sql fn:check_changes master_data fn:rep_roster fn:schema_steps fn:schema_ddl fn:logreg_train fn:revoke_access fn:check_one_of fn:update_lead fn:explain_score fn:ingest_lead fn:record_touch fn:lead_feature_values fn:stage_feature_values fn:lead_form_vals fn:model_score fn:model_predict fn:train_conversion_model fn:activate_model fn:scoring_model fn:score_leads
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.16'" to load this file. \quit
@@ -5472,6 +5472,19 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.record_touch(bigint, bigint, text, text, timestamptz, text, text, jsonb) IS 'records a contact of a lead (or an anonymous visitor) with a channel and campaign, for attribution; a visitor who has become a lead touches as that lead (since 0.16); returns the touchpoint id';
+
+CREATE OR REPLACE FUNCTION @extschema@.lead_feature_values(org_id bigint)
+RETURNS TABLE (lead_id bigint, created_at timestamptz, status text, vals jsonb, converted boolean, label_known boolean)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- one org's rows of the view lead_features (since 0.12; since 0.16 those of
+-- a contact model, stage_feature_values)
+BEGIN
+  RETURN QUERY SELECT * FROM @extschema@.stage_feature_values(lead_feature_values.org_id, 'contact');
+END
+$$;
+COMMENT ON FUNCTION @extschema@.lead_feature_values(bigint) IS 'one org''s rows of the view lead_features: the raw attributes the conversion model learns from, per lead (channel, subject, city tier, age band, behaviour stage, touches, response time), with the label: paid within org.conversion_days';
 
 CREATE OR REPLACE FUNCTION @extschema@.stage_feature_values(org_id bigint, stage text)
 RETURNS TABLE (lead_id bigint, created_at timestamptz, status text, vals jsonb, converted boolean, label_known boolean)

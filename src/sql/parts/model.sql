@@ -197,14 +197,10 @@ RETURNS TABLE (lead_id bigint, created_at timestamptz, status text, vals jsonb, 
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
--- one org's rows of the view lead_features (since 0.12)
-#variable_conflict use_column
-DECLARE
-  o record := @extschema@.ingest_org(lead_feature_values.org_id);
+-- one org's rows of the view lead_features (since 0.12; since 0.16 those of
+-- a contact model, stage_feature_values)
 BEGIN
-  RETURN QUERY
-  SELECT f.lead_id, f.created_at, f.status, f.vals, f.converted, f.label_known
-    FROM @extschema@.lead_features f WHERE f.org_id = o.org_id;
+  RETURN QUERY SELECT * FROM @extschema@.stage_feature_values(lead_feature_values.org_id, 'contact');
 END
 $$;
 COMMENT ON FUNCTION @extschema@.lead_feature_values(bigint) IS 'one org''s rows of the view lead_features: the raw attributes the conversion model learns from, per lead (channel, subject, city tier, age band, behaviour stage, touches, response time), with the label: paid within org.conversion_days';
