@@ -20,22 +20,22 @@ EXTVERSION  = $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" leadmgm
 MODULE_big  = leadmgmt
 OBJS        = src/leadmgmt.o src/access.o src/stats.o src/phone.o src/funnel.o src/tiers.o src/survival.o src/service.o src/model_logreg.o \
               src/attribution_journey.o src/attribution_touch.o \
-              src/assignment_plan.o src/assignment_engine.o src/assignment_roster.o
+              src/assignment_plan.o src/assignment_engine.o src/assignment_roster.o src/routing.o
 PGFILEDESC  = "leadmgmt - lead management and funnel analytics"
 
 # the install script of the newest version: the code, one part per capability,
 # in this order (src/sql/parts) ...
 SQL_PARTS   = $(addprefix src/sql/parts/,$(addsuffix .sql,header phone schema access ingest funnel tiers \
-                survival service model attribution roi assignment lifecycle master_data install citus privileges))
+                survival service model attribution roi assignment lifecycle master_data routing install citus privileges))
 # ... and the schema that leadmgmt.install() creates (src/sql/schema), one file
 # per capability that has tables or views, in this order
 SCHEMA_PARTS = $(addprefix src/sql/schema/,$(addsuffix .sql,schema access overview funnel tiers service model roi \
-                assignment lifecycle time_window master_data ingest form_model))
+                assignment lifecycle time_window master_data ingest form_model routing))
 DATA_built  = src/sql/leadmgmt--$(EXTVERSION).sql
 DATA        = $(wildcard src/sql/history/leadmgmt--*.sql)
 
 # pg_regress tests, one per capability (sql/<name>.sql, expected/<name>.out), in this order
-REGRESS      = install phone ingest schema parallel funnel tiers survival service model attribution roi assignment lifecycle master_data edges memory_safety
+REGRESS      = install phone ingest schema parallel funnel tiers survival service model attribution roi assignment lifecycle master_data edges memory_safety routing
 REGRESS_OPTS = --load-extension=leadmgmt --inputdir=. --outputdir=.build/regress
 
 PG_CFLAGS   = -Wall -Wextra -Werror

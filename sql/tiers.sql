@@ -26,9 +26,11 @@ SELECT lead_id = :d AS is_d, lead_id = :c AS is_c, stage, score, tier, reason
 SELECT leadmgmt.lead_tier(:org, :a) AS a, leadmgmt.lead_tier(:org, :d) AS d,
        leadmgmt.lead_tier(:org, 424242) AS unknown_lead, leadmgmt.lead_tier(NULL, :a) AS null_org;
 
--- refresh: every lead gets its tier, each change logged with its reason
+-- each event that moved a stage re-tiered its lead at once (since 0.17);
+-- the batch refresh catches up the one lead no event moved (D), each change
+-- logged with its reason
 SELECT leadmgmt.refresh_tiers(:org) AS changed;
-SELECT lead_id = :a AS is_a, old_tier, new_tier, stage, reason FROM leadmgmt.tier_change WHERE org_id = :org ORDER BY lead_id;
+SELECT lead_id = :a AS is_a, old_tier, new_tier, stage, reason FROM leadmgmt.tier_change WHERE org_id = :org ORDER BY lead_id, change_id;
 SELECT leadmgmt.refresh_tiers(:org) AS changed_again;
 
 -- a model score promotes by the policy thresholds (defaults: A 0.50, B 0.20, C 0.05)

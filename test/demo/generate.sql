@@ -46,6 +46,12 @@ SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'leadmgmt.org'::regclas
 \if :has_as_of
 UPDATE leadmgmt.org o SET report_as_of = '2026-05-01 00:00+08' FROM g_org g WHERE o.org_id = g.org_id;
 \endif
+-- the routing holdout (since 0.17): 10% of new leads routed flat to regular
+-- sales, drawn from the lead id and the org's seed
+SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'leadmgmt.org'::regclass AND attname = 'holdout_share') AS has_holdout \gset
+\if :has_holdout
+UPDATE leadmgmt.org o SET holdout_share = 0.10, holdout_seed = 1000 + :seed FROM g_org g WHERE o.org_id = g.org_id;
+\endif
 
 -- ---- acquisition: channels, campaigns, daily spend ----------------------------
 \if :{?progress}
@@ -179,9 +185,17 @@ SELECT d.i, d.id0 + d.i AS lead_id, c.channel_id, c.code AS channel, c.kind AS c
   JOIN g_channel c ON d.ch_u >= c.lo AND d.ch_u < c.hi
   JOIN g_city ct ON ct.k = d.city_k;
 ALTER TABLE g_lead ADD COLUMN p_paid float8, ADD COLUMN paid boolean, ADD COLUMN booked boolean,
-  ADD COLUMN attended boolean, ADD COLUMN campaign_id bigint, ADD COLUMN rep_id bigint, ADD COLUMN recycled boolean;
+  ADD COLUMN attended boolean, ADD COLUMN campaign_id bigint, ADD COLUMN rep_id bigint, ADD COLUMN recycled boolean,
+  ADD COLUMN arm text;
+-- the holdout's leads go to regular sales whatever their tier: top sales
+-- would have won a few more A leads, and sales win more of the C and D leads
+-- than telemarketing and the bot do (the effect routing_holdout measures)
+\if :has_holdout
+UPDATE g_lead l SET arm = CASE WHEN leadmgmt.holdout_draw(1000 + :seed, l.lead_id) < 0.10 THEN 'holdout' ELSE 'tiered' END;
+\endif
 UPDATE g_lead SET p_paid = 1 / (1 + exp(-(-3.1
        + CASE tier WHEN 'A' THEN 2.6 WHEN 'B' THEN 1.4 WHEN 'C' THEN 0.2 ELSE -1.6 END
+       + CASE WHEN arm = 'holdout' THEN CASE tier WHEN 'A' THEN -0.2 WHEN 'B' THEN 0 WHEN 'C' THEN 0.45 ELSE 0.9 END ELSE 0 END
        + quality + CASE city_tier WHEN 1 THEN 0.3 WHEN 2 THEN 0.1 WHEN 3 THEN 0 WHEN 4 THEN -0.2 ELSE -0.4 END
        + CASE WHEN grade BETWEEN 1 AND 2 THEN 0.2 WHEN grade >= 5 THEN -0.3 ELSE 0 END
        + CASE WHEN bad_phone THEN -9 ELSE 0 END)));
@@ -195,7 +209,8 @@ UPDATE g_lead l SET campaign_id = (SELECT cp.campaign_id FROM leadmgmt.campaign 
  WHERE channel_kind = 'paid';
 UPDATE g_lead l SET rep_id = r.rep_id
   FROM g_rep r
- WHERE r.role = CASE l.tier WHEN 'A' THEN 'top_sales' WHEN 'B' THEN 'sales' WHEN 'C' THEN 'tmk' ELSE 'ai_bot' END
+ WHERE r.role = CASE WHEN l.arm = 'holdout' THEN 'sales'
+                     ELSE CASE l.tier WHEN 'A' THEN 'top_sales' WHEN 'B' THEN 'sales' WHEN 'C' THEN 'tmk' ELSE 'ai_bot' END END
    AND r.k = l.i % r.n;
 
 -- the phone as typed and in E.164
@@ -243,6 +258,9 @@ SELECT o.org_id, l.lead_id, l.phone_raw, l.phone,
        CASE WHEN l.recycled THEN NULL ELSE l.created_at + interval '5 minutes' END,
        l.tier, jsonb_build_object('landing_page', 'lp-' || (1 + l.i % 4))
   FROM g_lead l, g_org o;
+\endif
+\if :has_holdout
+UPDATE leadmgmt.lead x SET routing_arm = l.arm FROM g_lead l, g_org o WHERE x.org_id = o.org_id AND x.lead_id = l.lead_id;
 \endif
 
 -- touchpoints: earlier ad clicks and visits, then the form submission (15% submit twice)
@@ -317,14 +335,14 @@ SELECT o.org_id, l.lead_id, l.rep_id, l.created_at + interval '5 minutes', 'roun
   FROM g_lead l, g_org o;
 INSERT INTO leadmgmt.follow_up (org_id, lead_id, rep_id, channel, outcome, cost, duration_s, occurred_at)
 SELECT o.org_id, l.lead_id, l.rep_id,
-       CASE l.tier WHEN 'D' THEN 'ai_call' ELSE (ARRAY['call', 'call', 'wechat', 'sms'])[1 + floor(pg_temp.u(l.i * 8 + f, 40) * 4)::int] END,
+       CASE l.h WHEN 'D' THEN 'ai_call' ELSE (ARRAY['call', 'call', 'wechat', 'sms'])[1 + floor(pg_temp.u(l.i * 8 + f, 40) * 4)::int] END,
        CASE WHEN l.booked AND f = 1 THEN 'trial_booked'
             ELSE (ARRAY['connected', 'no_answer', 'busy', 'interested', 'not_interested'])[1 + floor(pg_temp.u(l.i * 8 + f, 41) * 5)::int] END,
-       CASE l.tier WHEN 'D' THEN 0.30 WHEN 'C' THEN 3.00 WHEN 'B' THEN 20.00 ELSE 30.00 END,
+       CASE l.h WHEN 'D' THEN 0.30 WHEN 'C' THEN 3.00 WHEN 'B' THEN 20.00 ELSE 30.00 END,
        floor(pg_temp.u(l.i * 8 + f, 42) * 600)::int,
        l.created_at + interval '10 minutes' + (f - 1) * interval '1 day' * (1 + pg_temp.u(l.i * 8 + f, 43) * 2)
-  FROM g_lead l CROSS JOIN g_org o
-  CROSS JOIN LATERAL generate_series(1, CASE l.tier WHEN 'D' THEN 1 WHEN 'C' THEN 2 WHEN 'B' THEN 3 ELSE 4 END
+  FROM (SELECT g.*, CASE WHEN g.arm = 'holdout' THEN 'B' ELSE g.tier END AS h FROM g_lead g) l CROSS JOIN g_org o
+  CROSS JOIN LATERAL generate_series(1, CASE l.h WHEN 'D' THEN 1 WHEN 'C' THEN 2 WHEN 'B' THEN 3 ELSE 4 END
                                         + floor(pg_temp.u(l.i, 44) * 2)::int) AS f;
 INSERT INTO leadmgmt.trial_lesson (org_id, lead_id, course_id, teacher_id, booked_at, scheduled_at, attended_at, status, self_booked)
 SELECT o.org_id, l.lead_id, c.course_id, t.teacher_id,

@@ -20,7 +20,7 @@ set +e
 
 passed=0; failed=0
 # the harness checks, each named for what it proves, in this order
-LM_CHECKS="freeze upgrade dump_restore concurrent_ingest concurrent_master_data concurrent_scoring concurrent_assign assign_in_flight
+LM_CHECKS="freeze upgrade dump_restore concurrent_ingest concurrent_master_data concurrent_routing concurrent_scoring concurrent_assign assign_in_flight
   assign_rollbacks docs_examples docs_links demo_report demo_page bi_drivers bi_filters packaging survival_reference model_reference edges fuzz"
 # what a moved clock cannot change: links, packaging, and the drivers' and the
 # browser's view of the views (their data carry their own clock, report_as_of)

@@ -294,7 +294,7 @@ BEGIN
   t := @extschema@.rule_time(o, assign_lead.at, 'at');
   -- the lead first, then the org lock: under the org lock nobody waits for a
   -- lead; what does not depend on the counters is read before the lock
-  SELECT x.pool, x.owner_rep_id, coalesce(x.tier, 'D') AS tier INTO l
+  SELECT x.pool, x.owner_rep_id, coalesce(x.tier, 'D') AS tier, x.routing_arm INTO l
     FROM @extschema@.lead x WHERE x.org_id = o.org_id AND x.lead_id = assign_lead.lead_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown lead %s in org %s', assign_lead.lead_id, o.org_id);
@@ -303,6 +303,10 @@ BEGIN
     RETURN l.owner_rep_id;  -- already owned: assigning again changes nothing
   END IF;
   r := @extschema@.rep_roster(o, assign_lead.team_id, t);
+  -- a holdout lead, or routing by expected value, may route by another tier (since 0.17)
+  IF l.routing_arm = 'holdout' OR o.routing = 'expected_value' THEN
+    l.tier := @extschema@.route_letters(o, ARRAY[assign_lead.lead_id], l.tier, t);
+  END IF;
   RETURN (@extschema@.assign_locked(o, ARRAY[assign_lead.lead_id], l.tier,
             ARRAY[@extschema@.cooling_rep(o, assign_lead.lead_id, t)], t,
             r.strategy, r.rep_ids, r.weights, r.daily_caps, r.holding_caps, r.skills))[1];
@@ -350,6 +354,10 @@ BEGIN
     INTO ids, tiers FROM c;
   IF ids IS NULL THEN
     RETURN;
+  END IF;
+  -- holdout leads and routing by expected value may route by other tiers (since 0.17)
+  IF o.holdout_share > 0 OR o.routing = 'expected_value' THEN
+    tiers := @extschema@.route_letters(o, ids, tiers, t);
   END IF;
   -- each lead's last owner while its cool-down runs (what cooling_rep gives
   -- for one lead), in one query: no function reading a table per row, which
@@ -497,18 +505,7 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = '55000',
       MESSAGE = format('lead %s is owned by rep %s, not rep %s', release_lead.lead_id, l.owner_rep_id, release_lead.rep_id);
   END IF;
-  PERFORM pg_advisory_xact_lock(hashtextextended('leadmgmt.assign', release_lead.org_id));
-  -- the lead's own pick may still be in the journal: fold it first
-  PERFORM @extschema@.rep_load_sync(o, t);
-  PERFORM set_config('leadmgmt.engine_update', 'on', true);
-  UPDATE @extschema@.lead x SET pool = 'public', owner_rep_id = NULL, owned_since = NULL, updated_at = now()
-   WHERE x.org_id = release_lead.org_id AND x.lead_id = release_lead.lead_id;
-  PERFORM set_config('leadmgmt.engine_update', 'off', true);
-  -- a row that rep_load_sync builds later counts from the leads, so only an existing row changes
-  UPDATE @extschema@.rep_load x SET open_leads = greatest(x.open_leads - (l.status NOT IN ('won', 'lost'))::int, 0)
-   WHERE x.org_id = release_lead.org_id AND x.rep_id = l.owner_rep_id;
-  UPDATE @extschema@.assignment a SET released_at = greatest(t, a.assigned_at), release_reason = 'release'
-   WHERE a.org_id = release_lead.org_id AND a.lead_id = release_lead.lead_id AND a.released_at IS NULL;
+  PERFORM @extschema@.unassign_locked(o, release_lead.lead_id, l.owner_rep_id, l.status, t, 'release');
   RETURN l.owner_rep_id;
 END
 $$;

@@ -303,6 +303,8 @@ DECLARE
   v_local timestamp;
   v_form_vals jsonb;
   v_form_score float8;
+  v_ltier text;
+  v_lmin float8;
 BEGIN
   PERFORM @extschema@.ingest_check_time(o, ts, 'occurred_at');
   PERFORM @extschema@.ingest_check_attrs(a);
@@ -352,16 +354,34 @@ BEGIN
       v_form_vals := @extschema@.lead_form_vals(lower(btrim(ingest_lead.channel)), nullif(btrim(ingest_lead.campaign), ''),
                                                 v_subject, v_tier, v_age, v_grade, v_local, a ->> 'variant', v_prior);
       v_form_score := @extschema@.model_predict(fm_kind, fm_coef, fm_enc, fm_nb, v_form_vals);
+      -- tiered at once (since 0.17): stage D, or the better tier the form
+      -- score earns under the tier policy, as lead_tiers gives it
+      SELECT p.tier, p.min_score INTO v_ltier, v_lmin FROM @extschema@.effective_tier_policy p
+       WHERE p.org_id = o.org_id AND p.min_score IS NOT NULL AND v_form_score >= p.min_score AND p.tier < 'D'
+       ORDER BY p.tier LIMIT 1;
     END IF;
     -- a new lead; an invalid or missing phone is kept, flagged by
     -- phone_valid = false, and never de-duplicated
     INSERT INTO @extschema@.lead (org_id, phone_masked, phone_valid, name, child_age, grade, subject, city, city_tier,
                                   visitor_id, first_channel_id, first_campaign_id, latest_channel_id, latest_campaign_id,
-                                  created_at, last_touch_at, attrs, form_score, form_scored_at, form_score_model_id)
+                                  created_at, last_touch_at, attrs, form_score, form_scored_at, form_score_model_id, tier)
     VALUES (o.org_id, @extschema@.mask_phone(coalesce(e164, ingest_lead.phone)), e164 IS NOT NULL,
             v_name, v_age, v_grade, v_subject, v_city, v_tier, v_visitor, ch, cp, ch, cp, ts, ts, a,
-            v_form_score, CASE WHEN fm_id IS NOT NULL THEN v_now END, fm_id)
+            v_form_score, CASE WHEN fm_id IS NOT NULL THEN v_now END, fm_id,
+            CASE WHEN fm_id IS NOT NULL THEN coalesce(v_ltier, 'D') END)
     RETURNING lead_id INTO v_lead;
+    IF fm_id IS NOT NULL THEN
+      INSERT INTO @extschema@.tier_change (org_id, lead_id, old_tier, new_tier, stage, score, reason)
+      VALUES (o.org_id, v_lead, NULL, coalesce(v_ltier, 'D'), 'D', v_form_score,
+              CASE WHEN v_ltier IS NULL THEN 'form: stage D'
+                   ELSE format('form: score %s >= %s for %s', round(v_form_score::numeric, 2), round(v_lmin::numeric, 2), v_ltier) END);
+    END IF;
+    -- the routing holdout's arm (since 0.17), drawn from the new lead's id
+    IF o.holdout_share > 0 THEN
+      UPDATE @extschema@.lead l SET routing_arm = CASE WHEN @extschema@.holdout_draw(o.holdout_seed, v_lead) < o.holdout_share
+                                          THEN 'holdout' ELSE 'tiered' END
+       WHERE l.org_id = o.org_id AND l.lead_id = v_lead;
+    END IF;
     IF ingest_lead.phone IS NOT NULL THEN
       INSERT INTO @extschema@.lead_contact (org_id, lead_id, phone, phone_raw)
       VALUES (o.org_id, v_lead, e164, ingest_lead.phone);
@@ -592,6 +612,11 @@ BEGIN
   INSERT INTO @extschema@.lead_event (org_id, lead_id, event_type, occurred_at, channel_id, attrs)
   VALUES (o.org_id, record_event.lead_id, record_event.event_type, record_event.occurred_at, ch, a)
   RETURNING event_id INTO new_id;
+  -- an event that moves the behaviour stage re-tiers the lead at once, and
+  -- re-routes it when its handler changes (since 0.17)
+  IF record_event.event_type IN ('sms_verified', 'wechat_followed', 'trial_booked') THEN
+    PERFORM @extschema@.retier_lead(o, record_event.lead_id, 'event ' || record_event.event_type);
+  END IF;
   RETURN new_id;
 END
 $$;

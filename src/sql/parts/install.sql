@@ -20,7 +20,7 @@
 CREATE FUNCTION @extschema@.schema_steps() RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT '{0.10,0.11,0.12,0.14,0.15,0.16}'::text[] $$;
+AS $$ SELECT '{0.10,0.11,0.12,0.14,0.15,0.16,0.17}'::text[] $$;
 COMMENT ON FUNCTION @extschema@.schema_steps() IS 'the versions of leadmgmt''s schema, oldest first: 0.10 is the schema of the versions whose tables were members of the extension (0.1-0.10), then every version that changed it; the last is the one this code needs';
 
 -- The DDL of each step.  'full' is src/sql/schema/*.sql, the whole schema of
@@ -705,6 +705,11 @@ WHEN '0.16' THEN $step$
 -- @view lead_form_features@ (src/sql/schema, as CREATE OR REPLACE VIEW)
 -- @view model_registry@ (src/sql/schema, as CREATE OR REPLACE VIEW)
 -- @view model_lift@ (src/sql/schema, as CREATE OR REPLACE VIEW)
+$step$
+WHEN '0.17' THEN $step$
+-- 0.17 (docs/changelog.md): real-time tiers and routing, routing by expected
+-- value and the routing holdout, src/sql/schema/routing.sql
+-- @schema routing@ (src/sql/schema/routing.sql)
 $step$
 END
 $schema_ddl$;

@@ -21,7 +21,8 @@ BEGIN
     SELECT p.tier, p.min_score FROM @extschema@.effective_tier_policy p
      WHERE p.org_id = lead_tiers.org_id AND p.min_score IS NOT NULL
   ), ld AS (
-    SELECT l.lead_id, l.tier, l.score FROM @extschema@.lead l
+    -- the contact model's score, else (since 0.17) the form-time score
+    SELECT l.lead_id, l.tier, coalesce(l.score, l.form_score) AS score FROM @extschema@.lead l
      WHERE l.org_id = lead_tiers.org_id AND (only_lead IS NULL OR l.lead_id = only_lead)
   ), ev AS (
     SELECT e.lead_id,

@@ -2,6 +2,16 @@
 -- in database leadmgmt_tap after the demo generator filled org 1 and org 2,
 -- on one node (make test-citus then copies the rows onto the cluster);
 -- access.sql then grants the test roles and records the expected values.
+-- routing (since 0.17): handler pools of both orgs, and in each a re-route:
+-- an owned open D lead of the tiered arm verifies its phone, which makes it
+-- a C lead for telemarketing
+INSERT INTO leadmgmt.handler_value (org_id, handler_role, relative_conversion, cost_per_lead, daily_capacity)
+VALUES (1, 'top_sales', 1.20, 150.00, 40), (2, 'top_sales', 1.10, 130.00, NULL);
+SELECT leadmgmt.record_event(o, (SELECT min(l.lead_id) FROM leadmgmt.lead l
+                                  WHERE l.org_id = o AND l.pool = 'private' AND l.tier = 'D' AND l.routing_arm = 'tiered'
+                                    AND l.status NOT IN ('won', 'lost')), 'sms_verified', now())
+  FROM unnest('{1,2}'::bigint[]) o;
+
 -- the assignment engine has run for both orgs, on a Friday morning when every
 -- rep is on shift, so that its state tables hold rows of both orgs: 190
 -- leads each, folded into the rotation and counters, then 10 more, whose

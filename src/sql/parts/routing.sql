@@ -1,0 +1,192 @@
+
+-- ---------------------------------------------------------------------------
+-- Real-time routing (since 0.17; docs/reference/routing.md): the arm of the
+-- routing holdout, routing by expected value, re-tiering and re-routing when
+-- an event changes a lead, and the holdout's measured saving.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.holdout_draw(seed bigint, lead_id bigint) RETURNS float8
+AS 'MODULE_PATHNAME', 'leadmgmt_holdout_draw' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.holdout_draw(bigint, bigint) IS 'a number in [0, 1) from the seed and the lead id alone (SplitMix64), the same on every node and version: a lead is in the org''s routing holdout when holdout_draw(org.holdout_seed, lead_id) < org.holdout_share';
+
+CREATE FUNCTION @extschema@.route_by_value(p float8[], value float8[], relative_conversion float8[], cost float8[],
+                                           capacity integer[])
+RETURNS integer[]
+AS 'MODULE_PATHNAME', 'leadmgmt_route_by_value' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.route_by_value(float8[], float8[], float8[], float8[], integer[]) IS 'routing by expected value: for each lead (conversion probability p, value if it pays) the handler pool (1-based; NULL when all are full) of highest min(1, p x relative_conversion) x value - cost, most likely leads first, each pool taking at most its capacity (NULL: unlimited); ties go to the cheaper pool';
+
+CREATE FUNCTION @extschema@.handler_defaults()
+RETURNS TABLE (handler_role text, relative_conversion float8, cost_per_lead numeric, daily_capacity integer)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE ROWS 4
+SET search_path = pg_catalog, pg_temp
+AS $$
+  VALUES ('ai_bot', 0.60::float8, 0.30::numeric, NULL::integer), ('tmk', 0.80, 6.00, NULL),
+         ('sales', 1.00, 60.00, NULL), ('top_sales', 1.15, 120.00, NULL)
+$$;
+COMMENT ON FUNCTION @extschema@.handler_defaults() IS 'the default handler pools for routing by expected value: relative conversion, cost per lead (the default tier policy''s cost per contact times 1, 2, 3 and 4 contacts) and daily capacity (unlimited); an org''s handler_value rows override them';
+
+-- The saving and its interval, from each arm's sums.  Per arm, with c the
+-- spend per lead plus a lead's handling cost and y whether it paid, the cost
+-- per paid student is R = mean(c) / mean(y); by the delta method
+--   Var(log R) ~ (Var(c)/mean(c)^2 + Var(y)/mean(y)^2 - 2 Cov(c,y)/(mean(c) mean(y))) / n,
+-- the two arms are independent, and the saving 1 - R_t/R_h has the interval
+-- 1 - exp(log(R_t/R_h) +- 1.96 se).  An arm is {n, sum h, sum h^2, paid, sum h over the paid}.
+CREATE FUNCTION @extschema@.holdout_saving(spend_per_lead float8, tiered float8[], holdout float8[],
+                                           OUT saving float8, OUT low float8, OUT high float8)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  WITH a AS (
+    SELECT x.k, x.v[1] AS n, spend_per_lead + x.v[2] / x.v[1] AS mc, x.v[4] / x.v[1] AS my,
+           (x.v[3] - x.v[2] * x.v[2] / x.v[1]) / (x.v[1] - 1) AS vc,
+           (x.v[4] - x.v[4] * x.v[4] / x.v[1]) / (x.v[1] - 1) AS vy,
+           (x.v[5] - x.v[2] * x.v[4] / x.v[1]) / (x.v[1] - 1) AS cv
+      FROM (VALUES (1, tiered), (2, holdout)) x(k, v)
+     WHERE cardinality(x.v) = 5 AND x.v[1] >= 2 AND x.v[4] > 0 AND spend_per_lead >= 0
+       AND array_position(x.v, NULL) IS NULL AND NOT (x.v && ARRAY['NaN', 'Infinity', '-Infinity']::float8[])
+  ), r AS (
+    SELECT ln(t.mc / t.my) - ln(h.mc / h.my) AS l,
+           sqrt(greatest((t.vc / (t.mc * t.mc) + t.vy / (t.my * t.my) - 2 * t.cv / (t.mc * t.my)) / t.n, 0)
+              + greatest((h.vc / (h.mc * h.mc) + h.vy / (h.my * h.my) - 2 * h.cv / (h.mc * h.my)) / h.n, 0)) AS se
+      FROM a t, a h WHERE t.k = 1 AND h.k = 2 AND t.mc > 0 AND h.mc > 0
+  )
+  SELECT 1 - exp(r.l), 1 - exp(r.l + 1.959963984540054 * r.se), 1 - exp(r.l - 1.959963984540054 * r.se) FROM r
+$$;
+COMMENT ON FUNCTION @extschema@.holdout_saving(float8, float8[], float8[]) IS 'the saving of tiered routing in total cost per paid student against the holdout, 1 - R_tiered/R_holdout, and its 95% confidence interval by the delta method on log(R_tiered/R_holdout); each arm is {leads, sum of handling cost, sum of its squares, paid leads, handling cost of the paid leads}; NULLs when an arm has fewer than 2 leads, no paid lead or a malformed array';
+
+-- the tier letter the engine routes a lead by: its tier, or for a holdout
+-- lead the best tier regular sales handle, or under routing by expected
+-- value the best tier of the pool route_by_value picks.  One string for the
+-- batch, as engine_assign takes it.
+CREATE FUNCTION @extschema@.route_letters(o record, lead_ids bigint[], tiers text, at timestamptz) RETURNS text
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  letters text;
+  flat text;
+  ev_ids bigint[];
+  ev_p float8[];
+  roles text[];
+  convs float8[];
+  costs float8[];
+  caps integer[];
+  v float8;
+  picks integer[];
+BEGIN
+  -- the pool's tier: the best tier whose handler is the role
+  SELECT min(p.tier) FILTER (WHERE p.handler_role = 'sales') INTO flat
+    FROM @extschema@.effective_tier_policy p WHERE p.org_id = o.org_id;
+  SELECT string_agg(CASE WHEN l.routing_arm = 'holdout' THEN coalesce(flat, substr(tiers, u.n::int, 1))
+                         ELSE substr(tiers, u.n::int, 1) END, '' ORDER BY u.n),
+         array_agg(u.lead_id ORDER BY u.n) FILTER (WHERE o.routing = 'expected_value' AND l.routing_arm IS DISTINCT FROM 'holdout'
+                                                     AND coalesce(l.score, l.form_score) IS NOT NULL),
+         array_agg(coalesce(l.score, l.form_score) ORDER BY u.n) FILTER (WHERE o.routing = 'expected_value'
+                                                     AND l.routing_arm IS DISTINCT FROM 'holdout' AND coalesce(l.score, l.form_score) IS NOT NULL)
+    INTO letters, ev_ids, ev_p
+    FROM unnest(lead_ids) WITH ORDINALITY AS u(lead_id, n)
+    JOIN @extschema@.lead l ON l.org_id = o.org_id AND l.lead_id = u.lead_id;
+  IF ev_ids IS NULL THEN
+    RETURN letters;
+  END IF;
+  -- by expected value: each pool's room today, the value of a paying lead
+  v := coalesce(o.expected_revenue,
+                (SELECT avg(so.amount) FROM @extschema@.sales_order so
+                  WHERE so.org_id = o.org_id AND so.status = 'paid' AND NOT so.is_renewal), 0);
+  SELECT array_agg(h.handler_role ORDER BY h.handler_role), array_agg(h.relative_conversion ORDER BY h.handler_role),
+         array_agg(h.cost_per_lead::float8 ORDER BY h.handler_role),
+         array_agg(CASE WHEN h.daily_capacity IS NOT NULL THEN greatest(h.daily_capacity - coalesce(d.n, 0), 0)::integer END
+                   ORDER BY h.handler_role)
+    INTO roles, convs, costs, caps
+    FROM @extschema@.effective_handler_value h
+    LEFT JOIN (SELECT r.role, count(*) AS n FROM @extschema@.assignment a
+                 JOIN @extschema@.sales_rep r ON r.org_id = a.org_id AND r.rep_id = a.rep_id
+                WHERE a.org_id = o.org_id AND a.assigned_at >= (date_trunc('day', at AT TIME ZONE o.timezone) AT TIME ZONE o.timezone)
+                GROUP BY r.role) d ON d.role = h.handler_role
+   WHERE h.org_id = o.org_id
+     AND EXISTS (SELECT 1 FROM @extschema@.effective_tier_policy p WHERE p.org_id = o.org_id AND p.handler_role = h.handler_role);
+  picks := @extschema@.route_by_value(ev_p, array_fill(v, ARRAY[cardinality(ev_p)]), convs, costs, caps);
+  SELECT string_agg(coalesce(pt.tier, substr(letters, u.n::int, 1)), '' ORDER BY u.n) INTO letters
+    FROM unnest(lead_ids) WITH ORDINALITY AS u(lead_id, n)
+    LEFT JOIN (SELECT e.lead_id, roles[e.pick] AS role FROM unnest(ev_ids, picks) AS e(lead_id, pick)) ch ON ch.lead_id = u.lead_id
+    LEFT JOIN LATERAL (SELECT min(p.tier) AS tier FROM @extschema@.effective_tier_policy p
+                        WHERE p.org_id = o.org_id AND p.handler_role = ch.role) pt ON true;
+  RETURN letters;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.route_letters(record, bigint[], text, timestamptz) IS 'the tier letters the engine routes a batch of leads by: each lead''s tier; for a holdout lead the best tier regular sales handle; under routing by expected value (org.routing), for a scored lead the best tier of the handler pool route_by_value picks within each pool''s room that local day';
+
+-- Re-tier one lead now, and re-route it when its handler changes (record_event)
+CREATE FUNCTION @extschema@.retier_lead(o record, lead_id bigint, cause text) RETURNS char
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  l record;
+  d record;
+  t timestamptz := now();
+  old_role text;
+  new_role text;
+  r record;
+  new_rep bigint;
+BEGIN
+  -- the lead first (NO KEY: the event rows of other callers only share-lock
+  -- its key), so callers for one lead take turns and the last sees every event
+  SELECT x.tier, x.pool, x.owner_rep_id, x.status, x.routing_arm INTO l
+    FROM @extschema@.lead x WHERE x.org_id = o.org_id AND x.lead_id = retier_lead.lead_id FOR NO KEY UPDATE;
+  SELECT lt.tier, lt.stage, lt.score, lt.reason INTO d FROM @extschema@.lead_tiers(o.org_id, retier_lead.lead_id) lt;
+  IF d.tier IS NULL OR d.tier IS NOT DISTINCT FROM l.tier THEN
+    RETURN l.tier;
+  END IF;
+  UPDATE @extschema@.lead x SET tier = d.tier, updated_at = t
+   WHERE x.org_id = o.org_id AND x.lead_id = retier_lead.lead_id;
+  INSERT INTO @extschema@.tier_change (org_id, lead_id, old_tier, new_tier, stage, score, reason)
+  VALUES (o.org_id, retier_lead.lead_id, l.tier, d.tier, d.stage, d.score, cause || ': ' || d.reason);
+  -- an owned open lead of the tiered arm whose tier now wants another handler
+  IF l.pool <> 'private' OR l.status IN ('won', 'lost') OR l.routing_arm = 'holdout' THEN
+    RETURN d.tier;
+  END IF;
+  SELECT s.role INTO old_role FROM @extschema@.sales_rep s WHERE s.org_id = o.org_id AND s.rep_id = l.owner_rep_id;
+  SELECT p.handler_role INTO new_role FROM @extschema@.effective_tier_policy p WHERE p.org_id = o.org_id AND p.tier = d.tier;
+  IF o.routing = 'expected_value' OR old_role IS NOT DISTINCT FROM new_role THEN
+    RETURN d.tier;
+  END IF;
+  PERFORM @extschema@.check_org_engine(o.org_id);
+  PERFORM @extschema@.unassign_locked(o, retier_lead.lead_id, l.owner_rep_id, l.status, t, 'reroute');
+  r := @extschema@.rep_roster(o, NULL, t);
+  new_rep := (@extschema@.assign_locked(o, ARRAY[retier_lead.lead_id], d.tier::text, ARRAY[l.owner_rep_id], t,
+                r.strategy, r.rep_ids, r.weights, r.daily_caps, r.holding_caps, r.skills))[1];
+  INSERT INTO @extschema@.routing_log (org_id, lead_id, routed_at, cause, old_tier, new_tier, old_rep_id, new_rep_id,
+                                       old_handler, new_handler, reason)
+  VALUES (o.org_id, retier_lead.lead_id, t, cause, l.tier, d.tier, l.owner_rep_id, new_rep, old_role, new_role,
+          format('tier %s -> %s: %s -> %s', coalesce(l.tier, '-'), d.tier, coalesce(old_role, '-'), new_role));
+  RETURN d.tier;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.retier_lead(record, bigint, text) IS 'gives one lead the tier lead_tiers says it should have now, logging the change in tier_change; an owned open lead of the tiered arm whose new tier has another handler role is taken from its rep (reason reroute) and given by the assignment engine to a rep of the new handler, logged in routing_log; returns the tier';
+
+-- Take an owned lead from its rep, under the assignment lock (release_lead,
+-- retier_lead): the lead back in the public pool, the rep's open leads one
+-- fewer, the assignment closed with the reason.
+CREATE FUNCTION @extschema@.unassign_locked(o record, lead_id bigint, owner_rep_id bigint, status text,
+                                            at timestamptz, reason text) RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended('leadmgmt.assign', o.org_id));
+  -- the lead's own pick may still be in the journal: fold it first
+  PERFORM @extschema@.rep_load_sync(o, unassign_locked.at);
+  PERFORM set_config('leadmgmt.engine_update', 'on', true);
+  UPDATE @extschema@.lead x SET pool = 'public', owner_rep_id = NULL, owned_since = NULL, updated_at = now()
+   WHERE x.org_id = o.org_id AND x.lead_id = unassign_locked.lead_id;
+  PERFORM set_config('leadmgmt.engine_update', 'off', true);
+  -- a row that rep_load_sync builds later counts from the leads, so only an existing row changes
+  UPDATE @extschema@.rep_load x SET open_leads = greatest(x.open_leads - (unassign_locked.status NOT IN ('won', 'lost'))::int, 0)
+   WHERE x.org_id = o.org_id AND x.rep_id = unassign_locked.owner_rep_id;
+  UPDATE @extschema@.assignment a SET released_at = greatest(unassign_locked.at, a.assigned_at),
+                                      release_reason = unassign_locked.reason
+   WHERE a.org_id = o.org_id AND a.lead_id = unassign_locked.lead_id AND a.released_at IS NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.unassign_locked(record, bigint, bigint, text, timestamptz, text) IS 'engine step shared by release_lead and retier_lead: under the org''s assignment lock puts an owned lead back in the public pool, counts it off its rep''s open leads and closes its assignment with the reason';
