@@ -211,3 +211,44 @@ SELECT round(100 * (1 - ((30 + 15) / t.p) / ((30 + 60) / h.p)), 1) AS saving_by_
          WHERE org_id = :ho AND status = 'won') t,
        (SELECT count(*) FILTER (WHERE routing_arm = 'holdout')::numeric AS p FROM leadmgmt.lead l
          WHERE org_id = :ho AND status = 'won') h;
+
+-- landing_decision: the variant a visitor sees, from the form-time model and
+-- the org's thresholds; the exposure is an impression touch of the visitor
+SELECT leadmgmt.create_org('Landing School') AS lp \gset
+SELECT leadmgmt.add_channel(:lp, 'baidu', 'Baidu', 'paid') IS NOT NULL AND leadmgmt.add_channel(:lp, 'douyin', 'Douyin', 'paid') IS NOT NULL AS channels;
+-- without a model or variants: standard, no score
+SELECT variant, score FROM leadmgmt.landing_decision(:lp, 'v-1', '{"channel": "baidu"}');
+INSERT INTO leadmgmt.landing_variant (org_id, variant, min_score)
+VALUES (:lp, 'book-best-teacher', 0.4), (:lp, 'free-trial', 0.15), (:lp, 'standard', 0);
+-- a form-time model made by hand: logit = -2 + 1.5 [baidu] + 0.5 [grade 2]
+INSERT INTO leadmgmt.conversion_model (org_id, name, version, kind, active, trained_from, trained_to, test_from, conversion_days,
+                                       encoding, coef, rows_train, rows_test, positives_train, stage)
+VALUES (:lp, 'form by hand', 1, 'logreg', true, '2025-01-01', '2026-01-01', '2025-10-01', 30,
+        '{"features": [{"name": "channel=baidu", "field": "channel", "level": "baidu"},
+                       {"name": "grade=grade 2", "field": "grade", "level": "grade 2"}]}', '{-2, 1.5, 0.5}', 100, 10, 10, 'form');
+SELECT d.variant, round(d.score::numeric, 6) AS score, round((1 / (1 + exp(-(x.logit))))::numeric, 6) AS by_hand
+  FROM (VALUES ('v-2', '{"channel": "baidu", "grade": 2}'::jsonb, 0.0), ('v-3', '{"channel": "baidu", "grade": 5}', -0.5),
+               ('v-4', '{"channel": "douyin", "grade": 2}', -1.5), ('v-5', '{"channel": "douyin"}', -2.0)) x(v, ctx, logit),
+       LATERAL leadmgmt.landing_decision(:lp, x.v, x.ctx) d ORDER BY x.v;
+-- the exposures: one impression touch per call, with the decision
+SELECT t.visitor_id, t.kind, c.code AS channel, t.attrs ->> 'decision' AS decision, t.lead_id IS NULL AS anonymous
+  FROM leadmgmt.touchpoint t JOIN leadmgmt.channel c USING (org_id, channel_id) WHERE t.org_id = :lp ORDER BY visitor_id;
+-- the visitor's form makes them its lead's; a later decision is the lead's touch
+SELECT is_new FROM leadmgmt.ingest_lead(:lp, '13600000001', 'baidu', NULL, now(), '{"visitor_id": "v-2", "grade": 2}');
+SELECT count(*) FILTER (WHERE lead_id IS NOT NULL) AS linked, count(*) AS touches FROM leadmgmt.touchpoint WHERE org_id = :lp AND visitor_id = 'v-2';
+SELECT variant FROM leadmgmt.landing_decision(:lp, 'v-2', '{"channel": "baidu", "grade": 2}');
+SELECT count(*) FILTER (WHERE lead_id IS NOT NULL) AS linked, count(*) AS touches FROM leadmgmt.touchpoint WHERE org_id = :lp AND visitor_id = 'v-2';
+-- the form score of the new lead is the decision's score (same features, same model)
+SELECT round(form_score::numeric, 6) AS form_score, tier FROM leadmgmt.lead WHERE org_id = :lp;
+-- bad input
+SELECT pg_temp.err(format('SELECT leadmgmt.landing_decision(%s, NULL, %L)', :lp, '{"channel": "baidu"}')) AS null_visitor,
+       pg_temp.err(format('SELECT leadmgmt.landing_decision(%s, %L, %L)', :lp, '', '{"channel": "baidu"}')) AS empty_visitor,
+       pg_temp.err(format('SELECT leadmgmt.landing_decision(%s, %L, %L)', :lp, repeat('v', 201), '{"channel": "baidu"}')) AS long_visitor;
+SELECT pg_temp.err(format('SELECT leadmgmt.landing_decision(%s, %L, %L)', :lp, 'v-9', '{}')) AS no_channel,
+       pg_temp.err(format('SELECT leadmgmt.landing_decision(%s, %L, NULL)', :lp, 'v-9')) AS null_context,
+       pg_temp.err(format('SELECT leadmgmt.landing_decision(%s, %L, %L)', :lp, 'v-9', '{"channel": "tiktok"}')) AS unknown_channel,
+       pg_temp.err(format('SELECT leadmgmt.landing_decision(%s, %L, %L)', :lp, 'v-9', '[]')) AS context_array,
+       pg_temp.err(format('SELECT leadmgmt.landing_decision(%s, %L, %L)', :lp, 'v-9', '{"channel": "baidu", "grade": 40}')) AS grade_40;
+SELECT pg_temp.err(format('SELECT leadmgmt.landing_decision(NULL, %L, %L)', 'v-9', '{"channel": "baidu"}')) AS null_org,
+       pg_temp.err(format('SELECT leadmgmt.landing_decision(-1, %L, %L)', 'v-9', '{"channel": "baidu"}')) AS unknown_org,
+       pg_temp.err(format('INSERT INTO leadmgmt.landing_variant VALUES (%s, %L, 1.5)', :lp, 'too-good')) AS threshold_over_1;

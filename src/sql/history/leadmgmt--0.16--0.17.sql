@@ -196,6 +196,71 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.unassign_locked(record, bigint, bigint, text, timestamptz, text) IS 'engine step shared by release_lead and retier_lead: under the org''s assignment lock puts an owned lead back in the public pool, counts it off its rep''s open leads and closes its assignment with the reason';
 
+-- The landing page asks which variant to show a visitor, before the form:
+-- the active form-time model scores what the page knows (ingest_lead's
+-- features, lead_form_vals), the org's thresholds pick the variant, and the
+-- exposure is recorded as an impression touch of the visitor, which becomes
+-- its lead's when the form arrives (attribution, the funnel, the features).
+CREATE FUNCTION @extschema@.landing_decision(org_id bigint, visitor_id text, context jsonb DEFAULT '{}',
+                                             OUT variant text, OUT score float8, OUT touchpoint_id bigint)
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  o record := @extschema@.ingest_org(landing_decision.org_id);
+  c jsonb := coalesce(landing_decision.context, '{}');
+  ts timestamptz := now();
+  ch bigint;
+  cp bigint;
+  v_age smallint; v_grade smallint; v_subject text; v_tier smallint; v_page text;
+  fm record;
+  v_prior bigint := 0;
+  v_local timestamp;
+  v_vals jsonb;
+BEGIN
+  IF landing_decision.visitor_id IS NULL OR landing_decision.visitor_id = '' THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'visitor_id must not be null or empty';
+  END IF;
+  PERFORM @extschema@.check_length(landing_decision.visitor_id, 'visitor_id', 200);
+  IF jsonb_typeof(c) <> 'object' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'context must be a JSON object',
+      HINT = 'Pass the page''s context as {"channel": ..., "grade": ...}.';
+  END IF;
+  v_age     := @extschema@.ingest_attr(c, 'child_age', 'int', 1, 18);
+  v_grade   := @extschema@.ingest_attr(c, 'grade', 'int', 0, 12);
+  v_subject := @extschema@.ingest_attr(c, 'subject', 'string', NULL, 100);
+  v_tier    := @extschema@.ingest_attr(c, 'city_tier', 'int', 1, 5);
+  v_page    := @extschema@.ingest_attr(c, 'variant', 'string', NULL, 100);
+  ch := @extschema@.channel_id_of(o, c ->> 'channel');
+  cp := @extschema@.campaign_id_of(o, ch, c ->> 'campaign');
+  SELECT cm.model_id, cm.kind, cm.coef, cm.encoding, cm.nb_tables INTO fm
+    FROM @extschema@.conversion_model cm WHERE cm.org_id = o.org_id AND cm.active AND cm.stage = 'form';
+  IF fm.model_id IS NOT NULL THEN
+    SELECT count(*) INTO v_prior FROM @extschema@.touchpoint t
+     WHERE t.org_id = o.org_id AND t.visitor_id = landing_decision.visitor_id AND t.lead_id IS NULL AND t.occurred_at < ts;
+    v_local := ts AT TIME ZONE o.timezone;
+    v_vals := @extschema@.lead_form_vals(lower(btrim(c ->> 'channel')), nullif(btrim(c ->> 'campaign'), ''),
+                                         v_subject, v_tier, v_age, v_grade, v_local, v_page, v_prior);
+    score := @extschema@.model_predict(fm.kind, fm.coef, fm.encoding, fm.nb_tables, v_vals);
+  END IF;
+  SELECT lv.variant INTO variant FROM @extschema@.landing_variant lv
+   WHERE lv.org_id = o.org_id AND lv.min_score <= coalesce(score, 0)
+   ORDER BY lv.min_score DESC, lv.variant LIMIT 1;
+  variant := coalesce(variant, 'standard');
+  -- the exposure, as a touch of the visitor (of its lead, when it has one)
+  INSERT INTO @extschema@.touchpoint (org_id, lead_id, visitor_id, channel_id, campaign_id, kind, occurred_at, attrs)
+  VALUES (o.org_id,
+          (SELECT t.lead_id FROM @extschema@.touchpoint t
+            WHERE t.org_id = o.org_id AND t.visitor_id = landing_decision.visitor_id AND t.lead_id IS NOT NULL
+            ORDER BY t.occurred_at DESC, t.touchpoint_id DESC LIMIT 1),
+          landing_decision.visitor_id, ch, cp, 'impression', ts,
+          jsonb_build_object('decision', variant, 'score', score, 'model_id', fm.model_id))
+  RETURNING touchpoint.touchpoint_id INTO touchpoint_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.landing_decision(bigint, text, jsonb) IS 'which landing page variant to show a visitor now: scores the context (channel, campaign, subject, city_tier, child_age, grade, the page''s variant) and the visitor''s anonymous touches with the org''s active form-time model, picks the variant of landing_variant with the highest min_score the score reaches ("standard" without rows or a model), and records the exposure as an impression touch of the visitor (attrs: decision, score, model_id); returns the variant, the score (NULL without a form model) and the touch';
+
 CREATE OR REPLACE FUNCTION @extschema@.release_lead(org_id bigint, lead_id bigint, rep_id bigint DEFAULT NULL, at timestamptz DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
@@ -3934,6 +3999,20 @@ COMMENT ON COLUMN @extschema@.routing_holdout.saving_ci_low_pct IS 'lower end of
 COMMENT ON COLUMN @extschema@.routing_holdout.saving_ci_high_pct IS 'upper end of the 95% confidence interval of the saving';
 COMMENT ON COLUMN @extschema@.routing_holdout.first_day IS 'first local day a lead of the experiment arrived';
 COMMENT ON COLUMN @extschema@.routing_holdout.last_day IS 'last local day a lead of the experiment arrived';
+
+CREATE TABLE IF NOT EXISTS @extschema@.landing_variant (
+  org_id     bigint NOT NULL,
+  variant    text NOT NULL,
+  min_score  float8 NOT NULL,
+  CONSTRAINT landing_variant_pkey PRIMARY KEY (org_id, variant),
+  CONSTRAINT landing_variant_org_fkey FOREIGN KEY (org_id) REFERENCES @extschema@.org (org_id),
+  CONSTRAINT landing_variant_name_check CHECK (length(variant) BETWEEN 1 AND 100),
+  CONSTRAINT landing_variant_score_check CHECK (min_score >= 0 AND min_score <= 1)
+);
+COMMENT ON TABLE @extschema@.landing_variant IS 'per-org landing page variants and the least form-time score of a visitor who is shown each (landing_decision); an org without rows shows every visitor "standard"';
+COMMENT ON COLUMN @extschema@.landing_variant.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.landing_variant.variant IS 'the variant the page shows, such as "book-best-teacher"';
+COMMENT ON COLUMN @extschema@.landing_variant.min_score IS 'least form-time conversion probability for the variant: a visitor sees the variant of the highest min_score the score reaches';
 $full$
 WHEN 'schema_version' THEN $schema_version$
 CREATE TABLE @extschema@.schema_version (
@@ -5511,6 +5590,20 @@ COMMENT ON COLUMN @extschema@.routing_holdout.saving_ci_low_pct IS 'lower end of
 COMMENT ON COLUMN @extschema@.routing_holdout.saving_ci_high_pct IS 'upper end of the 95% confidence interval of the saving';
 COMMENT ON COLUMN @extschema@.routing_holdout.first_day IS 'first local day a lead of the experiment arrived';
 COMMENT ON COLUMN @extschema@.routing_holdout.last_day IS 'last local day a lead of the experiment arrived';
+
+CREATE TABLE IF NOT EXISTS @extschema@.landing_variant (
+  org_id     bigint NOT NULL,
+  variant    text NOT NULL,
+  min_score  float8 NOT NULL,
+  CONSTRAINT landing_variant_pkey PRIMARY KEY (org_id, variant),
+  CONSTRAINT landing_variant_org_fkey FOREIGN KEY (org_id) REFERENCES @extschema@.org (org_id),
+  CONSTRAINT landing_variant_name_check CHECK (length(variant) BETWEEN 1 AND 100),
+  CONSTRAINT landing_variant_score_check CHECK (min_score >= 0 AND min_score <= 1)
+);
+COMMENT ON TABLE @extschema@.landing_variant IS 'per-org landing page variants and the least form-time score of a visitor who is shown each (landing_decision); an org without rows shows every visitor "standard"';
+COMMENT ON COLUMN @extschema@.landing_variant.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.landing_variant.variant IS 'the variant the page shows, such as "book-best-teacher"';
+COMMENT ON COLUMN @extschema@.landing_variant.min_score IS 'least form-time conversion probability for the variant: a visitor sees the variant of the highest min_score the score reaches';
 $step$
 END
 $schema_ddl$;

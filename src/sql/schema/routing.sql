@@ -221,3 +221,17 @@ COMMENT ON COLUMN @extschema@.routing_holdout.saving_ci_low_pct IS 'lower end of
 COMMENT ON COLUMN @extschema@.routing_holdout.saving_ci_high_pct IS 'upper end of the 95% confidence interval of the saving';
 COMMENT ON COLUMN @extschema@.routing_holdout.first_day IS 'first local day a lead of the experiment arrived';
 COMMENT ON COLUMN @extschema@.routing_holdout.last_day IS 'last local day a lead of the experiment arrived';
+
+CREATE TABLE IF NOT EXISTS @extschema@.landing_variant (
+  org_id     bigint NOT NULL,
+  variant    text NOT NULL,
+  min_score  float8 NOT NULL,
+  CONSTRAINT landing_variant_pkey PRIMARY KEY (org_id, variant),
+  CONSTRAINT landing_variant_org_fkey FOREIGN KEY (org_id) REFERENCES @extschema@.org (org_id),
+  CONSTRAINT landing_variant_name_check CHECK (length(variant) BETWEEN 1 AND 100),
+  CONSTRAINT landing_variant_score_check CHECK (min_score >= 0 AND min_score <= 1)
+);
+COMMENT ON TABLE @extschema@.landing_variant IS 'per-org landing page variants and the least form-time score of a visitor who is shown each (landing_decision); an org without rows shows every visitor "standard"';
+COMMENT ON COLUMN @extschema@.landing_variant.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.landing_variant.variant IS 'the variant the page shows, such as "book-best-teacher"';
+COMMENT ON COLUMN @extschema@.landing_variant.min_score IS 'least form-time conversion probability for the variant: a visitor sees the variant of the highest min_score the score reaches';
