@@ -30,12 +30,12 @@ SQL_PARTS   = $(addprefix src/sql/parts/,$(addsuffix .sql,header phone schema ac
 # ... and the schema that leadmgmt.install() creates (src/sql/schema), one file
 # per capability that has tables or views, in this order
 SCHEMA_PARTS = $(addprefix src/sql/schema/,$(addsuffix .sql,schema access overview funnel tiers service model roi \
-                assignment lifecycle time_window master_data ingest form_model routing))
+                assignment lifecycle time_window master_data ingest form_model routing model_health))
 DATA_built  = src/sql/leadmgmt--$(EXTVERSION).sql
 DATA        = $(wildcard src/sql/history/leadmgmt--*.sql)
 
 # pg_regress tests, one per capability (sql/<name>.sql, expected/<name>.out), in this order
-REGRESS      = install phone ingest schema parallel funnel tiers survival service model attribution roi assignment lifecycle master_data edges memory_safety routing
+REGRESS      = install phone ingest schema parallel funnel tiers survival service model attribution roi assignment lifecycle master_data edges memory_safety routing model_health
 REGRESS_OPTS = --load-extension=leadmgmt --inputdir=. --outputdir=.build/regress
 
 PG_CFLAGS   = -Wall -Wextra -Werror

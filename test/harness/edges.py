@@ -208,6 +208,7 @@ by_func = {
     "route_by_value": {"p": "'{0.3,0.6}'::float8[]", "value": "'{3000,3000}'::float8[]",
                        "relative_conversion": "'{1,1.15}'::float8[]", "cost": "'{60,120}'::float8[]", "capacity": "'{NULL,1}'::integer[]"},
     "holdout_draw": {"seed": "42"},
+    "landing_decision": {"visitor_id": "'edge-visitor'", "context": "'{\"channel\": \"douyin\", \"grade\": 2}'::jsonb"},
     "holdout_saving": {"spend_per_lead": "5", "tiered": "'{4,20,200,1,10}'::float8[]", "holdout": "'{3,60,1200,2,40}'::float8[]"},
     "model_score": {"coef": "(SELECT coef FROM leadmgmt.conversion_model WHERE org_id = 2 AND kind = 'logreg' ORDER BY model_id LIMIT 1)"},
 }

@@ -11,7 +11,7 @@ CREATE TEMP VIEW t_tables AS
 CREATE TEMP VIEW t_org_attnum AS
   SELECT t.oid, a.attnum FROM t_tables t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = 'org_id';
 
-SELECT is((SELECT count(*) FROM t_tables), 48::bigint, 'schema 0.17 has 48 tables (0.4 adds the engine state rep_load, rep_load_change, assign_rotation; 0.7 the pick journal assign_pick; 0.12 lead_contact, the phones; 0.14 lost_reason and lead_status_change, the lifecycle; 0.16 rep_leave; 0.17 handler_value and routing_log)');
+SELECT is((SELECT count(*) FROM t_tables), 49::bigint, 'schema 0.17 has 49 tables (0.4 adds the engine state rep_load, rep_load_change, assign_rotation; 0.7 the pick journal assign_pick; 0.12 lead_contact, the phones; 0.14 lost_reason and lead_status_change, the lifecycle; 0.16 rep_leave; 0.17 handler_value, routing_log and landing_variant)');
 SELECT is(array(SELECT relname FROM t_tables t WHERE NOT EXISTS
           (SELECT 1 FROM pg_attribute a WHERE a.attrelid = t.oid AND a.attname = 'org_id' AND a.attnotnull AND a.atttypid = 'int8'::regtype)
           ORDER BY 1), '{}'::name[], 'every table has org_id bigint NOT NULL');

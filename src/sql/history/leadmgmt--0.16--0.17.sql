@@ -2643,11 +2643,17 @@ WITH touches AS (
    GROUP BY e.org_id, e.lead_id
 ), tr AS (
   SELECT DISTINCT t.org_id, t.lead_id FROM @extschema@.trial_lesson t WHERE t.self_booked
+), tags AS (
+  -- each tag of the lead as a feature of its own, "tag <name>": 1 (since 0.17)
+  SELECT lt.org_id, lt.lead_id, jsonb_object_agg('tag ' || tg.name, 1) AS vals
+    FROM @extschema@.lead_tag lt JOIN @extschema@.tag tg ON tg.org_id = lt.org_id AND tg.tag_id = lt.tag_id
+   GROUP BY lt.org_id, lt.lead_id
 )
 SELECT l.org_id, l.lead_id, l.created_at, l.status,
        jsonb_build_object(
          'channel', ch.code,
          'subject', coalesce(l.subject, 'unknown'),
+         'grade', coalesce('grade ' || l.grade, 'unknown'),
          'city_tier', coalesce('tier ' || l.city_tier, 'unknown'),
          'age_band', coalesce((2 * (l.child_age / 2)) || '-' || (2 * (l.child_age / 2) + 1), 'unknown'),
          'stage', (CASE WHEN tr.lead_id IS NOT NULL OR ev.self_booked THEN 'A' WHEN ev.followed THEN 'B'
@@ -2655,23 +2661,24 @@ SELECT l.org_id, l.lead_id, l.created_at, l.status,
          'log_touches', ln(1 + coalesce(tc.n, 0)),
          'log_response_hours', CASE WHEN fc.at IS NULL THEN 0
                                     ELSE ln(1 + least(720, greatest(0, extract(epoch FROM fc.at - l.created_at) / 3600))) END,
-         'no_follow_up', (fc.at IS NULL)::int) AS vals,
+         'no_follow_up', (fc.at IS NULL)::int) || coalesce(tg.vals, '{}') AS vals,
        coalesce(p.at <= l.created_at + o.conversion_days * interval '1 day', false) AS converted,
        l.created_at + o.conversion_days * interval '1 day' <= coalesce(o.report_as_of, now()) AS label_known
   FROM @extschema@.lead l
   JOIN @extschema@.org o ON o.org_id = l.org_id
   JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.first_channel_id
+  LEFT JOIN tags tg ON tg.org_id = l.org_id AND tg.lead_id = l.lead_id
   LEFT JOIN ev ON ev.org_id = l.org_id AND ev.lead_id = l.lead_id
   LEFT JOIN tr ON tr.org_id = l.org_id AND tr.lead_id = l.lead_id
   LEFT JOIN touches tc ON tc.org_id = l.org_id AND tc.lead_id = l.lead_id
   LEFT JOIN first_contact fc ON fc.org_id = l.org_id AND fc.lead_id = l.lead_id
   LEFT JOIN paid p ON p.org_id = l.org_id AND p.lead_id = l.lead_id;
-COMMENT ON VIEW @extschema@.lead_features IS 'the raw attributes the conversion model learns from, per lead (channel, subject, city tier, age band, behaviour stage, touches, response time), with the label: paid within org.conversion_days';
+COMMENT ON VIEW @extschema@.lead_features IS 'the raw attributes the conversion model learns from, per lead (channel, subject, grade, city tier, age band, behaviour stage, touches, response time, tags), with the label: paid within org.conversion_days';
 COMMENT ON COLUMN @extschema@.lead_features.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.lead_features.lead_id IS 'lead';
 COMMENT ON COLUMN @extschema@.lead_features.created_at IS 'when the lead came in';
 COMMENT ON COLUMN @extschema@.lead_features.status IS 'sales status of the lead';
-COMMENT ON COLUMN @extschema@.lead_features.vals IS 'the features as a JSON object: channel, subject, city_tier, age_band, stage (A-D), log_touches, log_response_hours, no_follow_up';
+COMMENT ON COLUMN @extschema@.lead_features.vals IS 'the features as a JSON object: channel, subject, grade, city_tier, age_band, stage (A-D), log_touches, log_response_hours, no_follow_up, and "tag <name>": 1 for each tag of the lead (grade and tags since 0.17)';
 COMMENT ON COLUMN @extschema@.lead_features.converted IS 'the label: paid within org.conversion_days of coming in';
 COMMENT ON COLUMN @extschema@.lead_features.label_known IS 'true once org.conversion_days have passed (as of org.report_as_of or now), so the label is final';
 
@@ -2688,10 +2695,19 @@ WITH prior AS (
 ), paid AS (
   SELECT s.org_id, s.lead_id, min(s.paid_at) AS at FROM @extschema@.sales_order s
    WHERE s.status = 'paid' AND NOT s.is_renewal GROUP BY s.org_id, s.lead_id
+), tags AS (
+  -- the tags the lead had when its form arrived, "tag <name>": 1 (since 0.17)
+  SELECT lt.org_id, lt.lead_id, jsonb_object_agg('tag ' || tg.name, 1) AS vals
+    FROM @extschema@.lead_tag lt
+    JOIN @extschema@.tag tg ON tg.org_id = lt.org_id AND tg.tag_id = lt.tag_id
+    JOIN @extschema@.lead x ON x.org_id = lt.org_id AND x.lead_id = lt.lead_id
+   WHERE lt.tagged_at <= x.created_at
+   GROUP BY lt.org_id, lt.lead_id
 )
 SELECT l.org_id, l.lead_id, l.created_at, l.status,
        @extschema@.lead_form_vals(ch.code, cp.code, l.subject, l.city_tier, l.child_age, l.grade,
-                                  l.created_at AT TIME ZONE o.timezone, l.attrs ->> 'variant', pr.n) AS vals,
+                                  l.created_at AT TIME ZONE o.timezone, l.attrs ->> 'variant', pr.n)
+         || coalesce(tg.vals, '{}') AS vals,
        coalesce(p.at <= l.created_at + o.conversion_days * interval '1 day', false) AS converted,
        l.created_at + o.conversion_days * interval '1 day' <= coalesce(o.report_as_of, now()) AS label_known
   FROM @extschema@.lead l
@@ -2699,13 +2715,14 @@ SELECT l.org_id, l.lead_id, l.created_at, l.status,
   JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.first_channel_id
   LEFT JOIN @extschema@.campaign cp ON cp.org_id = l.org_id AND cp.campaign_id = l.first_campaign_id
   LEFT JOIN prior pr ON pr.org_id = l.org_id AND pr.lead_id = l.lead_id
+  LEFT JOIN tags tg ON tg.org_id = l.org_id AND tg.lead_id = l.lead_id
   LEFT JOIN paid p ON p.org_id = l.org_id AND p.lead_id = l.lead_id;
 COMMENT ON VIEW @extschema@.lead_form_features IS 'the form-time features of each lead (since 0.16): only what is known when its form arrives, which a form-stage conversion model learns from and ingest_lead scores; the label as in lead_features';
 COMMENT ON COLUMN @extschema@.lead_form_features.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.lead_form_features.lead_id IS 'lead';
 COMMENT ON COLUMN @extschema@.lead_form_features.created_at IS 'when the form arrived';
 COMMENT ON COLUMN @extschema@.lead_form_features.status IS 'sales status of the lead';
-COMMENT ON COLUMN @extschema@.lead_form_features.vals IS 'the features as a JSON object (lead_form_vals()): channel, campaign, subject, city_tier, age_band, grade, daypart, weekend, variant, log_prior_touches';
+COMMENT ON COLUMN @extschema@.lead_form_features.vals IS 'the features as a JSON object (lead_form_vals()): channel, campaign, subject, city_tier, age_band, grade, daypart, weekend, variant, log_prior_touches, and (since 0.17) "tag <name>": 1 for each tag the lead had when the form arrived';
 COMMENT ON COLUMN @extschema@.lead_form_features.converted IS 'the label: paid within org.conversion_days of coming in';
 COMMENT ON COLUMN @extschema@.lead_form_features.label_known IS 'true once org.conversion_days have passed (as of org.report_as_of or now), so the label is final';
 
@@ -4013,6 +4030,118 @@ COMMENT ON TABLE @extschema@.landing_variant IS 'per-org landing page variants a
 COMMENT ON COLUMN @extschema@.landing_variant.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.landing_variant.variant IS 'the variant the page shows, such as "book-best-teacher"';
 COMMENT ON COLUMN @extschema@.landing_variant.min_score IS 'least form-time conversion probability for the variant: a visitor sees the variant of the highest min_score the score reaches';
+
+-- ---------------------------------------------------------------------------
+-- The health of the active conversion models (since 0.17;
+-- docs/reference/model.md#model-health): how far the scores of the leads of
+-- the last 30 days have moved from the scores of the model's held-out leads
+-- (population stability index), and how well the scores of the leads
+-- resolved lately match what they did (calibration by decile), as of the
+-- org's clock (org.report_as_of, else now()).  Safe to run again.
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE VIEW @extschema@.model_calibration_recent WITH (security_invoker = true) AS
+WITH m AS (
+  SELECT cm.org_id, cm.model_id, cm.stage, cm.conversion_days, coalesce(o.report_as_of, now()) AS as_of
+    FROM @extschema@.conversion_model cm JOIN @extschema@.org o ON o.org_id = cm.org_id
+   WHERE cm.active
+), r AS (
+  -- the leads whose outcome window closed in the last 90 days, with the
+  -- score this model gave them and whether they paid within the window
+  SELECT m.org_id, m.model_id, m.stage, s.p, s.paid,
+         ntile(10) OVER (PARTITION BY m.org_id, m.model_id ORDER BY s.p, s.lead_id) AS decile
+    FROM m CROSS JOIN LATERAL (
+      SELECT l.lead_id, CASE WHEN m.stage = 'form' THEN l.form_score ELSE l.score END AS p,
+             EXISTS (SELECT 1 FROM @extschema@.sales_order so
+                      WHERE so.org_id = l.org_id AND so.lead_id = l.lead_id AND so.status = 'paid' AND NOT so.is_renewal
+                        AND so.paid_at <= l.created_at + m.conversion_days * interval '1 day') AS paid
+        FROM @extschema@.lead l
+       WHERE l.org_id = m.org_id
+         AND l.created_at > m.as_of - (m.conversion_days + 90) * interval '1 day'
+         AND l.created_at <= m.as_of - m.conversion_days * interval '1 day'
+         AND CASE WHEN m.stage = 'form' THEN l.form_score_model_id ELSE l.score_model_id END = m.model_id) s
+)
+SELECT r.org_id, r.model_id, r.stage, r.decile, count(*) AS leads,
+       round(avg(r.p)::numeric, 4) AS mean_score,
+       round(avg(r.paid::int)::numeric, 4) AS observed_rate,
+       round((avg(r.paid::int) - avg(r.p))::numeric, 4) AS gap
+  FROM r GROUP BY r.org_id, r.model_id, r.stage, r.decile;
+COMMENT ON VIEW @extschema@.model_calibration_recent IS 'calibration of each active conversion model on its recently resolved leads (since 0.17): the leads scored by the model whose outcome window (org.conversion_days) closed within the last 90 days before the org''s clock, in ten deciles of score: mean score against the share that paid';
+COMMENT ON COLUMN @extschema@.model_calibration_recent.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.model_calibration_recent.model_id IS 'the active model';
+COMMENT ON COLUMN @extschema@.model_calibration_recent.stage IS 'contact (lead.score) or form (lead.form_score)';
+COMMENT ON COLUMN @extschema@.model_calibration_recent.decile IS '1 (lowest scores) to 10';
+COMMENT ON COLUMN @extschema@.model_calibration_recent.leads IS 'resolved leads in the decile';
+COMMENT ON COLUMN @extschema@.model_calibration_recent.mean_score IS 'their mean predicted probability';
+COMMENT ON COLUMN @extschema@.model_calibration_recent.observed_rate IS 'the share of them that paid within the window';
+COMMENT ON COLUMN @extschema@.model_calibration_recent.gap IS 'observed_rate - mean_score: above 0 the model under-predicts';
+
+CREATE OR REPLACE VIEW @extschema@.model_health WITH (security_invoker = true) AS
+WITH m AS (
+  SELECT cm.org_id, cm.model_id, cm.name, cm.stage, cm.trained_to, cm.calibration_test, coalesce(o.report_as_of, now()) AS as_of
+    FROM @extschema@.conversion_model cm JOIN @extschema@.org o ON o.org_id = cm.org_id
+   WHERE cm.active
+), bins AS (
+  -- the score bins of the model's held-out leads (calibration_test)
+  SELECT m.org_id, m.model_id, (b ->> 'bin')::int AS bin, (b ->> 'lower_bound')::float8 AS lo,
+         (b ->> 'upper_bound')::float8 AS hi, (b ->> 'rows')::float8 AS n
+    FROM m CROSS JOIN LATERAL jsonb_array_elements(coalesce(m.calibration_test, '[]')) b
+), recent AS (
+  -- the scores this model gave the leads of the last 30 days
+  SELECT m.org_id, m.model_id, s.p
+    FROM m CROSS JOIN LATERAL (
+      SELECT CASE WHEN m.stage = 'form' THEN l.form_score ELSE l.score END AS p
+        FROM @extschema@.lead l
+       WHERE l.org_id = m.org_id AND l.created_at > m.as_of - interval '30 days' AND l.created_at <= m.as_of
+         AND CASE WHEN m.stage = 'form' THEN l.form_score_model_id ELSE l.score_model_id END = m.model_id) s
+), rc AS (
+  SELECT r.org_id, r.model_id, count(*) AS n FROM recent r GROUP BY r.org_id, r.model_id
+), shares AS (
+  -- expected (held out) and actual (recent) share of each bin, each at least 0.0001
+  SELECT b.org_id, b.model_id, b.bin,
+         greatest(b.n / nullif(sum(b.n) OVER w, 0), 0.0001) AS e,
+         greatest(count(r.p)::float8 / nullif(sum(count(r.p)) OVER w, 0), 0.0001) AS a
+    FROM bins b
+    LEFT JOIN recent r ON r.org_id = b.org_id AND r.model_id = b.model_id
+                      AND r.p >= b.lo AND (r.p < b.hi OR (b.hi >= 1 AND r.p <= 1))
+   GROUP BY b.org_id, b.model_id, b.bin, b.n
+  WINDOW w AS (PARTITION BY b.org_id, b.model_id)
+), psi AS (
+  SELECT s.org_id, s.model_id, sum((s.a - s.e) * ln(s.a / s.e)) AS psi FROM shares s GROUP BY s.org_id, s.model_id
+), cal AS (
+  SELECT c.org_id, c.model_id, sum(c.leads) AS resolved, sum(c.leads * abs(c.gap)) / nullif(sum(c.leads), 0) AS ece
+    FROM @extschema@.model_calibration_recent c GROUP BY c.org_id, c.model_id
+)
+SELECT m.org_id, m.model_id, m.name, m.stage,
+       (m.as_of::date - m.trained_to::date) AS data_age_days,
+       coalesce(rc.n, 0) AS recent_leads,
+       CASE WHEN rc.n > 0 THEN round(p.psi::numeric, 4) END AS psi,
+       coalesce(cal.resolved, 0) AS resolved_leads,
+       round(cal.ece::numeric, 4) AS calibration_error,
+       x.reason IS NOT NULL AS retrain_due,
+       x.reason
+  FROM m
+  LEFT JOIN rc ON rc.org_id = m.org_id AND rc.model_id = m.model_id
+  LEFT JOIN psi p ON p.org_id = m.org_id AND p.model_id = m.model_id
+  LEFT JOIN cal ON cal.org_id = m.org_id AND cal.model_id = m.model_id
+  CROSS JOIN LATERAL (SELECT nullif(concat_ws('; ',
+      CASE WHEN rc.n >= 100 AND p.psi > 0.25
+           THEN format('the scores of the last 30 days moved from the held-out ones (PSI %s > 0.25)', round(p.psi::numeric, 2)) END,
+      CASE WHEN cal.resolved >= 200 AND cal.ece > 0.05
+           THEN format('miscalibrated on the leads resolved lately (mean gap %s > 0.05)', round(cal.ece::numeric, 3)) END,
+      CASE WHEN m.as_of::date - m.trained_to::date > 180
+           THEN format('learned from data that ends %s days ago', m.as_of::date - m.trained_to::date) END), '') AS reason) x;
+COMMENT ON VIEW @extschema@.model_health IS 'the health of each active conversion model (since 0.17), as of the org''s clock: the population stability index of the scores of the last 30 days against the model''s held-out leads, the calibration error on the leads resolved in the last 90 days (model_calibration_recent), and whether it is due to be retrained, with the reasons (PSI > 0.25 over at least 100 leads, a mean calibration gap > 0.05 over at least 200, data older than 180 days)';
+COMMENT ON COLUMN @extschema@.model_health.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.model_health.model_id IS 'the active model';
+COMMENT ON COLUMN @extschema@.model_health.name IS 'its name';
+COMMENT ON COLUMN @extschema@.model_health.stage IS 'contact or form';
+COMMENT ON COLUMN @extschema@.model_health.data_age_days IS 'days from the end of its training data (trained_to) to the org''s clock';
+COMMENT ON COLUMN @extschema@.model_health.recent_leads IS 'leads of the last 30 days it scored';
+COMMENT ON COLUMN @extschema@.model_health.psi IS 'population stability index of their scores against the held-out leads'' (the bins of calibration_test; each share at least 0.0001); NULL without recent leads. Under 0.1 stable, 0.1 to 0.25 moving, over 0.25 shifted';
+COMMENT ON COLUMN @extschema@.model_health.resolved_leads IS 'leads resolved in the last 90 days it scored';
+COMMENT ON COLUMN @extschema@.model_health.calibration_error IS 'mean absolute gap between observed rate and mean score over the deciles of those leads, weighted by leads';
+COMMENT ON COLUMN @extschema@.model_health.retrain_due IS 'true when any reason holds';
+COMMENT ON COLUMN @extschema@.model_health.reason IS 'why, the reasons joined by "; "; NULL when healthy';
 $full$
 WHEN 'schema_version' THEN $schema_version$
 CREATE TABLE @extschema@.schema_version (
@@ -5257,6 +5386,7 @@ $lead$;
 COMMENT ON COLUMN @extschema@.lead.form_score IS 'probability of conversion when the form arrived, under the org''s active form-time model (ingest_lead; score_leads with a form model rescores it)';
 COMMENT ON COLUMN @extschema@.lead.form_scored_at IS 'when form_score was computed';
 COMMENT ON COLUMN @extschema@.lead.form_score_model_id IS 'the form-time model that gave form_score';
+-- (its text as 0.16 landed it, frozen here: 0.17 changed the view)
 CREATE OR REPLACE VIEW @extschema@.lead_form_features WITH (security_invoker = true) AS
 WITH prior AS (
   -- the touches before the form: a visitor's anonymous journey
@@ -5604,6 +5734,218 @@ COMMENT ON TABLE @extschema@.landing_variant IS 'per-org landing page variants a
 COMMENT ON COLUMN @extschema@.landing_variant.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.landing_variant.variant IS 'the variant the page shows, such as "book-best-teacher"';
 COMMENT ON COLUMN @extschema@.landing_variant.min_score IS 'least form-time conversion probability for the variant: a visitor sees the variant of the highest min_score the score reaches';
+-- grade and tags become features of both conversion models, and the health
+-- of the active models (src/sql/schema/model_health.sql)
+CREATE OR REPLACE VIEW @extschema@.lead_features WITH (security_invoker = true) AS
+WITH touches AS (
+  SELECT t.org_id, t.lead_id, count(*) AS n FROM @extschema@.touchpoint t GROUP BY t.org_id, t.lead_id
+), first_contact AS (
+  SELECT f.org_id, f.lead_id, min(f.occurred_at) AS at FROM @extschema@.follow_up f GROUP BY f.org_id, f.lead_id
+), paid AS (
+  SELECT s.org_id, s.lead_id, min(s.paid_at) AS at FROM @extschema@.sales_order s
+   WHERE s.status = 'paid' AND NOT s.is_renewal GROUP BY s.org_id, s.lead_id
+), ev AS (
+  -- the behaviour stage, as lead_tiers() has it
+  SELECT e.org_id, e.lead_id,
+         bool_or(e.event_type = 'trial_booked' AND e.attrs @> '{"self_booked": true}') AS self_booked,
+         bool_or(e.event_type = 'wechat_followed') AS followed,
+         bool_or(e.event_type = 'sms_verified') AS verified
+    FROM @extschema@.lead_event e
+   WHERE e.event_type IN ('trial_booked', 'wechat_followed', 'sms_verified')
+   GROUP BY e.org_id, e.lead_id
+), tr AS (
+  SELECT DISTINCT t.org_id, t.lead_id FROM @extschema@.trial_lesson t WHERE t.self_booked
+), tags AS (
+  -- each tag of the lead as a feature of its own, "tag <name>": 1 (since 0.17)
+  SELECT lt.org_id, lt.lead_id, jsonb_object_agg('tag ' || tg.name, 1) AS vals
+    FROM @extschema@.lead_tag lt JOIN @extschema@.tag tg ON tg.org_id = lt.org_id AND tg.tag_id = lt.tag_id
+   GROUP BY lt.org_id, lt.lead_id
+)
+SELECT l.org_id, l.lead_id, l.created_at, l.status,
+       jsonb_build_object(
+         'channel', ch.code,
+         'subject', coalesce(l.subject, 'unknown'),
+         'grade', coalesce('grade ' || l.grade, 'unknown'),
+         'city_tier', coalesce('tier ' || l.city_tier, 'unknown'),
+         'age_band', coalesce((2 * (l.child_age / 2)) || '-' || (2 * (l.child_age / 2) + 1), 'unknown'),
+         'stage', (CASE WHEN tr.lead_id IS NOT NULL OR ev.self_booked THEN 'A' WHEN ev.followed THEN 'B'
+                        WHEN ev.verified THEN 'C' ELSE 'D' END)::char(1),
+         'log_touches', ln(1 + coalesce(tc.n, 0)),
+         'log_response_hours', CASE WHEN fc.at IS NULL THEN 0
+                                    ELSE ln(1 + least(720, greatest(0, extract(epoch FROM fc.at - l.created_at) / 3600))) END,
+         'no_follow_up', (fc.at IS NULL)::int) || coalesce(tg.vals, '{}') AS vals,
+       coalesce(p.at <= l.created_at + o.conversion_days * interval '1 day', false) AS converted,
+       l.created_at + o.conversion_days * interval '1 day' <= coalesce(o.report_as_of, now()) AS label_known
+  FROM @extschema@.lead l
+  JOIN @extschema@.org o ON o.org_id = l.org_id
+  JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.first_channel_id
+  LEFT JOIN tags tg ON tg.org_id = l.org_id AND tg.lead_id = l.lead_id
+  LEFT JOIN ev ON ev.org_id = l.org_id AND ev.lead_id = l.lead_id
+  LEFT JOIN tr ON tr.org_id = l.org_id AND tr.lead_id = l.lead_id
+  LEFT JOIN touches tc ON tc.org_id = l.org_id AND tc.lead_id = l.lead_id
+  LEFT JOIN first_contact fc ON fc.org_id = l.org_id AND fc.lead_id = l.lead_id
+  LEFT JOIN paid p ON p.org_id = l.org_id AND p.lead_id = l.lead_id;
+COMMENT ON VIEW @extschema@.lead_features IS 'the raw attributes the conversion model learns from, per lead (channel, subject, grade, city tier, age band, behaviour stage, touches, response time, tags), with the label: paid within org.conversion_days';
+COMMENT ON COLUMN @extschema@.lead_features.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.lead_features.lead_id IS 'lead';
+COMMENT ON COLUMN @extschema@.lead_features.created_at IS 'when the lead came in';
+COMMENT ON COLUMN @extschema@.lead_features.status IS 'sales status of the lead';
+COMMENT ON COLUMN @extschema@.lead_features.vals IS 'the features as a JSON object: channel, subject, grade, city_tier, age_band, stage (A-D), log_touches, log_response_hours, no_follow_up, and "tag <name>": 1 for each tag of the lead (grade and tags since 0.17)';
+COMMENT ON COLUMN @extschema@.lead_features.converted IS 'the label: paid within org.conversion_days of coming in';
+COMMENT ON COLUMN @extschema@.lead_features.label_known IS 'true once org.conversion_days have passed (as of org.report_as_of or now), so the label is final';
+CREATE OR REPLACE VIEW @extschema@.lead_form_features WITH (security_invoker = true) AS
+WITH prior AS (
+  -- the touches before the form: a visitor's anonymous journey
+  SELECT t.org_id, t.lead_id, count(*) AS n
+    FROM @extschema@.touchpoint t
+    JOIN @extschema@.lead x ON x.org_id = t.org_id AND x.lead_id = t.lead_id
+   WHERE t.occurred_at < x.created_at
+   GROUP BY t.org_id, t.lead_id
+), paid AS (
+  SELECT s.org_id, s.lead_id, min(s.paid_at) AS at FROM @extschema@.sales_order s
+   WHERE s.status = 'paid' AND NOT s.is_renewal GROUP BY s.org_id, s.lead_id
+), tags AS (
+  -- the tags the lead had when its form arrived, "tag <name>": 1 (since 0.17)
+  SELECT lt.org_id, lt.lead_id, jsonb_object_agg('tag ' || tg.name, 1) AS vals
+    FROM @extschema@.lead_tag lt
+    JOIN @extschema@.tag tg ON tg.org_id = lt.org_id AND tg.tag_id = lt.tag_id
+    JOIN @extschema@.lead x ON x.org_id = lt.org_id AND x.lead_id = lt.lead_id
+   WHERE lt.tagged_at <= x.created_at
+   GROUP BY lt.org_id, lt.lead_id
+)
+SELECT l.org_id, l.lead_id, l.created_at, l.status,
+       @extschema@.lead_form_vals(ch.code, cp.code, l.subject, l.city_tier, l.child_age, l.grade,
+                                  l.created_at AT TIME ZONE o.timezone, l.attrs ->> 'variant', pr.n)
+         || coalesce(tg.vals, '{}') AS vals,
+       coalesce(p.at <= l.created_at + o.conversion_days * interval '1 day', false) AS converted,
+       l.created_at + o.conversion_days * interval '1 day' <= coalesce(o.report_as_of, now()) AS label_known
+  FROM @extschema@.lead l
+  JOIN @extschema@.org o ON o.org_id = l.org_id
+  JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.first_channel_id
+  LEFT JOIN @extschema@.campaign cp ON cp.org_id = l.org_id AND cp.campaign_id = l.first_campaign_id
+  LEFT JOIN prior pr ON pr.org_id = l.org_id AND pr.lead_id = l.lead_id
+  LEFT JOIN tags tg ON tg.org_id = l.org_id AND tg.lead_id = l.lead_id
+  LEFT JOIN paid p ON p.org_id = l.org_id AND p.lead_id = l.lead_id;
+COMMENT ON VIEW @extschema@.lead_form_features IS 'the form-time features of each lead (since 0.16): only what is known when its form arrives, which a form-stage conversion model learns from and ingest_lead scores; the label as in lead_features';
+COMMENT ON COLUMN @extschema@.lead_form_features.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.lead_form_features.lead_id IS 'lead';
+COMMENT ON COLUMN @extschema@.lead_form_features.created_at IS 'when the form arrived';
+COMMENT ON COLUMN @extschema@.lead_form_features.status IS 'sales status of the lead';
+COMMENT ON COLUMN @extschema@.lead_form_features.vals IS 'the features as a JSON object (lead_form_vals()): channel, campaign, subject, city_tier, age_band, grade, daypart, weekend, variant, log_prior_touches, and (since 0.17) "tag <name>": 1 for each tag the lead had when the form arrived';
+COMMENT ON COLUMN @extschema@.lead_form_features.converted IS 'the label: paid within org.conversion_days of coming in';
+COMMENT ON COLUMN @extschema@.lead_form_features.label_known IS 'true once org.conversion_days have passed (as of org.report_as_of or now), so the label is final';
+
+-- ---------------------------------------------------------------------------
+-- The health of the active conversion models (since 0.17;
+-- docs/reference/model.md#model-health): how far the scores of the leads of
+-- the last 30 days have moved from the scores of the model's held-out leads
+-- (population stability index), and how well the scores of the leads
+-- resolved lately match what they did (calibration by decile), as of the
+-- org's clock (org.report_as_of, else now()).  Safe to run again.
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE VIEW @extschema@.model_calibration_recent WITH (security_invoker = true) AS
+WITH m AS (
+  SELECT cm.org_id, cm.model_id, cm.stage, cm.conversion_days, coalesce(o.report_as_of, now()) AS as_of
+    FROM @extschema@.conversion_model cm JOIN @extschema@.org o ON o.org_id = cm.org_id
+   WHERE cm.active
+), r AS (
+  -- the leads whose outcome window closed in the last 90 days, with the
+  -- score this model gave them and whether they paid within the window
+  SELECT m.org_id, m.model_id, m.stage, s.p, s.paid,
+         ntile(10) OVER (PARTITION BY m.org_id, m.model_id ORDER BY s.p, s.lead_id) AS decile
+    FROM m CROSS JOIN LATERAL (
+      SELECT l.lead_id, CASE WHEN m.stage = 'form' THEN l.form_score ELSE l.score END AS p,
+             EXISTS (SELECT 1 FROM @extschema@.sales_order so
+                      WHERE so.org_id = l.org_id AND so.lead_id = l.lead_id AND so.status = 'paid' AND NOT so.is_renewal
+                        AND so.paid_at <= l.created_at + m.conversion_days * interval '1 day') AS paid
+        FROM @extschema@.lead l
+       WHERE l.org_id = m.org_id
+         AND l.created_at > m.as_of - (m.conversion_days + 90) * interval '1 day'
+         AND l.created_at <= m.as_of - m.conversion_days * interval '1 day'
+         AND CASE WHEN m.stage = 'form' THEN l.form_score_model_id ELSE l.score_model_id END = m.model_id) s
+)
+SELECT r.org_id, r.model_id, r.stage, r.decile, count(*) AS leads,
+       round(avg(r.p)::numeric, 4) AS mean_score,
+       round(avg(r.paid::int)::numeric, 4) AS observed_rate,
+       round((avg(r.paid::int) - avg(r.p))::numeric, 4) AS gap
+  FROM r GROUP BY r.org_id, r.model_id, r.stage, r.decile;
+COMMENT ON VIEW @extschema@.model_calibration_recent IS 'calibration of each active conversion model on its recently resolved leads (since 0.17): the leads scored by the model whose outcome window (org.conversion_days) closed within the last 90 days before the org''s clock, in ten deciles of score: mean score against the share that paid';
+COMMENT ON COLUMN @extschema@.model_calibration_recent.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.model_calibration_recent.model_id IS 'the active model';
+COMMENT ON COLUMN @extschema@.model_calibration_recent.stage IS 'contact (lead.score) or form (lead.form_score)';
+COMMENT ON COLUMN @extschema@.model_calibration_recent.decile IS '1 (lowest scores) to 10';
+COMMENT ON COLUMN @extschema@.model_calibration_recent.leads IS 'resolved leads in the decile';
+COMMENT ON COLUMN @extschema@.model_calibration_recent.mean_score IS 'their mean predicted probability';
+COMMENT ON COLUMN @extschema@.model_calibration_recent.observed_rate IS 'the share of them that paid within the window';
+COMMENT ON COLUMN @extschema@.model_calibration_recent.gap IS 'observed_rate - mean_score: above 0 the model under-predicts';
+
+CREATE OR REPLACE VIEW @extschema@.model_health WITH (security_invoker = true) AS
+WITH m AS (
+  SELECT cm.org_id, cm.model_id, cm.name, cm.stage, cm.trained_to, cm.calibration_test, coalesce(o.report_as_of, now()) AS as_of
+    FROM @extschema@.conversion_model cm JOIN @extschema@.org o ON o.org_id = cm.org_id
+   WHERE cm.active
+), bins AS (
+  -- the score bins of the model's held-out leads (calibration_test)
+  SELECT m.org_id, m.model_id, (b ->> 'bin')::int AS bin, (b ->> 'lower_bound')::float8 AS lo,
+         (b ->> 'upper_bound')::float8 AS hi, (b ->> 'rows')::float8 AS n
+    FROM m CROSS JOIN LATERAL jsonb_array_elements(coalesce(m.calibration_test, '[]')) b
+), recent AS (
+  -- the scores this model gave the leads of the last 30 days
+  SELECT m.org_id, m.model_id, s.p
+    FROM m CROSS JOIN LATERAL (
+      SELECT CASE WHEN m.stage = 'form' THEN l.form_score ELSE l.score END AS p
+        FROM @extschema@.lead l
+       WHERE l.org_id = m.org_id AND l.created_at > m.as_of - interval '30 days' AND l.created_at <= m.as_of
+         AND CASE WHEN m.stage = 'form' THEN l.form_score_model_id ELSE l.score_model_id END = m.model_id) s
+), rc AS (
+  SELECT r.org_id, r.model_id, count(*) AS n FROM recent r GROUP BY r.org_id, r.model_id
+), shares AS (
+  -- expected (held out) and actual (recent) share of each bin, each at least 0.0001
+  SELECT b.org_id, b.model_id, b.bin,
+         greatest(b.n / nullif(sum(b.n) OVER w, 0), 0.0001) AS e,
+         greatest(count(r.p)::float8 / nullif(sum(count(r.p)) OVER w, 0), 0.0001) AS a
+    FROM bins b
+    LEFT JOIN recent r ON r.org_id = b.org_id AND r.model_id = b.model_id
+                      AND r.p >= b.lo AND (r.p < b.hi OR (b.hi >= 1 AND r.p <= 1))
+   GROUP BY b.org_id, b.model_id, b.bin, b.n
+  WINDOW w AS (PARTITION BY b.org_id, b.model_id)
+), psi AS (
+  SELECT s.org_id, s.model_id, sum((s.a - s.e) * ln(s.a / s.e)) AS psi FROM shares s GROUP BY s.org_id, s.model_id
+), cal AS (
+  SELECT c.org_id, c.model_id, sum(c.leads) AS resolved, sum(c.leads * abs(c.gap)) / nullif(sum(c.leads), 0) AS ece
+    FROM @extschema@.model_calibration_recent c GROUP BY c.org_id, c.model_id
+)
+SELECT m.org_id, m.model_id, m.name, m.stage,
+       (m.as_of::date - m.trained_to::date) AS data_age_days,
+       coalesce(rc.n, 0) AS recent_leads,
+       CASE WHEN rc.n > 0 THEN round(p.psi::numeric, 4) END AS psi,
+       coalesce(cal.resolved, 0) AS resolved_leads,
+       round(cal.ece::numeric, 4) AS calibration_error,
+       x.reason IS NOT NULL AS retrain_due,
+       x.reason
+  FROM m
+  LEFT JOIN rc ON rc.org_id = m.org_id AND rc.model_id = m.model_id
+  LEFT JOIN psi p ON p.org_id = m.org_id AND p.model_id = m.model_id
+  LEFT JOIN cal ON cal.org_id = m.org_id AND cal.model_id = m.model_id
+  CROSS JOIN LATERAL (SELECT nullif(concat_ws('; ',
+      CASE WHEN rc.n >= 100 AND p.psi > 0.25
+           THEN format('the scores of the last 30 days moved from the held-out ones (PSI %s > 0.25)', round(p.psi::numeric, 2)) END,
+      CASE WHEN cal.resolved >= 200 AND cal.ece > 0.05
+           THEN format('miscalibrated on the leads resolved lately (mean gap %s > 0.05)', round(cal.ece::numeric, 3)) END,
+      CASE WHEN m.as_of::date - m.trained_to::date > 180
+           THEN format('learned from data that ends %s days ago', m.as_of::date - m.trained_to::date) END), '') AS reason) x;
+COMMENT ON VIEW @extschema@.model_health IS 'the health of each active conversion model (since 0.17), as of the org''s clock: the population stability index of the scores of the last 30 days against the model''s held-out leads, the calibration error on the leads resolved in the last 90 days (model_calibration_recent), and whether it is due to be retrained, with the reasons (PSI > 0.25 over at least 100 leads, a mean calibration gap > 0.05 over at least 200, data older than 180 days)';
+COMMENT ON COLUMN @extschema@.model_health.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.model_health.model_id IS 'the active model';
+COMMENT ON COLUMN @extschema@.model_health.name IS 'its name';
+COMMENT ON COLUMN @extschema@.model_health.stage IS 'contact or form';
+COMMENT ON COLUMN @extschema@.model_health.data_age_days IS 'days from the end of its training data (trained_to) to the org''s clock';
+COMMENT ON COLUMN @extschema@.model_health.recent_leads IS 'leads of the last 30 days it scored';
+COMMENT ON COLUMN @extschema@.model_health.psi IS 'population stability index of their scores against the held-out leads'' (the bins of calibration_test; each share at least 0.0001); NULL without recent leads. Under 0.1 stable, 0.1 to 0.25 moving, over 0.25 shifted';
+COMMENT ON COLUMN @extschema@.model_health.resolved_leads IS 'leads resolved in the last 90 days it scored';
+COMMENT ON COLUMN @extschema@.model_health.calibration_error IS 'mean absolute gap between observed rate and mean score over the deciles of those leads, weighted by leads';
+COMMENT ON COLUMN @extschema@.model_health.retrain_due IS 'true when any reason holds';
+COMMENT ON COLUMN @extschema@.model_health.reason IS 'why, the reasons joined by "; "; NULL when healthy';
 $step$
 END
 $schema_ddl$;

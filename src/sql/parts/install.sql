@@ -702,7 +702,38 @@ WHEN '0.16' THEN $step$
 -- comments), model_registry gains the stage, and model_lift scores a form
 -- model's held-out leads on their form-time features
 -- @schema form_model@ (src/sql/schema/form_model.sql)
--- @view lead_form_features@ (src/sql/schema, as CREATE OR REPLACE VIEW)
+-- (its text as 0.16 landed it, frozen here: 0.17 changed the view)
+CREATE OR REPLACE VIEW @extschema@.lead_form_features WITH (security_invoker = true) AS
+WITH prior AS (
+  -- the touches before the form: a visitor's anonymous journey
+  SELECT t.org_id, t.lead_id, count(*) AS n
+    FROM @extschema@.touchpoint t
+    JOIN @extschema@.lead x ON x.org_id = t.org_id AND x.lead_id = t.lead_id
+   WHERE t.occurred_at < x.created_at
+   GROUP BY t.org_id, t.lead_id
+), paid AS (
+  SELECT s.org_id, s.lead_id, min(s.paid_at) AS at FROM @extschema@.sales_order s
+   WHERE s.status = 'paid' AND NOT s.is_renewal GROUP BY s.org_id, s.lead_id
+)
+SELECT l.org_id, l.lead_id, l.created_at, l.status,
+       @extschema@.lead_form_vals(ch.code, cp.code, l.subject, l.city_tier, l.child_age, l.grade,
+                                  l.created_at AT TIME ZONE o.timezone, l.attrs ->> 'variant', pr.n) AS vals,
+       coalesce(p.at <= l.created_at + o.conversion_days * interval '1 day', false) AS converted,
+       l.created_at + o.conversion_days * interval '1 day' <= coalesce(o.report_as_of, now()) AS label_known
+  FROM @extschema@.lead l
+  JOIN @extschema@.org o ON o.org_id = l.org_id
+  JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.first_channel_id
+  LEFT JOIN @extschema@.campaign cp ON cp.org_id = l.org_id AND cp.campaign_id = l.first_campaign_id
+  LEFT JOIN prior pr ON pr.org_id = l.org_id AND pr.lead_id = l.lead_id
+  LEFT JOIN paid p ON p.org_id = l.org_id AND p.lead_id = l.lead_id;
+COMMENT ON VIEW @extschema@.lead_form_features IS 'the form-time features of each lead (since 0.16): only what is known when its form arrives, which a form-stage conversion model learns from and ingest_lead scores; the label as in lead_features';
+COMMENT ON COLUMN @extschema@.lead_form_features.org_id IS 'tenant';
+COMMENT ON COLUMN @extschema@.lead_form_features.lead_id IS 'lead';
+COMMENT ON COLUMN @extschema@.lead_form_features.created_at IS 'when the form arrived';
+COMMENT ON COLUMN @extschema@.lead_form_features.status IS 'sales status of the lead';
+COMMENT ON COLUMN @extschema@.lead_form_features.vals IS 'the features as a JSON object (lead_form_vals()): channel, campaign, subject, city_tier, age_band, grade, daypart, weekend, variant, log_prior_touches';
+COMMENT ON COLUMN @extschema@.lead_form_features.converted IS 'the label: paid within org.conversion_days of coming in';
+COMMENT ON COLUMN @extschema@.lead_form_features.label_known IS 'true once org.conversion_days have passed (as of org.report_as_of or now), so the label is final';
 -- @view model_registry@ (src/sql/schema, as CREATE OR REPLACE VIEW)
 -- @view model_lift@ (src/sql/schema, as CREATE OR REPLACE VIEW)
 $step$
@@ -710,6 +741,11 @@ WHEN '0.17' THEN $step$
 -- 0.17 (docs/changelog.md): real-time tiers and routing, routing by expected
 -- value and the routing holdout, src/sql/schema/routing.sql
 -- @schema routing@ (src/sql/schema/routing.sql)
+-- grade and tags become features of both conversion models, and the health
+-- of the active models (src/sql/schema/model_health.sql)
+-- @view lead_features@ (src/sql/schema, as CREATE OR REPLACE VIEW)
+-- @view lead_form_features@ (src/sql/schema, as CREATE OR REPLACE VIEW)
+-- @schema model_health@ (src/sql/schema/model_health.sql)
 $step$
 END
 $schema_ddl$;

@@ -88,11 +88,17 @@ WITH touches AS (
    GROUP BY e.org_id, e.lead_id
 ), tr AS (
   SELECT DISTINCT t.org_id, t.lead_id FROM @extschema@.trial_lesson t WHERE t.self_booked
+), tags AS (
+  -- each tag of the lead as a feature of its own, "tag <name>": 1 (since 0.17)
+  SELECT lt.org_id, lt.lead_id, jsonb_object_agg('tag ' || tg.name, 1) AS vals
+    FROM @extschema@.lead_tag lt JOIN @extschema@.tag tg ON tg.org_id = lt.org_id AND tg.tag_id = lt.tag_id
+   GROUP BY lt.org_id, lt.lead_id
 )
 SELECT l.org_id, l.lead_id, l.created_at, l.status,
        jsonb_build_object(
          'channel', ch.code,
          'subject', coalesce(l.subject, 'unknown'),
+         'grade', coalesce('grade ' || l.grade, 'unknown'),
          'city_tier', coalesce('tier ' || l.city_tier, 'unknown'),
          'age_band', coalesce((2 * (l.child_age / 2)) || '-' || (2 * (l.child_age / 2) + 1), 'unknown'),
          'stage', (CASE WHEN tr.lead_id IS NOT NULL OR ev.self_booked THEN 'A' WHEN ev.followed THEN 'B'
@@ -100,23 +106,24 @@ SELECT l.org_id, l.lead_id, l.created_at, l.status,
          'log_touches', ln(1 + coalesce(tc.n, 0)),
          'log_response_hours', CASE WHEN fc.at IS NULL THEN 0
                                     ELSE ln(1 + least(720, greatest(0, extract(epoch FROM fc.at - l.created_at) / 3600))) END,
-         'no_follow_up', (fc.at IS NULL)::int) AS vals,
+         'no_follow_up', (fc.at IS NULL)::int) || coalesce(tg.vals, '{}') AS vals,
        coalesce(p.at <= l.created_at + o.conversion_days * interval '1 day', false) AS converted,
        l.created_at + o.conversion_days * interval '1 day' <= coalesce(o.report_as_of, now()) AS label_known
   FROM @extschema@.lead l
   JOIN @extschema@.org o ON o.org_id = l.org_id
   JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.first_channel_id
+  LEFT JOIN tags tg ON tg.org_id = l.org_id AND tg.lead_id = l.lead_id
   LEFT JOIN ev ON ev.org_id = l.org_id AND ev.lead_id = l.lead_id
   LEFT JOIN tr ON tr.org_id = l.org_id AND tr.lead_id = l.lead_id
   LEFT JOIN touches tc ON tc.org_id = l.org_id AND tc.lead_id = l.lead_id
   LEFT JOIN first_contact fc ON fc.org_id = l.org_id AND fc.lead_id = l.lead_id
   LEFT JOIN paid p ON p.org_id = l.org_id AND p.lead_id = l.lead_id;
-COMMENT ON VIEW @extschema@.lead_features IS 'the raw attributes the conversion model learns from, per lead (channel, subject, city tier, age band, behaviour stage, touches, response time), with the label: paid within org.conversion_days';
+COMMENT ON VIEW @extschema@.lead_features IS 'the raw attributes the conversion model learns from, per lead (channel, subject, grade, city tier, age band, behaviour stage, touches, response time, tags), with the label: paid within org.conversion_days';
 COMMENT ON COLUMN @extschema@.lead_features.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.lead_features.lead_id IS 'lead';
 COMMENT ON COLUMN @extschema@.lead_features.created_at IS 'when the lead came in';
 COMMENT ON COLUMN @extschema@.lead_features.status IS 'sales status of the lead';
-COMMENT ON COLUMN @extschema@.lead_features.vals IS 'the features as a JSON object: channel, subject, city_tier, age_band, stage (A-D), log_touches, log_response_hours, no_follow_up';
+COMMENT ON COLUMN @extschema@.lead_features.vals IS 'the features as a JSON object: channel, subject, grade, city_tier, age_band, stage (A-D), log_touches, log_response_hours, no_follow_up, and "tag <name>": 1 for each tag of the lead (grade and tags since 0.17)';
 COMMENT ON COLUMN @extschema@.lead_features.converted IS 'the label: paid within org.conversion_days of coming in';
 COMMENT ON COLUMN @extschema@.lead_features.label_known IS 'true once org.conversion_days have passed (as of org.report_as_of or now), so the label is final';
 
@@ -133,10 +140,19 @@ WITH prior AS (
 ), paid AS (
   SELECT s.org_id, s.lead_id, min(s.paid_at) AS at FROM @extschema@.sales_order s
    WHERE s.status = 'paid' AND NOT s.is_renewal GROUP BY s.org_id, s.lead_id
+), tags AS (
+  -- the tags the lead had when its form arrived, "tag <name>": 1 (since 0.17)
+  SELECT lt.org_id, lt.lead_id, jsonb_object_agg('tag ' || tg.name, 1) AS vals
+    FROM @extschema@.lead_tag lt
+    JOIN @extschema@.tag tg ON tg.org_id = lt.org_id AND tg.tag_id = lt.tag_id
+    JOIN @extschema@.lead x ON x.org_id = lt.org_id AND x.lead_id = lt.lead_id
+   WHERE lt.tagged_at <= x.created_at
+   GROUP BY lt.org_id, lt.lead_id
 )
 SELECT l.org_id, l.lead_id, l.created_at, l.status,
        @extschema@.lead_form_vals(ch.code, cp.code, l.subject, l.city_tier, l.child_age, l.grade,
-                                  l.created_at AT TIME ZONE o.timezone, l.attrs ->> 'variant', pr.n) AS vals,
+                                  l.created_at AT TIME ZONE o.timezone, l.attrs ->> 'variant', pr.n)
+         || coalesce(tg.vals, '{}') AS vals,
        coalesce(p.at <= l.created_at + o.conversion_days * interval '1 day', false) AS converted,
        l.created_at + o.conversion_days * interval '1 day' <= coalesce(o.report_as_of, now()) AS label_known
   FROM @extschema@.lead l
@@ -144,13 +160,14 @@ SELECT l.org_id, l.lead_id, l.created_at, l.status,
   JOIN @extschema@.channel ch ON ch.org_id = l.org_id AND ch.channel_id = l.first_channel_id
   LEFT JOIN @extschema@.campaign cp ON cp.org_id = l.org_id AND cp.campaign_id = l.first_campaign_id
   LEFT JOIN prior pr ON pr.org_id = l.org_id AND pr.lead_id = l.lead_id
+  LEFT JOIN tags tg ON tg.org_id = l.org_id AND tg.lead_id = l.lead_id
   LEFT JOIN paid p ON p.org_id = l.org_id AND p.lead_id = l.lead_id;
 COMMENT ON VIEW @extschema@.lead_form_features IS 'the form-time features of each lead (since 0.16): only what is known when its form arrives, which a form-stage conversion model learns from and ingest_lead scores; the label as in lead_features';
 COMMENT ON COLUMN @extschema@.lead_form_features.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.lead_form_features.lead_id IS 'lead';
 COMMENT ON COLUMN @extschema@.lead_form_features.created_at IS 'when the form arrived';
 COMMENT ON COLUMN @extschema@.lead_form_features.status IS 'sales status of the lead';
-COMMENT ON COLUMN @extschema@.lead_form_features.vals IS 'the features as a JSON object (lead_form_vals()): channel, campaign, subject, city_tier, age_band, grade, daypart, weekend, variant, log_prior_touches';
+COMMENT ON COLUMN @extschema@.lead_form_features.vals IS 'the features as a JSON object (lead_form_vals()): channel, campaign, subject, city_tier, age_band, grade, daypart, weekend, variant, log_prior_touches, and (since 0.17) "tag <name>": 1 for each tag the lead had when the form arrived';
 COMMENT ON COLUMN @extschema@.lead_form_features.converted IS 'the label: paid within org.conversion_days of coming in';
 COMMENT ON COLUMN @extschema@.lead_form_features.label_known IS 'true once org.conversion_days have passed (as of org.report_as_of or now), so the label is final';
 

@@ -2,15 +2,29 @@
 -- in database leadmgmt_tap after the demo generator filled org 1 and org 2,
 -- on one node (make test-citus then copies the rows onto the cluster);
 -- access.sql then grants the test roles and records the expected values.
--- routing (since 0.17): handler pools of both orgs, and in each a re-route:
+-- routing (since 0.17): handler pools and landing variants of both orgs, and
+-- in each a re-route:
 -- an owned open D lead of the tiered arm verifies its phone, which makes it
 -- a C lead for telemarketing
 INSERT INTO leadmgmt.handler_value (org_id, handler_role, relative_conversion, cost_per_lead, daily_capacity)
 VALUES (1, 'top_sales', 1.20, 150.00, 40), (2, 'top_sales', 1.10, 130.00, NULL);
+INSERT INTO leadmgmt.landing_variant (org_id, variant, min_score)
+VALUES (1, 'book-best-teacher', 0.25), (1, 'standard', 0), (2, 'free-trial', 0.10), (2, 'standard', 0);
 SELECT leadmgmt.record_event(o, (SELECT min(l.lead_id) FROM leadmgmt.lead l
                                   WHERE l.org_id = o AND l.pool = 'private' AND l.tier = 'D' AND l.routing_arm = 'tiered'
                                     AND l.status NOT IN ('won', 'lost')), 'sms_verified', now())
   FROM unnest('{1,2}'::bigint[]) o;
+
+-- leads of April 2026, owned by a bot, which score_leads scores below:
+-- their 30 days closed before the fixture's clock (19 June 2026), so that
+-- model_calibration_recent has rows of both orgs
+INSERT INTO leadmgmt.lead (org_id, first_channel_id, latest_channel_id, created_at, last_touch_at, pool, owner_rep_id, owned_since, status)
+SELECT ch.org_id, ch.c, ch.c, '2026-04-01 10:00+08'::timestamptz + k * interval '1 hour', '2026-04-01 10:00+08'::timestamptz + k * interval '1 hour',
+       'private', rp.r, '2026-04-01 10:00+08'::timestamptz + k * interval '1 hour', 'contacting'
+  FROM (SELECT org_id, min(channel_id) AS c FROM leadmgmt.channel WHERE org_id IN (1, 2) GROUP BY org_id) ch
+  JOIN (SELECT org_id, min(rep_id) AS r FROM leadmgmt.sales_rep WHERE org_id IN (1, 2) AND role = 'ai_bot' GROUP BY org_id) rp
+    ON rp.org_id = ch.org_id,
+       generate_series(1, 20) k;
 
 -- the assignment engine has run for both orgs, on a Friday morning when every
 -- rep is on shift, so that its state tables hold rows of both orgs: 190
