@@ -1,4 +1,4 @@
--- leadmgmt 0.16 -> 0.17, built from src/sql/parts: routing fn:release_lead fn:assign_lead fn:assign_pending fn:lead_tiers fn:record_event fn:ingest_lead fn:schema_steps fn:schema_ddl
+-- leadmgmt 0.16 -> 0.17, built from src/sql/parts: routing fn:release_lead fn:assign_lead fn:assign_pending fn:lead_tiers fn:record_event fn:ingest_lead fn:schema_steps fn:schema_ddl fn:train_conversion_model
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.17'" to load this file. \quit
@@ -513,7 +513,6 @@ DECLARE
   v_form_vals jsonb;
   v_form_score float8;
   v_ltier text;
-  v_lmin float8;
 BEGIN
   PERFORM @extschema@.ingest_check_time(o, ts, 'occurred_at');
   PERFORM @extschema@.ingest_check_attrs(a);
@@ -564,10 +563,13 @@ BEGIN
                                                 v_subject, v_tier, v_age, v_grade, v_local, a ->> 'variant', v_prior);
       v_form_score := @extschema@.model_predict(fm_kind, fm_coef, fm_enc, fm_nb, v_form_vals);
       -- tiered at once (since 0.17): stage D, or the better tier the form
-      -- score earns under the tier policy, as lead_tiers gives it
-      SELECT p.tier, p.min_score INTO v_ltier, v_lmin FROM @extschema@.effective_tier_policy p
-       WHERE p.org_id = o.org_id AND p.min_score IS NOT NULL AND v_form_score >= p.min_score AND p.tier < 'D'
-       ORDER BY p.tier LIMIT 1;
+      -- score earns under the tier policy, as lead_tiers gives it (the
+      -- policy as effective_tier_policy has it, without its join to org)
+      SELECT d.tier INTO v_ltier
+        FROM @extschema@.tier_defaults() d
+        LEFT JOIN @extschema@.tier_policy p ON p.org_id = o.org_id AND p.tier = d.tier
+       WHERE d.tier < 'D' AND v_form_score >= CASE WHEN p.org_id IS NULL THEN d.min_score ELSE p.min_score END
+       ORDER BY d.tier LIMIT 1;
     END IF;
     -- a new lead; an invalid or missing phone is kept, flagged by
     -- phone_valid = false, and never de-duplicated
@@ -579,12 +581,6 @@ BEGIN
             v_form_score, CASE WHEN fm_id IS NOT NULL THEN v_now END, fm_id,
             CASE WHEN fm_id IS NOT NULL THEN coalesce(v_ltier, 'D') END)
     RETURNING lead_id INTO v_lead;
-    IF fm_id IS NOT NULL THEN
-      INSERT INTO @extschema@.tier_change (org_id, lead_id, old_tier, new_tier, stage, score, reason)
-      VALUES (o.org_id, v_lead, NULL, coalesce(v_ltier, 'D'), 'D', v_form_score,
-              CASE WHEN v_ltier IS NULL THEN 'form: stage D'
-                   ELSE format('form: score %s >= %s for %s', round(v_form_score::numeric, 2), round(v_lmin::numeric, 2), v_ltier) END);
-    END IF;
     -- the routing holdout's arm (since 0.17), drawn from the new lead's id
     IF o.holdout_share > 0 THEN
       UPDATE @extschema@.lead l SET routing_arm = CASE WHEN @extschema@.holdout_draw(o.holdout_seed, v_lead) < o.holdout_share
@@ -3869,7 +3865,7 @@ BEGIN
   END IF;
 END
 $r$;
-COMMENT ON TABLE @extschema@.tier_change IS 'log of every tier change, with time and reason: made by refresh_tiers, and since 0.17 by ingest_lead (a new lead''s form-time tier) and record_event (an event that moves the behaviour stage)';
+COMMENT ON TABLE @extschema@.tier_change IS 'log of every tier change, with time and reason: made by refresh_tiers, and since 0.17 by record_event (an event that moves the behaviour stage); the tier a lead arrives with (ingest_lead, from its form_score) is its first, not a change';
 COMMENT ON COLUMN @extschema@.org.holdout_share IS 'share of new leads (0 to 0.5) routed flat to regular sales whatever their tier, the routing holdout that measures what tiering saves (routing_holdout); 0: no holdout';
 COMMENT ON COLUMN @extschema@.org.holdout_seed IS 'seed of the holdout draw: a lead is in the holdout when holdout_draw(holdout_seed, lead_id) < holdout_share';
 COMMENT ON COLUMN @extschema@.org.routing IS 'how a tiered lead''s handler is chosen: tier (the tier policy''s handler of its tier) or expected_value (route_by_value over the handler pools of handler_value)';
@@ -5573,7 +5569,7 @@ BEGIN
   END IF;
 END
 $r$;
-COMMENT ON TABLE @extschema@.tier_change IS 'log of every tier change, with time and reason: made by refresh_tiers, and since 0.17 by ingest_lead (a new lead''s form-time tier) and record_event (an event that moves the behaviour stage)';
+COMMENT ON TABLE @extschema@.tier_change IS 'log of every tier change, with time and reason: made by refresh_tiers, and since 0.17 by record_event (an event that moves the behaviour stage); the tier a lead arrives with (ingest_lead, from its form_score) is its first, not a change';
 COMMENT ON COLUMN @extschema@.org.holdout_share IS 'share of new leads (0 to 0.5) routed flat to regular sales whatever their tier, the routing holdout that measures what tiering saves (routing_holdout); 0: no holdout';
 COMMENT ON COLUMN @extschema@.org.holdout_seed IS 'seed of the holdout draw: a lead is in the holdout when holdout_draw(holdout_seed, lead_id) < holdout_share';
 COMMENT ON COLUMN @extschema@.org.routing IS 'how a tiered lead''s handler is chosen: tier (the tier policy''s handler of its tier) or expected_value (route_by_value over the handler pools of handler_value)';
@@ -5950,3 +5946,153 @@ $step$
 END
 $schema_ddl$;
 COMMENT ON FUNCTION @extschema@.schema_ddl(text) IS 'the DDL install() runs: ''full'' for the whole schema, ''schema_version'' for its own record, or a version of schema_steps() for the step from the version before; NULL for anything else';
+
+CREATE OR REPLACE FUNCTION @extschema@.train_conversion_model(org_id bigint, name text, trained_from timestamptz, trained_to timestamptz,
+                                                   l2 float8 DEFAULT 1.0, kind text DEFAULT 'logreg',
+                                                   stage text DEFAULT 'contact')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET citus.allow_nested_distributed_execution = on
+AS $$
+DECLARE
+  o record := @extschema@.ingest_org(train_conversion_model.org_id);
+  enc jsonb;
+  tables jsonb;
+  test_from timestamptz;
+  n_train bigint;
+  n_test bigint;
+  pos bigint;
+  m @extschema@.logreg_model;
+  ver integer;
+  new_id bigint;
+BEGIN
+  IF name IS NULL OR trained_from IS NULL OR trained_to IS NULL OR l2 IS NULL OR kind IS NULL OR stage IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'train_conversion_model arguments must not be NULL';
+  END IF;
+  PERFORM @extschema@.check_length(name, 'name', 200, 1);
+  IF kind NOT IN ('logreg', 'naive_bayes') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown model kind "%s"', left(kind, 40)), HINT = 'Use logreg or naive_bayes.';
+  END IF;
+  -- (since 0.16 a model of a stage: contact, or form for form-time features)
+  PERFORM @extschema@.check_one_of(stage, '{contact,form}', 'model stage', 'stages');
+  IF trained_to <= trained_from THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'trained_to must be after trained_from';
+  END IF;
+  IF to_regclass('pg_temp.lm_model_rows') IS NOT NULL THEN
+    DROP TABLE pg_temp.lm_model_rows;
+  END IF;
+  CREATE TEMP TABLE lm_model_rows ON COMMIT DROP AS
+    SELECT v.lead_id, v.created_at, v.vals, v.converted AS y
+      FROM @extschema@.stage_feature_values(o.org_id, stage) v
+     WHERE v.created_at >= trained_from AND v.created_at < trained_to AND v.label_known;
+  -- the newest fifth of the leads, by creation time, is held out
+  SELECT percentile_disc(0.8) WITHIN GROUP (ORDER BY r.created_at), count(*) FILTER (WHERE r.y), count(*)
+    INTO test_from, pos, n_train FROM lm_model_rows r;
+  IF n_train < 50 OR pos < 5 OR n_train - pos < 5 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('too few leads to train on: %s leads, %s converted, between %s and %s with a known outcome', n_train, pos, trained_from, trained_to),
+      HINT = 'Widen the range; a lead''s outcome is known once org.conversion_days have passed since it was created.';
+  END IF;
+  ALTER TABLE lm_model_rows ADD COLUMN train boolean;
+  UPDATE lm_model_rows SET train = created_at < test_from;
+  SELECT count(*) FILTER (WHERE train), count(*) FILTER (WHERE NOT train), count(*) FILTER (WHERE train AND y)
+    INTO n_train, n_test, pos FROM lm_model_rows;
+  IF n_train = 0 OR n_test = 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'the leads were all created at one time, so none can be held out for testing';
+  END IF;
+
+  -- encoding: the levels seen at least 5 times in training; the most frequent is the reference.
+  -- A form model (since 0.16): every text value is a categorical field, every
+  -- number a numeric one, by name
+  IF stage = 'form' THEN
+    WITH lv AS (
+      SELECT f.key AS field, r.vals ->> f.key AS level, count(*) AS n,
+             row_number() OVER (PARTITION BY f.key ORDER BY count(*) DESC, r.vals ->> f.key) AS rk
+        FROM lm_model_rows r, jsonb_each(r.vals) f
+       WHERE r.train AND jsonb_typeof(f.value) = 'string'
+       GROUP BY 1, 2
+    )
+    SELECT jsonb_build_object('features',
+             coalesce((SELECT jsonb_agg(jsonb_build_object('name', field || '=' || level, 'field', field, 'level', level) ORDER BY field, level)
+                         FROM lv WHERE rk > 1 AND n >= 5), '[]')
+             || coalesce((SELECT jsonb_agg(jsonb_build_object('name', k, 'field', k) ORDER BY k)
+                            FROM (SELECT DISTINCT f.key AS k FROM lm_model_rows r, jsonb_each(r.vals) f
+                                   WHERE r.train AND jsonb_typeof(f.value) = 'number') nk), '[]'))
+      INTO enc;
+  ELSE
+  WITH lv AS (
+    SELECT f.key AS field, r.vals ->> f.key AS level, count(*) AS n,
+           row_number() OVER (PARTITION BY f.key ORDER BY count(*) DESC, r.vals ->> f.key) AS rk
+      FROM lm_model_rows r, jsonb_each(r.vals) f
+     WHERE r.train AND f.key IN ('channel', 'subject', 'city_tier', 'age_band', 'stage', 'grade')
+     GROUP BY 1, 2
+  )
+  SELECT jsonb_build_object('features',
+           coalesce((SELECT jsonb_agg(jsonb_build_object('name', field || '=' || level, 'field', field, 'level', level) ORDER BY field, level)
+                       FROM lv WHERE rk > 1 AND n >= 5), '[]')
+           || '[{"name": "log_touches", "field": "log_touches"},
+                {"name": "log_response_hours", "field": "log_response_hours"},
+                {"name": "no_follow_up", "field": "no_follow_up"}]'::jsonb
+           -- grade (above) and each tag seen on at least 5 training leads (since 0.17)
+           || coalesce((SELECT jsonb_agg(jsonb_build_object('name', k, 'field', k) ORDER BY k)
+                          FROM (SELECT f.key AS k FROM lm_model_rows r, jsonb_each(r.vals) f
+                                 WHERE r.train AND f.key LIKE 'tag %' AND jsonb_typeof(f.value) = 'number'
+                                 GROUP BY f.key HAVING count(*) >= 5) tk), '[]'))
+    INTO enc;
+  END IF;
+  ALTER TABLE lm_model_rows ADD COLUMN x float8[], ADD COLUMN p float8;
+  UPDATE lm_model_rows SET x = @extschema@.model_features(enc, vals);
+
+  IF kind = 'logreg' THEN
+    IF to_regclass('pg_temp.lm_model_train') IS NOT NULL THEN
+      DROP TABLE pg_temp.lm_model_train;
+    END IF;
+    CREATE TEMP TABLE lm_model_train ON COMMIT DROP AS SELECT y, x FROM lm_model_rows WHERE train;
+    m := @extschema@.logreg_train('pg_temp.lm_model_train', 'y', 'x', 50, 1e-8, l2);
+    UPDATE lm_model_rows SET p = @extschema@.logreg_predict_coef(m.coef, x);
+  ELSE
+    SELECT jsonb_build_object('classes', jsonb_build_array(count(*) FILTER (WHERE y), count(*) FILTER (WHERE NOT y)),
+             'fields', (SELECT jsonb_object_agg(field, levels) FROM (
+                          SELECT field, jsonb_object_agg(level, jsonb_build_array(won, lost)) AS levels
+                            FROM (SELECT f.key AS field, r.vals ->> f.key AS level,
+                                         count(*) FILTER (WHERE r.y) AS won, count(*) FILTER (WHERE NOT r.y) AS lost
+                                    FROM lm_model_rows r, jsonb_each(r.vals) f
+                                   WHERE r.train AND CASE WHEN stage = 'form' THEN jsonb_typeof(f.value) = 'string'
+                                                          ELSE f.key IN ('channel', 'subject', 'city_tier', 'age_band', 'stage', 'grade') END
+                                   GROUP BY 1, 2) c
+                           GROUP BY field) t))
+      INTO tables FROM lm_model_rows WHERE train;
+    -- levels per field, for the Laplace smoothing
+    tables := tables || jsonb_build_object('levels',
+      (SELECT jsonb_object_agg(f.key, (SELECT count(*) FROM jsonb_object_keys(f.value))) FROM jsonb_each(tables -> 'fields') f));
+    UPDATE lm_model_rows SET p = @extschema@.nb_predict(tables, vals);
+  END IF;
+
+  SELECT coalesce(max(cm.version), 0) + 1 INTO ver FROM @extschema@.conversion_model cm
+   WHERE cm.org_id = o.org_id AND cm.name = train_conversion_model.name;
+  IF kind = 'logreg' THEN
+    UPDATE @extschema@.conversion_model cm SET active = false
+     WHERE cm.org_id = o.org_id AND cm.active AND cm.stage = train_conversion_model.stage;
+  END IF;
+  INSERT INTO @extschema@.conversion_model
+    (org_id, name, version, kind, active, trained_from, trained_to, test_from, conversion_days, encoding,
+     coef, std_err, p_values, l2, iterations, converged, nb_tables,
+     rows_train, rows_test, positives_train, auc_train, auc_test, log_loss_test, calibration_test, stage)
+  SELECT o.org_id, train_conversion_model.name, ver, kind, kind = 'logreg', trained_from, trained_to, test_from, o.conversion_days, enc,
+         m.coef, m.std_err, m.p_values, CASE WHEN kind = 'logreg' THEN l2 END, m.iterations, m.converged, tables,
+         n_train, n_test, pos,
+         (SELECT @extschema@.auc(r.p, r.y) FROM lm_model_rows r WHERE r.train),
+         (SELECT @extschema@.auc(r.p, r.y) FROM lm_model_rows r WHERE NOT r.train),
+         (SELECT @extschema@.log_loss(r.p, r.y) FROM lm_model_rows r WHERE NOT r.train),
+         (SELECT to_jsonb(@extschema@.calibration(r.p, r.y, 10)) FROM lm_model_rows r WHERE NOT r.train),
+         train_conversion_model.stage
+  RETURNING model_id INTO new_id;
+  DROP TABLE pg_temp.lm_model_rows;
+  IF to_regclass('pg_temp.lm_model_train') IS NOT NULL THEN
+    DROP TABLE pg_temp.lm_model_train;
+  END IF;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.train_conversion_model(bigint, text, timestamptz, timestamptz, float8, text, text) IS 'trains a conversion model of a stage (contact: everything known of a lead, reps'' work included; form, since 0.16: only what is known when the form arrives, lead_form_features) on the org''s leads created in [trained_from, trained_to) whose outcome is known, holds out the newest fifth, evaluates it (AUC, log loss, calibration) and stores a new version; a logreg model becomes the active one of its stage';

@@ -304,7 +304,6 @@ DECLARE
   v_form_vals jsonb;
   v_form_score float8;
   v_ltier text;
-  v_lmin float8;
 BEGIN
   PERFORM @extschema@.ingest_check_time(o, ts, 'occurred_at');
   PERFORM @extschema@.ingest_check_attrs(a);
@@ -355,10 +354,13 @@ BEGIN
                                                 v_subject, v_tier, v_age, v_grade, v_local, a ->> 'variant', v_prior);
       v_form_score := @extschema@.model_predict(fm_kind, fm_coef, fm_enc, fm_nb, v_form_vals);
       -- tiered at once (since 0.17): stage D, or the better tier the form
-      -- score earns under the tier policy, as lead_tiers gives it
-      SELECT p.tier, p.min_score INTO v_ltier, v_lmin FROM @extschema@.effective_tier_policy p
-       WHERE p.org_id = o.org_id AND p.min_score IS NOT NULL AND v_form_score >= p.min_score AND p.tier < 'D'
-       ORDER BY p.tier LIMIT 1;
+      -- score earns under the tier policy, as lead_tiers gives it (the
+      -- policy as effective_tier_policy has it, without its join to org)
+      SELECT d.tier INTO v_ltier
+        FROM @extschema@.tier_defaults() d
+        LEFT JOIN @extschema@.tier_policy p ON p.org_id = o.org_id AND p.tier = d.tier
+       WHERE d.tier < 'D' AND v_form_score >= CASE WHEN p.org_id IS NULL THEN d.min_score ELSE p.min_score END
+       ORDER BY d.tier LIMIT 1;
     END IF;
     -- a new lead; an invalid or missing phone is kept, flagged by
     -- phone_valid = false, and never de-duplicated
@@ -370,12 +372,6 @@ BEGIN
             v_form_score, CASE WHEN fm_id IS NOT NULL THEN v_now END, fm_id,
             CASE WHEN fm_id IS NOT NULL THEN coalesce(v_ltier, 'D') END)
     RETURNING lead_id INTO v_lead;
-    IF fm_id IS NOT NULL THEN
-      INSERT INTO @extschema@.tier_change (org_id, lead_id, old_tier, new_tier, stage, score, reason)
-      VALUES (o.org_id, v_lead, NULL, coalesce(v_ltier, 'D'), 'D', v_form_score,
-              CASE WHEN v_ltier IS NULL THEN 'form: stage D'
-                   ELSE format('form: score %s >= %s for %s', round(v_form_score::numeric, 2), round(v_lmin::numeric, 2), v_ltier) END);
-    END IF;
     -- the routing holdout's arm (since 0.17), drawn from the new lead's id
     IF o.holdout_share > 0 THEN
       UPDATE @extschema@.lead l SET routing_arm = CASE WHEN @extschema@.holdout_draw(o.holdout_seed, v_lead) < o.holdout_share

@@ -386,7 +386,7 @@ BEGIN
     SELECT f.key AS field, r.vals ->> f.key AS level, count(*) AS n,
            row_number() OVER (PARTITION BY f.key ORDER BY count(*) DESC, r.vals ->> f.key) AS rk
       FROM lm_model_rows r, jsonb_each(r.vals) f
-     WHERE r.train AND f.key IN ('channel', 'subject', 'city_tier', 'age_band', 'stage')
+     WHERE r.train AND f.key IN ('channel', 'subject', 'city_tier', 'age_band', 'stage', 'grade')
      GROUP BY 1, 2
   )
   SELECT jsonb_build_object('features',
@@ -394,7 +394,12 @@ BEGIN
                        FROM lv WHERE rk > 1 AND n >= 5), '[]')
            || '[{"name": "log_touches", "field": "log_touches"},
                 {"name": "log_response_hours", "field": "log_response_hours"},
-                {"name": "no_follow_up", "field": "no_follow_up"}]'::jsonb)
+                {"name": "no_follow_up", "field": "no_follow_up"}]'::jsonb
+           -- grade (above) and each tag seen on at least 5 training leads (since 0.17)
+           || coalesce((SELECT jsonb_agg(jsonb_build_object('name', k, 'field', k) ORDER BY k)
+                          FROM (SELECT f.key AS k FROM lm_model_rows r, jsonb_each(r.vals) f
+                                 WHERE r.train AND f.key LIKE 'tag %' AND jsonb_typeof(f.value) = 'number'
+                                 GROUP BY f.key HAVING count(*) >= 5) tk), '[]'))
     INTO enc;
   END IF;
   ALTER TABLE lm_model_rows ADD COLUMN x float8[], ADD COLUMN p float8;
@@ -415,7 +420,7 @@ BEGIN
                                          count(*) FILTER (WHERE r.y) AS won, count(*) FILTER (WHERE NOT r.y) AS lost
                                     FROM lm_model_rows r, jsonb_each(r.vals) f
                                    WHERE r.train AND CASE WHEN stage = 'form' THEN jsonb_typeof(f.value) = 'string'
-                                                          ELSE f.key IN ('channel', 'subject', 'city_tier', 'age_band', 'stage') END
+                                                          ELSE f.key IN ('channel', 'subject', 'city_tier', 'age_band', 'stage', 'grade') END
                                    GROUP BY 1, 2) c
                            GROUP BY field) t))
       INTO tables FROM lm_model_rows WHERE train;

@@ -74,7 +74,7 @@ BEGIN
   END IF;
 END
 $r$;
-COMMENT ON TABLE @extschema@.tier_change IS 'log of every tier change, with time and reason: made by refresh_tiers, and since 0.17 by ingest_lead (a new lead''s form-time tier) and record_event (an event that moves the behaviour stage)';
+COMMENT ON TABLE @extschema@.tier_change IS 'log of every tier change, with time and reason: made by refresh_tiers, and since 0.17 by record_event (an event that moves the behaviour stage); the tier a lead arrives with (ingest_lead, from its form_score) is its first, not a change';
 COMMENT ON COLUMN @extschema@.org.holdout_share IS 'share of new leads (0 to 0.5) routed flat to regular sales whatever their tier, the routing holdout that measures what tiering saves (routing_holdout); 0: no holdout';
 COMMENT ON COLUMN @extschema@.org.holdout_seed IS 'seed of the holdout draw: a lead is in the holdout when holdout_draw(holdout_seed, lead_id) < holdout_share';
 COMMENT ON COLUMN @extschema@.org.routing IS 'how a tiered lead''s handler is chosen: tier (the tier policy''s handler of its tier) or expected_value (route_by_value over the handler pools of handler_value)';
