@@ -3951,53 +3951,56 @@ COMMENT ON COLUMN @extschema@.effective_handler_value.is_customised IS 'true whe
 -- interval by the delta method on the log of the ratio of the two costs
 -- per paid student.
 CREATE OR REPLACE VIEW @extschema@.routing_holdout WITH (security_invoker = true) AS
-WITH handling AS (
-  SELECT f.org_id, f.lead_id, sum(f.cost)::float8 AS cost
-    FROM @extschema@.follow_up f GROUP BY f.org_id, f.lead_id
-), paid AS (
-  SELECT DISTINCT so.org_id, so.lead_id
-    FROM @extschema@.sales_order so WHERE so.status = 'paid' AND NOT so.is_renewal
-), arm AS (
-  SELECT l.org_id, l.routing_arm AS arm, count(*) AS leads, count(p.lead_id) AS paid,
-         coalesce(sum(h.cost), 0) AS h, coalesce(sum(h.cost * h.cost), 0) AS hh,
-         coalesce(sum(h.cost) FILTER (WHERE p.lead_id IS NOT NULL), 0) AS hy,
-         min(l.created_at) AS first_at, max(l.created_at) AS last_at
-    FROM @extschema@.lead l
-    LEFT JOIN handling h ON h.org_id = l.org_id AND h.lead_id = l.lead_id
-    LEFT JOIN paid p ON p.org_id = l.org_id AND p.lead_id = l.lead_id
-   WHERE l.routing_arm IS NOT NULL
-   GROUP BY l.org_id, l.routing_arm
-), org_arms AS (
-  SELECT a.org_id, sum(a.leads) AS leads,
-         (min(a.first_at) AT TIME ZONE o.timezone)::date AS first_day,
-         (max(a.last_at) AT TIME ZONE o.timezone)::date AS last_day
-    FROM arm a JOIN @extschema@.org o ON o.org_id = a.org_id
-   GROUP BY a.org_id, o.timezone
-), spend AS (
-  SELECT t.org_id, t.leads, t.first_day, t.last_day, coalesce(sum(s.spend), 0)::float8 AS spend
-    FROM org_arms t
-    LEFT JOIN @extschema@.ad_spend s ON s.org_id = t.org_id AND s.spend_date BETWEEN t.first_day AND t.last_day
-   GROUP BY t.org_id, t.leads, t.first_day, t.last_day
-)
-SELECT a.org_id,
+-- (one grouped pass per org, both arms side by side, the org's spend read
+-- through a LATERAL subquery on the org and the arms unpivoted last: every
+-- join is on org_id, so Citus plans the whole on the org's shards; Citus
+-- 13.0 crashed planning the outer join of ad_spend to a CTE of the arms
+-- under row-level security)
+SELECT x.org_id,
        a.arm,
-       a.leads,
-       a.paid                                                             AS paid_students,
-       round(a.paid::numeric / a.leads, 4)                                AS conversion_rate,
+       a.n AS leads,
+       a.y AS paid_students,
+       round(a.y::numeric / a.n, 4)                                       AS conversion_rate,
        a.h::numeric(14,2)                                                 AS handling_cost,
-       (sp.spend * a.leads / sp.leads)::numeric(14,2)                     AS spend_share,
-       round(((sp.spend * a.leads / sp.leads + a.h) / nullif(a.paid, 0))::numeric, 2) AS cost_per_paid_student,
-       round((100 * s.saving)::numeric, 1)                                AS saving_pct,
-       round((100 * s.low)::numeric, 1)                                   AS saving_ci_low_pct,
-       round((100 * s.high)::numeric, 1)                                  AS saving_ci_high_pct,
-       sp.first_day,
-       sp.last_day
-  FROM arm a
-  JOIN spend sp ON sp.org_id = a.org_id
-  LEFT JOIN arm hd ON hd.org_id = a.org_id AND hd.arm = 'holdout' AND a.arm = 'tiered'
-  LEFT JOIN LATERAL @extschema@.holdout_saving(sp.spend / sp.leads,
-              ARRAY[a.leads, a.h, a.hh, a.paid, a.hy]::float8[],
-              ARRAY[hd.leads, hd.h, hd.hh, hd.paid, hd.hy]::float8[]) s ON hd.org_id IS NOT NULL;
+       (x.spend * a.n / x.n)::numeric(14,2)                               AS spend_share,
+       round(((x.spend * a.n / x.n + a.h) / nullif(a.y, 0))::numeric, 2)  AS cost_per_paid_student,
+       CASE WHEN a.arm = 'tiered' THEN round((100 * (x.s).saving)::numeric, 1) END AS saving_pct,
+       CASE WHEN a.arm = 'tiered' THEN round((100 * (x.s).low)::numeric, 1) END    AS saving_ci_low_pct,
+       CASE WHEN a.arm = 'tiered' THEN round((100 * (x.s).high)::numeric, 1) END   AS saving_ci_high_pct,
+       x.first_day,
+       x.last_day
+  FROM (
+    SELECT t.*, sp.spend,
+           @extschema@.holdout_saving(sp.spend / t.n, ARRAY[t.n_t, t.h_t, t.hh_t, t.y_t, t.hy_t]::float8[],
+                                      ARRAY[t.n_h, t.h_h, t.hh_h, t.y_h, t.hy_h]::float8[]) AS s
+      FROM (
+        SELECT l.org_id, count(*) AS n,
+               count(*) FILTER (WHERE l.routing_arm = 'tiered') AS n_t,
+               coalesce(sum(h.cost) FILTER (WHERE l.routing_arm = 'tiered'), 0) AS h_t,
+               coalesce(sum(h.cost * h.cost) FILTER (WHERE l.routing_arm = 'tiered'), 0) AS hh_t,
+               count(p.lead_id) FILTER (WHERE l.routing_arm = 'tiered') AS y_t,
+               coalesce(sum(h.cost) FILTER (WHERE l.routing_arm = 'tiered' AND p.lead_id IS NOT NULL), 0) AS hy_t,
+               count(*) FILTER (WHERE l.routing_arm = 'holdout') AS n_h,
+               coalesce(sum(h.cost) FILTER (WHERE l.routing_arm = 'holdout'), 0) AS h_h,
+               coalesce(sum(h.cost * h.cost) FILTER (WHERE l.routing_arm = 'holdout'), 0) AS hh_h,
+               count(p.lead_id) FILTER (WHERE l.routing_arm = 'holdout') AS y_h,
+               coalesce(sum(h.cost) FILTER (WHERE l.routing_arm = 'holdout' AND p.lead_id IS NOT NULL), 0) AS hy_h,
+               (min(l.created_at) AT TIME ZONE min(o.timezone))::date AS first_day,
+               (max(l.created_at) AT TIME ZONE min(o.timezone))::date AS last_day
+          FROM @extschema@.lead l
+          JOIN @extschema@.org o ON o.org_id = l.org_id
+          LEFT JOIN (SELECT f.org_id, f.lead_id, sum(f.cost)::float8 AS cost
+                       FROM @extschema@.follow_up f GROUP BY f.org_id, f.lead_id) h
+            ON h.org_id = l.org_id AND h.lead_id = l.lead_id
+          LEFT JOIN (SELECT DISTINCT so.org_id, so.lead_id FROM @extschema@.sales_order so
+                      WHERE so.status = 'paid' AND NOT so.is_renewal) p
+            ON p.org_id = l.org_id AND p.lead_id = l.lead_id
+         WHERE l.routing_arm IS NOT NULL
+         GROUP BY l.org_id) t
+      JOIN LATERAL (SELECT coalesce(sum(s.spend), 0)::float8 AS spend FROM @extschema@.ad_spend s
+                     WHERE s.org_id = t.org_id AND s.spend_date BETWEEN t.first_day AND t.last_day) sp ON true) x
+  CROSS JOIN LATERAL (VALUES ('tiered', x.n_t, x.y_t, x.h_t), ('holdout', x.n_h, x.y_h, x.h_h)) AS a(arm, n, y, h)
+ WHERE a.n > 0;
 COMMENT ON VIEW @extschema@.routing_holdout IS 'the randomized routing holdout, per org and arm (tiered: routed by tier or expected value; holdout: every lead to regular sales): leads, paid students, conversion, handling cost, share of the spend and cost per paid student; on the tiered row the saving of tiered routing in total cost per paid student with its 95% confidence interval (delta method, holdout_saving)';
 COMMENT ON COLUMN @extschema@.routing_holdout.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.routing_holdout.arm IS 'tiered or holdout';
@@ -5655,53 +5658,56 @@ COMMENT ON COLUMN @extschema@.effective_handler_value.is_customised IS 'true whe
 -- interval by the delta method on the log of the ratio of the two costs
 -- per paid student.
 CREATE OR REPLACE VIEW @extschema@.routing_holdout WITH (security_invoker = true) AS
-WITH handling AS (
-  SELECT f.org_id, f.lead_id, sum(f.cost)::float8 AS cost
-    FROM @extschema@.follow_up f GROUP BY f.org_id, f.lead_id
-), paid AS (
-  SELECT DISTINCT so.org_id, so.lead_id
-    FROM @extschema@.sales_order so WHERE so.status = 'paid' AND NOT so.is_renewal
-), arm AS (
-  SELECT l.org_id, l.routing_arm AS arm, count(*) AS leads, count(p.lead_id) AS paid,
-         coalesce(sum(h.cost), 0) AS h, coalesce(sum(h.cost * h.cost), 0) AS hh,
-         coalesce(sum(h.cost) FILTER (WHERE p.lead_id IS NOT NULL), 0) AS hy,
-         min(l.created_at) AS first_at, max(l.created_at) AS last_at
-    FROM @extschema@.lead l
-    LEFT JOIN handling h ON h.org_id = l.org_id AND h.lead_id = l.lead_id
-    LEFT JOIN paid p ON p.org_id = l.org_id AND p.lead_id = l.lead_id
-   WHERE l.routing_arm IS NOT NULL
-   GROUP BY l.org_id, l.routing_arm
-), org_arms AS (
-  SELECT a.org_id, sum(a.leads) AS leads,
-         (min(a.first_at) AT TIME ZONE o.timezone)::date AS first_day,
-         (max(a.last_at) AT TIME ZONE o.timezone)::date AS last_day
-    FROM arm a JOIN @extschema@.org o ON o.org_id = a.org_id
-   GROUP BY a.org_id, o.timezone
-), spend AS (
-  SELECT t.org_id, t.leads, t.first_day, t.last_day, coalesce(sum(s.spend), 0)::float8 AS spend
-    FROM org_arms t
-    LEFT JOIN @extschema@.ad_spend s ON s.org_id = t.org_id AND s.spend_date BETWEEN t.first_day AND t.last_day
-   GROUP BY t.org_id, t.leads, t.first_day, t.last_day
-)
-SELECT a.org_id,
+-- (one grouped pass per org, both arms side by side, the org's spend read
+-- through a LATERAL subquery on the org and the arms unpivoted last: every
+-- join is on org_id, so Citus plans the whole on the org's shards; Citus
+-- 13.0 crashed planning the outer join of ad_spend to a CTE of the arms
+-- under row-level security)
+SELECT x.org_id,
        a.arm,
-       a.leads,
-       a.paid                                                             AS paid_students,
-       round(a.paid::numeric / a.leads, 4)                                AS conversion_rate,
+       a.n AS leads,
+       a.y AS paid_students,
+       round(a.y::numeric / a.n, 4)                                       AS conversion_rate,
        a.h::numeric(14,2)                                                 AS handling_cost,
-       (sp.spend * a.leads / sp.leads)::numeric(14,2)                     AS spend_share,
-       round(((sp.spend * a.leads / sp.leads + a.h) / nullif(a.paid, 0))::numeric, 2) AS cost_per_paid_student,
-       round((100 * s.saving)::numeric, 1)                                AS saving_pct,
-       round((100 * s.low)::numeric, 1)                                   AS saving_ci_low_pct,
-       round((100 * s.high)::numeric, 1)                                  AS saving_ci_high_pct,
-       sp.first_day,
-       sp.last_day
-  FROM arm a
-  JOIN spend sp ON sp.org_id = a.org_id
-  LEFT JOIN arm hd ON hd.org_id = a.org_id AND hd.arm = 'holdout' AND a.arm = 'tiered'
-  LEFT JOIN LATERAL @extschema@.holdout_saving(sp.spend / sp.leads,
-              ARRAY[a.leads, a.h, a.hh, a.paid, a.hy]::float8[],
-              ARRAY[hd.leads, hd.h, hd.hh, hd.paid, hd.hy]::float8[]) s ON hd.org_id IS NOT NULL;
+       (x.spend * a.n / x.n)::numeric(14,2)                               AS spend_share,
+       round(((x.spend * a.n / x.n + a.h) / nullif(a.y, 0))::numeric, 2)  AS cost_per_paid_student,
+       CASE WHEN a.arm = 'tiered' THEN round((100 * (x.s).saving)::numeric, 1) END AS saving_pct,
+       CASE WHEN a.arm = 'tiered' THEN round((100 * (x.s).low)::numeric, 1) END    AS saving_ci_low_pct,
+       CASE WHEN a.arm = 'tiered' THEN round((100 * (x.s).high)::numeric, 1) END   AS saving_ci_high_pct,
+       x.first_day,
+       x.last_day
+  FROM (
+    SELECT t.*, sp.spend,
+           @extschema@.holdout_saving(sp.spend / t.n, ARRAY[t.n_t, t.h_t, t.hh_t, t.y_t, t.hy_t]::float8[],
+                                      ARRAY[t.n_h, t.h_h, t.hh_h, t.y_h, t.hy_h]::float8[]) AS s
+      FROM (
+        SELECT l.org_id, count(*) AS n,
+               count(*) FILTER (WHERE l.routing_arm = 'tiered') AS n_t,
+               coalesce(sum(h.cost) FILTER (WHERE l.routing_arm = 'tiered'), 0) AS h_t,
+               coalesce(sum(h.cost * h.cost) FILTER (WHERE l.routing_arm = 'tiered'), 0) AS hh_t,
+               count(p.lead_id) FILTER (WHERE l.routing_arm = 'tiered') AS y_t,
+               coalesce(sum(h.cost) FILTER (WHERE l.routing_arm = 'tiered' AND p.lead_id IS NOT NULL), 0) AS hy_t,
+               count(*) FILTER (WHERE l.routing_arm = 'holdout') AS n_h,
+               coalesce(sum(h.cost) FILTER (WHERE l.routing_arm = 'holdout'), 0) AS h_h,
+               coalesce(sum(h.cost * h.cost) FILTER (WHERE l.routing_arm = 'holdout'), 0) AS hh_h,
+               count(p.lead_id) FILTER (WHERE l.routing_arm = 'holdout') AS y_h,
+               coalesce(sum(h.cost) FILTER (WHERE l.routing_arm = 'holdout' AND p.lead_id IS NOT NULL), 0) AS hy_h,
+               (min(l.created_at) AT TIME ZONE min(o.timezone))::date AS first_day,
+               (max(l.created_at) AT TIME ZONE min(o.timezone))::date AS last_day
+          FROM @extschema@.lead l
+          JOIN @extschema@.org o ON o.org_id = l.org_id
+          LEFT JOIN (SELECT f.org_id, f.lead_id, sum(f.cost)::float8 AS cost
+                       FROM @extschema@.follow_up f GROUP BY f.org_id, f.lead_id) h
+            ON h.org_id = l.org_id AND h.lead_id = l.lead_id
+          LEFT JOIN (SELECT DISTINCT so.org_id, so.lead_id FROM @extschema@.sales_order so
+                      WHERE so.status = 'paid' AND NOT so.is_renewal) p
+            ON p.org_id = l.org_id AND p.lead_id = l.lead_id
+         WHERE l.routing_arm IS NOT NULL
+         GROUP BY l.org_id) t
+      JOIN LATERAL (SELECT coalesce(sum(s.spend), 0)::float8 AS spend FROM @extschema@.ad_spend s
+                     WHERE s.org_id = t.org_id AND s.spend_date BETWEEN t.first_day AND t.last_day) sp ON true) x
+  CROSS JOIN LATERAL (VALUES ('tiered', x.n_t, x.y_t, x.h_t), ('holdout', x.n_h, x.y_h, x.h_h)) AS a(arm, n, y, h)
+ WHERE a.n > 0;
 COMMENT ON VIEW @extschema@.routing_holdout IS 'the randomized routing holdout, per org and arm (tiered: routed by tier or expected value; holdout: every lead to regular sales): leads, paid students, conversion, handling cost, share of the spend and cost per paid student; on the tiered row the saving of tiered routing in total cost per paid student with its 95% confidence interval (delta method, holdout_saving)';
 COMMENT ON COLUMN @extschema@.routing_holdout.org_id IS 'tenant';
 COMMENT ON COLUMN @extschema@.routing_holdout.arm IS 'tiered or holdout';
