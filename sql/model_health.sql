@@ -36,10 +36,20 @@ SELECT count(*) AS leads FROM generate_series(1, 200) i,
        leadmgmt.ingest_lead(:org, format('1351000%04s', i), 'baidu', NULL, '2025-12-01 10:00+08'::timestamptz + i * interval '1 hour') x;
 UPDATE leadmgmt.lead l SET form_score = 0.1, form_score_model_id = (SELECT model_id FROM leadmgmt.conversion_model WHERE org_id = :org)
  WHERE l.org_id = :org AND l.created_at < '2026-01-01';
-SELECT count(leadmgmt.record_order(:org, x.lead_id, 'course', 1000, x.created_at + interval '10 days')) AS orders
-  FROM (SELECT lead_id, created_at, row_number() OVER (ORDER BY created_at) AS i FROM leadmgmt.lead
-         WHERE org_id = :org AND created_at < '2026-01-01') x
+-- (the leads read into a temporary table first, each order a call of its
+-- own: on a Citus cluster no write function runs inside a query on a shard)
+CREATE TEMP TABLE paying AS
+SELECT :org::bigint AS org_id, x.lead_id, x.created_at FROM (SELECT lead_id, created_at, row_number() OVER (ORDER BY created_at) AS i FROM leadmgmt.lead
+                                      WHERE org_id = :org AND created_at < '2026-01-01') x
  WHERE x.i % 2 = 0;
+DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT p.org_id, p.lead_id, p.created_at FROM paying p ORDER BY p.created_at LOOP
+    PERFORM leadmgmt.record_order(r.org_id, r.lead_id, 'course', 1000, r.created_at + interval '10 days');
+  END LOOP;
+END $$;
+SELECT count(*) AS orders FROM leadmgmt.sales_order WHERE org_id = :org;
 SELECT decile, leads, mean_score, observed_rate, gap FROM leadmgmt.model_calibration_recent WHERE org_id = :org ORDER BY decile;
 SELECT recent_leads, psi, resolved_leads, calibration_error, retrain_due, reason FROM leadmgmt.model_health WHERE org_id = :org;
 

@@ -180,7 +180,8 @@ SELECT l.score, coalesce(l.tier, '-') AS tier, r.role AS handler FROM leadmgmt.l
 -- the next likely lead that day finds top sales full
 SELECT lead_id AS ev5 FROM leadmgmt.ingest_lead(:ev, '13900009999', 'douyin', NULL, now() - interval '1 hour') \gset
 UPDATE leadmgmt.lead SET score = 0.9 WHERE org_id = :ev AND lead_id = :ev5;
-SELECT r.role AS handler FROM leadmgmt.sales_rep r WHERE r.org_id = :ev AND r.rep_id = leadmgmt.assign_lead(:ev, :ev5);
+SELECT leadmgmt.assign_lead(:ev, :ev5) AS ev5_rep \gset
+SELECT r.role AS handler FROM leadmgmt.sales_rep r WHERE r.org_id = :ev AND r.rep_id = :ev5_rep;
 
 -- the holdout view: a hand-made experiment of 6 leads with exact figures
 SELECT leadmgmt.create_org('Holdout School') AS ho \gset

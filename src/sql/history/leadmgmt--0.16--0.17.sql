@@ -1,4 +1,4 @@
--- leadmgmt 0.16 -> 0.17, built from src/sql/parts: routing fn:release_lead fn:assign_lead fn:assign_pending fn:lead_tiers fn:record_event fn:ingest_lead fn:schema_steps fn:schema_ddl fn:train_conversion_model
+-- leadmgmt 0.16 -> 0.17, built from src/sql/parts: routing fn:release_lead fn:assign_lead fn:assign_pending fn:lead_tiers fn:record_event fn:ingest_lead fn:schema_steps fn:schema_ddl fn:train_conversion_model fn:distribute fn:install
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION leadmgmt UPDATE TO '0.17'" to load this file. \quit
@@ -218,6 +218,7 @@ DECLARE
   v_prior bigint := 0;
   v_local timestamp;
   v_vals jsonb;
+  v_lead bigint;
 BEGIN
   IF landing_decision.visitor_id IS NULL OR landing_decision.visitor_id = '' THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'visitor_id must not be null or empty';
@@ -248,13 +249,13 @@ BEGIN
    WHERE lv.org_id = o.org_id AND lv.min_score <= coalesce(score, 0)
    ORDER BY lv.min_score DESC, lv.variant LIMIT 1;
   variant := coalesce(variant, 'standard');
-  -- the exposure, as a touch of the visitor (of its lead, when it has one)
+  -- the exposure, as a touch of the visitor (of its lead, when it has one;
+  -- read first: Citus routes no INSERT with a subquery)
+  SELECT t.lead_id INTO v_lead FROM @extschema@.touchpoint t
+   WHERE t.org_id = o.org_id AND t.visitor_id = landing_decision.visitor_id AND t.lead_id IS NOT NULL
+   ORDER BY t.occurred_at DESC, t.touchpoint_id DESC LIMIT 1;
   INSERT INTO @extschema@.touchpoint (org_id, lead_id, visitor_id, channel_id, campaign_id, kind, occurred_at, attrs)
-  VALUES (o.org_id,
-          (SELECT t.lead_id FROM @extschema@.touchpoint t
-            WHERE t.org_id = o.org_id AND t.visitor_id = landing_decision.visitor_id AND t.lead_id IS NOT NULL
-            ORDER BY t.occurred_at DESC, t.touchpoint_id DESC LIMIT 1),
-          landing_decision.visitor_id, ch, cp, 'impression', ts,
+  VALUES (o.org_id, v_lead, landing_decision.visitor_id, ch, cp, 'impression', ts,
           jsonb_build_object('decision', variant, 'score', score, 'model_id', fm.model_id))
   RETURNING touchpoint.touchpoint_id INTO touchpoint_id;
 END
@@ -6102,3 +6103,183 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.train_conversion_model(bigint, text, timestamptz, timestamptz, float8, text, text) IS 'trains a conversion model of a stage (contact: everything known of a lead, reps'' work included; form, since 0.16: only what is known when the form arrives, lead_form_features) on the org''s leads created in [trained_from, trained_to) whose outcome is known, holds out the newest fifth, evaluates it (AUC, log loss, calibration) and stores a new version; a logreg model becomes the active one of its stage';
+
+CREATE OR REPLACE FUNCTION @extschema@.distribute(shard_count integer DEFAULT NULL) RETURNS text
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+DECLARE
+  pending name[];
+  ready name[];
+  t name;
+  f regprocedure;
+  v record;
+  n_tables int := 0;
+  n_functions int := 0;
+  grant_support text;
+  failed text;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+    RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = 'citus is not installed in this database',
+      HINT = 'leadmgmt.distribute() runs on a Citus coordinator, after CREATE EXTENSION citus and leadmgmt.install() (docs/dba/citus.md).';
+  END IF;
+  IF shard_count IS NOT NULL AND shard_count NOT BETWEEN 1 AND 64000 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('shard_count must be between 1 and 64000, not %s', shard_count);
+  END IF;
+  PERFORM @extschema@.require_schema();
+  -- the triggers run on the shards, and touch only rows of the same org
+  PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+  IF shard_count IS NOT NULL THEN
+    PERFORM set_config('citus.shard_count', shard_count::text, true);
+  END IF;
+
+  -- schema_version belongs to no org: a copy on every node
+  IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = '@extschema@.schema_version'::regclass) THEN
+    EXECUTE 'SELECT create_reference_table(''@extschema@.schema_version'')';
+  END IF;
+
+  -- the tenant tables, each after the tables its foreign keys reference
+  SELECT coalesce(array_agg(c.relname ORDER BY c.relname), '{}') INTO pending
+    FROM pg_class c
+   WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'r' AND c.relname <> 'schema_version'
+     AND NOT EXISTS (SELECT 1 FROM pg_dist_partition p WHERE p.logicalrelid = c.oid);
+  WHILE cardinality(pending) > 0 LOOP
+    SELECT coalesce(array_agg(t2 ORDER BY t2), '{}') INTO ready
+      FROM unnest(pending) AS t2
+     WHERE NOT EXISTS (
+             SELECT 1 FROM pg_constraint k JOIN pg_class r ON r.oid = k.confrelid
+              WHERE k.conrelid = format('@extschema@.%I', t2)::regclass AND k.contype = 'f'
+                AND r.relname <> t2 AND r.relname = ANY (pending));
+    IF cardinality(ready) = 0 THEN
+      RAISE EXCEPTION USING ERRCODE = '55000',
+        MESSAGE = format('cannot order the distribution of %s by their foreign keys', array_to_string(pending, ', '));
+    END IF;
+    -- org first: every other table is colocated with it
+    IF 'org' = ANY (ready) THEN
+      ready := ARRAY['org']::name[];
+    END IF;
+    FOREACH t IN ARRAY ready LOOP
+      IF t = 'org' THEN
+        EXECUTE 'SELECT create_distributed_table(''@extschema@.org'', ''org_id'')';
+      ELSE
+        EXECUTE format('SELECT create_distributed_table(%L, ''org_id'', colocate_with => ''@extschema@.org'')',
+                       format('@extschema@.%I', t));
+      END IF;
+      n_tables := n_tables + 1;
+    END LOOP;
+    pending := ARRAY(SELECT x FROM unnest(pending) x WHERE x <> ALL (ready));
+  END LOOP;
+
+  -- a view a schema step made over a table not yet distributed was created
+  -- on this node only (Citus warns so): made again now that its tables are
+  -- distributed, Citus creates it on every node (since 0.17), oldest first,
+  -- so that a view over another view comes after it
+  FOR v IN SELECT c.oid::regclass AS rel, pg_get_viewdef(c.oid) AS def, c.reloptions AS opts
+             FROM pg_class c
+            WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'v'
+              AND NOT EXISTS (SELECT 1 FROM pg_dist_object o WHERE o.classid = 'pg_class'::regclass AND o.objid = c.oid)
+            ORDER BY c.oid LOOP
+    EXECUTE format('CREATE OR REPLACE VIEW %s%s AS %s', v.rel,
+                   CASE WHEN v.opts IS NOT NULL THEN ' WITH (' || array_to_string(v.opts, ', ') || ')' ELSE '' END, v.def);
+  END LOOP;
+
+  -- the write functions that take the org first run where the org's shards are
+  FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
+            WHERE p.pronamespace = '@extschema@'::regnamespace AND p.prokind = 'f' AND p.provolatile = 'v'
+              AND p.pronargs >= 1 AND p.proargtypes[0] = 'bigint'::regtype AND (p.proargnames)[1] = 'org_id'
+              AND NOT EXISTS (SELECT 1 FROM pg_dist_object o
+                               WHERE o.classid = 'pg_proc'::regclass AND o.objid = p.oid AND o.distribution_argument_index IS NOT NULL)
+            ORDER BY 1 LOOP
+    EXECUTE format('SELECT create_distributed_function(%L, ''org_id'', colocate_with => ''@extschema@.org'')', f::text);
+    n_functions := n_functions + 1;
+  END LOOP;
+  -- Citus runs an aggregate over many shards as worker_partial_agg on the
+  -- workers and coord_combine_agg on the coordinator, which check that the
+  -- caller (not, as PostgreSQL does, the aggregate's owner) may execute its
+  -- support functions: on a cluster they are PUBLIC's again, on every node
+  -- (since 0.14; an extension's functions are not Citus objects, so their
+  -- grants do not propagate).  Every state is checked when it is read.
+  SELECT 'GRANT EXECUTE ON FUNCTION ' || string_agg(s.fn::text, ', ') || ' TO PUBLIC' INTO grant_support
+    FROM @extschema@.aggregate_support_functions() AS s(fn);
+  EXECUTE grant_support;
+  SELECT string_agg(format('%s:%s: %s', w.nodename, w.nodeport, w.result), '; ') INTO failed
+    FROM run_command_on_workers(grant_support) w WHERE NOT w.success;
+  IF failed IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = 'could not grant the aggregates'' support functions on every worker',
+      DETAIL = failed;
+  END IF;
+  RETURN format('distributed %s tables by org_id and %s functions by their org_id', n_tables, n_functions);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.distribute(integer) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.distribute(integer) IS 'on a Citus coordinator, after install(): distributes every tenant table by org_id in one colocation group with org (schema_version becomes a reference table) and delegates every write function taking org_id to the node that holds the org; makes again on every node the views a schema step created on this node only (since 0.17); grants EXECUTE on the aggregates'' support functions to PUBLIC on every node, since Citus checks the caller''s right to them (since 0.14; call it again after adding a node); idempotent; 55000 without Citus';
+
+CREATE OR REPLACE FUNCTION @extschema@.install() RETURNS text
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+DECLARE
+  steps text[] := @extschema@.schema_steps();
+  newest text := steps[cardinality(steps)];
+  have text;
+  done text[] := '{}';
+  s text;
+  distributed boolean;
+BEGIN
+  -- one install at a time in a database
+  PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('leadmgmt.install'), 0);
+  IF pg_catalog.to_regclass('@extschema@.schema_version') IS NULL THEN
+    IF pg_catalog.to_regclass('@extschema@.org') IS NOT NULL THEN
+      RAISE EXCEPTION USING ERRCODE = '55000',
+        MESSAGE = 'leadmgmt''s tables exist but its schema_version table does not',
+        DETAIL = 'install() cannot tell which steps of the schema they have.',
+        HINT = 'Restore leadmgmt.schema_version with the rest of the dump, or drop the tables of the schema leadmgmt.';
+    END IF;
+    EXECUTE @extschema@.schema_ddl('full');
+    EXECUTE @extschema@.schema_ddl('schema_version');
+    INSERT INTO @extschema@.schema_version (version, how) VALUES (newest, 'full');
+    PERFORM @extschema@.apply_policies();
+    RETURN format('installed schema %s', newest);
+  END IF;
+
+  SELECT v.version INTO have FROM @extschema@.schema_version v
+   ORDER BY pg_catalog.string_to_array(v.version, '.')::int[] DESC LIMIT 1;
+  IF have IS NULL OR NOT have = ANY (steps) THEN
+    RAISE EXCEPTION USING ERRCODE = '55000',
+      MESSAGE = format('leadmgmt''s schema is at version %s, which this code (%s) does not know', coalesce(have, 'none'),
+                       @extschema@.version()),
+      HINT = 'Update the extension: ALTER EXTENSION leadmgmt UPDATE, then run leadmgmt.install() again.';
+  END IF;
+  FOREACH s IN ARRAY steps LOOP
+    IF pg_catalog.string_to_array(s, '.')::int[] > pg_catalog.string_to_array(have, '.')::int[] THEN
+      EXECUTE @extschema@.schema_ddl(s);
+      INSERT INTO @extschema@.schema_version (version, how) VALUES (s, 'step');
+      done := done || s;
+    END IF;
+  END LOOP;
+  -- always: the policies of this code, and the group roles and privileges of
+  -- every granted role (after a restore into a database of another name, the
+  -- group roles of its grants do not exist yet: access.c)
+  PERFORM @extschema@.apply_policies();
+  PERFORM @extschema@.apply_privileges(r.oid::regrole)
+     FROM (SELECT DISTINCT g.role_name FROM @extschema@.access_grant g) g
+     JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name;
+  -- on a Citus cluster already distributed, what the steps added (tables,
+  -- views over them, write functions) is distributed at once (since 0.17): a
+  -- view over a new table would fail on the workers until distribute() runs
+  IF cardinality(done) > 0 AND pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = ''@extschema@.org''::regclass)' INTO distributed;
+    IF distributed THEN
+      PERFORM @extschema@.distribute();
+    END IF;
+  END IF;
+  IF cardinality(done) = 0 THEN
+    RETURN format('schema %s is up to date', have);
+  END IF;
+  RETURN format('updated schema %s to %s (steps %s)', have, newest, array_to_string(done, ', '));
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.install() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.install() IS 'creates leadmgmt''s tables, constraints, indexes, triggers and views (the whole schema in a new database), or applies the steps of the schema that are missing after ALTER EXTENSION leadmgmt UPDATE; then (re)applies the policies (apply_policies) and, in a database that has them, the group roles and privileges of every granted role; on a Citus cluster already distributed, distributes what the steps added (distribute(), since 0.17); safe to run again; returns what it did';

@@ -16,6 +16,7 @@ DECLARE
   ready name[];
   t name;
   f regprocedure;
+  v record;
   n_tables int := 0;
   n_functions int := 0;
   grant_support text;
@@ -72,6 +73,19 @@ BEGIN
     pending := ARRAY(SELECT x FROM unnest(pending) x WHERE x <> ALL (ready));
   END LOOP;
 
+  -- a view a schema step made over a table not yet distributed was created
+  -- on this node only (Citus warns so): made again now that its tables are
+  -- distributed, Citus creates it on every node (since 0.17), oldest first,
+  -- so that a view over another view comes after it
+  FOR v IN SELECT c.oid::regclass AS rel, pg_get_viewdef(c.oid) AS def, c.reloptions AS opts
+             FROM pg_class c
+            WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'v'
+              AND NOT EXISTS (SELECT 1 FROM pg_dist_object o WHERE o.classid = 'pg_class'::regclass AND o.objid = c.oid)
+            ORDER BY c.oid LOOP
+    EXECUTE format('CREATE OR REPLACE VIEW %s%s AS %s', v.rel,
+                   CASE WHEN v.opts IS NOT NULL THEN ' WITH (' || array_to_string(v.opts, ', ') || ')' ELSE '' END, v.def);
+  END LOOP;
+
   -- the write functions that take the org first run where the org's shards are
   FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
             WHERE p.pronamespace = '@extschema@'::regnamespace AND p.prokind = 'f' AND p.provolatile = 'v'
@@ -101,4 +115,4 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.distribute(integer) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.distribute(integer) IS 'on a Citus coordinator, after install(): distributes every tenant table by org_id in one colocation group with org (schema_version becomes a reference table) and delegates every write function taking org_id to the node that holds the org; grants EXECUTE on the aggregates'' support functions to PUBLIC on every node, since Citus checks the caller''s right to them (since 0.14; call it again after adding a node); idempotent; 55000 without Citus';
+COMMENT ON FUNCTION @extschema@.distribute(integer) IS 'on a Citus coordinator, after install(): distributes every tenant table by org_id in one colocation group with org (schema_version becomes a reference table) and delegates every write function taking org_id to the node that holds the org; makes again on every node the views a schema step created on this node only (since 0.17); grants EXECUTE on the aggregates'' support functions to PUBLIC on every node, since Citus checks the caller''s right to them (since 0.14; call it again after adding a node); idempotent; 55000 without Citus';

@@ -762,6 +762,7 @@ DECLARE
   have text;
   done text[] := '{}';
   s text;
+  distributed boolean;
 BEGIN
   -- one install at a time in a database
   PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('leadmgmt.install'), 0);
@@ -801,6 +802,15 @@ BEGIN
   PERFORM @extschema@.apply_privileges(r.oid::regrole)
      FROM (SELECT DISTINCT g.role_name FROM @extschema@.access_grant g) g
      JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name;
+  -- on a Citus cluster already distributed, what the steps added (tables,
+  -- views over them, write functions) is distributed at once (since 0.17): a
+  -- view over a new table would fail on the workers until distribute() runs
+  IF cardinality(done) > 0 AND pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = ''@extschema@.org''::regclass)' INTO distributed;
+    IF distributed THEN
+      PERFORM @extschema@.distribute();
+    END IF;
+  END IF;
   IF cardinality(done) = 0 THEN
     RETURN format('schema %s is up to date', have);
   END IF;
@@ -808,7 +818,7 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION @extschema@.install() FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.install() IS 'creates leadmgmt''s tables, constraints, indexes, triggers and views (the whole schema in a new database), or applies the steps of the schema that are missing after ALTER EXTENSION leadmgmt UPDATE; then (re)applies the policies (apply_policies) and, in a database that has them, the group roles and privileges of every granted role; safe to run again; returns what it did';
+COMMENT ON FUNCTION @extschema@.install() IS 'creates leadmgmt''s tables, constraints, indexes, triggers and views (the whole schema in a new database), or applies the steps of the schema that are missing after ALTER EXTENSION leadmgmt UPDATE; then (re)applies the policies (apply_policies) and, in a database that has them, the group roles and privileges of every granted role; on a Citus cluster already distributed, distributes what the steps added (distribute(), since 0.17); safe to run again; returns what it did';
 
 CREATE FUNCTION @extschema@.require_schema() RETURNS void
 LANGUAGE plpgsql STABLE PARALLEL SAFE

@@ -213,6 +213,7 @@ DECLARE
   v_prior bigint := 0;
   v_local timestamp;
   v_vals jsonb;
+  v_lead bigint;
 BEGIN
   IF landing_decision.visitor_id IS NULL OR landing_decision.visitor_id = '' THEN
     RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'visitor_id must not be null or empty';
@@ -243,13 +244,13 @@ BEGIN
    WHERE lv.org_id = o.org_id AND lv.min_score <= coalesce(score, 0)
    ORDER BY lv.min_score DESC, lv.variant LIMIT 1;
   variant := coalesce(variant, 'standard');
-  -- the exposure, as a touch of the visitor (of its lead, when it has one)
+  -- the exposure, as a touch of the visitor (of its lead, when it has one;
+  -- read first: Citus routes no INSERT with a subquery)
+  SELECT t.lead_id INTO v_lead FROM @extschema@.touchpoint t
+   WHERE t.org_id = o.org_id AND t.visitor_id = landing_decision.visitor_id AND t.lead_id IS NOT NULL
+   ORDER BY t.occurred_at DESC, t.touchpoint_id DESC LIMIT 1;
   INSERT INTO @extschema@.touchpoint (org_id, lead_id, visitor_id, channel_id, campaign_id, kind, occurred_at, attrs)
-  VALUES (o.org_id,
-          (SELECT t.lead_id FROM @extschema@.touchpoint t
-            WHERE t.org_id = o.org_id AND t.visitor_id = landing_decision.visitor_id AND t.lead_id IS NOT NULL
-            ORDER BY t.occurred_at DESC, t.touchpoint_id DESC LIMIT 1),
-          landing_decision.visitor_id, ch, cp, 'impression', ts,
+  VALUES (o.org_id, v_lead, landing_decision.visitor_id, ch, cp, 'impression', ts,
           jsonb_build_object('decision', variant, 'score', score, 'model_id', fm.model_id))
   RETURNING touchpoint.touchpoint_id INTO touchpoint_id;
 END
