@@ -156,7 +156,14 @@ BEGIN
   IF o.routing = 'expected_value' OR old_role IS NOT DISTINCT FROM new_role THEN
     RETURN d.tier;
   END IF;
-  PERFORM @extschema@.check_org_engine(o.org_id);
+  -- the engine runs where the org's shards are: on a Citus node without them
+  -- (a call Citus did not delegate, as in a transaction block) the lead is
+  -- re-tiered but keeps its rep until it is assigned again
+  BEGIN
+    PERFORM @extschema@.check_org_engine(o.org_id);
+  EXCEPTION WHEN feature_not_supported THEN
+    RETURN d.tier;
+  END;
   PERFORM @extschema@.unassign_locked(o, retier_lead.lead_id, l.owner_rep_id, l.status, t, 'reroute');
   r := @extschema@.rep_roster(o, NULL, t);
   new_rep := (@extschema@.assign_locked(o, ARRAY[retier_lead.lead_id], d.tier::text, ARRAY[l.owner_rep_id], t,
