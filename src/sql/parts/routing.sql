@@ -64,7 +64,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   letters text;
-  flat text;
+  pool_tier jsonb;
   ev_ids bigint[];
   ev_p float8[];
   roles text[];
@@ -74,18 +74,21 @@ DECLARE
   v float8;
   picks integer[];
 BEGIN
-  -- the pool's tier: the best tier whose handler is the role
-  SELECT min(p.tier) FILTER (WHERE p.handler_role = 'sales') INTO flat
-    FROM @extschema@.effective_tier_policy p WHERE p.org_id = o.org_id;
-  SELECT string_agg(CASE WHEN l.routing_arm = 'holdout' THEN coalesce(flat, substr(tiers, u.n::int, 1))
-                         ELSE substr(tiers, u.n::int, 1) END, '' ORDER BY u.n),
-         array_agg(u.lead_id ORDER BY u.n) FILTER (WHERE o.routing = 'expected_value' AND l.routing_arm IS DISTINCT FROM 'holdout'
-                                                     AND coalesce(l.score, l.form_score) IS NOT NULL),
-         array_agg(coalesce(l.score, l.form_score) ORDER BY u.n) FILTER (WHERE o.routing = 'expected_value'
-                                                     AND l.routing_arm IS DISTINCT FROM 'holdout' AND coalesce(l.score, l.form_score) IS NOT NULL)
+  -- the policy read once: each handler role's best tier
+  SELECT jsonb_object_agg(p.handler_role, p.tier) INTO pool_tier
+    FROM (SELECT p.handler_role, min(p.tier) AS tier FROM @extschema@.effective_tier_policy p
+           WHERE p.org_id = o.org_id GROUP BY p.handler_role) p;
+  -- each lead's letter (a holdout lead: regular sales' tier), and the
+  -- scored leads of the tiered arm that route by expected value
+  SELECT string_agg(CASE WHEN x.arm = 'holdout' THEN coalesce(pool_tier ->> 'sales', x.letter) ELSE x.letter END, '' ORDER BY x.n),
+         array_agg(x.lead_id ORDER BY x.n) FILTER (WHERE x.by_value),
+         array_agg(x.p ORDER BY x.n) FILTER (WHERE x.by_value)
     INTO letters, ev_ids, ev_p
-    FROM unnest(lead_ids) WITH ORDINALITY AS u(lead_id, n)
-    JOIN @extschema@.lead l ON l.org_id = o.org_id AND l.lead_id = u.lead_id;
+    FROM (SELECT u.n, u.lead_id, l.routing_arm AS arm, substr(tiers, u.n::int, 1) AS letter, coalesce(l.score, l.form_score) AS p,
+                 o.routing = 'expected_value' AND l.routing_arm IS DISTINCT FROM 'holdout'
+                   AND coalesce(l.score, l.form_score) IS NOT NULL AS by_value
+            FROM unnest(lead_ids) WITH ORDINALITY AS u(lead_id, n)
+            JOIN @extschema@.lead l ON l.org_id = o.org_id AND l.lead_id = u.lead_id) x;
   IF ev_ids IS NULL THEN
     RETURN letters;
   END IF;
@@ -103,14 +106,11 @@ BEGIN
                  JOIN @extschema@.sales_rep r ON r.org_id = a.org_id AND r.rep_id = a.rep_id
                 WHERE a.org_id = o.org_id AND a.assigned_at >= (date_trunc('day', at AT TIME ZONE o.timezone) AT TIME ZONE o.timezone)
                 GROUP BY r.role) d ON d.role = h.handler_role
-   WHERE h.org_id = o.org_id
-     AND EXISTS (SELECT 1 FROM @extschema@.effective_tier_policy p WHERE p.org_id = o.org_id AND p.handler_role = h.handler_role);
+   WHERE h.org_id = o.org_id AND pool_tier ? h.handler_role;  -- only pools some tier hands leads to
   picks := @extschema@.route_by_value(ev_p, array_fill(v, ARRAY[cardinality(ev_p)]), convs, costs, caps);
-  SELECT string_agg(coalesce(pt.tier, substr(letters, u.n::int, 1)), '' ORDER BY u.n) INTO letters
+  SELECT string_agg(coalesce(pool_tier ->> roles[e.pick], substr(letters, u.n::int, 1)), '' ORDER BY u.n) INTO letters
     FROM unnest(lead_ids) WITH ORDINALITY AS u(lead_id, n)
-    LEFT JOIN (SELECT e.lead_id, roles[e.pick] AS role FROM unnest(ev_ids, picks) AS e(lead_id, pick)) ch ON ch.lead_id = u.lead_id
-    LEFT JOIN LATERAL (SELECT min(p.tier) AS tier FROM @extschema@.effective_tier_policy p
-                        WHERE p.org_id = o.org_id AND p.handler_role = ch.role) pt ON true;
+    LEFT JOIN unnest(ev_ids, picks) AS e(lead_id, pick) ON e.lead_id = u.lead_id;
   RETURN letters;
 END
 $$;
